@@ -1,0 +1,1 @@
+"""Frozen dataclasses for the cluster state segproof analyses."""

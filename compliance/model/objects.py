@@ -1,0 +1,92 @@
+"""Namespaces, pods, workloads and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compliance.model.selectors import Labels
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A namespace; its labels always include kubernetes.io/metadata.name."""
+
+    name: str
+    labels: Labels
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    """A port a container declares; named ports are what policies may refer to by name."""
+
+    port: int
+    protocol: str = "TCP"
+    name: str = ""
+    container: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class WorkloadRef:
+    """The top owner of a pod as given (Deployment, StatefulSet, ..., or Pod for a bare pod)."""
+
+    namespace: str
+    name: str
+    kind: str
+
+    @property
+    def display(self) -> str:
+        """`ns/name[Kind]`, the workload's name in every output."""
+        return f"{self.namespace}/{self.name}[{self.kind}]"
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod as far as network policy is concerned."""
+
+    namespace: str
+    name: str
+    labels: Labels
+    workload: WorkloadRef
+    ports: tuple[ContainerPort, ...] = ()
+    ips: tuple[str, ...] = ()
+    host_network: bool = False
+    uid: str = ""
+    node_name: str = ""
+    phase: str = ""
+
+    @property
+    def display(self) -> str:
+        """`ns/name`, the pod's name in every output."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def named_ports(self) -> tuple[tuple[str, str, int], ...]:
+        """(name, protocol, port) of every named container port, sorted."""
+        return tuple(sorted({(p.name, p.protocol, p.port) for p in self.ports if p.name}))
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    """One port of a service."""
+
+    port: int
+    protocol: str = "TCP"
+    name: str = ""
+    target_port: int | str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service: which pods it fronts and on which ports."""
+
+    namespace: str
+    name: str
+    selector: Labels
+    ports: tuple[ServicePort, ...] = ()
+    type: str = "ClusterIP"
+    labels: Labels = ()
+    uid: str = ""

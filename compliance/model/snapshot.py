@@ -1,0 +1,124 @@
+"""The Snapshot: every object segproof analyses, plus where and when it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compliance.model.objects import Namespace, Pod, Service
+from compliance.model.policy import NetworkPolicy
+
+SNAPSHOT_FORMAT = "segproof.snapshot/v1"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Cluster state from one source, with objects sorted by namespace and name.
+
+    `skipped` counts input objects of kinds segproof does not use; `unmodelled` counts policy kinds
+    (AdminNetworkPolicy, Calico, Cilium...) that change reachability but are not modelled, so every
+    reachability-based result built on this snapshot must say it is incomplete.
+    """
+
+    source: Mapping[str, Any]
+    collected_at: str
+    namespaces: tuple[Namespace, ...]
+    pods: tuple[Pod, ...]
+    services: tuple[Service, ...]
+    policies: tuple[NetworkPolicy, ...]
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    unmodelled: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def namespace_labels(self) -> dict[str, dict[str, str]]:
+        """Labels of every namespace by name."""
+        return {namespace.name: dict(namespace.labels) for namespace in self.namespaces}
+
+
+def metadata_document(namespace: str, name: str, labels: tuple, uid: str, **extra: Any) -> dict[str, Any]:
+    """Trimmed Kubernetes metadata: only what segproof uses."""
+    metadata: dict[str, Any] = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    if uid:
+        metadata["uid"] = uid
+    if labels:
+        metadata["labels"] = dict(labels)
+    metadata.update({key: value for key, value in extra.items() if value})
+    return metadata
+
+
+def namespace_document(namespace: Namespace) -> dict[str, Any]:
+    """A Namespace as trimmed Kubernetes JSON."""
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": metadata_document("", namespace.name, namespace.labels, namespace.uid)}
+
+
+def pod_document(pod: Pod) -> dict[str, Any]:
+    """A Pod as trimmed Kubernetes JSON: labels, owner, container ports, host network, IPs; nothing else."""
+    owners = [] if pod.workload.kind == "Pod" else [
+        {"kind": pod.workload.kind, "name": pod.workload.name, "controller": True}]
+    containers: dict[str, list[dict[str, Any]]] = {}
+    for port in pod.ports:
+        entry = {"containerPort": port.port, "protocol": port.protocol}
+        if port.name:
+            entry["name"] = port.name
+        containers.setdefault(port.container, []).append(entry)
+    spec: dict[str, Any] = {"containers": [{"name": name, "ports": ports} for name, ports in containers.items()]}
+    if pod.host_network:
+        spec["hostNetwork"] = True
+    if pod.node_name:
+        spec["nodeName"] = pod.node_name
+    status: dict[str, Any] = {}
+    if pod.phase:
+        status["phase"] = pod.phase
+    if pod.ips:
+        status["podIP"] = pod.ips[0]
+        status["podIPs"] = [{"ip": ip} for ip in pod.ips]
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": metadata_document(pod.namespace, pod.name, pod.labels, pod.uid, ownerReferences=owners),
+            "spec": spec, "status": status}
+
+
+def service_document(service: Service) -> dict[str, Any]:
+    """A Service as trimmed Kubernetes JSON."""
+    ports = []
+    for port in service.ports:
+        entry: dict[str, Any] = {"port": port.port, "protocol": port.protocol}
+        if port.name:
+            entry["name"] = port.name
+        if port.target_port is not None:
+            entry["targetPort"] = port.target_port
+        ports.append(entry)
+    spec: dict[str, Any] = {"type": service.type, "ports": ports}
+    if service.selector:
+        spec["selector"] = dict(service.selector)
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": metadata_document(service.namespace, service.name, service.labels, service.uid),
+            "spec": spec}
+
+
+def policy_document(policy: NetworkPolicy) -> dict[str, Any]:
+    """A NetworkPolicy as Kubernetes JSON, its spec exactly as given."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": metadata_document(policy.namespace, policy.name, policy.labels, policy.uid),
+            "spec": dict(policy.spec)}
+
+
+def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot in its file format (`segproof.snapshot/v1`), every list sorted."""
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "source": dict(snapshot.source),
+        "collected_at": snapshot.collected_at,
+        "objects": {
+            "namespaces": [namespace_document(n) for n in sorted(snapshot.namespaces, key=lambda n: n.name)],
+            "pods": [pod_document(p) for p in sorted(snapshot.pods, key=lambda p: (p.namespace, p.name))],
+            "services": [service_document(s) for s in sorted(snapshot.services, key=lambda s: (s.namespace, s.name))],
+            "networkpolicies": [policy_document(p) for p in sorted(snapshot.policies, key=lambda p: p.key)],
+        },
+        "skipped": dict(sorted(snapshot.skipped.items())),
+        "unmodelled": dict(sorted(snapshot.unmodelled.items())),
+        "warnings": sorted(snapshot.warnings),
+    }

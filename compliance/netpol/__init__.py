@@ -1,0 +1,1 @@
+"""The NetworkPolicy semantics engine: pure functions from a snapshot's objects to reachability."""

@@ -1,0 +1,28 @@
+"""Sets of small integers (pod class indices) as Python ints, one bit per member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy
+
+
+def from_indices(indices: Iterable[int], size: int) -> int:
+    """The bitset holding `indices` (each < size)."""
+    buffer = bytearray((size + 7) // 8)
+    for index in indices:
+        buffer[index >> 3] |= 1 << (index & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def members(bits: int) -> list[int]:
+    """The indices in a bitset, ascending."""
+    if not bits:
+        return []
+    data = numpy.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=numpy.uint8)
+    return numpy.flatnonzero(numpy.unpackbits(data, bitorder="little")).tolist()
+
+
+def has(bits: int, index: int) -> bool:
+    """Whether `index` is in the bitset."""
+    return (bits >> index) & 1 == 1

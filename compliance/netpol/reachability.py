@@ -1,0 +1,308 @@
+"""Reachability over equivalence classes of pods, computed with bitsets rather than pod pairs.
+
+For a source class s and destination class d, the allowed ports are
+
+    egress(s, d) ∩ ingress(s, d)
+    egress(s, d)  = every port if s is not egress-isolated, else the union of the ports of the egress
+                    rules (of policies selecting s) whose peers include d
+    ingress(s, d) = every port if d is not ingress-isolated, else the union of the ports of the ingress
+                    rules (of policies selecting d) whose peers include s
+
+The egress side depends only on the rules selecting s; the ingress side only on the ingress rules
+whose peers include s. Sources sharing both are computed once: the classes are cut into cells of
+destinations that the same rules cover, and each cell gets one port set. Named ports are resolved
+per destination within a cell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
+from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec
+from compliance.model.selectors import Labels
+from compliance.model.snapshot import Snapshot
+from compliance.netpol import bitsets
+from compliance.netpol.addresses import AddressPartition, AddressRange, partition
+from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
+
+Cells = tuple[tuple[int, PortSet], ...]
+ExternalPorts = tuple[tuple[int, PortSet], ...]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its peers resolved: classes as a bitset, address ranges as partition indices."""
+
+    policy: NetworkPolicy
+    direction: str
+    index: int
+    peers: int
+    addresses: frozenset[int]
+    ports: tuple[PortSpec, ...] | None
+    targets: int
+
+    @property
+    def named(self) -> bool:
+        """Whether the rule's ports depend on the destination's named ports."""
+        return has_named_port(self.ports)
+
+
+@dataclass(frozen=True)
+class ReachabilityMap:
+    """Who reaches whom: per source class, disjoint cells of destination classes with their ports.
+
+    egress_external[s]: (index into egress_ranges, ports) that class s reaches;
+    ingress_external[d]: (index into ingress_ranges, ports) that reach class d.
+    """
+
+    classes: tuple[PodClass, ...]
+    cells: tuple[Cells, ...]
+    egress_external: tuple[ExternalPorts, ...]
+    ingress_external: tuple[ExternalPorts, ...]
+    egress_ranges: tuple[AddressRange, ...]
+    ingress_ranges: tuple[AddressRange, ...]
+    options: AnalysisOptions
+
+    def ports_between(self, source: int, destination: int) -> PortSet:
+        """The ports class `source` may use to reach class `destination`."""
+        for bits, ports in self.cells[source]:
+            if bitsets.has(bits, destination):
+                return ports
+        return NO_PORTS
+
+
+class Compiler:
+    """Resolves policies against the classes of one snapshot."""
+
+    def __init__(self, classes: Sequence[PodClass], namespace_labels: dict[str, Labels],
+                 options: AnalysisOptions, egress_ranges: AddressPartition, ingress_ranges: AddressPartition,
+                 pod_ranges: AddressPartition | None) -> None:
+        self.classes = classes
+        self.pods = LabelIndex([c.labels for c in classes])
+        self.namespaces = namespace_label_index(classes, namespace_labels)
+        self.everything = self.pods.everything
+        self.host_network = 0 if options.host_network_isolated else bitsets.from_indices(
+            (c.index for c in classes if c.host_network), len(classes))
+        self.partitions = {"egress": egress_ranges, "ingress": ingress_ranges}
+        self.pod_ranges = pod_ranges
+        self.by_pod_range: dict[int, list[int]] = defaultdict(list)
+        for pod_class in classes:
+            for index in pod_class.address_ranges:
+                self.by_pod_range[index].append(pod_class.index)
+
+    def in_namespace(self, namespace: str) -> int:
+        """Classes of one namespace."""
+        return self.namespaces.pair(NAMESPACE_NAME_LABEL, namespace)
+
+    def targets(self, policy: NetworkPolicy) -> int:
+        """Classes a policy selects (host-network pods are never isolated)."""
+        return self.in_namespace(policy.namespace) & self.pods.select(policy.pod_selector) & ~self.host_network
+
+    def rule(self, policy: NetworkPolicy, direction: str, index: int, targets: int) -> CompiledRule:
+        """One rule with its peers resolved."""
+        rule = policy.rules(direction)[index]
+        ranges = self.partitions[direction]
+        if rule.peers is None:
+            return CompiledRule(policy, direction, index, self.everything, frozenset(range(len(ranges.ranges))),
+                                rule.ports, targets)
+        peers = 0
+        addresses: set[int] = set()
+        for peer in rule.peers:
+            if isinstance(peer, IPBlockPeer):
+                addresses |= ranges.indices_within(peer.block)
+                if self.pod_ranges is not None:
+                    inside = self.pod_ranges.indices_within(peer.block)
+                    peers |= bitsets.from_indices(
+                        (c for r, found in self.by_pod_range.items() if r in inside for c in found), len(self.classes))
+                continue
+            namespaces = (self.in_namespace(policy.namespace) if peer.namespace_selector is None
+                          else self.namespaces.select(peer.namespace_selector))
+            pods = self.everything if peer.pod_selector is None else self.pods.select(peer.pod_selector)
+            peers |= namespaces & pods
+        return CompiledRule(policy, direction, index, peers, frozenset(addresses), rule.ports, targets)
+
+
+def refine(cells: list[tuple[int, tuple]], items: Iterable[tuple[int, object]]) -> list[tuple[int, tuple]]:
+    """Cut cells so that each lies wholly inside or outside every item's bitset; tag cells with items."""
+    for bits, tag in items:
+        refined = []
+        for cell, tags in cells:
+            inside = cell & bits
+            if not inside:
+                refined.append((cell, tags))
+            elif inside == cell:
+                refined.append((cell, (*tags, tag)))
+            else:
+                refined.append((inside, (*tags, tag)))
+                refined.append((cell & ~bits, tags))
+        cells = refined
+    return cells
+
+
+def union_of_ports(rules: Iterable[CompiledRule], named_ports: NamedPorts | None) -> PortSet:
+    """The ports that some of `rules` admit towards a destination with `named_ports`."""
+    result = NO_PORTS
+    for rule in rules:
+        result = result | resolve_ports(rule.ports, named_ports)
+    return result
+
+
+class Analysis:
+    """One reachability computation; holds the compiled rules while cells are built."""
+
+    def __init__(self, classes: tuple[PodClass, ...], compiler: Compiler, policies: Sequence[NetworkPolicy]) -> None:
+        self.classes = classes
+        self.compiler = compiler
+        size = len(classes)
+        self.egress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
+        self.ingress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
+        self.egress_isolated = [False] * size
+        ingress_isolated = 0
+        peer_sets: dict[int, list[CompiledRule]] = defaultdict(list)
+        for policy in policies:
+            targets = compiler.targets(policy)
+            if not targets:
+                continue
+            selected = bitsets.members(targets)
+            egress = [compiler.rule(policy, "egress", i, targets) for i in range(len(policy.rules("egress")))]
+            ingress = [compiler.rule(policy, "ingress", i, targets) for i in range(len(policy.rules("ingress")))]
+            if policy.isolates_ingress:
+                ingress_isolated |= targets
+            for index in selected:
+                if policy.isolates_egress:
+                    self.egress_isolated[index] = True
+                    self.egress_rules[index].extend(egress)
+                self.ingress_rules[index].extend(ingress)
+            for rule in ingress:
+                peer_sets[rule.peers].append(rule)
+        self.ingress_open = compiler.everything & ~ingress_isolated
+        # For each class, the ingress rules (of other classes' policies) whose peers include it.
+        self.admitting: list[list[CompiledRule]] = [[] for _ in range(size)]
+        for bits, rules in peer_sets.items():
+            for index in bitsets.members(bits):
+                self.admitting[index].extend(rules)
+        self.named_groups: dict[NamedPorts, int] = {}
+        for pod_class in classes:
+            self.named_groups.setdefault(pod_class.named_ports, 0)
+            self.named_groups[pod_class.named_ports] |= 1 << pod_class.index
+        self.port_cache: dict[tuple, PortSet] = {}
+
+    def cell_ports(self, egress: tuple, ingress: tuple, named_ports: NamedPorts) -> PortSet:
+        """The ports of a cell covered by egress rules `egress` and ingress rules `ingress` (None = open)."""
+        key = (egress, ingress, named_ports)
+        found = self.port_cache.get(key)
+        if found is None:
+            allowed_out = ALL_PORTS if egress == (None,) else union_of_ports(egress, named_ports)
+            allowed_in = ALL_PORTS if None in ingress else union_of_ports(ingress, named_ports)
+            found = self.port_cache[key] = allowed_out & allowed_in
+        return found
+
+    def source_cells(self, source: int) -> Cells:
+        """The destination cells of one source class."""
+        everything = self.compiler.everything
+        if self.egress_isolated[source]:
+            egress_items = [(rule.peers, rule) for rule in self.egress_rules[source]]
+        else:
+            egress_items = [(everything, None)]
+        ingress_items = [(self.ingress_open, None)]
+        ingress_items += [(rule.targets, rule) for rule in self.admitting[source]]
+        reachable = 0
+        for bits, _ in egress_items:
+            reachable |= bits
+        admitted = 0
+        for bits, _ in ingress_items:
+            admitted |= bits
+        reachable &= admitted
+        if not reachable:
+            return ()
+        result: dict[PortSet, int] = defaultdict(int)
+        for bits, egress in refine([(reachable, ())], egress_items):
+            for cell, ingress in refine([(bits, ())], ingress_items):
+                named = any(rule is not None and rule.named for rule in (*egress, *ingress))
+                groups = self.named_groups.items() if named else ((None, everything),)
+                for named_ports, group in groups:
+                    part = cell & group
+                    if part:
+                        ports = self.cell_ports(egress, ingress, named_ports or ())
+                        if ports:
+                            result[ports] |= part
+        return tuple(sorted(((bits, ports) for ports, bits in result.items()), key=lambda cell: cell[1].items()))
+
+    def egress_external(self, source: int) -> ExternalPorts:
+        """Address ranges a source class reaches, with ports."""
+        ranges = self.compiler.partitions["egress"].ranges
+        if not self.egress_isolated[source]:
+            return tuple((index, ALL_PORTS) for index in range(len(ranges)))
+        found: dict[int, PortSet] = {}
+        for rule in self.egress_rules[source]:
+            ports = resolve_ports(rule.ports, None)
+            if ports:
+                for index in rule.addresses:
+                    found[index] = found.get(index, NO_PORTS) | ports
+        return tuple(sorted(found.items()))
+
+    def ingress_external(self, destination: int) -> ExternalPorts:
+        """Address ranges that reach a destination class, with ports."""
+        ranges = self.compiler.partitions["ingress"].ranges
+        if bitsets.has(self.ingress_open, destination):
+            return tuple((index, ALL_PORTS) for index in range(len(ranges)))
+        named_ports = self.classes[destination].named_ports
+        found: dict[int, PortSet] = {}
+        for rule in self.ingress_rules[destination]:
+            ports = resolve_ports(rule.ports, named_ports)
+            if ports:
+                for index in rule.addresses:
+                    found[index] = found.get(index, NO_PORTS) | ports
+        return tuple(sorted(found.items()))
+
+    def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...]]:
+        """Cells and external ports of every class, sources with the same rules computed once."""
+        by_signature: dict[tuple, tuple[Cells, ExternalPorts]] = {}
+        cells, egress = [], []
+        for index in range(len(self.classes)):
+            signature = (self.egress_isolated[index], tuple(map(id, self.egress_rules[index])),
+                         tuple(map(id, self.admitting[index])))
+            if signature not in by_signature:
+                by_signature[signature] = (self.source_cells(index), self.egress_external(index))
+            cells.append(by_signature[signature][0])
+            egress.append(by_signature[signature][1])
+        ingress_by_signature: dict[tuple, ExternalPorts] = {}
+        ingress = []
+        for index, pod_class in enumerate(self.classes):
+            signature = (bitsets.has(self.ingress_open, index), tuple(map(id, self.ingress_rules[index])),
+                         pod_class.named_ports)
+            if signature not in ingress_by_signature:
+                ingress_by_signature[signature] = self.ingress_external(index)
+            ingress.append(ingress_by_signature[signature])
+        return tuple(cells), tuple(egress), tuple(ingress)
+
+
+def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_labels: dict[str, Labels],
+            options: AnalysisOptions) -> ReachabilityMap:
+    """Reachability between all pods and the address ranges the policies' ipBlocks induce.
+
+    `namespace_labels` must hold every namespace the pods live in.
+    """
+    policies = sorted(policies, key=lambda p: p.key)
+    blocks = {direction: [peer.block for policy in policies for rule in policy.rules(direction)
+                          for peer in rule.peers or () if isinstance(peer, IPBlockPeer)]
+              for direction in ("egress", "ingress")}
+    egress_ranges, ingress_ranges = partition(blocks["egress"]), partition(blocks["ingress"])
+    pod_ranges = partition(blocks["egress"] + blocks["ingress"]) if options.ipblock_selects_pods else None
+    classes = group_pods(pods, pod_ranges)
+    compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges)
+    cells, egress, ingress = Analysis(classes, compiler, policies).run()
+    return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options)
+
+
+def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions) -> ReachabilityMap:
+    """Reachability of every pod in a snapshot."""
+    labels = {namespace.name: namespace.labels for namespace in snapshot.namespaces}
+    for pod in snapshot.pods:
+        labels.setdefault(pod.namespace, ((NAMESPACE_NAME_LABEL, pod.namespace),))
+    return analyse(snapshot.pods, snapshot.policies, labels, options)

@@ -1,0 +1,1 @@
+"""Presentation: text, JSON, CSV, HTML and PDF renderings of results."""

@@ -1,0 +1,41 @@
+"""Reachability results as JSON (the segproof.reachability/v1 contract), CSV and a terminal table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from compliance.netpol.connections import Connection
+from compliance.report.formats import csv_text, json_text, text_table
+
+REACHABILITY_FORMAT = "segproof.reachability/v1"
+CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to")
+
+
+def connections_json(level: str, assumptions: Mapping[str, object], found: Sequence[Connection]) -> str:
+    """The JSON contract: format, level, assumptions, connections with their port ranges."""
+    return json_text({
+        "format": REACHABILITY_FORMAT,
+        "level": level,
+        "assumptions": dict(assumptions),
+        "connections": [{"src": c.source, "dst": c.destination, "ports": c.ports.to_json()} for c in found],
+    })
+
+
+def connections_csv(found: Sequence[Connection]) -> str:
+    """One row per connection and port range."""
+    return csv_text(CSV_HEADER, ((c.source, c.destination, protocol, low, high)
+                                 for c in found for protocol, low, high in c.ports.items()))
+
+
+def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
+    """The assumptions as `name: value` lines."""
+    return [f"{key}: {'yes' if value is True else 'no' if value is False else value}"
+            for key, value in assumptions.items()]
+
+
+def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:
+    """An aligned table followed by the assumptions."""
+    table = text_table(("SOURCE", "DESTINATION", "PORTS"),
+                       [(c.source, c.destination, c.ports.describe()) for c in found])
+    footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
+    return f"{table}\n{len(found)} connections. Assumptions:\n{footer}\n"

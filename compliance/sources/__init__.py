@@ -1,0 +1,1 @@
+"""Where cluster state comes from: manifests, a live cluster, a snapshot file, git."""

@@ -1,0 +1,263 @@
+"""Cluster state from manifest files: YAML/JSON, multi-document, `kind: List`, directories, stdin."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.errors import InvalidObject, ManifestError
+from compliance.model.objects import Namespace, Pod, Service
+from compliance.model.parse import (
+    namespace_with_labels,
+    parse_namespace,
+    parse_network_policy,
+    parse_pod,
+    parse_service,
+)
+from compliance.model.policy import NetworkPolicy
+from compliance.model.snapshot import Snapshot
+from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Policy kinds that change reachability but are not modelled: (apiVersion group, kind) -> reported name.
+UNMODELLED_POLICIES = {
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): "AdminNetworkPolicy",
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "BaselineAdminNetworkPolicy",
+    ("projectcalico.org", "NetworkPolicy"): "Calico NetworkPolicy",
+    ("crd.projectcalico.org", "NetworkPolicy"): "Calico NetworkPolicy",
+    ("projectcalico.org", "GlobalNetworkPolicy"): "Calico GlobalNetworkPolicy",
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"): "Calico GlobalNetworkPolicy",
+    ("cilium.io", "CiliumNetworkPolicy"): "CiliumNetworkPolicy",
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"): "CiliumClusterwideNetworkPolicy",
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """One object read from a file, with where it came from."""
+
+    file: str
+    index: int
+    field: str
+    obj: Mapping[str, Any]
+
+    def error(self, problem: InvalidObject) -> ManifestError:
+        """A ManifestError naming this document and the field inside it."""
+        return ManifestError(self.file, self.index, problem.within(self.field).field, problem.detail)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read: `path` None is stdin; files found in a directory may hold other things than objects."""
+
+    name: str
+    path: Path | None
+    in_directory: bool = False
+
+
+def manifest_files(paths: Sequence[str]) -> Iterator[InputFile]:
+    """Every file to read; directories are searched recursively, `-` is stdin."""
+    for given in paths:
+        if given == "-":
+            yield InputFile("<stdin>", None)
+            continue
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES)
+            if not found:
+                raise ManifestError(given, None, "", "no .yaml, .yml or .json files in this directory")
+            for file in found:
+                yield InputFile(str(file), file, in_directory=True)
+        elif path.is_file():
+            yield InputFile(given, path)
+        else:
+            raise ManifestError(given, None, "", "no such file or directory")
+
+
+def read_text(name: str, path: Path | None) -> str:
+    """The text of one input file (or stdin)."""
+    if path is None:
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(name, None, "", "not UTF-8 text") from None
+    except OSError as error:
+        raise ManifestError(name, None, "", error.strerror or str(error)) from None
+
+
+def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
+    """(1-based index, content) of every document in a YAML or JSON text."""
+    if name.endswith(".json"):
+        try:
+            yield 1, json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ManifestError(name, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
+                                f"{error.msg}") from None
+        return
+    index = 0
+    try:
+        for index, content in enumerate(yaml.load_all(text, Loader=YAML_LOADER), start=1):
+            yield index, content
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ManifestError(name, index + 1, "", f"invalid YAML{where}: {problem}") from None
+
+
+def is_object(content: Any) -> bool:
+    """Whether a document looks like a Kubernetes object (a mapping with a kind)."""
+    return isinstance(content, Mapping) and bool(content.get("kind"))
+
+
+def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
+    """The objects of one document: itself, or the items of a List."""
+    if content is None:
+        return
+    if not isinstance(content, Mapping):
+        raise ManifestError(name, index, "", "a document must be a Kubernetes object (a mapping)")
+    kind = content.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ManifestError(name, index, "kind", "required field is missing")
+    if not kind.endswith("List"):
+        yield Document(name, index, "", content)
+        return
+    items = content.get("items")
+    if not isinstance(items, list):
+        raise ManifestError(name, index, "items", "must be a list")
+    item_kind = kind[: -len("List")]
+    for position, item in enumerate(items):
+        field = f"items[{position}]"
+        if not isinstance(item, Mapping):
+            raise ManifestError(name, index, field, "must be a Kubernetes object (a mapping)")
+        if "kind" not in item and item_kind:
+            item = {"kind": item_kind, **item}
+        if not item.get("kind"):
+            raise ManifestError(name, index, f"{field}.kind", "required field is missing")
+        yield Document(name, index, field, item)
+
+
+def read_documents(paths: Sequence[str], warnings: list[str]) -> Iterator[Document]:
+    """Every object in the given files and directories, in file order.
+
+    A file found in a directory that holds something other than Kubernetes objects (a Helm values
+    file, a JSON report) is skipped with a warning; a file named on its own must hold objects.
+    """
+    for file in manifest_files(paths):
+        for index, content in parse_documents(file.name, read_text(file.name, file.path)):
+            if file.in_directory and content is not None and not is_object(content):
+                warnings.append(f"{file.name}: document {index}: not a Kubernetes object; skipped")
+                continue
+            yield from objects_in(file.name, index, content)
+
+
+@dataclass
+class Collected:
+    """Objects gathered from documents, by kind and name."""
+
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    pods: dict[tuple[str, str], Pod] = field(default_factory=dict)
+    services: dict[tuple[str, str], Service] = field(default_factory=dict)
+    policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    unmodelled: dict[str, int] = field(default_factory=dict)
+    origins: dict[tuple[str, Any], Document] = field(default_factory=dict)
+
+    def keep(self, table: dict, key: Any, value: Any, document: Document, kind: str) -> None:
+        """Store one object; defining it again is only allowed with the same content."""
+        if key in table and table[key] != value:
+            first = self.origins[(kind, key)]
+            name = "/".join(key) if isinstance(key, tuple) else key
+            raise ManifestError(document.file, document.index, f"{document.field}.metadata.name".lstrip("."),
+                                f"{kind} {name} is defined again with different content "
+                                f"(first in {first.file} document {first.index})")
+        self.origins.setdefault((kind, key), document)
+        table[key] = value
+
+
+def api_group(obj: Mapping[str, Any]) -> str:
+    """The API group of an object's apiVersion ("" for core)."""
+    api_version = obj.get("apiVersion")
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
+def collect(documents: Iterable[Document]) -> Collected:
+    """Model objects from documents; unknown kinds are counted, invalid objects raise ManifestError."""
+    found = Collected()
+    for document in documents:
+        obj = document.obj
+        kind = obj["kind"]
+        group = api_group(obj)
+        try:
+            if (group, kind) in UNMODELLED_POLICIES:
+                name = UNMODELLED_POLICIES[(group, kind)]
+                found.unmodelled[name] = found.unmodelled.get(name, 0) + 1
+            elif kind == "Namespace":
+                namespace = parse_namespace(obj)
+                found.keep(found.namespaces, namespace.name, namespace, document, kind)
+            elif kind == "NetworkPolicy" and group == "networking.k8s.io":
+                policy = parse_network_policy(obj)
+                found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
+            elif kind == "Service" and group == "":
+                service = parse_service(obj)
+                found.keep(found.services, (service.namespace, service.name), service, document, kind)
+            elif kind == "Pod" and group == "":
+                add_pod(found, obj, document, "")
+            elif kind in WORKLOAD_KINDS:
+                for pod_obj, prefix in expand_workload(obj):
+                    add_pod(found, pod_obj, document, prefix)
+            else:
+                found.skipped[kind] = found.skipped.get(kind, 0) + 1
+        except InvalidObject as problem:
+            raise document.error(problem) from None
+    return found
+
+
+def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str) -> None:
+    """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated."""
+    try:
+        pod = parse_pod(obj)
+    except InvalidObject as problem:
+        raise problem.within(prefix) from None
+    if pod is None:
+        found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
+    else:
+        found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
+
+
+def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected_at: str,
+                          warnings: Sequence[str] = ()) -> Snapshot:
+    """A Snapshot of collected objects; namespaces that are referenced but not defined are created."""
+    namespaces = dict(found.namespaces)
+    referenced = [pod.namespace for pod in found.pods.values()] + [
+        policy.namespace for policy in found.policies.values()] + [s.namespace for s in found.services.values()]
+    for name in referenced:
+        if name not in namespaces:
+            namespaces[name] = namespace_with_labels(name, {})
+    return Snapshot(
+        source=source,
+        collected_at=collected_at,
+        namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
+        pods=tuple(found.pods[key] for key in sorted(found.pods)),
+        services=tuple(found.services[key] for key in sorted(found.services)),
+        policies=tuple(found.policies[key] for key in sorted(found.policies)),
+        skipped=dict(sorted(found.skipped.items())),
+        unmodelled=dict(sorted(found.unmodelled.items())),
+        warnings=tuple(warnings),
+    )
+
+
+def load_manifests(paths: Sequence[str], collected_at: str) -> Snapshot:
+    """A Snapshot of the objects in manifest files and directories (`-` reads stdin)."""
+    warnings: list[str] = []
+    found = collect(read_documents(paths, warnings))
+    return snapshot_from_objects(found, {"type": "manifests", "paths": list(paths)}, collected_at, warnings)
