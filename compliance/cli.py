@@ -105,6 +105,18 @@ def reachability(snapshot: Snapshot, options: Any, level: str, output: str) -> N
 
 
 @main.command()
+@click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
+def demo(now: str | None) -> None:
+    """Analyse the bundled sample cluster (an online shop with a cardholder-data zone)."""
+    from compliance.resources import resource_dir
+
+    sample = str(resource_dir("samples") / "cluster")
+    click.echo(f"segproof demo: workload reachability of the sample cluster in {sample}\n")
+    reachability.callback(manifests=(sample,), now=now, ipblock_selects_pods=True, host_network_isolated=False,
+                          level="workload", output="table")
+
+
+@main.command()
 @source_options
 @analysis_options
 @click.option("--from", "source", required=True, metavar="SRC", help="ns/pod, ns/workload[Kind] or an IP address.")

@@ -261,3 +261,10 @@ def load_manifests(paths: Sequence[str], collected_at: str) -> Snapshot:
     warnings: list[str] = []
     found = collect(read_documents(paths, warnings))
     return snapshot_from_objects(found, {"type": "manifests", "paths": list(paths)}, collected_at, warnings)
+
+
+def snapshot_of_objects(objects: Sequence[Mapping[str, Any]], source: Mapping[str, Any], collected_at: str,
+                        name: str = "<objects>") -> Snapshot:
+    """A Snapshot of Kubernetes objects already parsed from JSON/YAML (each one document of `name`)."""
+    documents = (document for index, obj in enumerate(objects, start=1) for document in objects_in(name, index, obj))
+    return snapshot_from_objects(collect(documents), source, collected_at)

@@ -1,0 +1,69 @@
+"""The class-based engine: the table of semantic rules, agreement with the per-pod reference, invariants."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compliance.netpol.options import AnalysisOptions
+from tests.netpol.builders import Evaluators, cluster, ports
+from tests.netpol.cases import CASES, Case
+from tests.netpol.random_clusters import random_cluster, random_objects, random_rule
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_engine_follows_the_semantics(case: Case) -> None:
+    evaluators = Evaluators(cluster(*case.objects), case.options)
+    for source, destination, expected in case.expect:
+        assert evaluators.engine(source, destination) == ports(expected), (source, destination)
+
+
+def assert_engine_equals_reference(evaluators: Evaluators) -> None:
+    """Every pod pair, and every pod with every address range, agree between the two evaluators."""
+    reach = evaluators.reach
+    names = sorted(evaluators.pods)
+    for source in names:
+        for destination in names:
+            if source != destination:
+                assert evaluators.engine(source, destination) == evaluators.reference(source, destination), (
+                    source, destination)
+        for address_range in reach.egress_ranges:
+            address = str(ipaddress.ip_address(address_range.first))
+            assert evaluators.engine(source, address) == evaluators.reference(source, address), (source, address)
+    for address_range in reach.ingress_ranges:
+        address = str(ipaddress.ip_address(address_range.first))
+        for destination in names:
+            assert evaluators.engine(address, destination) == evaluators.reference(address, destination), (
+                address, destination)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.booleans(), st.booleans())
+def test_engine_agrees_with_reference_on_random_clusters(rng: random.Random, ipblock: bool, host: bool) -> None:
+    options = AnalysisOptions(ipblock_selects_pods=ipblock, host_network_isolated=host)
+    assert_engine_equals_reference(Evaluators(random_cluster(rng, pods=8, policies=5), options))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_engine_agrees_with_reference_on_a_few_hundred_pods(seed: int) -> None:
+    evaluators = Evaluators(random_cluster(random.Random(seed), pods=300, policies=40, namespaces=6))
+    assert_engine_equals_reference(evaluators)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_adding_a_rule_never_removes_a_connection(rng: random.Random) -> None:
+    objects = random_objects(rng, pods=7, policies=4, explicit_types=True)
+    before = Evaluators(cluster(*objects))
+    target = rng.choice([o for o in objects if o["kind"] == "NetworkPolicy"])
+    direction = rng.choice(["ingress", "egress"])
+    target["spec"].setdefault(direction, []).append(random_rule(rng, direction))
+    after = Evaluators(cluster(*objects))
+    for source in before.pods:
+        for destination in before.pods:
+            if source != destination:
+                assert after.engine(source, destination).issuperset(before.engine(source, destination))

@@ -1,0 +1,124 @@
+"""The command line end to end: reachability and explain on real files, their formats and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.resources import resource_dir
+from tests.netpol.builders import namespace, pod, policy
+
+SHOP = [
+    namespace("shop"),
+    namespace("pay", zone="cde"),
+    pod("shop/web", {"app": "web"}, ip="10.0.0.1"),
+    pod("pay/api", {"app": "api"}, ports=(("https", 8443),), ip="10.0.1.1"),
+    policy("pay/default-deny", {"policyTypes": ["Ingress", "Egress"]}),
+    policy("pay/api-from-shop", {
+        "podSelector": {"matchLabels": {"app": "api"}},
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}}],
+                     "ports": [{"port": "https"}]}]}),
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one segproof command."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> str:
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump_all(SHOP))
+    return str(path)
+
+
+def test_reachability_json_contract(shop: str) -> None:
+    code, out, _ = run("reachability", "--manifests", shop, "-o", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert (document["format"], document["level"]) == ("segproof.reachability/v1", "workload")
+    assert document["assumptions"]["ipblock_selects_pods"] is True
+    assert document["connections"] == [
+        {"src": "0.0.0.0-255.255.255.255[External]", "dst": "shop/web[Pod]",
+         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")]},
+        {"src": "shop/web[Pod]", "dst": "0.0.0.0-255.255.255.255[External]",
+         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")]},
+        {"src": "shop/web[Pod]", "dst": "pay/api[Pod]", "ports": [{"protocol": "TCP", "from": 8443, "to": 8443}]},
+    ]
+
+
+def test_reachability_levels_and_formats(shop: str) -> None:
+    _, namespaces, _ = run("reachability", "--manifests", shop, "--level", "namespace", "-o", "csv")
+    assert namespaces.splitlines() == [
+        "src,dst,protocol,port_from,port_to",
+        "0.0.0.0-255.255.255.255[External],shop,TCP,1,65535",
+        "0.0.0.0-255.255.255.255[External],shop,UDP,1,65535",
+        "0.0.0.0-255.255.255.255[External],shop,SCTP,1,65535",
+        "shop,0.0.0.0-255.255.255.255[External],TCP,1,65535",
+        "shop,0.0.0.0-255.255.255.255[External],UDP,1,65535",
+        "shop,0.0.0.0-255.255.255.255[External],SCTP,1,65535",
+        "shop,pay,TCP,8443,8443",
+    ]
+    _, table, _ = run("reachability", "--manifests", shop, "--level", "pod")
+    assert any(line.split() == ["shop/web", "pay/api", "TCP", "8443"] for line in table.splitlines())
+    assert "ipblock_selects_pods: yes" in table
+
+
+def test_reachability_output_is_deterministic(shop: str) -> None:
+    assert run("reachability", "--manifests", shop, "-o", "json") == run("reachability", "--manifests", shop,
+                                                                        "-o", "json")
+
+
+def test_explain_names_the_admitting_rule(shop: str) -> None:
+    code, out, _ = run("explain", "--manifests", shop, "--from", "shop/web", "--to", "pay/api", "--port", "8443")
+    assert code == 0
+    assert "ALLOWED: TCP 8443" in out
+    assert "ingress at pay/api: isolated by pay/api-from-shop, pay/default-deny" in out
+    assert "admits TCP 8443: pay/api-from-shop ingress[0]" in out
+
+
+def test_explain_names_the_isolation_that_denies(shop: str) -> None:
+    code, out, _ = run("explain", "--manifests", shop, "--from", "pay/api", "--to", "shop/web", "-o", "json")
+    assert code == 0
+    pair = json.loads(out)["pairs"][0]
+    assert pair["allowed"] == []
+    assert pair["egress"]["isolated"] is True
+    assert pair["egress"]["policies"] == ["pay/default-deny"]
+    assert pair["egress"]["rules"] == []
+    _, text, _ = run("explain", "--manifests", shop, "--from", "pay/api", "--to", "shop/web")
+    assert "DENIED" in text and "no egress rules: nothing is admitted" in text
+
+
+def test_explain_a_rule_that_does_not_match(shop: str) -> None:
+    _, out, _ = run("explain", "--manifests", shop, "--from", "8.8.8.8", "--to", "pay/api[Pod]")
+    assert "DENIED" in out
+    assert "no: pay/api-from-shop ingress[0]: its peers do not include 8.8.8.8" in out
+
+
+def test_explain_unknown_endpoint_is_a_usage_error(shop: str) -> None:
+    code, out, err = run("explain", "--manifests", shop, "--from", "shop/nope", "--to", "pay/api")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == ["segproof: error: no pod or workload named 'shop/nope'",
+                                "hint: use ns/pod, ns/workload, ns/workload[Kind] or an IP address"]
+
+
+def test_missing_source_is_a_usage_error() -> None:
+    code, _, err = run("reachability")
+    assert code == 2
+    assert err.startswith("segproof: error: no cluster state given")
+
+
+def test_the_sample_shows_its_headline_finding() -> None:
+    code, out, _ = run("reachability", "--manifests", str(resource_dir("samples") / "cluster"), "-o", "json")
+    assert code == 0
+    found = {(c["src"], c["dst"]): c["ports"] for c in json.loads(out)["connections"]}
+    assert found[("analytics/dashboard[Deployment]", "payments/tokenizer[Deployment]")] == [
+        {"protocol": "TCP", "from": 8080, "to": 8080}]
+    assert ("marketing/campaigns[Deployment]", "payments/card-vault[StatefulSet]") not in found
