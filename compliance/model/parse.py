@@ -60,13 +60,13 @@ def string_at(value: Any, field: str, required: bool = False) -> str:
 
 
 def type_name(value: Any) -> str:
-    """A JSON-ish name for the type of `value`, for error messages."""
+    """What `value` is, for error messages: the value itself for scalars, else a JSON-ish type name."""
     if isinstance(value, bool):
-        return "a boolean"
+        return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return "a number"
+        return repr(value)
     if isinstance(value, str):
-        return "a string"
+        return repr(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):
@@ -100,7 +100,8 @@ def parse_selector(value: Any, field: str) -> LabelSelector:
                                 f"(expected one of {', '.join(OPERATORS)})")
         values = list_at(expression.get("values"), f"{where}.values")
         for position, item_value in enumerate(values):
-            string_at(item_value, f"{where}.values[{position}]", required=True)
+            if not isinstance(item_value, str):
+                raise InvalidObject(f"{where}.values[{position}]", f"must be a string, not {type_name(item_value)}")
         if operator in ("In", "NotIn") and not values:
             raise InvalidObject(f"{where}.values", f"must be non-empty when operator is {operator}")
         if operator in ("Exists", "DoesNotExist") and values:
@@ -219,7 +220,7 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod | None:
     phase = string_at(status.get("phase"), "status.phase")
     if phase in TERMINATED_PHASES:
         return None
-    host_network = spec.get("hostNetwork", False)
+    host_network = spec.get("hostNetwork") or False
     if not isinstance(host_network, bool):
         raise InvalidObject("spec.hostNetwork", f"must be a boolean, not {type_name(host_network)}")
     return Pod(

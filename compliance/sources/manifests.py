@@ -5,39 +5,31 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from compliance.errors import InvalidObject, ManifestError
-from compliance.model.objects import Namespace, Pod, Service
+from compliance.model.objects import Namespace, Pod, Service, WorkloadRef
 from compliance.model.parse import (
     namespace_with_labels,
+    parse_metadata,
     parse_namespace,
     parse_network_policy,
     parse_pod,
     parse_service,
+    type_name,
 )
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
+from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# Policy kinds that change reachability but are not modelled: (apiVersion group, kind) -> reported name.
-UNMODELLED_POLICIES = {
-    ("policy.networking.k8s.io", "AdminNetworkPolicy"): "AdminNetworkPolicy",
-    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "BaselineAdminNetworkPolicy",
-    ("projectcalico.org", "NetworkPolicy"): "Calico NetworkPolicy",
-    ("crd.projectcalico.org", "NetworkPolicy"): "Calico NetworkPolicy",
-    ("projectcalico.org", "GlobalNetworkPolicy"): "Calico GlobalNetworkPolicy",
-    ("crd.projectcalico.org", "GlobalNetworkPolicy"): "Calico GlobalNetworkPolicy",
-    ("cilium.io", "CiliumNetworkPolicy"): "CiliumNetworkPolicy",
-    ("cilium.io", "CiliumClusterwideNetworkPolicy"): "CiliumClusterwideNetworkPolicy",
-}
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ def read_text(name: str, path: Path | None) -> str:
 
 def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     """(1-based index, content) of every document in a YAML or JSON text."""
-    if name.endswith(".json"):
+    if name.lower().endswith(".json"):
         try:
             yield 1, json.loads(text)
         except json.JSONDecodeError as error:
@@ -120,7 +112,10 @@ def is_object(content: Any) -> bool:
 
 
 def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
-    """The objects of one document: itself, or the items of a List."""
+    """The objects of one document: itself, or the items of a List (`kind: List` or e.g. `PodList`).
+
+    Items of a typed list may omit kind and apiVersion, as the API server writes them; they inherit both.
+    """
     if content is None:
         return
     if not isinstance(content, Mapping):
@@ -128,19 +123,18 @@ def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
     kind = content.get("kind")
     if not isinstance(kind, str) or not kind:
         raise ManifestError(name, index, "kind", "required field is missing")
-    if not kind.endswith("List"):
+    if kind != "List" and not (kind.endswith("List") and "items" in content):
         yield Document(name, index, "", content)
         return
     items = content.get("items")
     if not isinstance(items, list):
-        raise ManifestError(name, index, "items", "must be a list")
-    item_kind = kind[: -len("List")]
+        raise ManifestError(name, index, "items", f"must be a list, not {type_name(items)}")
+    inherited = {"kind": kind[: -len("List")], "apiVersion": content.get("apiVersion")} if kind != "List" else {}
     for position, item in enumerate(items):
         field = f"items[{position}]"
         if not isinstance(item, Mapping):
             raise ManifestError(name, index, field, "must be a Kubernetes object (a mapping)")
-        if "kind" not in item and item_kind:
-            item = {"kind": item_kind, **item}
+        item = {**{k: v for k, v in inherited.items() if v}, **item}
         if not item.get("kind"):
             raise ManifestError(name, index, f"{field}.kind", "required field is missing")
         yield Document(name, index, field, item)
@@ -184,53 +178,141 @@ class Collected:
         table[key] = value
 
 
+MODELLED_API_VERSIONS = {
+    "Namespace": ("v1",),
+    "Pod": ("v1",),
+    "Service": ("v1",),
+    "NetworkPolicy": ("networking.k8s.io/v1", "extensions/v1beta1"),
+}
+
+
 def api_group(obj: Mapping[str, Any]) -> str:
     """The API group of an object's apiVersion ("" for core)."""
     api_version = obj.get("apiVersion")
     return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
 
 
+def controller_of(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, name) of the object's controlling owner, or None."""
+    owners = (obj.get("metadata") or {}).get("ownerReferences")
+    if not isinstance(owners, list) or not owners:
+        return None
+    owner = next((o for o in owners if isinstance(o, Mapping) and o.get("controller") is True), owners[0])
+    if not isinstance(owner, Mapping) or not isinstance(owner.get("name"), str):
+        return None
+    return str(owner.get("kind") or "Pod"), owner["name"]
+
+
+class OwnerChains:
+    """Owner references among the workloads of the input, to find a pod's top owner.
+
+    A pod owned by ReplicaSet web-5d4f8, itself owned by Deployment web, belongs to Deployment web;
+    workloads whose pods are in the input, or that another workload owns, are not expanded again.
+    """
+
+    def __init__(self, workloads: Iterable[Document], pods: Iterable[Document]) -> None:
+        self.owner: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        for document in workloads:
+            metadata = document.obj.get("metadata") or {}
+            key = (metadata.get("namespace") or "default", document.obj["kind"], metadata.get("name"))
+            self.owner[key] = controller_of(document.obj)
+        self.covered: set[tuple[str, str, str]] = set()
+        for document in pods:
+            namespace = (document.obj.get("metadata") or {}).get("namespace") or "default"
+            self.covered.update(self.chain(namespace, controller_of(document.obj)))
+
+    def chain(self, namespace: str, owner: tuple[str, str] | None) -> list[tuple[str, str, str]]:
+        """The owners above one object, nearest first, as far as the input tells."""
+        found: list[tuple[str, str, str]] = []
+        while owner is not None and (namespace, *owner) not in found:
+            found.append((namespace, *owner))
+            owner = self.owner.get((namespace, *owner))
+        return found
+
+    def top(self, pod: Pod) -> Pod:
+        """The pod attributed to its top owner."""
+        chain = self.chain(pod.namespace, (pod.workload.kind, pod.workload.name)) if pod.workload.kind != "Pod" else []
+        if len(chain) < 2:
+            return pod
+        namespace, kind, name = chain[-1]
+        return replace(pod, workload=WorkloadRef(namespace, name, kind))
+
+    def expands(self, document: Document) -> bool:
+        """Whether a workload's template stands for its pods: it is a top owner and none of its pods is given."""
+        metadata = document.obj.get("metadata") or {}
+        key = (metadata.get("namespace") or "default", document.obj["kind"], metadata.get("name"))
+        owner = self.owner.get(key)
+        owned = owner is not None and (key[0], *owner) in self.owner
+        return not owned and key not in self.covered
+
+
 def collect(documents: Iterable[Document]) -> Collected:
     """Model objects from documents; unknown kinds are counted, invalid objects raise ManifestError."""
     found = Collected()
+    workloads: list[Document] = []
+    pods: list[Document] = []
     for document in documents:
         obj = document.obj
         kind = obj["kind"]
         group = api_group(obj)
         try:
-            if (group, kind) in UNMODELLED_POLICIES:
-                name = UNMODELLED_POLICIES[(group, kind)]
+            if (group, kind) in BY_GROUP_AND_KIND:
+                name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = found.unmodelled.get(name, 0) + 1
-            elif kind == "Namespace":
-                namespace = parse_namespace(obj)
-                found.keep(found.namespaces, namespace.name, namespace, document, kind)
-            elif kind == "NetworkPolicy" and group == "networking.k8s.io":
-                policy = parse_network_policy(obj)
-                found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
-            elif kind == "Service" and group == "":
-                service = parse_service(obj)
-                found.keep(found.services, (service.namespace, service.name), service, document, kind)
-            elif kind == "Pod" and group == "":
-                add_pod(found, obj, document, "")
             elif kind in WORKLOAD_KINDS:
-                for pod_obj, prefix in expand_workload(obj):
-                    add_pod(found, pod_obj, document, prefix)
+                parse_metadata(obj, namespaced=True)
+                workloads.append(document)
+            elif kind in MODELLED_API_VERSIONS:
+                api_version = obj.get("apiVersion")
+                if not api_version:
+                    raise InvalidObject("apiVersion", "required field is missing")
+                if api_version not in MODELLED_API_VERSIONS[kind]:
+                    found.skipped[f"{kind} ({api_version})"] = found.skipped.get(f"{kind} ({api_version})", 0) + 1
+                elif kind == "Pod":
+                    pods.append(document)
+                else:
+                    keep_object(found, kind, obj, document)
             else:
                 found.skipped[kind] = found.skipped.get(kind, 0) + 1
         except InvalidObject as problem:
             raise document.error(problem) from None
+    owners = OwnerChains(workloads, pods)
+    for document in pods:
+        add_pod(found, document.obj, document, "", owners)
+    for document in workloads:
+        if owners.expands(document):
+            try:
+                expanded = expand_workload(document.obj)
+            except InvalidObject as problem:
+                raise document.error(problem) from None
+            for pod_obj, prefix in expanded:
+                add_pod(found, pod_obj, document, prefix, owners)
     return found
 
 
-def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str) -> None:
+def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
+    """Parse and keep a Namespace, Service or NetworkPolicy."""
+    if kind == "Namespace":
+        namespace = parse_namespace(obj)
+        found.keep(found.namespaces, namespace.name, namespace, document, kind)
+    elif kind == "Service":
+        service = parse_service(obj)
+        found.keep(found.services, (service.namespace, service.name), service, document, kind)
+    else:
+        policy = parse_network_policy(obj)
+        found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
+
+
+def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str, owners: OwnerChains) -> None:
     """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated."""
     try:
         pod = parse_pod(obj)
     except InvalidObject as problem:
-        raise problem.within(prefix) from None
+        raise document.error(problem.within(prefix)) from None
     if pod is None:
         found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
     else:
+        pod = owners.top(pod)
         found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
 
 

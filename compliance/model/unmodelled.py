@@ -1,0 +1,37 @@
+"""Policy kinds that change reachability but that segproof does not model (yet).
+
+When any exist, reachability-based results must say the analysis is incomplete and name them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PolicyKind:
+    """A policy resource outside networking.k8s.io/v1 NetworkPolicy."""
+
+    group: str
+    kind: str
+    plural: str
+    name: str
+    namespaced: bool
+
+
+UNMODELLED_POLICY_KINDS = (
+    PolicyKind("policy.networking.k8s.io", "AdminNetworkPolicy", "adminnetworkpolicies",
+               "AdminNetworkPolicy", False),
+    PolicyKind("policy.networking.k8s.io", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies",
+               "BaselineAdminNetworkPolicy", False),
+    PolicyKind("crd.projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
+    PolicyKind("projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
+    PolicyKind("crd.projectcalico.org", "GlobalNetworkPolicy", "globalnetworkpolicies",
+               "Calico GlobalNetworkPolicy", False),
+    PolicyKind("projectcalico.org", "GlobalNetworkPolicy", "globalnetworkpolicies",
+               "Calico GlobalNetworkPolicy", False),
+    PolicyKind("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    PolicyKind("cilium.io", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies",
+               "CiliumClusterwideNetworkPolicy", False),
+)
+BY_GROUP_AND_KIND = {(k.group, k.kind): k for k in UNMODELLED_POLICY_KINDS}
