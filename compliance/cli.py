@@ -48,19 +48,59 @@ def source_options(command: Callable) -> Callable:
     """Options that choose where the cluster state comes from, passed on as a loaded `snapshot`."""
     @click.option("--manifests", "manifests", multiple=True, metavar="PATH",
                   help="Manifest file or directory (repeatable; - reads stdin).")
+    @click.option("--snapshot", "snapshot_file", metavar="FILE", help="A snapshot written by `segproof collect`.")
+    @click.option("--cluster", is_flag=True, help="Read the live cluster (kubeconfig, or in-cluster in a pod).")
+    @click.option("--kubeconfig", metavar="FILE", help="Kubeconfig file (implies --cluster).")
+    @click.option("--context", metavar="NAME", help="Kubeconfig context (implies --cluster).")
+    @click.option("--in-cluster", is_flag=True, help="Use the pod's service account (implies --cluster).")
+    @click.option("-n", "--namespace", "namespaces", multiple=True, metavar="NS",
+                  help="Only this namespace (repeatable).")
     @click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
+    @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
     @functools.wraps(command)
-    def with_snapshot(manifests: tuple[str, ...], now: str | None, **kwargs: Any) -> Any:
-        return command(snapshot=load_snapshot(manifests, utc_now(now)), **kwargs)
+    def with_snapshot(manifests: tuple[str, ...], snapshot_file: str | None, cluster: bool, kubeconfig: str | None,
+                      context: str | None, in_cluster: bool, namespaces: tuple[str, ...], now: str | None,
+                      quiet: bool, **kwargs: Any) -> Any:
+        from compliance.sources.cluster import ClusterTarget
+
+        target = None
+        if cluster or kubeconfig or context or in_cluster:
+            target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
+                                   namespaces=tuple(sorted(set(namespaces))))
+        snapshot = load_snapshot(manifests, snapshot_file, target, utc_now(now), quiet)
+        if not quiet:
+            warn(snapshot)
+        return command(snapshot=snapshot.restricted_to(namespaces), **kwargs)
     return with_snapshot
 
 
-def load_snapshot(manifests: tuple[str, ...], now: str) -> Snapshot:
-    """The snapshot from the chosen source."""
-    if not manifests:
-        raise UsageError("no cluster state given", hint="pass --manifests PATH")
-    from compliance.sources.manifests import load_manifests
-    return load_manifests(manifests, now)
+def load_snapshot(manifests: tuple[str, ...], snapshot_file: str | None, target: Any, now: str,
+                  quiet: bool) -> Snapshot:
+    """The snapshot from the one chosen source."""
+    chosen = [name for name, given in (("--manifests", manifests), ("--snapshot", snapshot_file),
+                                       ("--cluster", target)) if given]
+    if len(chosen) != 1:
+        raise UsageError("no cluster state given" if not chosen else f"choose one source, not {' and '.join(chosen)}",
+                         hint="pass one of --manifests PATH, --snapshot FILE or --cluster")
+    if manifests:
+        from compliance.sources.manifests import load_manifests
+        return load_manifests(manifests, now)
+    if snapshot_file:
+        from compliance.sources.snapshot_file import load_snapshot_file
+        return load_snapshot_file(snapshot_file)
+    from compliance.sources.cluster import collect_cluster
+    return collect_cluster(target, now, progress=None if quiet else terminal_progress())
+
+
+def terminal_progress() -> Callable[[str, int, int | None], None] | None:
+    """A progress line on stderr while lists are read, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(resource: str, done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        click.echo(f"\rcollecting {resource}: {done}{of}\x1b[K", err=True, nl=total == done)
+    return show
 
 
 def analysis_options(command: Callable) -> Callable:
@@ -101,7 +141,23 @@ def reachability(snapshot: Snapshot, options: Any, level: str, output: str) -> N
         click.echo(connections_output.connections_csv(found), nl=False)
     else:
         click.echo(connections_output.connections_table(found, assumptions), nl=False)
-    warn(snapshot)
+
+
+@main.command()
+@source_options
+@click.option("-o", "--output", "output", required=True, metavar="FILE",
+              help="Where to write the snapshot (- for stdout).")
+def collect(snapshot: Snapshot, output: str) -> None:
+    """Write the cluster state as a snapshot file that every other command can read back (--snapshot)."""
+    from compliance.model.snapshot import snapshot_document
+    from compliance.report.formats import json_text
+
+    text = json_text(snapshot_document(snapshot), flat_below=3)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        from compliance.evidence.files import write_atomically
+        write_atomically(output, text)
 
 
 @main.command()
@@ -112,8 +168,9 @@ def demo(now: str | None) -> None:
 
     sample = str(resource_dir("samples") / "cluster")
     click.echo(f"segproof demo: workload reachability of the sample cluster in {sample}\n")
-    reachability.callback(manifests=(sample,), now=now, ipblock_selects_pods=True, host_network_isolated=False,
-                          level="workload", output="table")
+    reachability.callback(manifests=(sample,), snapshot_file=None, cluster=False, kubeconfig=None, context=None,
+                          in_cluster=False, namespaces=(), now=now, quiet=False, ipblock_selects_pods=True,
+                          host_network_isolated=False, level="workload", output="table")
 
 
 @main.command()
@@ -136,13 +193,21 @@ def explain(snapshot: Snapshot, options: Any, source: str, destination: str, por
     explanation = explain_connection(snapshot, source, destination, options, asked)
     render = explain_output.explanation_json if output == "json" else explain_output.explanation_text
     click.echo(render(explanation), nl=False)
-    warn(snapshot)
 
 
 def warn(snapshot: Snapshot) -> None:
-    """Print the snapshot's warnings on stderr."""
+    """Print the snapshot's warnings on stderr, and say when the analysis cannot be complete."""
     for warning in snapshot.warnings:
         click.echo(f"segproof: warning: {warning}", err=True)
+    if snapshot.unmodelled:
+        click.echo(f"segproof: warning: analysis incomplete: {unmodelled_text(snapshot.unmodelled)}", err=True)
+
+
+def unmodelled_text(unmodelled: dict) -> str:
+    """`3 CiliumNetworkPolicy, AdminNetworkPolicy (count unknown) are not modelled`."""
+    kinds = ", ".join(f"{count} {kind}" if count is not None else f"{kind} (count unknown)"
+                      for kind, count in sorted(unmodelled.items()))
+    return f"{kinds} also change reachability and are not modelled"
 
 
 if __name__ == "__main__":

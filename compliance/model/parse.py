@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -202,13 +203,21 @@ def parse_pod_ips(status: Mapping[str, Any]) -> tuple[str, ...]:
         text = string_at(value, field)
         if not text:
             continue
-        try:
-            canonical = str(ipaddress.ip_address(text))
-        except ValueError:
-            raise InvalidObject(field, f"invalid IP address {text!r}") from None
+        canonical = canonical_address(text)
+        if canonical is None:
+            raise InvalidObject(field, f"invalid IP address {text!r}")
         if canonical not in ips:
             ips.append(canonical)
     return tuple(ips)
+
+
+def canonical_address(text: str) -> str | None:
+    """An IPv4 or IPv6 address in its canonical form, or None when `text` is not one (C-speed parsing)."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, text))
+    except (OSError, ValueError):
+        return None
 
 
 def parse_pod(obj: Mapping[str, Any]) -> Pod | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compliance.model.objects import Namespace, Pod, Service
@@ -28,8 +29,18 @@ class Snapshot:
     services: tuple[Service, ...]
     policies: tuple[NetworkPolicy, ...]
     skipped: Mapping[str, int] = field(default_factory=dict)
-    unmodelled: Mapping[str, int] = field(default_factory=dict)
+    unmodelled: Mapping[str, int | None] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    def restricted_to(self, namespaces: tuple[str, ...]) -> Snapshot:
+        """The part of the snapshot in the given namespaces (all of it when none are given)."""
+        if not namespaces:
+            return self
+        keep = set(namespaces)
+        return replace(self, namespaces=tuple(n for n in self.namespaces if n.name in keep),
+                       pods=tuple(p for p in self.pods if p.namespace in keep),
+                       services=tuple(s for s in self.services if s.namespace in keep),
+                       policies=tuple(p for p in self.policies if p.namespace in keep))
 
     def namespace_labels(self) -> dict[str, dict[str, str]]:
         """Labels of every namespace by name."""
@@ -103,7 +114,7 @@ def policy_document(policy: NetworkPolicy) -> dict[str, Any]:
     """A NetworkPolicy as Kubernetes JSON, its spec exactly as given."""
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": metadata_document(policy.namespace, policy.name, policy.labels, policy.uid),
-            "spec": dict(policy.spec)}
+            "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:

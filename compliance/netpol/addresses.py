@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import itertools
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,14 +59,20 @@ class AddressPartition:
         return frozenset(i for i, r in enumerate(self.ranges)
                          if r.version == version and intervals.contains(spans, ((r.first, r.last),)))
 
-    def index_of(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int | None:
-        """The index of the range holding `address`, or None when its IP version is not partitioned."""
-        key = (address.version, int(address), SPACE[address.version][1])
-        position = bisect.bisect_right(self.ranges, AddressRange(*key)) - 1
-        if position >= 0 and self.ranges[position].version == address.version and (
-                self.ranges[position].first <= int(address) <= self.ranges[position].last):
+    def index_of(self, address: str) -> int | None:
+        """The index of the range holding an address, or None when its IP version is not partitioned."""
+        version, value = address_value(address)
+        position = bisect.bisect_right(self.ranges, AddressRange(version, value, SPACE[version][1])) - 1
+        if position >= 0 and self.ranges[position].version == version and (
+                self.ranges[position].first <= value <= self.ranges[position].last):
             return position
         return None
+
+
+def address_value(address: str) -> tuple[int, int]:
+    """(IP version, integer value) of an address in text form."""
+    family, version = (socket.AF_INET6, 6) if ":" in address else (socket.AF_INET, 4)
+    return version, int.from_bytes(socket.inet_pton(family, address), "big")
 
 
 def partition(blocks: Iterable[IPBlock]) -> AddressPartition:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ def group_pods(pods: Iterable[Pod], partition: AddressPartition | None) -> tuple
     for pod in pods:
         ranges: tuple[int, ...] = ()
         if partition is not None and pod.ips:
-            found = {partition.index_of(ipaddress.ip_address(ip)) for ip in pod.ips}
+            found = {partition.index_of(ip) for ip in pod.ips}
             ranges = tuple(sorted(index for index in found if index is not None))
         groups[(pod.namespace, pod.labels, pod.named_ports, pod.host_network, ranges)].append(pod)
     return tuple(

@@ -19,7 +19,7 @@ class AnalysisOptions:
     ipblock_selects_pods: bool = True
     host_network_isolated: bool = False
 
-    def assumptions(self, unmodelled: Mapping[str, int] | None = None) -> dict[str, object]:
+    def assumptions(self, unmodelled: Mapping[str, int | None] | None = None) -> dict[str, object]:
         """The assumptions behind a result, for every output to list."""
         result: dict[str, object] = {
             "ipblock_selects_pods": self.ipblock_selects_pods,

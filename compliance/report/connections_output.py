@@ -38,4 +38,13 @@ def connections_table(found: Sequence[Connection], assumptions: Mapping[str, obj
     table = text_table(("SOURCE", "DESTINATION", "PORTS"),
                        [(c.source, c.destination, c.ports.describe()) for c in found])
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return f"{table}\n{len(found)} connections. Assumptions:\n{footer}\n"
+    return f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n"
+
+
+def incomplete_banner(assumptions: Mapping[str, object]) -> str:
+    """A first line saying the result is incomplete when unmodelled policy kinds exist, else nothing."""
+    unmodelled = assumptions.get("unmodelled_policies")
+    if not unmodelled:
+        return ""
+    kinds = ", ".join(f"{kind} ({'count unknown' if count is None else count})" for kind, count in unmodelled.items())
+    return f"INCOMPLETE ANALYSIS: these policies also change reachability and are not modelled: {kinds}\n\n"

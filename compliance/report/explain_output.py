@@ -5,7 +5,7 @@ from __future__ import annotations
 from compliance.netpol.explain import Explanation
 from compliance.netpol.ports import PortSet
 from compliance.netpol.verdict import ConnectionVerdict, DirectionVerdict, RuleVerdict
-from compliance.report.connections_output import assumptions_lines
+from compliance.report.connections_output import assumptions_lines, incomplete_banner
 from compliance.report.formats import json_text
 
 EXPLAIN_FORMAT = "segproof.explain/v1"
@@ -77,7 +77,7 @@ def direction_lines(side: DirectionVerdict, subject: str, peer: str, asked: Port
 def explanation_text(explanation: Explanation) -> str:
     """The explanation for a terminal."""
     asked = explanation.ports
-    lines = []
+    lines = incomplete_banner(explanation.assumptions).splitlines()
     for verdict in explanation.verdicts:
         source, destination = verdict.source.display, verdict.destination.display
         allowed = verdict.ports & asked

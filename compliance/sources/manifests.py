@@ -163,7 +163,7 @@ class Collected:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
-    unmodelled: dict[str, int] = field(default_factory=dict)
+    unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, Any], Document] = field(default_factory=dict)
 
     def keep(self, table: dict, key: Any, value: Any, document: Document, kind: str) -> None:

@@ -1,0 +1,191 @@
+"""Deterministic synthetic clusters that look like real ones, for benchmarks.
+
+A cluster of N pods has about N/100 namespaces spread over PCI zones, Deployments with 1-5 replicas
+and named ports, about N/10 NetworkPolicies: default-deny in most namespaces, DNS egress, ingress by
+tier with matchExpressions (In, NotIn, Exists), cross-namespace rules by zone, monitoring scrapes,
+egress to ipBlocks with except, and port ranges (endPort).
+
+    python3 benchmarks/generate.py --pods 10000 --out cluster.yaml   # Deployments (manifests)
+    python3 benchmarks/generate.py --pods 10000 --live --out pods.json  # running pods, as an API lists them
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+ZONES = (("cde", 0.1), ("connected", 0.2), ("general", 0.6), ("restricted", 0.1))
+TIERS = ("web", "api", "worker", "db")
+PORTS = {"web": ("http", 8080), "api": ("grpc", 9090), "worker": ("http", 8081), "db": ("postgres", 5432)}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The same cluster as manifests (Deployments) and as live objects (Pods with IPs and owners)."""
+
+    manifests: list[dict[str, Any]]
+    live: list[dict[str, Any]]
+
+    @property
+    def pods(self) -> int:
+        """Number of pods."""
+        return sum(1 for o in self.live if o["kind"] == "Pod")
+
+    @property
+    def policies(self) -> int:
+        """Number of NetworkPolicies."""
+        return sum(1 for o in self.manifests if o["kind"] == "NetworkPolicy")
+
+
+def namespace(name: str, labels: dict[str, str]) -> dict[str, Any]:
+    """A Namespace."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def network_policy(ns: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A NetworkPolicy."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def container(tier: str) -> dict[str, Any]:
+    """The app container with its named ports (plus metrics)."""
+    name, number = PORTS[tier]
+    return {"name": "app", "image": f"registry.example/{tier}:1.0",
+            "ports": [{"name": name, "containerPort": number}, {"name": "metrics", "containerPort": 9100}]}
+
+
+def deployment(ns: str, name: str, labels: dict[str, str], replicas: int, tier: str) -> dict[str, Any]:
+    """A Deployment running `replicas` pods."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": labels["app"]}},
+                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [container(tier)]}}}}
+
+
+def live_pods(ns: str, name: str, labels: dict[str, str], replicas: int, tier: str,
+              next_ip: list[int]) -> list[dict[str, Any]]:
+    """The running pods of a Deployment, owned by its ReplicaSet, with pod IPs from 10.0.0.0/8."""
+    pods = []
+    for index in range(replicas):
+        address = next_ip[0]
+        next_ip[0] += 1
+        ip = f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}"
+        pods.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": f"{name}-7c9f8-{index:05d}", "namespace": ns, "labels": labels,
+                                  "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                                       "name": f"{name}-7c9f8", "controller": True}]},
+                     "spec": {"containers": [container(tier)], "nodeName": f"node-{address % 50}"},
+                     "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}})
+    return pods
+
+
+def namespace_policies(rng: random.Random, ns: str, zone: str, apps: list[tuple[str, str]]) -> list[dict]:
+    """About one policy per ten pods: default deny, DNS, per-tier ingress, cross-zone, monitoring, egress."""
+    policies = []
+    if rng.random() < 0.9:
+        policies.append(network_policy(ns, "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}))
+    policies.append(network_policy(ns, "allow-dns", {
+        "podSelector": {}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}))
+    policies.append(network_policy(ns, "allow-monitoring", {
+        "podSelector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]},
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                               "podSelector": {"matchLabels": {"app": "prometheus"}}}],
+                     "ports": [{"port": "metrics"}]}]}))
+    for app, tier in apps:
+        if rng.random() < 0.2:
+            callers = {"web": ["ingress"], "api": ["web"], "worker": ["api"], "db": ["api", "worker"]}[tier]
+            peers: list[dict[str, Any]] = [{"podSelector": {"matchExpressions": [
+                {"key": "tier", "operator": "In", "values": callers}]}}]
+            if tier == "api" and rng.random() < 0.5:
+                peers.append({"namespaceSelector": {"matchExpressions": [
+                    {"key": "pci-zone", "operator": "In", "values": ["connected", zone]},
+                    {"key": "env", "operator": "NotIn", "values": ["dev"]}]},
+                              "podSelector": {"matchLabels": {"tier": "web"}}})
+            if tier == "web":
+                peers = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+            policies.append(network_policy(ns, f"{app}-ingress", {
+                "podSelector": {"matchLabels": {"app": app}},
+                "ingress": [{"from": peers, "ports": [{"port": PORTS[tier][0]}]}]}))
+        if rng.random() < 0.05:
+            octet = rng.randrange(256)
+            policies.append(network_policy(ns, f"{app}-egress", {
+                "podSelector": {"matchLabels": {"app": app}}, "policyTypes": ["Egress"],
+                "egress": [{"to": [{"podSelector": {"matchExpressions": [
+                               {"key": "tier", "operator": "In", "values": ["db", "worker"]}]}}],
+                            "ports": [{"port": 5432}, {"port": 8081}]},
+                           {"to": [{"ipBlock": {"cidr": f"203.0.{octet}.0/24", "except": [f"203.0.{octet}.128/25"]}}],
+                            "ports": [{"port": 8000, "endPort": 8100}]}]}))
+    return policies
+
+
+def generate(pods: int, seed: int = 1) -> Cluster:
+    """A cluster of about `pods` pods (exactly, in live form)."""
+    rng = random.Random(seed)
+    manifests: list[dict[str, Any]] = []
+    live: list[dict[str, Any]] = []
+    next_ip = [1]
+
+    def add_workload(ns: str, name: str, labels: dict[str, str], replicas: int, tier: str) -> None:
+        manifests.append(deployment(ns, name, labels, replicas, tier))
+        live.extend(live_pods(ns, name, labels, replicas, tier, next_ip))
+
+    for name, labels in (("kube-system", {}), ("monitoring", {"pci-zone": "system"}),
+                         ("ingress-nginx", {"pci-zone": "system"})):
+        manifests.append(namespace(name, labels))
+        live.append(namespace(name, labels))
+    add_workload("kube-system", "coredns", {"app": "coredns", "k8s-app": "kube-dns", "tier": "api"}, 2, "api")
+    add_workload("monitoring", "prometheus", {"app": "prometheus", "tier": "worker"}, 1, "worker")
+    add_workload("ingress-nginx", "controller", {"app": "ingress", "tier": "ingress"}, 2, "web")
+    remaining = pods - 5
+    namespaces = max(1, remaining // 100)
+    for index in range(namespaces):
+        ns = f"team-{index:04d}"
+        zone = rng.choices([z for z, _ in ZONES], [w for _, w in ZONES])[0]
+        labels = {"pci-zone": zone, "team": f"team-{index % 37}", "env": rng.choice(["prod", "prod", "dev"])}
+        manifests.append(namespace(ns, labels))
+        live.append(namespace(ns, labels))
+        budget = remaining // namespaces + (1 if index < remaining % namespaces else 0)
+        apps = []
+        while budget > 0:
+            tier = rng.choice(TIERS)
+            replicas = min(budget, rng.randint(1, 5))
+            app = f"{tier}-{len(apps)}"
+            add_workload(ns, app, {"app": app, "tier": tier, "version": f"v{rng.randint(1, 3)}"}, replicas, tier)
+            apps.append((app, tier))
+            budget -= replicas
+        manifests += namespace_policies(rng, ns, zone, apps)
+    live += [o for o in manifests if o["kind"] == "NetworkPolicy"]
+    return Cluster(manifests, live)
+
+
+def main() -> None:
+    """Write a generated cluster as a JSON List (fast to read) or YAML."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pods", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--live", action="store_true", help="running pods instead of Deployments")
+    parser.add_argument("--out", default="-")
+    args = parser.parse_args()
+    cluster = generate(args.pods, args.seed)
+    document = {"apiVersion": "v1", "kind": "List", "items": cluster.live if args.live else cluster.manifests}
+    if args.out.endswith((".yaml", ".yml")):
+        import yaml
+        text = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+    else:
+        text = json.dumps(document)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()

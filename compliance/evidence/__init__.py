@@ -1,0 +1,1 @@
+"""Evidence packs: building, hashing, signing, verifying, and the ledger of packs."""

@@ -1,0 +1,275 @@
+"""Collecting from a live API server: the real `kubernetes` client against the in-process test server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.errors import EXIT_UNREACHABLE, ClusterAccessError
+from compliance.model.snapshot import snapshot_document
+from compliance.sources.cluster import NETWORK_POLICIES, ClusterReader, ClusterTarget, RetryPolicy, collect_cluster
+from tests.netpol.builders import namespace, pod, policy
+from tests.support.kube_api_server import (
+    CILIUM_NETWORK_POLICIES,
+    PODS,
+    Fault,
+    KubeApiServer,
+    make_service,
+    unrelated_ca_pem,
+)
+
+NOW = "2026-09-30T12:00:00Z"
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, read_timeout=2.0, page_size=2)
+
+
+def shop_objects() -> list[dict[str, Any]]:
+    """A small cluster: two namespaces plus kube-system, five pods, a service and two policies."""
+    web = pod("shop/web-1", {"app": "web"}, ports=(("http", 8080),), ip="10.0.0.1")
+    web["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web-5d4f8", "controller": True}]
+    web["spec"]["containers"][0]["env"] = [{"name": "PASSWORD", "value": "hunter2"}]
+    web["metadata"]["annotations"] = {"secret-ish": "do-not-keep"}
+    return [
+        namespace("kube-system"), namespace("shop", team="red"), namespace("pay", zone="cde"),
+        web, pod("shop/web-2", {"app": "web"}, ip="10.0.0.2"), pod("shop/cart", {"app": "cart"}, ip="10.0.0.3"),
+        pod("pay/api", {"app": "api"}, ports=(("https", 8443),), ip="10.0.1.1"),
+        pod("kube-system/dns", {"k8s-app": "kube-dns"}, ip="10.0.2.1"),
+        make_service("shop", "web", {"app": "web"}),
+        policy("pay/deny", {"policyTypes": ["Ingress", "Egress"]}),
+        policy("pay/api-in", {"podSelector": {"matchLabels": {"app": "api"}},
+                              "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "red"}}}],
+                                           "ports": [{"port": "https"}]}]}),
+    ]
+
+
+@pytest.fixture
+def server():
+    with KubeApiServer(shop_objects(), token="t0ken") as running:
+        yield running
+
+
+@pytest.fixture
+def kubeconfig(server: KubeApiServer, tmp_path: Path) -> str:
+    return str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+
+
+def collect(kubeconfig: str, retry: RetryPolicy = FAST, **target: Any):
+    return collect_cluster(ClusterTarget(kubeconfig=kubeconfig, **target), NOW, retry)
+
+
+def test_collects_every_object_with_its_provenance(server: KubeApiServer, kubeconfig: str) -> None:
+    snapshot = collect(kubeconfig)
+    assert [n.name for n in snapshot.namespaces] == ["kube-system", "pay", "shop"]
+    assert [p.display for p in snapshot.pods] == ["kube-system/dns", "pay/api", "shop/cart", "shop/web-1",
+                                                  "shop/web-2"]
+    assert [s.name for s in snapshot.services] == ["web"]
+    assert [p.key for p in snapshot.policies] == ["pay/api-in", "pay/deny"]
+    kube_system_uid = server.store.snapshot(server.store.resource_type_of(namespace("kube-system")))[1][0][
+        "metadata"]["uid"]
+    assert snapshot.source == {
+        "type": "cluster", "server": server.url, "context": "segproof-test", "version": "v1.31.4",
+        "clusterId": kube_system_uid, "identity": "system:serviceaccount:segproof:collector", "namespaces": None}
+    assert snapshot.collected_at == NOW
+    web = next(p for p in snapshot.pods if p.name == "web-1")
+    assert (web.workload.display, web.ips, web.named_ports) == ("shop/web-5d4f8[ReplicaSet]", ("10.0.0.1",),
+                                                                (("http", "TCP", 8080),))
+
+
+def test_never_keeps_env_values_or_annotations(kubeconfig: str) -> None:
+    text = json.dumps(snapshot_document(collect(kubeconfig)))
+    assert "hunter2" not in text and "PASSWORD" not in text and "do-not-keep" not in text
+
+
+def test_lists_are_paginated(server: KubeApiServer, kubeconfig: str) -> None:
+    snapshot = collect(kubeconfig)
+    pages = server.requests_matching(verb="list", resource="pods")
+    assert len(snapshot.pods) == 5 and len(pages) == 3
+    assert all(request.query.get("limit") == "2" for request in pages)
+    assert "continue" in pages[1].query
+
+
+def test_a_list_that_changes_mid_way_restarts(server: KubeApiServer, kubeconfig: str) -> None:
+    changed = []
+
+    def change_once(resource: str, done: int, total: int | None) -> None:
+        if resource == "pods" and not changed:
+            changed.append(server.store.put(pod("shop/late", {"app": "late"})))
+
+    target = ClusterTarget(kubeconfig=kubeconfig)
+    snapshot = collect_cluster(target, NOW, FAST, progress=change_once)
+    statuses = [r.status for r in server.requests_matching(verb="list", resource="pods")]
+    assert 410 in statuses
+    assert "shop/late" in [p.display for p in snapshot.pods] and len(snapshot.pods) == 6
+
+
+def test_server_errors_are_retried_then_succeed(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(status=500, times=2), verb="list", resource="pods")
+    server.inject(Fault(close=True), verb="list", resource="networkpolicies")
+    snapshot = collect(kubeconfig)
+    assert len(snapshot.pods) == 5 and len(snapshot.policies) == 2
+    assert [r.status for r in server.requests_matching(verb="list", resource="pods")][:3] == [500, 500, 200]
+
+
+def test_a_slow_response_times_out_and_is_retried(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(delay=1.0), verb="list", resource="services")
+    retry = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, read_timeout=0.3, page_size=50)
+    assert len(collect(kubeconfig, retry).services) == 1
+
+
+def test_retry_after_is_honoured_within_bounds(server: KubeApiServer, kubeconfig: str) -> None:
+    from compliance.sources.cluster import client_configuration
+
+    server.inject(Fault(status=429, retry_after=7), verb="list", resource="networkpolicies")
+    waits: list[float] = []
+    configuration, _ = client_configuration(ClusterTarget(kubeconfig=kubeconfig))
+    reader = ClusterReader(configuration, RetryPolicy(base_delay=0.5, max_delay=30.0), sleep=waits.append)
+    try:
+        assert len(reader.list(NETWORK_POLICIES)) == 2
+    finally:
+        reader.close()
+    assert waits == [7.0]
+    assert reader.backoff(3, None) == 2.0 and reader.backoff(10, "1000") == 30.0
+
+
+def test_retries_are_bounded(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(status=503, times=100), verb="list", resource="pods")
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig)
+    assert error.value.message.startswith(f"list pods on {server.url} failed after 4 attempts: HTTP 503")
+    assert error.value.exit_code == EXIT_UNREACHABLE
+
+
+def test_wrong_credentials(server: KubeApiServer, tmp_path: Path) -> None:
+    wrong = str(server.write_kubeconfig(tmp_path / "wrong", token="nope"))
+    with pytest.raises(ClusterAccessError) as error:
+        collect(wrong)
+    assert "rejected the credentials (401 Unauthorized)" in error.value.message
+
+
+def test_forbidden_networkpolicies_names_verb_and_resource(server: KubeApiServer, kubeconfig: str) -> None:
+    server.forbid(verb="list", resource="networkpolicies")
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig)
+    assert error.value.message.startswith("forbidden: cannot list networkpolicies.networking.k8s.io at cluster scope")
+    assert (error.value.verb, error.value.resource) == ("list", "networkpolicies.networking.k8s.io")
+    assert "samples/rbac/segproof-reader.yaml" in error.value.hint
+
+
+def test_forbidden_services_degrade_to_a_recorded_warning(server: KubeApiServer, kubeconfig: str) -> None:
+    server.forbid(verb="list", resource="services")
+    snapshot = collect(kubeconfig)
+    assert snapshot.services == ()
+    assert snapshot.warnings[0].startswith("services not collected: forbidden: cannot list services")
+    assert snapshot_document(snapshot)["warnings"] == list(snapshot.warnings)
+
+
+def test_tls_with_a_wrong_ca_is_refused(server: KubeApiServer, tmp_path: Path) -> None:
+    wrong = str(server.write_kubeconfig(tmp_path / "wrong-ca", ca_pem=unrelated_ca_pem()))
+    with pytest.raises(ClusterAccessError) as error:
+        collect(wrong, RetryPolicy(attempts=2, base_delay=0.01))
+    assert error.value.message.startswith(f"TLS verification of {server.url} failed")
+
+
+def test_namespaced_collection_reads_only_those_namespaces(server: KubeApiServer, kubeconfig: str) -> None:
+    snapshot = collect(kubeconfig, namespaces=("pay",))
+    assert [p.display for p in snapshot.pods] == ["pay/api"]
+    assert [n.name for n in snapshot.namespaces] == ["pay"]
+    assert snapshot.source["namespaces"] == ["pay"]
+    listed = {(r.resource, r.namespace) for r in server.requests if r.verb == "list"}
+    assert ("pods", "pay") in listed and ("pods", None) not in listed
+
+
+def test_in_cluster_configuration(server: KubeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env, _, _ = server.incluster_files(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    snapshot = collect_cluster(ClusterTarget(service_account_dir=str(tmp_path)), NOW, FAST)
+    assert snapshot.source["context"] == "in-cluster" and len(snapshot.pods) == 5
+
+
+def test_unmodelled_policy_kinds_are_counted_and_reported(tmp_path: Path) -> None:
+    cilium = [{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+               "metadata": {"name": name, "namespace": "shop"}, "spec": {}} for name in ("a", "b")]
+    with KubeApiServer([*shop_objects(), *cilium], token="t",
+                       custom_resources=[CILIUM_NETWORK_POLICIES]) as running:
+        config = str(running.write_kubeconfig(tmp_path / "kc"))
+        assert collect(config).unmodelled == {"CiliumNetworkPolicy": 2}
+        result = CliRunner().invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
+    assumptions = json.loads(result.stdout)["assumptions"]
+    assert assumptions["complete"] is False
+    assert assumptions["unmodelled_policies"] == {"CiliumNetworkPolicy": 2}
+    assert "analysis incomplete: 2 CiliumNetworkPolicy also change reachability" in result.stderr
+
+
+def test_two_collections_of_an_unchanged_cluster_are_identical(kubeconfig: str) -> None:
+    first = snapshot_document(collect_cluster(ClusterTarget(kubeconfig=kubeconfig), "2026-01-01T00:00:00Z"))
+    second = snapshot_document(collect_cluster(ClusterTarget(kubeconfig=kubeconfig), "2026-02-01T00:00:00Z"))
+    assert first["collected_at"] != second["collected_at"]
+    assert {**first, "collected_at": None} == {**second, "collected_at": None}
+
+
+def test_cli_snapshot_equals_cluster(kubeconfig: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    snapshot_path = str(tmp_path / "snap.json")
+    collected = runner.invoke(main, ["collect", "--kubeconfig", kubeconfig, "-o", snapshot_path, "--now", NOW])
+    assert collected.exit_code == 0, collected.stderr
+    from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", kubeconfig, "-o", "json"])
+    from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
+    assert from_cluster.stdout == from_snapshot.stdout
+    assert '"pay/api[Pod]"' in from_cluster.stdout
+
+
+def test_cli_renders_a_forbidden_list_with_exit_code_3(server: KubeApiServer, kubeconfig: str) -> None:
+    server.forbid(verb="list", resource="networkpolicies")
+    result = CliRunner().invoke(main, ["reachability", "--kubeconfig", kubeconfig])
+    assert result.exit_code == 3
+    first, hint = result.stderr.splitlines()[:2]
+    assert first.startswith("segproof: error: forbidden: cannot list networkpolicies.networking.k8s.io")
+    assert hint.startswith("hint: grant read access")
+
+
+def test_a_large_cluster_collects_to_the_same_reachability_as_its_manifests(tmp_path: Path) -> None:
+    objects = large_cluster(namespaces=200, apps=10, replicas=10)
+    manifests = tmp_path / "cluster.json"
+    manifests.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    with KubeApiServer(objects, token="t") as running:
+        config = str(running.write_kubeconfig(tmp_path / "kc"))
+        from_cluster = CliRunner().invoke(main, ["reachability", "--kubeconfig", config, "-o", "json", "-q"])
+    from_manifests = CliRunner().invoke(main, ["reachability", "--manifests", str(manifests), "-o", "json"])
+    assert from_cluster.exit_code == 0, from_cluster.stderr
+    assert sum(1 for o in objects if o["kind"] == "Pod") == 20_001  # 200 namespaces x 100, plus DNS
+    assert from_cluster.stdout == from_manifests.stdout
+
+
+def large_cluster(namespaces: int, apps: int, replicas: int) -> list[dict[str, Any]]:
+    """Namespaces of apps with replicas, each namespace default-deny plus same-namespace and DNS rules."""
+    objects: list[dict[str, Any]] = [namespace("kube-system"),
+                                     pod("kube-system/coredns-0", {"k8s-app": "kube-dns"}, ip="10.255.0.1")]
+    for n in range(namespaces):
+        ns = f"team-{n:03d}"
+        objects.append(namespace(ns, zone="cde" if n % 10 == 0 else "general"))
+        for a in range(apps):
+            for r in range(replicas):
+                index = (n * apps + a) * replicas + r
+                item = pod(f"{ns}/app-{a}-{r}", {"app": f"app-{a}", "tier": "web" if a < 3 else "backend"},
+                           ports=(("http", 8080),), ip=f"10.{index // 65536}.{index // 256 % 256}.{index % 256}")
+                item["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": f"app-{a}-6f7c9",
+                                                        "controller": True}]
+                objects.append(item)
+        objects += [
+            policy(f"{ns}/default-deny", {"policyTypes": ["Ingress", "Egress"]}),
+            policy(f"{ns}/same-namespace", {"ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": "http"}]}],
+                                            "egress": [{"to": [{"podSelector": {}}]}]}),
+            policy(f"{ns}/dns", {"policyTypes": ["Egress"], "egress": [{"to": [{"namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}], "ports": [
+                {"port": 53, "protocol": "UDP"}]}]}),
+        ]
+    return objects
+
+
+def test_pods_resource_type_is_the_core_one() -> None:
+    assert PODS.group == "" and PODS.plural == "pods"

@@ -1,0 +1,53 @@
+"""Snapshot files: what `collect` writes, every command reads back unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compliance.errors import ManifestError
+from compliance.model.snapshot import snapshot_document
+from compliance.report.formats import json_text
+from compliance.resources import resource_dir
+from compliance.sources.manifests import load_manifests
+from compliance.sources.snapshot_file import load_snapshot_file
+
+
+def write_snapshot(tmp_path: Path, document: object) -> str:
+    path = tmp_path / "snapshot.json"
+    path.write_text(json_text(document, flat_below=3))
+    return str(path)
+
+
+def test_a_snapshot_reads_back_as_the_same_snapshot(tmp_path: Path) -> None:
+    original = load_manifests([str(resource_dir("samples") / "cluster")], "2026-09-30T12:00:00Z")
+    reread = load_snapshot_file(write_snapshot(tmp_path, snapshot_document(original)))
+    assert reread == original
+    assert [p.spec for p in reread.policies] == [json.loads(json.dumps(p.spec, sort_keys=True))
+                                                  for p in original.policies]
+    assert snapshot_document(reread) == snapshot_document(original)
+
+
+def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:
+    document = {"format": "segproof.snapshot/v1", "source": {"type": "cluster"}, "collected_at": "2026-01-01T00:00:00Z",
+                "objects": {}, "skipped": {"ConfigMap": 2}, "unmodelled": {"AdminNetworkPolicy": None},
+                "warnings": ["services not collected"]}
+    snapshot = load_snapshot_file(write_snapshot(tmp_path, document))
+    assert (snapshot.skipped, snapshot.unmodelled, snapshot.warnings) == (
+        {"ConfigMap": 2}, {"AdminNetworkPolicy": None}, ("services not collected",))
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v1', found 'something/else'"),
+    ({"format": "segproof.snapshot/v1"}, "objects: required field is missing"),
+    ({"format": "segproof.snapshot/v1", "objects": {"pods": [{"metadata": {"name": "p"},
+                                                              "status": {"podIP": "nope"}}]}},
+     "document 1: objects.pods[0].status.podIP: invalid IP address 'nope'"),
+], ids=["format", "objects", "invalid-pod"])
+def test_bad_snapshots_are_named(tmp_path: Path, document: dict, message: str) -> None:
+    path = write_snapshot(tmp_path, document)
+    with pytest.raises(ManifestError) as error:
+        load_snapshot_file(path)
+    assert error.value.message == f"{path}: {message}"
