@@ -6,6 +6,7 @@ import datetime
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -67,10 +68,11 @@ def source_options(command: Callable) -> Callable:
         if cluster or kubeconfig or context or in_cluster:
             target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
                                    namespaces=tuple(sorted(set(namespaces))))
-        snapshot = load_snapshot(manifests, snapshot_file, target, utc_now(now), quiet)
+        clock = utc_now(now)
+        snapshot = load_snapshot(manifests, snapshot_file, target, clock, quiet)
         if not quiet:
             warn(snapshot)
-        return command(snapshot=snapshot.restricted_to(namespaces), **kwargs)
+        return command(snapshot=snapshot.restricted_to(namespaces), now=clock, **kwargs)
     return with_snapshot
 
 
@@ -127,7 +129,7 @@ def main() -> None:
 @analysis_options
 @click.option("--level", type=click.Choice(("pod", "workload", "namespace")), default="workload", show_default=True)
 @click.option("-o", "--output", type=click.Choice(OUTPUTS["reachability"]), default="table", show_default=True)
-def reachability(snapshot: Snapshot, options: Any, level: str, output: str) -> None:
+def reachability(snapshot: Snapshot, now: str, options: Any, level: str, output: str) -> None:
     """Who can reach whom, on which ports."""
     from compliance.netpol.connections import connections
     from compliance.netpol.reachability import analyse_snapshot
@@ -147,7 +149,7 @@ def reachability(snapshot: Snapshot, options: Any, level: str, output: str) -> N
 @source_options
 @click.option("-o", "--output", "output", required=True, metavar="FILE",
               help="Where to write the snapshot (- for stdout).")
-def collect(snapshot: Snapshot, output: str) -> None:
+def collect(snapshot: Snapshot, now: str, output: str) -> None:
     """Write the cluster state as a snapshot file that every other command can read back (--snapshot)."""
     from compliance.model.snapshot import snapshot_document
     from compliance.report.formats import json_text
@@ -158,6 +160,52 @@ def collect(snapshot: Snapshot, output: str) -> None:
     else:
         from compliance.evidence.files import write_atomically
         write_atomically(output, text)
+
+
+def read_scope(path: str) -> Any:
+    """The scope file, parsed and validated."""
+    from compliance.scope import ScopeError, parse_scope
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScopeError(path, "", error.strerror or str(error)) from None
+    return parse_scope(text, path)
+
+
+def failed(statuses: set[str], fail_on: str) -> bool:
+    """Whether the run must exit 1 under --fail-on."""
+    failing = {"fail": {"fail", "error"}, "warning": {"fail", "error", "warning"}, "never": set()}[fail_on]
+    return bool(statuses & failing)
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID",
+              help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
+@click.option("-o", "--output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
+              help="Exit 1 when a control fails (or warns).")
+def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...], output: str,
+             fail_on: str) -> None:
+    """Evaluate framework controls against the cluster and the scope."""
+    from compliance.checks.context import CheckContext
+    from compliance.controls import catalog_files, evaluate_controls, load_framework
+    from compliance.report import assessment_output
+
+    scope = read_scope(scope_file)
+    chosen = [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
+    today = datetime.date.fromisoformat(now[:10])
+    assessment = evaluate_controls(CheckContext(snapshot, scope, options, today), chosen)
+    assumptions = options.assumptions(snapshot.unmodelled)
+    if output == "json":
+        click.echo(assessment_output.assessment_json(assessment, scope, snapshot.source, assumptions, now), nl=False)
+    else:
+        click.echo(assessment_output.assessment_text(assessment, scope, assumptions), nl=False)
+    if failed({result.status for result in assessment.controls}, fail_on):
+        sys.exit(1)
 
 
 @main.command()
@@ -180,7 +228,8 @@ def demo(now: str | None) -> None:
 @click.option("--to", "destination", required=True, metavar="DST", help="ns/pod, ns/workload[Kind] or an IP address.")
 @click.option("--port", metavar="PORT", help="Only this port or range, e.g. 443/TCP or 8000-8100/UDP.")
 @click.option("-o", "--output", type=click.Choice(OUTPUTS["explain"]), default="text", show_default=True)
-def explain(snapshot: Snapshot, options: Any, source: str, destination: str, port: str | None, output: str) -> None:
+def explain(snapshot: Snapshot, now: str, options: Any, source: str, destination: str, port: str | None,
+            output: str) -> None:
     """Why SRC may or may not reach DST: the deciding policies and rules."""
     from compliance.netpol.explain import explain as explain_connection
     from compliance.netpol.ports import ALL_PORTS, parse_port_argument

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
-from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec
+from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec
 from compliance.model.selectors import Labels
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
@@ -51,13 +51,19 @@ class CompiledRule:
         """Whether the rule's ports depend on the destination's named ports."""
         return has_named_port(self.ports)
 
+    @property
+    def reference(self) -> str:
+        """`ns/policy ingress[0]`."""
+        return f"{self.policy.key} {self.direction}[{self.index}]"
+
 
 @dataclass(frozen=True)
 class ReachabilityMap:
     """Who reaches whom: per source class, disjoint cells of destination classes with their ports.
 
     egress_external[s]: (index into egress_ranges, ports) that class s reaches;
-    ingress_external[d]: (index into ingress_ranges, ports) that reach class d.
+    ingress_external[d]: (index into ingress_ranges, ports) that reach class d;
+    rules: every rule of a policy that selects some pod, resolved; isolated_*: bitsets of isolated classes.
     """
 
     classes: tuple[PodClass, ...]
@@ -67,6 +73,9 @@ class ReachabilityMap:
     egress_ranges: tuple[AddressRange, ...]
     ingress_ranges: tuple[AddressRange, ...]
     options: AnalysisOptions
+    rules: tuple[CompiledRule, ...] = ()
+    isolated_ingress: int = 0
+    isolated_egress: int = 0
 
     def ports_between(self, source: int, destination: int) -> PortSet:
         """The ports class `source` may use to reach class `destination`."""
@@ -162,7 +171,8 @@ class Analysis:
         self.egress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
         self.ingress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
         self.egress_isolated = [False] * size
-        ingress_isolated = 0
+        self.rules: list[CompiledRule] = []
+        self.isolated = {"ingress": 0, "egress": 0}
         peer_sets: dict[int, list[CompiledRule]] = defaultdict(list)
         for policy in policies:
             targets = compiler.targets(policy)
@@ -171,8 +181,10 @@ class Analysis:
             selected = bitsets.members(targets)
             egress = [compiler.rule(policy, "egress", i, targets) for i in range(len(policy.rules("egress")))]
             ingress = [compiler.rule(policy, "ingress", i, targets) for i in range(len(policy.rules("ingress")))]
-            if policy.isolates_ingress:
-                ingress_isolated |= targets
+            self.rules += ingress + egress
+            for direction in ("ingress", "egress"):
+                if policy.isolates(direction):
+                    self.isolated[direction] |= targets
             for index in selected:
                 if policy.isolates_egress:
                     self.egress_isolated[index] = True
@@ -180,7 +192,7 @@ class Analysis:
                 self.ingress_rules[index].extend(ingress)
             for rule in ingress:
                 peer_sets[rule.peers].append(rule)
-        self.ingress_open = compiler.everything & ~ingress_isolated
+        self.ingress_open = compiler.everything & ~self.isolated["ingress"]
         # For each class, the ingress rules (of other classes' policies) whose peers include it.
         self.admitting: list[list[CompiledRule]] = [[] for _ in range(size)]
         for bits, rules in peer_sets.items():
@@ -283,26 +295,31 @@ class Analysis:
 
 
 def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_labels: dict[str, Labels],
-            options: AnalysisOptions) -> ReachabilityMap:
+            options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()) -> ReachabilityMap:
     """Reachability between all pods and the address ranges the policies' ipBlocks induce.
 
-    `namespace_labels` must hold every namespace the pods live in.
+    `namespace_labels` must hold every namespace the pods live in. `address_cuts` (e.g. the CIDRs of
+    external zones) further split the address ranges, so that each range lies in one zone.
     """
     policies = sorted(policies, key=lambda p: p.key)
     blocks = {direction: [peer.block for policy in policies for rule in policy.rules(direction)
                           for peer in rule.peers or () if isinstance(peer, IPBlockPeer)]
               for direction in ("egress", "ingress")}
-    egress_ranges, ingress_ranges = partition(blocks["egress"]), partition(blocks["ingress"])
+    egress_ranges = partition([*blocks["egress"], *address_cuts])
+    ingress_ranges = partition([*blocks["ingress"], *address_cuts])
     pod_ranges = partition(blocks["egress"] + blocks["ingress"]) if options.ipblock_selects_pods else None
     classes = group_pods(pods, pod_ranges)
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges)
-    cells, egress, ingress = Analysis(classes, compiler, policies).run()
-    return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options)
+    analysis = Analysis(classes, compiler, policies)
+    cells, egress, ingress = analysis.run()
+    return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
+                           tuple(analysis.rules), analysis.isolated["ingress"], analysis.isolated["egress"])
 
 
-def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions) -> ReachabilityMap:
+def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
+                     ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
     labels = {namespace.name: namespace.labels for namespace in snapshot.namespaces}
     for pod in snapshot.pods:
         labels.setdefault(pod.namespace, ((NAMESPACE_NAME_LABEL, pod.namespace),))
-    return analyse(snapshot.pods, snapshot.policies, labels, options)
+    return analyse(snapshot.pods, snapshot.policies, labels, options, address_cuts)

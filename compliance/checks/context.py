@@ -1,0 +1,192 @@
+"""What checks evaluate: the snapshot, the scope, and the analysis computed once and shared."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from compliance.model.objects import NAMESPACE_NAME_LABEL
+from compliance.model.snapshot import Snapshot
+from compliance.netpol import bitsets
+from compliance.netpol.classes import PodClass
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.ports import PortSet
+from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot, refine
+from compliance.netpol.zones import Crossing, ZoneMatrix, Zoning, crossings, zone_matrix
+from compliance.scope import ApprovedFlow, Scope
+
+
+@dataclass(frozen=True)
+class ZoneConnection:
+    """A connection between zones at workload level, with what the approved flows cover."""
+
+    source: str
+    source_zone: str
+    destination: str
+    destination_zone: str
+    ports: PortSet
+    approved: PortSet
+    flows: tuple[ApprovedFlow, ...]
+
+    @property
+    def unapproved(self) -> PortSet:
+        """The ports no approved flow covers."""
+        return self.ports - self.approved
+
+
+class CheckContext:
+    """The inputs of every check, and the analyses several checks share, each computed on first use.
+
+    `history` and `drift` come from the policies' git repository and `previous` from earlier packs;
+    None means that input was not given, and checks needing it are not applicable.
+    """
+
+    def __init__(self, snapshot: Snapshot, scope: Scope, options: AnalysisOptions, today: datetime.date,
+                 history: Any = None, drift: Any = None, previous: Any = None) -> None:
+        self.snapshot = snapshot
+        self.scope = scope
+        self.options = options
+        self.today = today
+        self.history = history
+        self.drift = drift
+        self.previous = previous
+
+    @property
+    def complete(self) -> bool:
+        """Whether every policy kind in the cluster is modelled, so reachability verdicts can be trusted."""
+        return not self.snapshot.unmodelled
+
+    @cached_property
+    def namespace_labels(self) -> dict[str, dict[str, str]]:
+        """Labels of every namespace, including namespaces only referenced by pods."""
+        labels = self.snapshot.namespace_labels()
+        for pod in self.snapshot.pods:
+            labels.setdefault(pod.namespace, {NAMESPACE_NAME_LABEL: pod.namespace})
+        return labels
+
+    @cached_property
+    def reach(self) -> ReachabilityMap:
+        """Reachability, with address ranges cut at the external zones' CIDRs."""
+        cuts = [block for zone in self.scope.zones for block in zone.cidrs]
+        return analyse_snapshot(self.snapshot, self.options, cuts)
+
+    def class_zone(self, pod_class: PodClass) -> str:
+        """The zone of a class of pods."""
+        return self.scope.zone_of_workload(self.namespace_labels[pod_class.namespace], dict(pod_class.labels))
+
+    @cached_property
+    def zoning(self) -> Zoning:
+        """The zone of every class and address range."""
+        reach = self.reach
+        return Zoning(
+            zones=self.zones,
+            classes=tuple(self.class_zone(c) for c in reach.classes),
+            egress_ranges=tuple(self.scope.zone_of_range(r.version, r.first, r.last) for r in reach.egress_ranges),
+            ingress_ranges=tuple(self.scope.zone_of_range(r.version, r.first, r.last) for r in reach.ingress_ranges),
+        )
+
+    @cached_property
+    def zones(self) -> tuple[str, ...]:
+        """Every zone name, declared order first, then `external` when some address is in no zone."""
+        return (*self.scope.zone_names, "external")
+
+    @cached_property
+    def matrix(self) -> ZoneMatrix:
+        """The zone reachability matrix."""
+        return zone_matrix(self.reach, self.zoning, self.zones)
+
+    @cached_property
+    def crossings(self) -> tuple[Crossing, ...]:
+        """Every allowed connection grouped by source and destination zone."""
+        return tuple(crossings(self.reach, self.zoning))
+
+    @cached_property
+    def workloads_of_class(self) -> tuple[tuple[str, ...], ...]:
+        """The workload names of each class."""
+        return tuple(tuple(sorted({p.workload.display for p in c.pods})) for c in self.reach.classes)
+
+    @cached_property
+    def flow_members(self) -> tuple[tuple[ApprovedFlow, int, int], ...]:
+        """Each approved flow with the bitsets of the classes its two ends cover."""
+        reach = self.reach
+        size = len(reach.classes)
+        result = []
+        for flow in self.scope.approved_flows:
+            ends = []
+            for end in (flow.source, flow.destination):
+                ends.append(bitsets.from_indices(
+                    (c.index for c in reach.classes if end.matches(self.zoning.classes[c.index],
+                                                                   self.namespace_labels[c.namespace],
+                                                                   dict(c.labels))), size))
+            result.append((flow, ends[0], ends[1]))
+        return tuple(result)
+
+    def zone_connections(self, crossing: Crossing) -> list[ZoneConnection]:
+        """A crossing at workload level, each connection with the approved flows that cover it."""
+        reach = self.reach
+        if crossing.source_class is not None:
+            sources = self.workloads_of_class[crossing.source_class]
+            relevant = [(flow, target) for flow, source_bits, target in self.flow_members
+                        if bitsets.has(source_bits, crossing.source_class)]
+        else:
+            sources = (reach.ingress_ranges[crossing.source_range].display,)
+            relevant = [(flow, target) for flow, _, target in self.flow_members
+                        if flow.source.matches(crossing.source_zone, None, None)]
+        found: list[ZoneConnection] = []
+        if crossing.destinations is None:
+            flows = tuple(flow for flow, _ in relevant if flow.destination.matches(crossing.destination_zone, None,
+                                                                                   None))
+            approved = self.scope.approved_ports(flows) & crossing.ports
+            destination = reach.egress_ranges[crossing.destination_range].display
+            found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
+                                     crossing.ports, approved, flows) for source in sources]
+            return found
+        for bits, tags in refine([(crossing.destinations, ())], [(target, flow) for flow, target in relevant]):
+            flows = tuple(tags)
+            approved = self.scope.approved_ports(flows) & crossing.ports
+            for index in bitsets.members(bits):
+                found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
+                                         crossing.ports, approved, flows)
+                          for source in sources for destination in self.workloads_of_class[index]
+                          if source != destination]
+        return found
+
+    def connections_between(self, sources: Sequence[str] | None, destinations: Sequence[str] | None,
+                            across_only: bool = True) -> list[ZoneConnection]:
+        """Workload-level connections from zones `sources` to zones `destinations` (None = any), merged by pair."""
+        merged: dict[tuple[str, str], ZoneConnection] = {}
+        for crossing in self.crossings:
+            if across_only and crossing.source_zone == crossing.destination_zone:
+                continue
+            if (sources is not None and crossing.source_zone not in sources) or (
+                    destinations is not None and crossing.destination_zone not in destinations):
+                continue
+            for connection in self.zone_connections(crossing):
+                key = (connection.source, connection.destination)
+                known = merged.get(key)
+                merged[key] = connection if known is None else ZoneConnection(
+                    known.source, known.source_zone, known.destination, known.destination_zone,
+                    known.ports | connection.ports, known.approved | connection.approved,
+                    tuple(dict.fromkeys((*known.flows, *connection.flows))))
+        return [merged[key] for key in sorted(merged)]
+
+    @cached_property
+    def workload_zones(self) -> dict[str, str]:
+        """The zone of every workload (by its display name)."""
+        found: dict[str, str] = {}
+        for pod_class, zone in zip(self.reach.classes, self.zoning.classes, strict=True):
+            for pod in pod_class.pods:
+                found.setdefault(pod.workload.display, zone)
+        return found
+
+    @cached_property
+    def namespace_zones(self) -> dict[str, set[str]]:
+        """The zones the workloads of each namespace are in."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for workload, zone in self.workload_zones.items():
+            found[workload.split("/", 1)[0]].add(zone)
+        return found

@@ -1,0 +1,219 @@
+"""Policy checks: coverage of namespaces by policies, default deny, and the hygiene of the rules themselves."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from compliance.checks.context import CheckContext
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, result
+from compliance.checks.segmentation import zone_list
+from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
+from compliance.netpol import bitsets
+from compliance.netpol.ports import resolve_ports
+from compliance.netpol.reachability import CompiledRule
+
+POSTURE_COLUMNS = ("namespace", "zones", "policies", "default_deny_ingress", "default_deny_egress")
+
+
+def namespaces_in(context: CheckContext, zones: Sequence[str] | None, exclude: Sequence[str]) -> list[str]:
+    """Namespaces that hold workloads in `zones` (every zone when None), minus `exclude`."""
+    wanted = set(zone_list(context, zones))
+    return sorted(ns for ns, found in context.namespace_zones.items() if found & wanted and ns not in exclude)
+
+
+def default_deny(policies: Sequence[NetworkPolicy], direction: str) -> str:
+    """The name of a policy denying `direction` to every pod of its namespace, or ""."""
+    return next((p.name for p in policies if p.pod_selector.is_empty and p.isolates(direction)
+                 and not p.rules(direction)), "")
+
+
+def posture(context: CheckContext, namespaces: Sequence[str]) -> EvidenceTable:
+    """Per namespace: its zones, how many policies it has, and its default-deny policies."""
+    by_namespace: dict[str, list[NetworkPolicy]] = defaultdict(list)
+    for policy in context.snapshot.policies:
+        by_namespace[policy.namespace].append(policy)
+    rows = tuple((ns, ", ".join(sorted(context.namespace_zones.get(ns, ()))), str(len(by_namespace[ns])),
+                  default_deny(by_namespace[ns], "ingress"), default_deny(by_namespace[ns], "egress"))
+                 for ns in namespaces)
+    return EvidenceTable("namespace_posture", "NetworkPolicy posture of each namespace", POSTURE_COLUMNS, rows)
+
+
+@check("policy.namespace_has_policy", "Every namespace in the zones has at least one NetworkPolicy",
+       params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
+def namespace_has_policy(context: CheckContext, zones: Sequence[str] | None = None,
+                         exclude: Sequence[str] = ()) -> CheckResult:
+    """A namespace without any NetworkPolicy leaves its pods open to every peer."""
+    namespaces = namespaces_in(context, zones, exclude)
+    table = posture(context, namespaces)
+    findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no NetworkPolicy", "high")
+                for row in table.rows if row[2] == "0"]
+    return result("policy.namespace_has_policy", findings, f"All {len(namespaces)} namespaces have a NetworkPolicy.",
+                  f"{{count}} of {len(namespaces)} namespaces have no NetworkPolicy.", (table,))
+
+
+def default_deny_check(check_id: str, context: CheckContext, direction: str, zones: Sequence[str] | None,
+                       exclude: Sequence[str]) -> CheckResult:
+    """Every namespace has a policy selecting all its pods that admits nothing in `direction`."""
+    namespaces = namespaces_in(context, zones, exclude)
+    table = posture(context, namespaces)
+    column = 3 if direction == "ingress" else 4
+    findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no default-deny {direction} policy "
+                        f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules)",
+                        "high") for row in table.rows if not row[column]]
+    return result(check_id, findings, f"All {len(namespaces)} namespaces deny {direction} by default.",
+                  f"{{count}} of {len(namespaces)} namespaces do not deny {direction} by default.", (table,))
+
+
+@check("policy.default_deny_ingress", "Every namespace in the zones denies ingress by default",
+       params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
+def default_deny_ingress(context: CheckContext, zones: Sequence[str] | None = None,
+                         exclude: Sequence[str] = ()) -> CheckResult:
+    """A default-deny ingress policy in each namespace: new workloads start isolated."""
+    return default_deny_check("policy.default_deny_ingress", context, "ingress", zones, exclude)
+
+
+@check("policy.default_deny_egress", "Every namespace in the zones denies egress by default",
+       params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
+def default_deny_egress(context: CheckContext, zones: Sequence[str] | None = None,
+                        exclude: Sequence[str] = ()) -> CheckResult:
+    """A default-deny egress policy in each namespace: new workloads cannot call out."""
+    return default_deny_check("policy.default_deny_egress", context, "egress", zones, exclude)
+
+
+@check("policy.dangling_selectors", "Policies and peers select existing pods and namespaces",
+       evidence=("dangling_selectors",), reachability=False)
+def dangling_selectors(context: CheckContext) -> CheckResult:
+    """Selectors that match nothing: a policy protecting nobody, or a rule admitting a peer that does not exist."""
+    namespaces = context.namespace_labels
+    pods_by_namespace: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for pod_class in context.reach.classes:
+        pods_by_namespace[pod_class.namespace].append(dict(pod_class.labels))
+    findings = []
+    for policy in context.snapshot.policies:
+        if not any(policy.pod_selector.matches(labels) for labels in pods_by_namespace[policy.namespace]):
+            findings.append(Finding(policy.key, f"{policy.key}: podSelector {policy.pod_selector.describe()} "
+                                    f"selects no pod in namespace {policy.namespace}", "low"))
+        for direction in ("ingress", "egress"):
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer in rule.peers or ():
+                    if not isinstance(peer, SelectorPeer):
+                        continue
+                    if peer.namespace_selector is None:
+                        chosen = [policy.namespace]
+                    else:
+                        chosen = [ns for ns, labels in namespaces.items() if peer.namespace_selector.matches(labels)]
+                    if not chosen:
+                        findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: namespaceSelector "
+                                                f"{peer.namespace_selector.describe()} matches no namespace", "low"))
+                    elif not any(peer.pod_selector is None or peer.pod_selector.matches(labels)
+                                 for ns in chosen for labels in pods_by_namespace[ns]):
+                        findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: peer "
+                                                f"({peer.describe()}) matches no pod", "low"))
+    table = EvidenceTable("dangling_selectors", "Selectors that match nothing", ("policy", "problem"),
+                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+    return result("policy.dangling_selectors", findings, "Every policy and peer selector matches something.",
+                  "{count} selectors match nothing.", (table,), failing_status="warning")
+
+
+def permissive_peers(rule_peers: tuple | None) -> list[str]:
+    """What makes a rule's peers overly broad, in words."""
+    if rule_peers is None:
+        return ["admits every peer: all pods and every address"]
+    problems = []
+    for peer in rule_peers:
+        if isinstance(peer, IPBlockPeer) and peer.block.cidr.prefixlen == 0:
+            problems.append(f"admits every address ({peer.block.describe()})")
+        elif isinstance(peer, SelectorPeer) and peer.namespace_selector is not None and \
+                peer.namespace_selector.is_empty and (peer.pod_selector is None or peer.pod_selector.is_empty):
+            problems.append("admits every pod of every namespace (namespaceSelector: {})")
+    return problems
+
+
+@check("policy.overly_permissive", "No rule admits every peer, every namespace or every address",
+       params=("zones",), evidence=("permissive_rules",), reachability=False)
+def overly_permissive(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+    """Rules of policies protecting workloads in `zones` that admit far more than a named peer."""
+    wanted = set(zone_list(context, zones))
+    in_zone = 0
+    for index, zone in enumerate(context.zoning.classes):
+        if zone in wanted:
+            in_zone |= 1 << index
+    findings, rows = [], []
+    for rule in context.reach.rules:
+        if not rule.targets & in_zone:
+            continue
+        original = rule.policy.rules(rule.direction)[rule.index]
+        for problem in permissive_peers(original.peers):
+            ports = "every port" if original.ports is None else ", ".join(s.describe() for s in original.ports)
+            rows.append((rule.policy.key, f"{rule.direction}[{rule.index}]", problem, ports))
+            findings.append(Finding(rule.policy.key, f"{rule.reference} {problem} on {ports}",
+                                    "high" if original.ports is None else "medium"))
+    table = EvidenceTable("permissive_rules", "Overly permissive rules", ("policy", "rule", "problem", "ports"),
+                          tuple(sorted(rows)))
+    return result("policy.overly_permissive", findings, "No rule admits every peer, namespace or address.",
+                  "{count} rules admit every peer, namespace or address.", (table,))
+
+
+def ports_within(inner: tuple[PortSpec, ...] | None, outer: tuple[PortSpec, ...] | None) -> bool:
+    """Whether every port `inner` admits, `outer` admits too, for any destination."""
+    if outer is None:
+        return True
+    if inner is None:
+        return False
+    numeric_outer = resolve_ports(tuple(s for s in outer if not s.is_named), None)
+    for spec in inner:
+        if spec.is_named:
+            if spec not in outer and not any(o.port is None and o.protocol == spec.protocol for o in outer):
+                return False
+        elif not numeric_outer.issuperset(resolve_ports((spec,), None)):
+            return False
+    return True
+
+
+def shadows(outer: CompiledRule, inner: CompiledRule) -> bool:
+    """Whether `outer` admits everything `inner` does, for every pod `inner` applies to."""
+    return (inner.direction == outer.direction and inner.policy.namespace == outer.policy.namespace
+            and not inner.targets & ~outer.targets and not inner.peers & ~outer.peers
+            and inner.addresses <= outer.addresses and ports_within(inner.ports, outer.ports))
+
+
+@check("policy.redundant_rules", "No rule is made redundant by another", evidence=("redundant_rules",),
+       reachability=False)
+def redundant_rules(context: CheckContext) -> CheckResult:
+    """A rule another rule fully covers (same pods, wider peers and ports) can be removed without effect."""
+    groups: dict[tuple[str, str], list[CompiledRule]] = defaultdict(list)
+    for rule in context.reach.rules:
+        groups[(rule.policy.namespace, rule.direction)].append(rule)
+    findings = []
+    for rules in groups.values():
+        for position, rule in enumerate(rules):
+            cover = next((other for index, other in enumerate(rules) if index != position and shadows(other, rule)
+                          and (index < position or not shadows(rule, other))), None)
+            if cover is not None:
+                findings.append(Finding(rule.policy.key, f"{rule.reference} is covered by {cover.reference}", "low"))
+    table = EvidenceTable("redundant_rules", "Rules covered by other rules", ("policy", "finding"),
+                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+    return result("policy.redundant_rules", findings, "No rule is covered by another.",
+                  "{count} rules are covered by other rules.", (table,), failing_status="warning")
+
+
+@check("policy.named_ports_resolve", "Every named port in a rule is declared by a destination pod",
+       evidence=("unresolved_named_ports",), reachability=False)
+def named_ports_resolve(context: CheckContext) -> CheckResult:
+    """A named port no destination declares admits nothing: the rule silently does less than intended."""
+    classes = context.reach.classes
+    findings = []
+    for rule in context.reach.rules:
+        destinations = rule.targets if rule.direction == "ingress" else rule.peers
+        declared = {(name, protocol) for index in bitsets.members(destinations)
+                    for name, protocol, _ in classes[index].named_ports}
+        for spec in rule.ports or ():
+            if spec.is_named and (spec.port, spec.protocol) not in declared:
+                where = "the pods it selects" if rule.direction == "ingress" else "the peers it admits"
+                findings.append(Finding(rule.policy.key, f"{rule.reference}: named port {spec.describe()} is "
+                                        f"declared by none of {where}", "medium"))
+    table = EvidenceTable("unresolved_named_ports", "Named ports no destination declares", ("policy", "finding"),
+                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+    return result("policy.named_ports_resolve", findings, "Every named port resolves on some destination.",
+                  "{count} named ports resolve on no destination.", (table,), failing_status="warning")

@@ -1,0 +1,84 @@
+"""Check results and the registry of checks, each known by one id used everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("pass", "fail", "warning", "manual", "not_applicable", "error", "excepted")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a check found, on one object (a workload, namespace, policy or address range)."""
+
+    object: str
+    message: str
+    severity: str = "medium"
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """Rows an auditor can sample, named so the report and the CSVs can refer to them."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: a status, a one-sentence summary, findings and evidence."""
+
+    check: str
+    status: str
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    evidence: tuple[EvidenceTable, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: its function, what it proves, and the parameters it accepts."""
+
+    id: str
+    function: Callable[..., CheckResult]
+    title: str
+    params: tuple[str, ...]
+    evidence: tuple[str, ...]
+    reachability: bool
+
+
+CHECKS: dict[str, CheckSpec] = {}
+
+
+class CheckParameterError(ValueError):
+    """A check was given parameters that do not fit the scope (e.g. an unknown zone)."""
+
+
+def check(check_id: str, title: str, params: tuple[str, ...] = (), evidence: tuple[str, ...] = (),
+          reachability: bool = True) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
+    """Register a check function under `check_id`; it is called as function(context, **params).
+
+    `reachability` marks checks whose verdict rests on reachability: they cannot decide (status error)
+    while policy kinds that segproof does not model exist in the cluster.
+    """
+    def register(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+        if check_id in CHECKS:
+            raise ValueError(f"check {check_id} is registered twice")
+        CHECKS[check_id] = CheckSpec(check_id, function, title, params, evidence, reachability)
+        return function
+    return register
+
+
+def result(check_id: str, findings: list[Finding] | tuple[Finding, ...], passed: str, failed: str,
+           evidence: tuple[EvidenceTable, ...] = (), failing_status: str = "fail") -> CheckResult:
+    """A pass/fail result: `failing_status` with `failed` (formatted with the count) when there are findings."""
+    ordered = tuple(sorted(findings, key=lambda f: (f.object, f.message)))
+    if ordered:
+        return CheckResult(check_id, failing_status, failed.format(count=len(ordered)), ordered, evidence)
+    return CheckResult(check_id, "pass", passed, (), evidence)

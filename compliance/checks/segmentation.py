@@ -1,0 +1,169 @@
+"""Segmentation checks: who reaches the zones in scope, proven with reachability, against approved flows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compliance.checks.context import CheckContext, ZoneConnection
+from compliance.checks.registry import CheckParameterError, CheckResult, EvidenceTable, Finding, check, result
+from compliance.netpol.ports import single_protocol
+
+CONNECTION_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "ports", "approved_ports",
+                      "unapproved_ports", "approved_flows")
+
+
+def workload_zones(context: CheckContext) -> list[str]:
+    """The zones that hold workloads (not address ranges), in scope order."""
+    return [z for z in context.scope.zone_names if not (context.scope.zone(z) and context.scope.zone(z).external)]
+
+
+def zone_list(context: CheckContext, zones: Sequence[str] | None, name: str = "zones") -> list[str]:
+    """Zone names from a parameter, checked against the scope; None means every workload zone.
+
+    `*` stands for every workload zone and `-name` removes a zone, so `[*, -cde, -connected]` is
+    every zone outside the CDE and the systems connected to it.
+    """
+    if zones is None:
+        return workload_zones(context)
+    chosen: list[str] = []
+    for token in zones:
+        if token == "*":
+            chosen += [z for z in workload_zones(context) if z not in chosen]
+        elif token.startswith("-"):
+            chosen = [z for z in chosen if z != token[1:]]
+        elif token not in context.zones:
+            raise CheckParameterError(f"parameter {name}: zone {token!r} is not declared in the scope")
+        elif token not in chosen:
+            chosen.append(token)
+    return chosen
+
+
+def connection_rows(connections: Sequence[ZoneConnection]) -> tuple[tuple[str, ...], ...]:
+    """Evidence rows for connections between zones."""
+    return tuple((c.source, c.source_zone, c.destination, c.destination_zone, c.ports.describe(),
+                  c.approved.describe() if c.approved else "", c.unapproved.describe() if c.unapproved else "",
+                  "; ".join(flow.label for flow in c.flows)) for c in connections)
+
+
+def unapproved_findings(connections: Sequence[ZoneConnection], severity: str) -> list[Finding]:
+    """A finding for each connection with ports no approved flow covers."""
+    return [Finding(f"{c.source} -> {c.destination}",
+                    f"{c.source} ({c.source_zone}) reaches {c.destination} ({c.destination_zone}) on "
+                    f"{c.unapproved.describe()} without an approved flow", severity)
+            for c in connections if c.unapproved]
+
+
+def approval_result(check_id: str, connections: list[ZoneConnection], table: str, title: str, what: str,
+                    severity: str = "high") -> CheckResult:
+    """Pass when every connection is covered by approved flows."""
+    evidence = (EvidenceTable(table, title, CONNECTION_COLUMNS, connection_rows(connections)),)
+    return result(check_id, unapproved_findings(connections, severity),
+                  f"All {len(connections)} {what} are covered by approved flows.",
+                  f"{{count}} of {len(connections)} {what} are not covered by an approved flow.", evidence)
+
+
+@check("segmentation.inbound_restricted", "Every connection into the zones from elsewhere is an approved flow",
+       params=("zones",), evidence=("zone_inbound",))
+def inbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+    """Connections into `zones` from other zones (and from addresses) must be covered by approved flows."""
+    targets = zone_list(context, zones)
+    connections = context.connections_between(None, targets)
+    return approval_result("segmentation.inbound_restricted", connections, "zone_inbound",
+                           f"Connections into {', '.join(targets)}", f"connections into {', '.join(targets)}")
+
+
+@check("segmentation.outbound_restricted", "Every connection out of the zones to elsewhere is an approved flow",
+       params=("zones",), evidence=("zone_outbound",))
+def outbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+    """Connections from `zones` to other zones (and to addresses) must be covered by approved flows."""
+    sources = zone_list(context, zones)
+    connections = context.connections_between(sources, None)
+    return approval_result("segmentation.outbound_restricted", connections, "zone_outbound",
+                           f"Connections out of {', '.join(sources)}", f"connections out of {', '.join(sources)}")
+
+
+@check("segmentation.all_flows_approved", "Every connection between two zones is an approved flow",
+       evidence=("zone_matrix", "zone_connections"))
+def all_flows_approved(context: CheckContext) -> CheckResult:
+    """The inventory of flows between zones: every one must be approved; the zone matrix summarises it."""
+    connections = context.connections_between(None, None)
+    matrix = EvidenceTable("zone_matrix", "Zone reachability matrix", ("source_zone", "destination_zone", "ports"),
+                           tuple((a, b, ports.describe()) for (a, b), ports in context.matrix.cells))
+    checked = approval_result("segmentation.all_flows_approved", connections, "zone_connections",
+                              "Connections between zones", "connections between zones")
+    return CheckResult(checked.check, checked.status, checked.summary, checked.findings, (matrix, *checked.evidence))
+
+
+@check("segmentation.zones_isolated", "No path at all from some zones to others",
+       params=("from", "to"), evidence=("zone_paths",))
+def zones_isolated(context: CheckContext, **params: Sequence[str]) -> CheckResult:
+    """No workload or address of the `from` zones reaches any workload of the `to` zones, on any port."""
+    if not params.get("from") or not params.get("to"):
+        raise CheckParameterError("parameters from and to are both required")
+    sources = zone_list(context, params["from"], "from")
+    targets = zone_list(context, params["to"], "to")
+    connections = context.connections_between(sources, targets, across_only=False)
+    findings = [Finding(f"{c.source} -> {c.destination}",
+                        f"{c.source} ({c.source_zone}) can reach {c.destination} ({c.destination_zone}) on "
+                        f"{c.ports.describe()}", "critical") for c in connections]
+    evidence = (EvidenceTable("zone_paths", f"Paths from {', '.join(sources)} to {', '.join(targets)}",
+                              CONNECTION_COLUMNS, connection_rows(connections)),)
+    return result("segmentation.zones_isolated", findings,
+                  f"No path exists from {', '.join(sources)} to {', '.join(targets)}.",
+                  f"{{count}} paths exist from {', '.join(sources)} to {', '.join(targets)}.", evidence)
+
+
+@check("segmentation.untrusted_ingress", "Untrusted address ranges reach the zones only through approved flows",
+       params=("zones", "untrusted"), evidence=("untrusted_ingress",))
+def untrusted_ingress(context: CheckContext, zones: Sequence[str] | None = None,
+                      untrusted: Sequence[str] = ("internet",)) -> CheckResult:
+    """Connections from untrusted external zones (e.g. the internet) into `zones` must be approved."""
+    targets = zone_list(context, zones)
+    sources = zone_list(context, untrusted, "untrusted")
+    connections = context.connections_between(sources, targets)
+    return approval_result("segmentation.untrusted_ingress", connections, "untrusted_ingress",
+                           f"Connections from {', '.join(sources)} into {', '.join(targets)}",
+                           f"connections from {', '.join(sources)} into {', '.join(targets)}", "critical")
+
+
+@check("segmentation.internet_egress_restricted", "The zones reach the internet only through approved flows",
+       params=("zones", "internet"), evidence=("internet_egress",))
+def internet_egress_restricted(context: CheckContext, zones: Sequence[str] | None = None,
+                               internet: Sequence[str] = ("internet",)) -> CheckResult:
+    """Connections from `zones` to the internet zones must be approved; unrestricted egress is a finding."""
+    sources = zone_list(context, zones)
+    destinations = zone_list(context, internet, "internet")
+    connections = context.connections_between(sources, destinations)
+    return approval_result("segmentation.internet_egress_restricted", connections, "internet_egress",
+                           f"Connections from {', '.join(sources)} to {', '.join(destinations)}",
+                           f"connections from {', '.join(sources)} to {', '.join(destinations)}")
+
+
+@check("segmentation.ports_documented", "Every port open into the zones has an approved, justified flow",
+       params=("zones",), evidence=("open_ports",))
+def ports_documented(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+    """Each protocol/port range reachable from outside `zones` is listed with its business justification."""
+    targets = zone_list(context, zones)
+    by_port: dict[tuple[str, str, int, int], list[ZoneConnection]] = {}
+    for connection in context.connections_between(None, targets):
+        for protocol, low, high in connection.ports.items():
+            by_port.setdefault((connection.destination_zone, protocol, low, high), []).append(connection)
+    rows, findings = [], []
+    for (zone, protocol, low, high), connections in sorted(by_port.items()):
+        port = f"{protocol} {low}" if low == high else f"{protocol} {low}-{high}"
+        flows = {flow for c in connections for flow in c.flows}
+        port_set = single_protocol(protocol, ((low, high),))
+        justified = [flow for flow in flows if flow.ports & port_set]
+        rows.append((zone, port, str(len(connections)), "; ".join(sorted(f.label for f in justified)),
+                     "; ".join(sorted({f.justification for f in justified}))))
+        uncovered = [c for c in connections if c.unapproved & port_set]
+        if uncovered:
+            findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from {len(uncovered)} "
+                                    f"connection(s) without an approved, justified flow (e.g. {uncovered[0].source} "
+                                    f"-> {uncovered[0].destination})", "high"))
+    evidence = (EvidenceTable("open_ports", f"Ports open into {', '.join(targets)}",
+                              ("zone", "port", "connections", "approved_flows", "justification"), tuple(rows)),)
+    return result("segmentation.ports_documented", findings,
+                  f"All {len(rows)} open port ranges into {', '.join(targets)} have an approved, justified flow.",
+                  f"{{count}} of {len(rows)} open port ranges into {', '.join(targets)} lack an approved flow.",
+                  evidence)

@@ -1,0 +1,181 @@
+"""The difference of two reachability results on the same pods: which connections opened and which closed.
+
+Connections to and from address ranges are compared address by address: two results cut the address
+space at different points (each by its own ipBlocks), so a range is split on the boundaries of both
+before ports are compared, and neighbouring pieces that changed alike are joined again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from compliance.model.objects import Pod
+from compliance.model.policy import NetworkPolicy
+from compliance.model.selectors import Labels
+from compliance.netpol import bitsets
+from compliance.netpol.addresses import AddressRange, address_value
+from compliance.netpol.connections import Connection, connections
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.ports import NO_PORTS, PortSet
+from compliance.netpol.reachability import ReachabilityMap, analyse
+
+EXTERNAL_SUFFIX = "[External]"
+RangePorts = list[tuple[AddressRange, PortSet]]
+
+
+def external_range(name: str) -> AddressRange | None:
+    """The address range an endpoint name such as `10.0.0.0-10.255.255.255[External]` stands for, else None."""
+    if not name.endswith(EXTERNAL_SUFFIX):
+        return None
+    first, _, last = name[: -len(EXTERNAL_SUFFIX)].partition("-")
+    version, low = address_value(first)
+    _, high = address_value(last)
+    return AddressRange(version, low, high)
+
+
+def diff_connections(before: Iterable[Connection], after: Iterable[Connection]) -> tuple[list[Connection],
+                                                                                          list[Connection]]:
+    """(opened, closed): the connections, with only the ports, that `after` allows and `before` does not, and back.
+
+    A connection whose port set shrinks is partly closed: it appears in `closed` with the ports it lost.
+    """
+    pairs: dict[tuple[str, str], list[PortSet]] = defaultdict(lambda: [NO_PORTS, NO_PORTS])
+    ranges: dict[tuple[str, bool], tuple[RangePorts, RangePorts]] = defaultdict(lambda: ([], []))
+    for side, found in enumerate((before, after)):
+        for connection in found:
+            source, destination = external_range(connection.source), external_range(connection.destination)
+            if destination is not None:
+                ranges[(connection.source, True)][side].append((destination, connection.ports))
+            elif source is not None:
+                ranges[(connection.destination, False)][side].append((source, connection.ports))
+            else:
+                pairs[(connection.source, connection.destination)][side] |= connection.ports
+    opened: list[Connection] = []
+    closed: list[Connection] = []
+    for (source, destination), (was, now) in pairs.items():
+        if now - was:
+            opened.append(Connection(source, destination, now - was))
+        if was - now:
+            closed.append(Connection(source, destination, was - now))
+    for (node, outgoing), (was_ranges, now_ranges) in ranges.items():
+        for into, changed in ((opened, range_difference(now_ranges, was_ranges)),
+                              (closed, range_difference(was_ranges, now_ranges))):
+            into.extend(Connection(node, r.display, ports) if outgoing else Connection(r.display, node, ports)
+                        for r, ports in changed)
+    return sorted(opened), sorted(closed)
+
+
+def range_difference(minuend: RangePorts, subtrahend: RangePorts) -> RangePorts:
+    """Per address, the ports of `minuend` missing from `subtrahend`, as maximal ranges (each side disjoint)."""
+    cuts = sorted({(r.version, point) for r, _ in minuend + subtrahend for point in (r.first, r.last + 1)})
+    having, lacking = RangeLookup(minuend), RangeLookup(subtrahend)
+    result: RangePorts = []
+    for (version, low), (next_version, next_low) in itertools.pairwise(cuts):
+        if version != next_version:
+            continue
+        ports = having.ports_at(version, low) - lacking.ports_at(version, low)
+        if not ports:
+            continue
+        if result and result[-1][1] == ports and result[-1][0].version == version and result[-1][0].last + 1 == low:
+            result[-1] = (AddressRange(version, result[-1][0].first, next_low - 1), ports)
+        else:
+            result.append((AddressRange(version, low, next_low - 1), ports))
+    return result
+
+
+class RangeLookup:
+    """Disjoint address ranges with ports, searchable by address."""
+
+    def __init__(self, found: RangePorts) -> None:
+        self.ordered = sorted(found, key=lambda item: item[0])
+        self.starts = [(r.version, r.first) for r, _ in self.ordered]
+
+    def ports_at(self, version: int, address: int) -> PortSet:
+        """The ports of the range holding the address, or none."""
+        position = bisect.bisect_right(self.starts, (version, address)) - 1
+        if position >= 0:
+            found, ports = self.ordered[position]
+            if found.version == version and address <= found.last:
+                return ports
+        return NO_PORTS
+
+
+def roll_up(found: Iterable[Connection], zone_of: Callable[[str], str]) -> list[Connection]:
+    """Connections between the zones of their endpoints, each with the union of its connections' ports."""
+    zones: dict[tuple[str, str], PortSet] = {}
+    for connection in found:
+        key = (zone_of(connection.source), zone_of(connection.destination))
+        zones[key] = zones.get(key, NO_PORTS) | connection.ports
+    return sorted(Connection(source, destination, ports) for (source, destination), ports in zones.items())
+
+
+def connections_touching(reach: ReachabilityMap, level: str, namespaces: Iterable[str]) -> list[Connection]:
+    """The connections at `level` whose source or destination is a pod in one of `namespaces`."""
+    wanted = set(namespaces)
+    inside = bitsets.from_indices((c.index for c in reach.classes if c.namespace in wanted), len(reach.classes))
+    cells = tuple(cells if bitsets.has(inside, source) else tuple((bits & inside, ports) for bits, ports in cells
+                                                                   if bits & inside)
+                  for source, cells in enumerate(reach.cells))
+    egress = tuple(found if bitsets.has(inside, source) else () for source, found in enumerate(reach.egress_external))
+    ingress = tuple(found if bitsets.has(inside, target) else () for target, found in enumerate(reach.ingress_external))
+    return connections(replace(reach, cells=cells, egress_external=egress, ingress_external=ingress), level)
+
+
+def same_rules(first: NetworkPolicy | None, second: NetworkPolicy | None) -> bool:
+    """Whether two versions of a policy select and admit the same (names, labels and spec text aside)."""
+    if first is None or second is None:
+        return first is second
+    return (first.namespace, first.pod_selector, first.isolates_ingress, first.isolates_egress, first.ingress,
+            first.egress) == (second.namespace, second.pod_selector, second.isolates_ingress,
+                              second.isolates_egress, second.ingress, second.egress)
+
+
+class IncrementalReachability:
+    """Reachability of fixed pods while their policies change one at a time.
+
+    A policy selects pods of its own namespace only, so replacing it can change only connections from or to
+    that namespace: a change whose rules are the same, or whose namespace has no pods, is not evaluated,
+    and otherwise only the connections touching that namespace are listed and compared.
+    """
+
+    def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
+                 policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload") -> None:
+        self.pods = tuple(pods)
+        self.namespace_labels = dict(namespace_labels)
+        self.options = options
+        self.level = level
+        self.policies = {(policy.namespace, policy.name): policy for policy in policies}
+        self.populated = {pod.namespace for pod in self.pods}
+        self.reach: ReachabilityMap | None = None
+        self.evaluations = 0
+
+    def analyse(self) -> ReachabilityMap:
+        """Reachability under the current policies."""
+        self.evaluations += 1
+        return analyse(self.pods, self.policies.values(), self.namespace_labels, self.options)
+
+    def apply(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
+                                                                                       list[Connection]]:
+        """Set (or delete, with None) one policy; (opened, closed) connections as in `diff_connections`."""
+        key = (namespace, name)
+        previous = self.policies.get(key)
+        if same_rules(previous, policy) or namespace not in self.populated:
+            self.store(key, policy)
+            return [], []
+        if self.reach is None:
+            self.reach = self.analyse()
+        before = connections_touching(self.reach, self.level, (namespace,))
+        self.store(key, policy)
+        self.reach = self.analyse()
+        return diff_connections(before, connections_touching(self.reach, self.level, (namespace,)))
+
+    def store(self, key: tuple[str, str], policy: NetworkPolicy | None) -> None:
+        """Keep the new version of a policy (None removes it)."""
+        if policy is None:
+            self.policies.pop(key, None)
+        else:
+            self.policies[key] = policy

@@ -1,0 +1,367 @@
+"""The scope file: security zones, approved flows, exceptions and the change-approval rule.
+
+`scope.yaml` (kind Scope, apiVersion segproof/v1). Unknown keys are errors that name the key;
+selectors use the Kubernetes LabelSelector shape. Zones are matched in order, first match wins;
+workloads no zone matches fall in `defaultZone`. A zone with `cidrs` is external: address ranges.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from compliance.errors import InvalidObject, SegproofError
+from compliance.model.parse import list_at, mapping_at, parse_network, parse_policy_port, parse_selector, string_at
+from compliance.model.policy import IPBlock
+from compliance.model.selectors import LabelSelector
+from compliance.netpol.addresses import block_spans
+from compliance.netpol.intervals import contains
+from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, resolve_port
+
+SCOPE_API_VERSION = "segproof/v1"
+
+
+class ScopeError(SegproofError):
+    """The scope file is invalid; the message names the file and the key."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")
+        self.file = file
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A security zone: workloads chosen by selectors, or (external zone) address ranges."""
+
+    name: str
+    description: str = ""
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+    cidrs: tuple[IPBlock, ...] = ()
+
+    @property
+    def external(self) -> bool:
+        """True for a zone of address ranges (e.g. the internet)."""
+        return bool(self.cidrs)
+
+    def matches(self, namespace_labels: Mapping[str, str], pod_labels: Mapping[str, str]) -> bool:
+        """Whether a workload with these labels is in the zone (both selectors must match when given)."""
+        if self.external:
+            return False
+        return (self.namespace_selector is None or self.namespace_selector.matches(namespace_labels)) and (
+            self.pod_selector is None or self.pod_selector.matches(pod_labels))
+
+    def contains_range(self, version: int, first: int, last: int) -> bool:
+        """Whether an address range lies wholly inside this external zone."""
+        return any(block_version == version and contains(spans, ((first, last),))
+                   for block_version, spans in map(block_spans, self.cidrs))
+
+
+@dataclass(frozen=True)
+class FlowEnd:
+    """One end of an approved flow: a zone, optionally narrowed by selectors."""
+
+    zone: str
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+
+    def matches(self, zone: str, namespace_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None
+                ) -> bool:
+        """Whether an endpoint in `zone` with these labels (None for an address) is this end."""
+        if zone != self.zone:
+            return False
+        if namespace_labels is None or pod_labels is None:
+            return self.namespace_selector is None and self.pod_selector is None
+        return (self.namespace_selector is None or self.namespace_selector.matches(namespace_labels)) and (
+            self.pod_selector is None or self.pod_selector.matches(pod_labels))
+
+    def describe(self) -> str:
+        """`zone cde, pods app=payments-api`."""
+        parts = [f"zone {self.zone}"]
+        if self.namespace_selector is not None:
+            parts.append(f"namespaces {self.namespace_selector.describe()}")
+        if self.pod_selector is not None:
+            parts.append(f"pods {self.pod_selector.describe()}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ApprovedFlow:
+    """A connection the organisation approved, with its business justification."""
+
+    source: FlowEnd
+    destination: FlowEnd
+    ports: PortSet
+    justification: str
+    approver: str
+    ticket: str = ""
+
+    @property
+    def label(self) -> str:
+        """`connected -> cde (CHG-1234)`."""
+        ticket = f" ({self.ticket})" if self.ticket else ""
+        return f"{self.source.zone} -> {self.destination.zone}{ticket}"
+
+
+@dataclass(frozen=True)
+class ScopeException:
+    """A waiver: a control or check that does not apply to some targets until it expires."""
+
+    control: str
+    target: str
+    justification: str
+    approver: str
+    expires: datetime.date | None = None
+
+    def active(self, today: datetime.date) -> bool:
+        """Whether the exception still applies (it lapses after its expiry date)."""
+        return self.expires is None or today <= self.expires
+
+    def covers(self, identifiers: Sequence[str], target: str) -> bool:
+        """Whether it applies to a finding on `target` under any of the control/check `identifiers`."""
+        return self.control in identifiers and fnmatch.fnmatchcase(target, self.target)
+
+
+@dataclass(frozen=True)
+class ChangeApproval:
+    """What counts as an approved change in the git history of the policies."""
+
+    require_pull_request: bool = True
+    accept_trailers: tuple[str, ...] = ("Reviewed-by", "Approved-by")
+    require_signed_commits: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What is assessed, how it is zoned, and what is approved or excepted."""
+
+    organization: str
+    system: str
+    period_start: datetime.date
+    period_end: datetime.date
+    default_zone: str
+    zones: tuple[Zone, ...]
+    approved_flows: tuple[ApprovedFlow, ...] = ()
+    exceptions: tuple[ScopeException, ...] = ()
+    change_approval: ChangeApproval = ChangeApproval()
+
+    def zone(self, name: str) -> Zone | None:
+        """A zone by name."""
+        return next((zone for zone in self.zones if zone.name == name), None)
+
+    @property
+    def zone_names(self) -> tuple[str, ...]:
+        """Every zone name: the declared zones, then the default zone if it is not declared."""
+        names = tuple(zone.name for zone in self.zones)
+        return names if self.default_zone in names else (*names, self.default_zone)
+
+    def zone_of_workload(self, namespace_labels: Mapping[str, str], pod_labels: Mapping[str, str]) -> str:
+        """The first zone matching a workload, else the default zone."""
+        return next((z.name for z in self.zones if z.matches(namespace_labels, pod_labels)), self.default_zone)
+
+    def zone_of_range(self, version: int, first: int, last: int) -> str:
+        """The first external zone holding an address range, else `external` (addresses in no zone)."""
+        return next((z.name for z in self.zones if z.external and z.contains_range(version, first, last)),
+                    UNZONED_EXTERNAL)
+
+    def approving(self, source: tuple[str, Mapping | None, Mapping | None],
+                  destination: tuple[str, Mapping | None, Mapping | None]) -> list[ApprovedFlow]:
+        """The approved flows covering a pair of endpoints, each given as (zone, namespace labels, pod labels)."""
+        return [flow for flow in self.approved_flows
+                if flow.source.matches(*source) and flow.destination.matches(*destination)]
+
+    def approved_ports(self, flows: Sequence[ApprovedFlow]) -> PortSet:
+        """The union of the ports of some approved flows."""
+        result = NO_PORTS
+        for flow in flows:
+            result = result | flow.ports
+        return result
+
+
+UNZONED_EXTERNAL = "external"
+
+TOP_KEYS = {"apiVersion", "kind", "organization", "system", "period", "defaultZone", "zones", "approvedFlows",
+            "exceptions", "changeApproval"}
+ZONE_KEYS = {"name", "description", "namespaceSelector", "podSelector", "cidrs", "except"}
+FLOW_KEYS = {"from", "to", "ports", "justification", "approver", "ticket"}
+END_KEYS = {"zone", "namespaceSelector", "podSelector"}
+EXCEPTION_KEYS = {"control", "target", "justification", "approver", "expires"}
+APPROVAL_KEYS = {"requirePullRequest", "acceptTrailers", "requireSignedCommits"}
+
+
+def only_keys(mapping: Mapping[str, Any], allowed: set[str], field: str) -> None:
+    """Reject keys the format does not define, naming the first one."""
+    for key in mapping:
+        if key not in allowed:
+            where = f"{field}.{key}" if field else str(key)
+            raise InvalidObject(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
+
+
+def date_at(value: Any, field: str) -> datetime.date:
+    """A date given as YYYY-MM-DD."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(string_at(value, field, required=True))
+    except ValueError:
+        raise InvalidObject(field, f"invalid date {value!r} (expected YYYY-MM-DD)") from None
+
+
+def boolean_at(value: Any, field: str, default: bool) -> bool:
+    """A boolean, `default` when absent."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidObject(field, "must be true or false")
+    return value
+
+
+def parse_zone(value: Any, field: str) -> Zone:
+    """One zone: selectors, or cidrs (with except) for an external zone."""
+    zone = mapping_at(value, field)
+    only_keys(zone, ZONE_KEYS, field)
+    name = string_at(zone.get("name"), f"{field}.name", required=True)
+    cidrs = [parse_network(c, f"{field}.cidrs[{i}]")
+             for i, c in enumerate(list_at(zone.get("cidrs"), f"{field}.cidrs"))]
+    excepts = [parse_network(c, f"{field}.except[{i}]")
+               for i, c in enumerate(list_at(zone.get("except"), f"{field}.except"))]
+    selectors = [key for key in ("namespaceSelector", "podSelector") if zone.get(key) is not None]
+    if cidrs and selectors:
+        raise InvalidObject(f"{field}.cidrs", "an external zone (cidrs) cannot also have selectors")
+    if excepts and not cidrs:
+        raise InvalidObject(f"{field}.except", "only an external zone (cidrs) can have except")
+    if not cidrs and not selectors:
+        raise InvalidObject(field, "a zone needs namespaceSelector and/or podSelector, or cidrs")
+    return Zone(
+        name=name,
+        description=string_at(zone.get("description"), f"{field}.description"),
+        namespace_selector=parse_selector(zone["namespaceSelector"], f"{field}.namespaceSelector")
+        if "namespaceSelector" in selectors else None,
+        pod_selector=parse_selector(zone["podSelector"], f"{field}.podSelector") if "podSelector" in selectors
+        else None,
+        cidrs=tuple(IPBlock(cidr, tuple(e for e in excepts if e.version == cidr.version and e.subnet_of(cidr)))
+                    for cidr in cidrs),
+    )
+
+
+def parse_flow_end(value: Any, field: str, zones: set[str]) -> FlowEnd:
+    """One end of an approved flow."""
+    end = mapping_at(value, field, required=True)
+    only_keys(end, END_KEYS, field)
+    zone = string_at(end.get("zone"), f"{field}.zone", required=True)
+    if zone not in zones:
+        raise InvalidObject(f"{field}.zone", f"unknown zone {zone!r} (zones: {', '.join(sorted(zones))})")
+    return FlowEnd(
+        zone=zone,
+        namespace_selector=parse_selector(end["namespaceSelector"], f"{field}.namespaceSelector")
+        if end.get("namespaceSelector") is not None else None,
+        pod_selector=parse_selector(end["podSelector"], f"{field}.podSelector")
+        if end.get("podSelector") is not None else None,
+    )
+
+
+def parse_flow_ports(value: Any, field: str) -> PortSet:
+    """The ports of an approved flow, as NetworkPolicy port entries (numbers or ranges); none = every port."""
+    entries = list_at(value, field)
+    if not entries:
+        return ALL_PORTS
+    result = NO_PORTS
+    for index, entry in enumerate(entries):
+        spec = parse_policy_port(entry, f"{field}[{index}]")
+        if spec.is_named:
+            raise InvalidObject(f"{field}[{index}].port", "approved flows use port numbers, not names")
+        result = result | resolve_port(spec, None)
+    return result
+
+
+def parse_scope_document(document: Any) -> Scope:
+    """A Scope from the parsed YAML document; InvalidObject names the bad key."""
+    top = mapping_at(document, "", required=True)
+    only_keys(top, TOP_KEYS, "")
+    if top.get("apiVersion") != SCOPE_API_VERSION:
+        raise InvalidObject("apiVersion", f"must be {SCOPE_API_VERSION}, not {top.get('apiVersion')!r}")
+    if top.get("kind") != "Scope":
+        raise InvalidObject("kind", f"must be Scope, not {top.get('kind')!r}")
+    period = mapping_at(top.get("period"), "period", required=True)
+    only_keys(period, {"start", "end"}, "period")
+    start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
+    if end < start:
+        raise InvalidObject("period.end", f"ends ({end}) before it starts ({start})")
+    zones = [parse_zone(z, f"zones[{i}]") for i, z in enumerate(list_at(top.get("zones"), "zones"))]
+    names = [zone.name for zone in zones]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate:
+        raise InvalidObject("zones", f"zone {duplicate!r} is declared twice")
+    default_zone = string_at(top.get("defaultZone"), "defaultZone", required=True)
+    if any(zone.name == default_zone and zone.external for zone in zones):
+        raise InvalidObject("defaultZone", f"{default_zone!r} is an external zone; the default zone holds workloads")
+    known = {*names, default_zone, UNZONED_EXTERNAL}
+    flows = []
+    for index, item in enumerate(list_at(top.get("approvedFlows"), "approvedFlows")):
+        field = f"approvedFlows[{index}]"
+        flow = mapping_at(item, field)
+        only_keys(flow, FLOW_KEYS, field)
+        flows.append(ApprovedFlow(
+            source=parse_flow_end(flow.get("from"), f"{field}.from", known),
+            destination=parse_flow_end(flow.get("to"), f"{field}.to", known),
+            ports=parse_flow_ports(flow.get("ports"), f"{field}.ports"),
+            justification=string_at(flow.get("justification"), f"{field}.justification", required=True),
+            approver=string_at(flow.get("approver"), f"{field}.approver", required=True),
+            ticket=str(flow.get("ticket") or ""),
+        ))
+    exceptions = []
+    for index, item in enumerate(list_at(top.get("exceptions"), "exceptions")):
+        field = f"exceptions[{index}]"
+        exception = mapping_at(item, field)
+        only_keys(exception, EXCEPTION_KEYS, field)
+        exceptions.append(ScopeException(
+            control=string_at(exception.get("control"), f"{field}.control", required=True),
+            target=string_at(exception.get("target"), f"{field}.target") or "*",
+            justification=string_at(exception.get("justification"), f"{field}.justification", required=True),
+            approver=string_at(exception.get("approver"), f"{field}.approver", required=True),
+            expires=date_at(exception["expires"], f"{field}.expires") if exception.get("expires") else None,
+        ))
+    approval = mapping_at(top.get("changeApproval"), "changeApproval")
+    only_keys(approval, APPROVAL_KEYS, "changeApproval")
+    trailers = list_at(approval.get("acceptTrailers"), "changeApproval.acceptTrailers")
+    return Scope(
+        organization=string_at(top.get("organization"), "organization", required=True),
+        system=string_at(top.get("system"), "system", required=True),
+        period_start=start,
+        period_end=end,
+        default_zone=default_zone,
+        zones=tuple(zones),
+        approved_flows=tuple(flows),
+        exceptions=tuple(exceptions),
+        change_approval=ChangeApproval(
+            require_pull_request=boolean_at(approval.get("requirePullRequest"), "changeApproval.requirePullRequest",
+                                            True),
+            accept_trailers=tuple(string_at(t, f"changeApproval.acceptTrailers[{i}]", required=True)
+                                  for i, t in enumerate(trailers)) if "acceptTrailers" in approval
+            else ChangeApproval().accept_trailers,
+            require_signed_commits=boolean_at(approval.get("requireSignedCommits"),
+                                              "changeApproval.requireSignedCommits", False),
+        ),
+    )
+
+
+def parse_scope(text: str, file: str) -> Scope:
+    """A Scope from the text of a scope file; errors name the file and key."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise ScopeError(file, "", f"invalid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+    try:
+        return parse_scope_document(document)
+    except InvalidObject as problem:
+        raise ScopeError(file, problem.field, problem.detail) from None
