@@ -26,9 +26,9 @@ from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
+from compliance.sources.yaml_text import load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 
@@ -97,7 +97,7 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
         return
     index = 0
     try:
-        for index, content in enumerate(yaml.load_all(text, Loader=YAML_LOADER), start=1):
+        for index, content in enumerate(load_all(text), start=1):
             yield index, content
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
