@@ -24,7 +24,7 @@ from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
 from compliance.sources.manifests import Collected, Document, snapshot_from_objects
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-RBAC_HINT = "grant read access with the ClusterRole in samples/rbac/segproof-reader.yaml"
+RBAC_HINT = "grant read access with the ClusterRole in samples/deploy/rbac.yaml"
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 Progress = Callable[[str, int, int | None], None]
 

@@ -156,7 +156,7 @@ def test_forbidden_networkpolicies_names_verb_and_resource(server: KubeApiServer
         collect(kubeconfig)
     assert error.value.message.startswith("forbidden: cannot list networkpolicies.networking.k8s.io at cluster scope")
     assert (error.value.verb, error.value.resource) == ("list", "networkpolicies.networking.k8s.io")
-    assert "samples/rbac/segproof-reader.yaml" in error.value.hint
+    assert "samples/deploy/rbac.yaml" in error.value.hint
 
 
 def test_forbidden_services_degrade_to_a_recorded_warning(server: KubeApiServer, kubeconfig: str) -> None:
