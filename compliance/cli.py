@@ -208,6 +208,61 @@ def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, framew
         sys.exit(1)
 
 
+@main.group()
+def keys() -> None:
+    """Signing keys for evidence packs."""
+
+
+@keys.command("create")
+@click.option("--out", "out", required=True, metavar="DIR", help="Directory for signing.key and signing.crt/.csr.")
+@click.option("--subject", default="CN=segproof", show_default=True, help="Distinguished name, e.g. CN=...,O=...")
+@click.option("--csr", is_flag=True, help="Write a certificate signing request for your CA instead of a certificate.")
+def keys_create(out: str, subject: str, csr: bool) -> None:
+    """Create a P-256 signing key with a self-signed certificate (or a CSR). Set SEGPROOF_KEY_PASSWORD to encrypt."""
+    import os
+
+    from compliance.evidence.keys import create_key_files
+
+    files = create_key_files(out, subject, utc_now(None), request=csr,
+                             password=os.environb.get(b"SEGPROOF_KEY_PASSWORD"))
+    click.echo(f"private key: {files.key} (keep it secret; it is never written into a pack)")
+    if csr:
+        click.echo(f"certificate signing request: {files.request}")
+        click.echo("send the request to your CA and save the certificate it returns (leaf first, then "
+                   "intermediates, PEM) as signing.crt")
+    else:
+        click.echo(f"self-signed certificate: {files.certificate} (give it to auditors: segproof verify --trust)")
+
+
+@main.command()
+@click.argument("pack")
+@click.option("--trust", metavar="CERT", help="Certificate (or CA) the signer must match or chain to.")
+@click.option("--chain", is_flag=True, help="Also verify the chain of packs in the pack's output root (ledger).")
+def verify(pack: str, trust: str | None, chain: bool) -> None:
+    """Re-hash every file of PACK, check its signatures and its link to the previous pack; exit 4 on any mismatch."""
+    from compliance.evidence.errors import VerificationFailed
+    from compliance.evidence.keys import load_certificate
+    from compliance.evidence.ledger import verify_chain
+    from compliance.evidence.verify import verify_pack
+
+    root = Path(pack).parent if chain else None
+    report = verify_pack(pack, load_certificate(trust) if trust else None, ledger_root=root)
+    problems = list(report.problems) + (list(verify_chain(root).problems) if root is not None else [])
+    click.echo(f"pack {report.pack_id} created {report.created_at}: {report.files} files")
+    if report.signed:
+        checked = "trusted" if report.trust_checked else "trust not checked (pass --trust CERT)"
+        click.echo(f"signed by {report.signer} ({checked})")
+    else:
+        click.echo("UNSIGNED: the files' hashes are checked, but nothing proves who wrote them")
+    if chain:
+        click.echo("chain of packs checked")
+    for problem in problems:
+        click.echo(f"FAILED: {problem}")
+    if problems:
+        raise VerificationFailed(pack, problems)
+    click.echo("OK")
+
+
 @main.command()
 @click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
 def demo(now: str | None) -> None:

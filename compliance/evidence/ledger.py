@@ -1,0 +1,329 @@
+"""The ledger of packs under one output root (`ledger.json`, format `segproof.ledger/v1`): a hash chain of manifests.
+
+Each pack's manifest records the previous pack's id and manifest SHA-256; the ledger lists every pack ever written
+there in order, with its manifest hash, and keeps the entries of packs that retention deleted (`removed: true`), so
+the chain still verifies. Writers hold `.segproof-ledger-lock` at the root while they read and update the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import UsageError
+from compliance.evidence.errors import InvalidPackManifest, LedgerError, PackContentError
+from compliance.evidence.files import write_atomically
+from compliance.evidence.keys import Signer
+from compliance.evidence.manifest import (
+    MANIFEST_FILE,
+    SHA256_PATTERN,
+    Manifest,
+    PackLink,
+    canonical_json,
+    checked_pack_path,
+    parse_manifest,
+    sha256_hex,
+)
+from compliance.evidence.pack import WrittenPack, exclusive_lock, write_pack
+from compliance.evidence.pack_files import open_pack
+from compliance.evidence.times import compact_utc
+
+LEDGER_FILE = "ledger.json"
+LEDGER_FORMAT = "segproof.ledger/v1"
+LEDGER_LOCK_FILE = ".segproof-ledger-lock"
+ENTRY_FIELDS = {"pack_id", "created_at", "manifest_sha256", "path", "removed"}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One pack written under the root: id, creation time, manifest hash, path relative to the root, deleted or not."""
+
+    pack_id: str
+    created_at: str
+    manifest_sha256: str
+    path: str
+    removed: bool = False
+
+    @property
+    def link(self) -> PackLink:
+        """The reference the next pack's manifest records as `previous`."""
+        return PackLink(self.pack_id, self.manifest_sha256)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What verifying the chain of packs under a root found."""
+
+    root: str
+    packs: int
+    removed: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every manifest on disk matches the ledger and links to the pack before it."""
+        return not self.problems
+
+
+def pack_directory_name(created_at: str) -> str:
+    """The directory name of a pack created at `created_at` under an output root: `20260930T120000Z`."""
+    return compact_utc(created_at, "created_at")
+
+
+def read_ledger(root: str | Path) -> tuple[LedgerEntry, ...]:
+    """The entries of the ledger at `root`, oldest first; none when there is no ledger yet."""
+    path = Path(root) / LEDGER_FILE
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LedgerError(str(path), f"unreadable: {error}") from None
+    if not isinstance(document, dict) or document.get("format") != LEDGER_FORMAT:
+        raise LedgerError(str(path), f"not a {LEDGER_FORMAT} ledger")
+    packs = document.get("packs")
+    if not isinstance(packs, list):
+        raise LedgerError(str(path), "packs: must be a list")
+    return tuple(parsed_entry(item, f"packs[{index}]", path) for index, item in enumerate(packs))
+
+
+def parsed_entry(item: Any, where: str, path: Path) -> LedgerEntry:
+    """One ledger entry, checked field by field."""
+    if not isinstance(item, dict) or set(item) != ENTRY_FIELDS:
+        raise LedgerError(str(path), f"{where}: expected the fields {', '.join(sorted(ENTRY_FIELDS))}")
+    if not all(isinstance(item[name], str) for name in ("pack_id", "created_at", "manifest_sha256", "path")):
+        raise LedgerError(str(path), f"{where}: pack_id, created_at, manifest_sha256 and path must be strings")
+    if not SHA256_PATTERN.match(item["manifest_sha256"]) or not isinstance(item["removed"], bool):
+        raise LedgerError(str(path), f"{where}: manifest_sha256 must be a hex SHA-256 and removed a boolean")
+    try:
+        checked_pack_path(item["path"])
+    except PackContentError as error:
+        raise LedgerError(str(path), f"{where}.path: {error.message}") from None
+    return LedgerEntry(item["pack_id"], item["created_at"], item["manifest_sha256"], item["path"], item["removed"])
+
+
+def write_ledger(root: Path, entries: tuple[LedgerEntry, ...]) -> None:
+    """Replace the ledger at `root` atomically."""
+    document = {"format": LEDGER_FORMAT, "packs": [
+        {"pack_id": entry.pack_id, "created_at": entry.created_at, "manifest_sha256": entry.manifest_sha256,
+         "path": entry.path, "removed": entry.removed} for entry in entries]}
+    write_atomically(root / LEDGER_FILE, canonical_json(document))
+
+
+def latest_pack(root: str | Path) -> LedgerEntry | None:
+    """The newest pack recorded at `root`, which a new pack names as `previous`; None for the first pack."""
+    entries = read_ledger(root)
+    return entries[-1] if entries else None
+
+
+def record_pack(root: str | Path, pack: WrittenPack) -> LedgerEntry:
+    """Append a written pack to the ledger at `root`; it must follow the latest recorded pack."""
+    folder = Path(root)
+    with exclusive_lock(folder / LEDGER_LOCK_FILE):
+        entries = appended(folder, read_ledger(folder), pack)
+        write_ledger(folder, entries)
+    return entries[-1]
+
+
+def apply_retention(root: str | Path, keep: int) -> tuple[LedgerEntry, ...]:
+    """Delete all but the newest `keep` packs at `root`, keeping their ledger entries; the entries removed now."""
+    folder = Path(root)
+    with exclusive_lock(folder / LEDGER_LOCK_FILE):
+        before = read_ledger(folder)
+        after = retired(folder, before, checked_keep(keep))
+    return tuple(entry for entry, old in zip(after, before, strict=True) if entry.removed and not old.removed)
+
+
+def checked_keep(keep: int) -> int:
+    """`keep` if it keeps at least the newest pack, else a UsageError."""
+    if keep < 1:
+        raise UsageError(f"retain: {keep}: at least the newest pack must be kept")
+    return keep
+
+
+def publish_pack(root: str | Path, files: Mapping[str, bytes], *, created_at: str,
+                 inputs: Mapping[str, Any] | None = None, signer: Signer | None = None, keep: int | None = None,
+                 make_zip: bool = False, progress: Callable[[str], None] | None = None) -> WrittenPack:
+    """Write the next pack of the chain at `root/<created_at>`, record it, then keep only the newest `keep` packs."""
+    folder = Path(root)
+    if keep is not None:
+        checked_keep(keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(folder / LEDGER_LOCK_FILE):
+        entries = adopted(folder, read_ledger(folder))
+        written = write_pack(folder / pack_directory_name(created_at), files, created_at=created_at, inputs=inputs,
+                             signer=signer, previous=entries[-1].link if entries else None, make_zip=make_zip,
+                             progress=progress)
+        entries = appended(folder, entries, written)
+        write_ledger(folder, entries)
+        if keep is not None:
+            retired(folder, entries, keep)
+    return written
+
+
+def appended(root: Path, entries: tuple[LedgerEntry, ...], pack: WrittenPack) -> tuple[LedgerEntry, ...]:
+    """The entries with `pack` added, after checking it is new, under `root` and follows the latest entry."""
+    ledger = str(root / LEDGER_FILE)
+    manifest = pack.manifest
+    if any(entry.pack_id == manifest.pack_id for entry in entries):
+        raise LedgerError(ledger, f"pack {manifest.pack_id} is already recorded")
+    expected = entries[-1].link if entries else None
+    if manifest.previous != expected:
+        raise LedgerError(ledger, f"pack {manifest.pack_id} follows {describe(manifest.previous)}, but the latest "
+                          f"recorded pack is {describe(expected)}")
+    try:
+        relative = pack.path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise LedgerError(ledger, f"pack {pack.path} is not under the ledger's root {root}") from None
+    return (*entries, LedgerEntry(manifest.pack_id, manifest.created_at, pack.manifest_sha256, relative))
+
+
+def retired(root: Path, entries: tuple[LedgerEntry, ...], keep: int) -> tuple[LedgerEntry, ...]:
+    """Mark all but the newest `keep` present packs removed in the ledger, then delete their files."""
+    present = [index for index, entry in enumerate(entries) if not entry.removed]
+    doomed = set(present[:-keep])
+    updated = tuple(replace(entry, removed=True) if index in doomed else entry for index, entry in enumerate(entries))
+    if doomed:
+        # The ledger says "removed" before anything is deleted: a crash in between leaves only leftovers to delete.
+        write_ledger(root, updated)
+    for entry in updated:
+        if entry.removed:
+            delete_pack_files(root, entry)
+    return updated
+
+
+def delete_pack_files(root: Path, entry: LedgerEntry) -> None:
+    """Delete a removed pack's directory and zip, if they are still there."""
+    directory = root / entry.path
+    if directory.is_dir() and not directory.is_symlink():
+        shutil.rmtree(directory)
+    directory.with_name(directory.name + ".zip").unlink(missing_ok=True)
+
+
+def adopted(root: Path, entries: tuple[LedgerEntry, ...]) -> tuple[LedgerEntry, ...]:
+    """The entries plus packs a crash left written but unrecorded, when they follow the latest entry in order."""
+    recorded = {entry.path for entry in entries}
+    updated = entries
+    for directory in unrecorded_packs(root, recorded):
+        raw = (directory / MANIFEST_FILE).read_bytes()
+        try:
+            manifest = parse_manifest(raw)
+        except InvalidPackManifest:
+            continue
+        if manifest.previous == (updated[-1].link if updated else None):
+            updated = appended(root, updated, WrittenPack(directory, manifest, sha256_hex(raw), None))
+    if updated != entries:
+        write_ledger(root, updated)
+    return updated
+
+
+def unrecorded_packs(root: Path, recorded: set[str]) -> list[Path]:
+    """The pack directories directly under `root` (holding a manifest.json) the ledger does not list, by name."""
+    return sorted(child for child in root.iterdir()
+                  if not child.name.startswith(".") and child.name not in recorded and child.is_dir()
+                  and (child / MANIFEST_FILE).is_file())
+
+
+def stored_manifest(root: Path, entry: LedgerEntry) -> bytes | None:
+    """The manifest.json bytes of a recorded pack, from its directory or else its zip; None when neither is there."""
+    directory = root / entry.path
+    archive = directory.with_name(directory.name + ".zip")
+    try:
+        if (directory / MANIFEST_FILE).is_file():
+            return (directory / MANIFEST_FILE).read_bytes()
+        if archive.is_file():
+            with open_pack(archive) as files:
+                return files.read(MANIFEST_FILE) if MANIFEST_FILE in files.names else None
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return None
+
+
+def link_problems(root: str | Path, manifest: Manifest, manifest_sha256: str) -> list[str]:
+    """What is wrong with a pack's place in the chain at `root`: its ledger entry and its link to the previous pack."""
+    folder = Path(root)
+    try:
+        entries = read_ledger(folder)
+    except LedgerError as error:
+        return [error.message]
+    if not (folder / LEDGER_FILE).is_file():
+        return [f"{folder / LEDGER_FILE}: missing, so the chain cannot be checked"]
+    problems = []
+    by_id = {entry.pack_id: entry for entry in entries}
+    position = next((index for index, entry in enumerate(entries) if entry.pack_id == manifest.pack_id), None)
+    if position is None:
+        problems.append(f"ledger: pack {manifest.pack_id} is not recorded in {folder / LEDGER_FILE}")
+    else:
+        if entries[position].manifest_sha256 != manifest_sha256:
+            problems.append(f"ledger: manifest.json of {manifest.pack_id} differs from the hash in the ledger")
+        expected = entries[position - 1].link if position else None
+        if manifest.previous != expected:
+            problems.append(f"chain: the manifest follows {describe(manifest.previous)}, but the ledger has "
+                            f"{describe(expected)} before it")
+    previous = by_id.get(manifest.previous.pack_id) if manifest.previous else None
+    if manifest.previous and previous is None and position is None:
+        problems.append(f"chain: previous pack {manifest.previous.pack_id} is not recorded in the ledger")
+    if manifest.previous and previous and not previous.removed:
+        raw = stored_manifest(folder, previous)
+        if raw is None:
+            problems.append(f"chain: previous pack {previous.pack_id} is missing at {previous.path}")
+        elif sha256_hex(raw) != manifest.previous.manifest_sha256:
+            problems.append(f"chain: manifest.json of previous pack {previous.pack_id} ({previous.path}) does not "
+                            "match the hash this manifest records")
+    return problems
+
+
+def verify_chain(root: str | Path) -> ChainReport:
+    """Check that every recorded manifest on disk matches the ledger and each links to the entry before it."""
+    folder = Path(root)
+    try:
+        entries = read_ledger(folder)
+    except LedgerError as error:
+        return ChainReport(str(folder), 0, 0, (error.message,))
+    problems = [] if (folder / LEDGER_FILE).is_file() else [f"{folder / LEDGER_FILE}: missing"]
+    seen: set[str] = set()
+    expected_previous = None
+    for entry in entries:
+        if entry.pack_id in seen:
+            problems.append(f"ledger: pack {entry.pack_id} is recorded twice")
+        seen.add(entry.pack_id)
+        problems.extend(entry_problems(folder, entry, expected_previous))
+        expected_previous = entry.link
+    recorded = {entry.path for entry in entries}
+    problems.extend(f"{directory.name}: a pack that is not recorded in the ledger"
+                    for directory in unrecorded_packs(folder, recorded))
+    problems.extend(f"{archive.name}: a zipped pack that is not recorded in the ledger"
+                    for archive in sorted(folder.glob("*.zip")) if archive.name[:-4] not in recorded)
+    return ChainReport(str(folder), len(entries), sum(entry.removed for entry in entries), tuple(problems))
+
+
+def entry_problems(root: Path, entry: LedgerEntry, expected_previous: PackLink | None) -> list[str]:
+    """What is wrong with one ledger entry: its manifest missing, changed, or not linking to the entry before it."""
+    raw = stored_manifest(root, entry)
+    if raw is None:
+        return [] if entry.removed else [f"{entry.path}: recorded in the ledger but missing"]
+    if sha256_hex(raw) != entry.manifest_sha256:
+        return [f"{entry.path}/{MANIFEST_FILE}: sha256 differs from the ledger"]
+    try:
+        manifest = parse_manifest(raw, f"{entry.path}/{MANIFEST_FILE}")
+    except InvalidPackManifest as error:
+        return [error.message]
+    problems = []
+    if manifest.pack_id != entry.pack_id:
+        problems.append(f"{entry.path}: pack_id {manifest.pack_id} differs from the ledger's {entry.pack_id}")
+    if manifest.previous != expected_previous:
+        problems.append(f"{entry.path}: follows {describe(manifest.previous)}, but the ledger has "
+                        f"{describe(expected_previous)} before it")
+    return problems
+
+
+def describe(link: PackLink | None) -> str:
+    """`pack 20260930T120000Z-1a2b3c4d5e6f (manifest sha256 3f2a...)` or `no pack`."""
+    if link is None:
+        return "no pack"
+    return f"pack {link.pack_id} (manifest sha256 {link.manifest_sha256[:12]}...)"

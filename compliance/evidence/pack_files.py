@@ -1,0 +1,96 @@
+"""Reading the files of a pack as they are stored: a directory, or a zip (optionally with one top-level folder)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from compliance.evidence.manifest import MANIFEST_FILE
+
+CHUNK_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class PackFiles:
+    """The regular files of a stored pack by relative path, and what is stored that is not a regular file."""
+
+    location: Path
+    names: frozenset[str]
+    irregular: tuple[str, ...]
+    archive: zipfile.ZipFile | None
+    prefix: str
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[IO[bytes]]:
+        """A binary stream of the file `name`."""
+        if self.archive is not None:
+            with self.archive.open(self.prefix + name) as stream:
+                yield stream
+        else:
+            with (self.location / name).open("rb") as stream:
+                yield stream
+
+    def read(self, name: str) -> bytes:
+        """The whole content of the file `name`."""
+        with self.open(name) as stream:
+            return stream.read()
+
+    def digest(self, name: str) -> tuple[str, int]:
+        """The SHA-256 (hex) and size of the file `name`, read in chunks."""
+        digest, size = hashlib.sha256(), 0
+        with self.open(name) as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+                size += len(chunk)
+        return digest.hexdigest(), size
+
+
+@contextmanager
+def open_pack(path: str | Path) -> Iterator[PackFiles]:
+    """The files of the pack stored at `path`, a directory or a zip file."""
+    location = Path(path)
+    if location.is_dir():
+        names, irregular = directory_files(location)
+        yield PackFiles(location, frozenset(names), tuple(irregular), None, "")
+        return
+    with zipfile.ZipFile(location) as archive:
+        entries = [info.filename for info in archive.infolist() if not info.is_dir()]
+        prefix = archive_prefix(entries)
+        duplicates = sorted({name for name in entries if entries.count(name) > 1})
+        names = {name.removeprefix(prefix) for name in entries}
+        yield PackFiles(location, frozenset(names), tuple(f"{name} (stored twice in the zip)" for name in duplicates),
+                        archive, prefix)
+
+
+def directory_files(root: Path) -> tuple[list[str], list[str]]:
+    """The regular files under `root` as relative POSIX paths, and the paths of links and other special files."""
+    names, irregular = [], []
+    for folder, directories, files in os.walk(root):
+        here = Path(folder)
+        for name in sorted(directories):
+            if (here / name).is_symlink():
+                irregular.append(f"{(here / name).relative_to(root).as_posix()} (symbolic link)")
+        for name in files:
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                irregular.append(f"{relative} (symbolic link)")
+            elif path.is_file():
+                names.append(relative)
+            else:
+                irregular.append(f"{relative} (not a regular file)")
+    return names, irregular
+
+
+def archive_prefix(entries: list[str]) -> str:
+    """`<folder>/` when every entry of a zip sits in one top-level folder holding the manifest, else ''."""
+    if MANIFEST_FILE in entries or not entries:
+        return ""
+    top = entries[0].split("/", 1)[0] + "/"
+    return top if all(name.startswith(top) for name in entries) else ""

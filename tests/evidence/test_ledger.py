@@ -1,0 +1,146 @@
+"""The ledger of packs: a hash chain across runs that survives retention and catches replaced manifests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from compliance.errors import UsageError
+from compliance.evidence.errors import LedgerError
+from compliance.evidence.keys import Signer
+from compliance.evidence.ledger import (
+    LEDGER_FILE,
+    apply_retention,
+    latest_pack,
+    publish_pack,
+    read_ledger,
+    record_pack,
+    verify_chain,
+)
+from compliance.evidence.manifest import MANIFEST_FILE, manifest_bytes
+from compliance.evidence.pack import write_pack
+from compliance.evidence.verify import verify_pack
+
+TIMES = ["2026-07-31T02:00:00Z", "2026-08-31T02:00:00Z", "2026-09-30T02:00:00Z", "2026-10-31T02:00:00Z"]
+
+
+def publish(root: Path, count: int, **options) -> list:
+    return [publish_pack(root, {"data/findings.csv": f"run,{index}\n".encode()}, created_at=TIMES[index],
+                         inputs={"run": index}, **options) for index in range(count)]
+
+
+def test_three_packs_form_a_chain_that_verifies(tmp_path: Path, pack_files: dict[str, bytes], signer: Signer) -> None:
+    packs = [publish_pack(tmp_path, pack_files, created_at=time, signer=signer, make_zip=True) for time in TIMES[:3]]
+    assert [pack.path.name for pack in packs] == ["20260731T020000Z", "20260831T020000Z", "20260930T020000Z"]
+    assert packs[0].manifest.previous is None
+    assert packs[1].manifest.previous == packs[0].link and packs[2].manifest.previous == packs[1].link
+    entries = read_ledger(tmp_path)
+    assert [(entry.pack_id, entry.manifest_sha256, entry.path, entry.removed) for entry in entries] == [
+        (pack.manifest.pack_id, pack.manifest_sha256, pack.path.name, False) for pack in packs]
+    assert latest_pack(tmp_path) == entries[-1]
+    chain = verify_chain(tmp_path)
+    assert chain.ok, chain.problems
+    assert (chain.packs, chain.removed) == (3, 0)
+    for pack in packs:
+        report = verify_pack(pack.path, signer.certificate, ledger_root=tmp_path)
+        assert report.ok and report.chain_checked, report.problems
+        assert verify_pack(pack.zip_path, signer.certificate, ledger_root=tmp_path).ok
+
+
+def test_the_ledger_is_canonical_json(tmp_path: Path) -> None:
+    [pack] = publish(tmp_path, 1)
+    document = json.loads((tmp_path / LEDGER_FILE).read_bytes())
+    assert document == {"format": "segproof.ledger/v1", "packs": [{
+        "created_at": TIMES[0], "manifest_sha256": pack.manifest_sha256, "pack_id": pack.manifest.pack_id,
+        "path": "20260731T020000Z", "removed": False}]}
+
+
+def test_retention_keeps_the_newest_packs_and_the_chain_still_verifies(tmp_path: Path) -> None:
+    packs = publish(tmp_path, 3, make_zip=True)
+    publish_pack(tmp_path, {"data/findings.csv": b"run,3\n"}, created_at=TIMES[3], keep=2, make_zip=True)
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith(".")) == [
+        "20260930T020000Z", "20260930T020000Z.zip", "20261031T020000Z", "20261031T020000Z.zip", LEDGER_FILE]
+    entries = read_ledger(tmp_path)
+    assert [entry.removed for entry in entries] == [True, True, False, False]
+    assert entries[1].manifest_sha256 == packs[1].manifest_sha256
+    chain = verify_chain(tmp_path)
+    assert chain.ok, chain.problems
+    assert (chain.packs, chain.removed) == (4, 2)
+    assert verify_pack(tmp_path / "20260930T020000Z", ledger_root=tmp_path).ok
+    assert apply_retention(tmp_path, 1) == (replace(entries[2], removed=True),)
+    assert verify_chain(tmp_path).ok and apply_retention(tmp_path, 1) == ()
+    with pytest.raises(UsageError, match="at least the newest pack"):
+        apply_retention(tmp_path, 0)
+
+
+def test_a_manifest_replaced_on_disk_is_detected(tmp_path: Path) -> None:
+    packs = publish(tmp_path, 3)
+    middle = packs[1].path / MANIFEST_FILE
+    forged = manifest_bytes(packs[1].manifest).replace(b'"run": 1', b'"run": 9')
+    middle.write_bytes(forged)
+    assert verify_chain(tmp_path).problems == ("20260831T020000Z/manifest.json: sha256 differs from the ledger",)
+    assert verify_pack(packs[1].path, ledger_root=tmp_path).problems == (
+        f"manifest.json: pack_id {packs[1].manifest.pack_id} does not match the manifest's content",
+        f"ledger: manifest.json of {packs[1].manifest.pack_id} differs from the hash in the ledger",
+    )
+    assert verify_pack(packs[2].path, ledger_root=tmp_path).problems == (
+        f"chain: manifest.json of previous pack {packs[1].manifest.pack_id} (20260831T020000Z) does not match the "
+        "hash this manifest records",
+    )
+
+
+def test_a_pack_missing_from_disk_or_from_the_ledger_is_named(tmp_path: Path) -> None:
+    packs = publish(tmp_path, 2)
+    shutil.rmtree(packs[0].path)
+    stray = write_pack(tmp_path / "stray", {"a.csv": b"1\n"}, created_at=TIMES[3], make_zip=True)
+    assert verify_chain(tmp_path).problems == (
+        "20260731T020000Z: recorded in the ledger but missing",
+        "stray: a pack that is not recorded in the ledger",
+        "stray.zip: a zipped pack that is not recorded in the ledger",
+    )
+    assert verify_pack(stray.path, ledger_root=tmp_path).problems == (
+        f"ledger: pack {stray.manifest.pack_id} is not recorded in {tmp_path / LEDGER_FILE}",)
+
+
+def test_a_pack_written_but_not_recorded_before_a_crash_is_adopted_by_the_next_run(tmp_path: Path) -> None:
+    [first] = publish(tmp_path, 1)
+    orphan = write_pack(tmp_path / "20260831T020000Z", {"a.csv": b"2\n"}, created_at=TIMES[1], previous=first.link)
+    assert not verify_chain(tmp_path).ok
+    third = publish_pack(tmp_path, {"a.csv": b"3\n"}, created_at=TIMES[2])
+    assert third.manifest.previous == orphan.link
+    assert [entry.pack_id for entry in read_ledger(tmp_path)] == [
+        first.manifest.pack_id, orphan.manifest.pack_id, third.manifest.pack_id]
+    assert verify_chain(tmp_path).ok
+
+
+def test_recording_a_pack_that_does_not_follow_the_latest_is_refused(tmp_path: Path) -> None:
+    publish(tmp_path, 1)
+    unlinked = write_pack(tmp_path / "unlinked", {"a.csv": b"x\n"}, created_at=TIMES[1])
+    with pytest.raises(LedgerError, match="follows no pack, but the latest recorded pack is pack "):
+        record_pack(tmp_path, unlinked)
+    outside = write_pack(tmp_path.parent / f"{tmp_path.name}-outside", {"a.csv": b"x\n"}, created_at=TIMES[1],
+                         previous=latest_pack(tmp_path).link)
+    with pytest.raises(LedgerError, match="is not under the ledger's root"):
+        record_pack(tmp_path, outside)
+    recorded = record_pack(tmp_path, write_pack(tmp_path / "next", {"a.csv": b"y\n"}, created_at=TIMES[1],
+                                                previous=latest_pack(tmp_path).link))
+    assert recorded.path == "next" and latest_pack(tmp_path) == recorded
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"{", "unreadable"),
+    (b'{"format": "other"}', "not a segproof.ledger/v1 ledger"),
+    (json.dumps({"format": "segproof.ledger/v1", "packs": [{"pack_id": "x", "created_at": "t", "path": "../../etc",
+                 "manifest_sha256": "0" * 64, "removed": False}]}).encode(), r"packs\[0\]\.path: .*relative path"),
+])
+def test_a_broken_ledger_is_an_error_naming_it(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / LEDGER_FILE).write_bytes(content)
+    with pytest.raises(LedgerError, match=message):
+        read_ledger(tmp_path)
+    [problem] = verify_chain(tmp_path).problems
+    assert problem.startswith(str(tmp_path / LEDGER_FILE))
+
