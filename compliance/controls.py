@@ -200,6 +200,8 @@ def load_framework(framework_id: str) -> Framework:
         framework = parse_catalog(yaml.safe_load(path.read_text(encoding="utf-8")))
     except InvalidObject as problem:
         raise CatalogError(f"{path}: {problem.field}: {problem.detail}") from None
+    except yaml.YAMLError as error:
+        raise CatalogError(f"{path}: invalid YAML: {error}".replace("\n", " ")) from None
     if framework.id != framework_id:
         raise CatalogError(f"{path}: framework.id: {framework.id!r} does not match the file name")
     return framework
@@ -221,17 +223,20 @@ def run_check(context: CheckContext, reference: CheckReference) -> CheckResult:
 
 
 def apply_exceptions(result: CheckResult, identifiers: Sequence[str], exceptions: Sequence[ScopeException],
-                     context: CheckContext, used: dict[int, int]) -> tuple[CheckResult, list]:
-    """The result with findings covered by active exceptions set aside; all-excepted failures become excepted."""
+                     context: CheckContext, used: dict[int, set]) -> tuple[CheckResult, list]:
+    """The result with findings covered by active exceptions set aside; all-excepted failures become excepted.
+
+    `used` collects, per exception, the distinct (check, finding) pairs it covered.
+    """
     excepted, remaining = [], []
     for finding in result.findings:
-        cover = next((e for e in exceptions if e.active(context.today) and e.covers(identifiers, finding.object)),
-                     None)
-        if cover is None:
+        index = next((i for i, e in enumerate(exceptions)
+                      if e.active(context.today) and e.covers(identifiers, finding.object)), None)
+        if index is None:
             remaining.append(finding)
         else:
-            excepted.append((finding, cover))
-            used[exceptions.index(cover)] = used.get(exceptions.index(cover), 0) + 1
+            excepted.append((finding, exceptions[index]))
+            used.setdefault(index, set()).add((result.check, json.dumps(result.params, sort_keys=True), finding))
     if not excepted:
         return result, []
     status = "excepted" if not remaining and result.status in ("fail", "warning") else result.status
@@ -248,7 +253,7 @@ def evaluate_controls(context: CheckContext, frameworks: Sequence[Framework]) ->
     """Run every control of the frameworks against the context."""
     cache: dict[str, CheckResult] = {}
     exceptions = context.scope.exceptions
-    used: dict[int, int] = {}
+    used: dict[int, set] = {}
     controls = []
     for framework in frameworks:
         for control in framework.controls:
@@ -268,7 +273,7 @@ def evaluate_controls(context: CheckContext, frameworks: Sequence[Framework]) ->
             summary = " ".join(r.summary for r in results if r.status == status)
             controls.append(ControlResult(framework.id, control, status, summary, tuple(results), tuple(excepted)))
     uses = tuple(ExceptionUse(exception, "expired" if not exception.active(context.today) else
-                              "applied" if used.get(index) else "unused", used.get(index, 0))
+                              "applied" if used.get(index) else "unused", len(used.get(index, ())))
                  for index, exception in enumerate(exceptions))
     checks = tuple(cache[key] for key in sorted(cache))
     return Assessment(tuple(frameworks), tuple(controls), checks, uses)

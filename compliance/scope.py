@@ -8,7 +8,8 @@ workloads no zone matches fall in `defaultZone`. A zone with `cidrs` is external
 from __future__ import annotations
 
 import datetime
-import fnmatch
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,8 +125,11 @@ class ScopeException:
         return self.expires is None or today <= self.expires
 
     def covers(self, identifiers: Sequence[str], target: str) -> bool:
-        """Whether it applies to a finding on `target` under any of the control/check `identifiers`."""
-        return self.control in identifiers and fnmatch.fnmatchcase(target, self.target)
+        """Whether it applies to a finding on `target` under any of the control/check `identifiers`.
+
+        The target is a glob where only `*` and `?` are special, so `ns/name[Kind]` matches itself.
+        """
+        return self.control in identifiers and glob_pattern(self.target).fullmatch(target) is not None
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,22 @@ class Scope:
 
 UNZONED_EXTERNAL = "external"
 
+
+@functools.lru_cache(maxsize=256)
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """A regular expression for a glob with `*` (any text) and `?` (one character) as the only wildcards."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
+
+
+class ScopeLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text, so a bad date is reported with its key."""
+
+
+ScopeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 TOP_KEYS = {"apiVersion", "kind", "organization", "system", "period", "defaultZone", "zones", "approvedFlows",
             "exceptions", "changeApproval"}
 ZONE_KEYS = {"name", "description", "namespaceSelector", "podSelector", "cidrs", "except"}
@@ -233,11 +253,17 @@ def parse_zone(value: Any, field: str) -> Zone:
              for i, c in enumerate(list_at(zone.get("cidrs"), f"{field}.cidrs"))]
     excepts = [parse_network(c, f"{field}.except[{i}]")
                for i, c in enumerate(list_at(zone.get("except"), f"{field}.except"))]
+    if excepts and not cidrs:
+        raise InvalidObject(f"{field}.except", "only an external zone (cidrs) can have except")
+    for index, excluded in enumerate(excepts):
+        if not any(excluded.version == cidr.version and excluded.subnet_of(cidr) for cidr in cidrs):
+            raise InvalidObject(f"{field}.except[{index}]", f"{excluded} is not inside any of the zone's cidrs")
+    if name == UNZONED_EXTERNAL:
+        raise InvalidObject(f"{field}.name", f"{UNZONED_EXTERNAL!r} is reserved for addresses in no zone")
     selectors = [key for key in ("namespaceSelector", "podSelector") if zone.get(key) is not None]
     if cidrs and selectors:
         raise InvalidObject(f"{field}.cidrs", "an external zone (cidrs) cannot also have selectors")
-    if excepts and not cidrs:
-        raise InvalidObject(f"{field}.except", "only an external zone (cidrs) can have except")
+
     if not cidrs and not selectors:
         raise InvalidObject(field, "a zone needs namespaceSelector and/or podSelector, or cidrs")
     return Zone(
@@ -356,11 +382,13 @@ def parse_scope_document(document: Any) -> Scope:
 def parse_scope(text: str, file: str) -> Scope:
     """A Scope from the text of a scope file; errors name the file and key."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=ScopeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise ScopeError(file, "", f"invalid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+    if document is None:
+        raise ScopeError(file, "", "the file is empty (expected apiVersion: segproof/v1, kind: Scope, ...)")
     try:
         return parse_scope_document(document)
     except InvalidObject as problem:

@@ -154,7 +154,8 @@ def ports_documented(context: CheckContext, zones: Sequence[str] | None = None) 
         flows = {flow for c in connections for flow in c.flows}
         port_set = single_protocol(protocol, ((low, high),))
         justified = [flow for flow in flows if flow.ports & port_set]
-        rows.append((zone, port, str(len(connections)), "; ".join(sorted(f.label for f in justified)),
+        labels = sorted(f.label if f.ports.issuperset(port_set) else f"{f.label} (partly)" for f in justified)
+        rows.append((zone, port, str(len(connections)), "; ".join(labels),
                      "; ".join(sorted({f.justification for f in justified}))))
         uncovered = [c for c in connections if c.unapproved & port_set]
         if uncovered:
