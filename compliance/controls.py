@@ -191,8 +191,11 @@ def catalog_files() -> dict[str, Path]:
 
 
 def load_framework(framework_id: str) -> Framework:
-    """The catalog of one framework, e.g. `pci-dss-4.0.1`."""
+    """The catalog of one framework, e.g. `pci-dss-4.0.1` (or `pci-dss` when one version is shipped)."""
     files = catalog_files()
+    versions = [name for name in files if name.startswith(f"{framework_id}-")]
+    if framework_id not in files and len(versions) == 1:
+        framework_id = versions[0]
     if framework_id not in files:
         raise UsageError(f"unknown framework {framework_id!r}", hint=f"available: {', '.join(files)}")
     path = files[framework_id]
