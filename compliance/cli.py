@@ -191,14 +191,10 @@ def failed(statuses: set[str], fail_on: str) -> bool:
 def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...], output: str,
              fail_on: str) -> None:
     """Evaluate framework controls against the cluster and the scope."""
-    from compliance.checks.context import CheckContext
-    from compliance.controls import catalog_files, evaluate_controls, load_framework
     from compliance.report import assessment_output
 
-    scope = read_scope(scope_file)
-    chosen = [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
-    today = datetime.date.fromisoformat(now[:10])
-    assessment = evaluate_controls(CheckContext(snapshot, scope, options, today), chosen)
+    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks)
+    scope = context.scope
     assumptions = options.assumptions(snapshot.unmodelled)
     if output == "json":
         click.echo(assessment_output.assessment_json(assessment, scope, snapshot.source, assumptions, now), nl=False)
@@ -206,6 +202,64 @@ def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, framew
         click.echo(assessment_output.assessment_text(assessment, scope, assumptions), nl=False)
     if failed({result.status for result in assessment.controls}, fail_on):
         sys.exit(1)
+
+
+def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
+               previous: tuple[str, ...] = ()) -> tuple[Any, Any]:
+    """(context, assessment) of the chosen frameworks on a snapshot."""
+    from compliance.checks.context import CheckContext
+    from compliance.controls import catalog_files, evaluate_controls, load_framework
+
+    scope = read_scope(scope_file)
+    chosen = [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
+    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), previous=previous)
+    return context, evaluate_controls(context, chosen)
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID",
+              help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
+@click.option("--out", "out", required=True, metavar="DIR",
+              help="Output root: the pack is written to DIR/<time>/ and chained to the previous pack there.")
+@click.option("--sign-key", metavar="KEY", help="Private key (PEM); SEGPROOF_KEY_PASSWORD decrypts it.")
+@click.option("--sign-cert", metavar="CERT", help="The key's certificate (PEM, leaf first).")
+@click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as a zip beside it.")
+@click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
+              help="Exit 1 when a control fails (or warns); the pack is written either way.")
+def pack(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...], out: str,
+         sign_key: str | None, sign_cert: str | None, make_zip: bool, fail_on: str) -> None:
+    """Write a signed evidence pack: report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature."""
+    from compliance.evidence.build import PackRequest, publish
+    from compliance.evidence.ledger import read_ledger
+
+    signer = load_signer(sign_key, sign_cert)
+    previous = tuple(entry.created_at for entry in read_ledger(out))
+    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, previous)
+    request = PackRequest(Path(scope_file).read_text(encoding="utf-8"), now,
+                          tuple(f.id for f in assessment.frameworks), signer)
+    written = publish(context, assessment, request, out, make_zip=make_zip)
+    click.echo(f"pack {written.manifest.pack_id}: {written.path}")
+    click.echo(f"report: {Path(written.path) / 'report.pdf'}")
+    click.echo("signed by " + signer.certificate.subject.rfc4514_string() if signer else "UNSIGNED (pass --sign-key "
+               "and --sign-cert to sign)")
+    if failed({result.status for result in assessment.controls}, fail_on):
+        sys.exit(1)
+
+
+def load_signer(key: str | None, certificate: str | None) -> Any:
+    """The signer from --sign-key/--sign-cert (both or neither), checked against the real clock."""
+    if not key and not certificate:
+        return None
+    if not key or not certificate:
+        raise UsageError("--sign-key and --sign-cert go together", hint="create them with segproof keys create")
+    import os
+
+    from compliance.evidence.keys import load_signer as load
+
+    return load(key, certificate, utc_now(None), password=os.environb.get(b"SEGPROOF_KEY_PASSWORD"))
 
 
 @main.group()
@@ -235,31 +289,36 @@ def keys_create(out: str, subject: str, csr: bool) -> None:
 
 
 @main.command()
-@click.argument("pack")
+@click.argument("packs", nargs=-1, metavar="[PACK]...")
 @click.option("--trust", metavar="CERT", help="Certificate (or CA) the signer must match or chain to.")
-@click.option("--chain", is_flag=True, help="Also verify the chain of packs in the pack's output root (ledger).")
-def verify(pack: str, trust: str | None, chain: bool) -> None:
-    """Re-hash every file of PACK, check its signatures and its link to the previous pack; exit 4 on any mismatch."""
+@click.option("--chain", "chain", metavar="ROOT", help="Verify the whole chain of packs under ROOT (its ledger).")
+def verify(packs: tuple[str, ...], trust: str | None, chain: str | None) -> None:
+    """Re-hash every file of each PACK, check signatures and chain links; exit 4 naming every mismatch."""
     from compliance.evidence.errors import VerificationFailed
     from compliance.evidence.keys import load_certificate
-    from compliance.evidence.ledger import verify_chain
+    from compliance.evidence.ledger import read_ledger, verify_chain
     from compliance.evidence.verify import verify_pack
 
-    root = Path(pack).parent if chain else None
-    report = verify_pack(pack, load_certificate(trust) if trust else None, ledger_root=root)
-    problems = list(report.problems) + (list(verify_chain(root).problems) if root is not None else [])
-    click.echo(f"pack {report.pack_id} created {report.created_at}: {report.files} files")
-    if report.signed:
-        checked = "trusted" if report.trust_checked else "trust not checked (pass --trust CERT)"
-        click.echo(f"signed by {report.signer} ({checked})")
-    else:
-        click.echo("UNSIGNED: the files' hashes are checked, but nothing proves who wrote them")
+    if not packs and not chain:
+        raise UsageError("nothing to verify", hint="pass a pack directory or zip, or --chain ROOT")
+    certificate = load_certificate(trust) if trust else None
+    targets = list(packs) or [str(Path(chain) / e.path) for e in read_ledger(chain) if not e.removed]
+    problems = []
+    for target in targets:
+        report = verify_pack(target, certificate, ledger_root=chain or Path(target).parent)
+        trusted = "trusted" if report.trust_checked else "trust not checked: pass --trust"
+        signed = (f"signed by {report.signer} ({trusted})" if report.signed
+                  else "UNSIGNED: hashes checked, but nothing proves who wrote them")
+        click.echo(f"{target}: pack {report.pack_id}, {report.files} files, {signed}")
+        problems += [f"{target}: {problem}" for problem in report.problems]
     if chain:
-        click.echo("chain of packs checked")
+        chain_report = verify_chain(chain)
+        click.echo(f"{chain}: chain of {chain_report.packs} packs ({chain_report.removed} removed by retention)")
+        problems += [f"{chain}: {problem}" for problem in chain_report.problems]
     for problem in problems:
         click.echo(f"FAILED: {problem}")
     if problems:
-        raise VerificationFailed(pack, problems)
+        raise VerificationFailed(chain or targets[0], problems)
     click.echo("OK")
 
 

@@ -273,7 +273,7 @@ def evaluate_controls(context: CheckContext, frameworks: Sequence[Framework]) ->
                 results.append(adjusted)
                 excepted += covered
             status = control_status(results)
-            summary = " ".join(r.summary for r in results if r.status == status)
+            summary = " ".join(dict.fromkeys(r.summary for r in results if r.status == status))
             controls.append(ControlResult(framework.id, control, status, summary, tuple(results), tuple(excepted)))
     uses = tuple(ExceptionUse(exception, "expired" if not exception.active(context.today) else
                               "applied" if used.get(index) else "unused", len(used.get(index, ())))

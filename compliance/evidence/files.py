@@ -14,6 +14,7 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(descriptor, 0o666 & ~current_umask())  # mkstemp's 0600 is not what a user expects
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -22,3 +23,10 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's file creation mask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

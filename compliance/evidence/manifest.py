@@ -2,8 +2,8 @@
 
 The bytes are canonical: keys sorted, two-space indentation, `", "`/`": "` separators, UTF-8, one trailing newline;
 the same pack content always gives the same bytes. The pack id is `<created_at as YYYYMMDDTHHMMSSZ>-<12 hex>`, the
-hex being the start of the SHA-256 of the canonical manifest without its `pack_id` field: it sorts by time and
-anyone can recompute it from the manifest.
+hex being the start of the SHA-256 of the canonical manifest without its `pack_id`, its `previous` link and the
+report PDF's entry: it sorts by time, anyone can recompute it from the manifest, and the report can show it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from compliance.evidence.times import canonical_utc, compact_utc
 
 MANIFEST_FORMAT = "segproof.pack/v1"
 MANIFEST_FILE = "manifest.json"
+REPORT_PDF = "report.pdf"
 SIGNATURE_FILE = "manifest.sig"
 TOOL_NAME = "segproof"
 PACK_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
@@ -105,9 +106,14 @@ def build_manifest(files: Iterable[FileEntry], created_at: str, inputs: Mapping[
 
 
 def expected_pack_id(manifest: Manifest) -> str:
-    """The pack id `manifest` should carry: its creation time, then a short hash of its content without the id."""
+    """The pack id `manifest` should carry: its creation time, then a short hash of what the pack holds.
+
+    The hash covers the manifest without its id, its link to the previous pack and the report PDF's entry,
+    so the id is known before the report that displays it is rendered, and before the pack joins a ledger.
+    """
     document = manifest_document(manifest)
-    del document["pack_id"]
+    del document["pack_id"], document["previous"]
+    document["files"] = [entry for entry in document["files"] if entry["path"] != REPORT_PDF]
     return f"{compact_utc(manifest.created_at)}-{sha256_hex(canonical_json(document))[:12]}"
 
 

@@ -22,6 +22,7 @@ from compliance.evidence.errors import PackContentError, PackExists
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import (
     MANIFEST_FILE,
+    REPORT_PDF,
     SIGNATURE_FILE,
     Manifest,
     PackLink,
@@ -35,7 +36,6 @@ from compliance.evidence.pdf_signing import sign_pdf
 from compliance.evidence.signing import sign_envelope
 from compliance.evidence.times import parse_utc
 
-REPORT_PDF = "report.pdf"
 STAGING_PREFIX = ".segproof-tmp-"
 LOCK_FILE = ".segproof-lock"
 PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"

@@ -17,13 +17,13 @@ from compliance.evidence.keys import certificate_problem
 from compliance.evidence.ledger import link_problems
 from compliance.evidence.manifest import (
     MANIFEST_FILE,
+    REPORT_PDF,
     SIGNATURE_FILE,
     Manifest,
     expected_pack_id,
     parse_manifest,
     sha256_hex,
 )
-from compliance.evidence.pack import REPORT_PDF
 from compliance.evidence.pack_files import PackFiles, open_pack
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.signing import verify_envelope

@@ -72,11 +72,14 @@ def test_the_canonical_form_is_sorted_indented_json_with_a_trailing_newline() ->
 """
 
 
-def test_the_pack_id_is_the_time_and_a_hash_of_everything_else() -> None:
+def test_the_pack_id_is_the_time_and_a_hash_of_the_content_but_the_report() -> None:
     manifest = build_manifest(entries(), CREATED_AT, INPUTS, PREVIOUS)
     assert manifest.pack_id.startswith("20260930T120000Z-") and len(manifest.pack_id) == 29
     assert expected_pack_id(manifest) == manifest.pack_id
-    assert build_manifest(entries(), CREATED_AT, INPUTS, None).pack_id != manifest.pack_id
+    # Known before the pack joins a ledger, and before the report that shows it is rendered.
+    assert build_manifest(entries(), CREATED_AT, INPUTS, None).pack_id == manifest.pack_id
+    other_report = [file_entry("report.pdf", b"%PDF-1.7 other"), *entries()[1:]]
+    assert build_manifest(other_report, CREATED_AT, INPUTS, PREVIOUS).pack_id == manifest.pack_id
     changed = [*entries()[:2], file_entry("scope.yaml", b"kind: Scope # changed\n")]
     assert build_manifest(changed, CREATED_AT, INPUTS, PREVIOUS).pack_id != manifest.pack_id
     assert expected_pack_id(replace(manifest, inputs={})) != manifest.pack_id

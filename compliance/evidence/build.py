@@ -1,0 +1,82 @@
+"""Assembling an evidence pack: the report's CSVs, the exact inputs, the PDF that shows them, then the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from compliance import __version__
+from compliance.checks.context import CheckContext
+from compliance.controls import Assessment
+from compliance.evidence.keys import Signer
+from compliance.evidence.manifest import build_manifest, file_entry
+from compliance.model.snapshot import snapshot_document
+from compliance.report.formats import json_text
+from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
+
+SNAPSHOT_FILE = "snapshot.json"
+SCOPE_FILE = "scope.yaml"
+
+
+@dataclass(frozen=True)
+class PackRequest:
+    """Everything a pack is made from besides the analysis: the scope text, the clock, signer and git rows."""
+
+    scope_text: str
+    created_at: str
+    frameworks: tuple[str, ...]
+    signer: Signer | None = None
+    changes: tuple[ChangeRow, ...] = ()
+    drift: tuple[DriftRow, ...] = ()
+    git_source: str | None = None
+
+
+def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
+    """The identity of the inputs, recorded in the manifest: snapshot source and time, scope hash, frameworks."""
+    snapshot = context.snapshot
+    inputs: dict[str, Any] = {
+        "snapshot": {"source": dict(snapshot.source), "collected_at": snapshot.collected_at},
+        "scope_sha256": hashlib.sha256(request.scope_text.encode("utf-8")).hexdigest(),
+        "frameworks": list(request.frameworks),
+        "assumptions": {key: value for key, value in context.options.assumptions(snapshot.unmodelled).items()
+                        if isinstance(value, bool)},
+    }
+    if request.git_source:
+        inputs["git"] = request.git_source
+    return inputs
+
+
+def pack_contents(context: CheckContext, assessment: Assessment, request: PackRequest) -> dict[str, bytes]:
+    """Every file of the pack: data/*.csv, snapshot.json, scope.yaml, and report.pdf rendered last.
+
+    The PDF shows the pack id and the hashes of the other files, all known before it is rendered.
+    """
+    from compliance.report.document import render_pdf
+    from compliance.report.tables import csv_files
+
+    data = ReportInput(
+        assessment=assessment, context=context,
+        assumptions=context.options.assumptions(context.snapshot.unmodelled),
+        pack_id="", created_at=request.created_at, tool_version=__version__,
+        signer=request.signer.certificate.subject.rfc4514_string() if request.signer else None,
+        changes=request.changes, drift=request.drift, git_source=request.git_source,
+    )
+    tables = csv_files(data)
+    files = {**tables,
+             SNAPSHOT_FILE: json_text(snapshot_document(context.snapshot), flat_below=3).encode("utf-8"),
+             SCOPE_FILE: request.scope_text.encode("utf-8")}
+    entries = tuple(file_entry(path, content) for path, content in sorted(files.items()))
+    pack_id = build_manifest(entries, request.created_at, pack_inputs(context, request), None).pack_id
+    files["report.pdf"] = render_pdf(replace(data, pack_id=pack_id, files=entries), tables)
+    return files
+
+
+def publish(context: CheckContext, assessment: Assessment, request: PackRequest, root: str | Path,
+            keep: int | None = None, make_zip: bool = False) -> Any:
+    """Write one pack into the ledger under `root`, chained to the previous one, applying retention."""
+    from compliance.evidence.ledger import publish_pack
+
+    return publish_pack(root, pack_contents(context, assessment, request), created_at=request.created_at,
+                        inputs=pack_inputs(context, request), signer=request.signer, keep=keep, make_zip=make_zip)

@@ -1,0 +1,405 @@
+"""The evidence pack's CSV files (`data/*.csv`), built with pandas, and the same tables for the PDF's excerpts.
+
+Every file is UTF-8 with a byte-order mark (so Excel reads names and arrows correctly; read it back with
+`encoding="utf-8-sig"`), `\\n` line ends, a header row even when there are no rows, and rows in a stable
+order. Text cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'` so a
+spreadsheet shows them as text instead of running them as formulas (scope text and git authors are
+user-controlled). The same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compliance.checks.context import CheckContext
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding
+from compliance.controls import Assessment, ControlResult
+from compliance.model.objects import PROTOCOLS
+from compliance.netpol import bitsets
+from compliance.netpol.ports import single_protocol
+from compliance.report.inputs import ReportInput
+from compliance.report.zone_flows import ZoneFlows, zone_flows
+from compliance.scope import ScopeException
+
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EVIDENCE_DIR = "data/evidence"
+MAX_SLUG = 80
+
+CONTROLS_COLUMNS = ("framework", "control", "title", "severity", "status", "summary", "checks", "open_findings",
+                    "excepted_findings", "manual_requests")
+FINDINGS_COLUMNS = ("framework", "control", "check", "params", "object", "severity", "message", "state",
+                    "exception_control", "exception_target", "exception_approver", "exception_expires",
+                    "exception_justification")
+POLICIES_COLUMNS = ("namespace", "name", "policy_types", "pod_selector", "ingress_rules", "egress_rules",
+                    "selected_pods", "selected_workloads", "zones", "default_deny_ingress", "default_deny_egress",
+                    "uid")
+WORKLOADS_COLUMNS = ("workload", "namespace", "kind", "name", "zone", "pods", "labels", "ingress_isolated",
+                     "egress_isolated", "host_network", "ingress_policies", "egress_policies")
+REACHABILITY_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "protocol", "port_from",
+                        "port_to", "approval", "approved_flows")
+ZONE_MATRIX_COLUMNS = ("source_zone", "destination_zone", "path", "ports", "unapproved_ports", "connections",
+                       "unapproved_connections", "into_cde")
+APPROVED_FLOWS_COLUMNS = ("flow", "source", "destination", "ports", "justification", "approver", "ticket",
+                          "connections", "used")
+EXCEPTIONS_COLUMNS = ("control", "target", "justification", "approver", "expires", "state", "findings")
+CHANGES_COLUMNS = ("authored_at", "commit", "author", "object", "change", "path", "approval", "approved", "opened",
+                   "closed")
+DRIFT_COLUMNS = ("object", "state", "semantic", "detail")
+EVIDENCE_INDEX_COLUMNS = ("file", "check", "params", "table", "title", "rows", "controls")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file of the pack: its path, columns and rows in their final order."""
+
+    path: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def records(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The first `limit` rows (all when None) as dicts keyed by column."""
+        chosen = self.rows if limit is None else self.rows[:limit]
+        return [dict(zip(self.columns, row, strict=True)) for row in chosen]
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """Where one evidence table of one check result is written, and the controls that rely on it."""
+
+    path: str
+    result: CheckResult
+    table: EvidenceTable
+    controls: tuple[str, ...]
+
+
+def yes_no(value: bool) -> str:
+    """`yes` or `no`."""
+    return "yes" if value else "no"
+
+
+def natural_key(text: str) -> str:
+    """A sort key ordering `1.2.10` after `1.2.9` (digit runs zero-padded)."""
+    return re.sub(r"\d+", lambda match: match.group().zfill(10), text)
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """Check parameters as canonical JSON (sorted keys, no spaces); empty for no parameters."""
+    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if params else ""
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with `'`; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], keys: Sequence[str] = (),
+                 natural: Sequence[str] = ()) -> Table:
+    """A table with rows sorted (stably, by pandas) on `keys`; `natural` keys sort digit runs as numbers."""
+    import pandas
+
+    rows = [tuple(row) for row in rows]
+    if keys and len(rows) > 1:
+        frame = pandas.DataFrame([[natural_key(str(row[columns.index(k)])) if k in natural else row[columns.index(k)]
+                                   for k in keys] for row in rows], columns=list(keys), dtype=object)
+        order = frame.sort_values(by=list(keys), kind="stable").index.tolist()
+        rows = [rows[index] for index in order]
+    return Table(path, tuple(columns), tuple(rows))
+
+
+def csv_text(table: Table) -> str:
+    """The table as CSV text: BOM, header, neutralised cells, `\\n` line ends."""
+    import pandas
+
+    frame = pandas.DataFrame([[neutralised(cell) for cell in row] for row in table.rows], columns=list(table.columns),
+                             dtype=object)
+    return BOM + frame.to_csv(index=False, lineterminator="\n")
+
+
+def control_order(assessment: Assessment) -> list[ControlResult]:
+    """Control results by framework (in the given order) then requirement id in natural order."""
+    frameworks = [f.id for f in assessment.frameworks]
+    return sorted(assessment.controls, key=lambda r: (frameworks.index(r.framework) if r.framework in frameworks
+                                                      else len(frameworks), r.framework, natural_key(r.control.id)))
+
+
+def controls_table(assessment: Assessment) -> Table:
+    """data/controls.csv: one row per control with its status and counts."""
+    rows = [(r.framework, r.control.id, r.control.title, r.control.severity, r.status, r.summary,
+             "; ".join(dict.fromkeys(ref.check for ref in r.control.checks)),
+             sum(len(c.findings) for c in r.results), len(r.excepted), "; ".join(r.control.manual_requests))
+            for r in assessment.controls]
+    return sorted_table("data/controls.csv", CONTROLS_COLUMNS, rows, ("framework", "control"), natural=("control",))
+
+
+def original_results(assessment: Assessment) -> dict[tuple[str, str], CheckResult]:
+    """The check results before exceptions, by (check, canonical parameters)."""
+    return {(r.check, params_text(r.params)): r for r in assessment.checks}
+
+
+def control_findings(result: ControlResult, originals: Mapping[tuple[str, str], CheckResult]
+                     ) -> list[tuple[str, str, Finding, ScopeException | None]]:
+    """(check, params, finding, covering exception or None) of one control, excepted findings included."""
+    covering: dict[Finding, ScopeException] = {}
+    for finding, exception in result.excepted:
+        covering.setdefault(finding, exception)
+    found = []
+    for adjusted in result.results:
+        params = params_text(adjusted.params)
+        original = originals.get((adjusted.check, params), adjusted)
+        remaining = set(adjusted.findings)
+        for finding in original.findings:
+            if finding in remaining:
+                found.append((adjusted.check, params, finding, None))
+            elif finding in covering:
+                found.append((adjusted.check, params, finding, covering[finding]))
+    return found
+
+
+def findings_table(assessment: Assessment) -> Table:
+    """data/findings.csv: one row per framework, control and finding; excepted ones with their exception."""
+    originals = original_results(assessment)
+    rows = []
+    for result in assessment.controls:
+        for check, params, finding, exception in control_findings(result, originals):
+            rows.append((result.framework, result.control.id, check, params, finding.object, finding.severity,
+                         finding.message, "open" if exception is None else "excepted",
+                         *(exception_cells(exception) if exception else ("",) * 5)))
+    return sorted_table("data/findings.csv", FINDINGS_COLUMNS, rows,
+                        ("framework", "control", "check", "params", "object", "message", "state"),
+                        natural=("control",))
+
+
+def exception_cells(exception: ScopeException) -> tuple[str, str, str, str, str]:
+    """control, target, approver, expiry and justification of an exception."""
+    return (exception.control, exception.target, exception.approver,
+            exception.expires.isoformat() if exception.expires else "", exception.justification)
+
+
+def class_zone_and_policies(context: CheckContext) -> list[tuple[str, list[str], list[str]]]:
+    """Per pod class: its zone and the policies selecting it for ingress and for egress."""
+    by_namespace = defaultdict(list)
+    for policy in context.snapshot.policies:
+        by_namespace[policy.namespace].append(policy)
+    found = []
+    for pod_class, zone in zip(context.reach.classes, context.zoning.classes, strict=True):
+        labels = dict(pod_class.labels)
+        selecting = [p for p in by_namespace[pod_class.namespace] if p.pod_selector.matches(labels)]
+        found.append((zone, [p.key for p in selecting if p.isolates_ingress],
+                      [p.key for p in selecting if p.isolates_egress]))
+    return found
+
+
+def mixed(values: Sequence[bool]) -> str:
+    """yes when all are true, no when none is, partial otherwise."""
+    return "yes" if all(values) else "no" if not any(values) else "partial"
+
+
+def workloads_table(context: CheckContext) -> Table:
+    """data/workloads.csv: every workload with its zone, pods, isolation per direction and selecting policies."""
+    reach = context.reach
+    per_class = class_zone_and_policies(context)
+    workloads: dict[str, dict[str, Any]] = {}
+    for pod_class in reach.classes:
+        zone, ingress, egress = per_class[pod_class.index]
+        for pod in pod_class.pods:
+            entry = workloads.setdefault(pod.workload.display, {
+                "ref": pod.workload, "zone": context.workload_zones.get(pod.workload.display, zone), "pods": 0,
+                "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
+                "egress_policies": set()})
+            entry["pods"] += 1
+            labels = set(pod.labels)
+            entry["labels"] = labels if entry["labels"] is None else entry["labels"] & labels
+            entry["ingress"].append(bitsets.has(reach.isolated_ingress, pod_class.index))
+            entry["egress"].append(bitsets.has(reach.isolated_egress, pod_class.index))
+            entry["host"].append(pod.host_network)
+            entry["ingress_policies"].update(ingress)
+            entry["egress_policies"].update(egress)
+    rows = [(name, e["ref"].namespace, e["ref"].kind, e["ref"].name, e["zone"], e["pods"],
+             ", ".join(f"{k}={v}" for k, v in sorted(e["labels"] or ())), mixed(e["ingress"]), mixed(e["egress"]),
+             mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])))
+            for name, e in workloads.items()]
+    return sorted_table("data/workloads.csv", WORKLOADS_COLUMNS, rows, ("workload",))
+
+
+def policies_table(context: CheckContext) -> Table:
+    """data/policies.csv: every NetworkPolicy with its types, selector, rule counts and what it selects."""
+    classes_by_namespace = defaultdict(list)
+    for pod_class, zone in zip(context.reach.classes, context.zoning.classes, strict=True):
+        classes_by_namespace[pod_class.namespace].append((pod_class, zone))
+    rows = []
+    for policy in context.snapshot.policies:
+        selected = [(c, zone) for c, zone in classes_by_namespace[policy.namespace]
+                    if policy.pod_selector.matches(dict(c.labels))]
+        pods = [pod for c, _ in selected for pod in c.pods]
+        rows.append((policy.namespace, policy.name, "; ".join(policy.policy_types), policy.pod_selector.describe(),
+                     len(policy.rules("ingress")), len(policy.rules("egress")), len(pods),
+                     len({pod.workload.display for pod in pods}), "; ".join(sorted({zone for _, zone in selected})),
+                     yes_no(policy.pod_selector.is_empty and policy.isolates_ingress and not policy.rules("ingress")),
+                     yes_no(policy.pod_selector.is_empty and policy.isolates_egress and not policy.rules("egress")),
+                     policy.uid))
+    return sorted_table("data/policies.csv", POLICIES_COLUMNS, rows, ("namespace", "name"))
+
+
+def reachability_table(flows: ZoneFlows) -> Table:
+    """data/reachability.csv: workload-level connections with zones, one row per port range and approval.
+
+    Rows are sorted by source and destination, then protocol (TCP, UDP, SCTP) and first port.
+    """
+    rows = []
+    for c in flows.connections:
+        same = c.source_zone == c.destination_zone
+        parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
+        ranges = sorted(((protocol, low, high, approval) for ports, approval in parts
+                         for protocol, low, high in ports.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
+        for protocol, low, high, approval in ranges:
+            labels = ""
+            if approval == "approved":
+                span = single_protocol(protocol, ((low, high),))
+                labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
+            rows.append((c.source, c.source_zone, c.destination, c.destination_zone, protocol, low, high,
+                         approval, labels))
+    return sorted_table("data/reachability.csv", REACHABILITY_COLUMNS, rows,
+                        ("source", "destination", "protocol", "port_from"))
+
+
+def zone_matrix_table(flows: ZoneFlows) -> Table:
+    """data/zone_matrix.csv: every ordered pair of zones, in the scope's zone order."""
+    rows = [(p.source, p.destination, yes_no(p.path), p.ports.describe() if p.path else "",
+             p.unapproved.describe() if p.unapproved else "", p.connections, p.unapproved_connections,
+             yes_no(p.into_cde)) for p in flows.pairs]
+    return Table("data/zone_matrix.csv", ZONE_MATRIX_COLUMNS, tuple(rows))
+
+
+def approved_flows_table(flows: ZoneFlows) -> Table:
+    """data/approved_flows.csv: each approved flow of the scope (numbered in file order) and whether it is used."""
+    rows = [(use.number, use.flow.source.describe(), use.flow.destination.describe(), use.flow.ports.describe(),
+             use.flow.justification, use.flow.approver, use.flow.ticket, use.connections, yes_no(use.used))
+            for use in flows.flow_uses]
+    return Table("data/approved_flows.csv", APPROVED_FLOWS_COLUMNS, tuple(rows))
+
+
+def exceptions_table(assessment: Assessment) -> Table:
+    """data/exceptions.csv: each exception of the scope, its expiry and state (applied, unused, expired)."""
+    rows = [(u.exception.control, u.exception.target, u.exception.justification, u.exception.approver,
+             u.exception.expires.isoformat() if u.exception.expires else "", u.state, u.findings)
+            for u in assessment.exceptions]
+    return sorted_table("data/exceptions.csv", EXCEPTIONS_COLUMNS, rows, ("control", "target", "expires", "approver"))
+
+
+def changes_table(data: ReportInput) -> Table:
+    """data/changes.csv: policy changes from git in the period, with approval and reachability effect."""
+    rows = [(c.authored_at, c.commit, c.author, c.object, c.change, c.path, c.approval, yes_no(c.approved),
+             c.opened, c.closed) for c in data.changes]
+    return sorted_table("data/changes.csv", CHANGES_COLUMNS, rows, ("authored_at", "commit", "object", "path"))
+
+
+def drift_table(data: ReportInput) -> Table:
+    """data/drift.csv: policies that differ between the cluster and git."""
+    rows = [(d.object, d.state_name, yes_no(d.semantic), d.detail) for d in data.drift]
+    return sorted_table("data/drift.csv", DRIFT_COLUMNS, rows, ("object", "state", "detail"))
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a parameter value (`*` is `all`, a leading `-` is `not-`)."""
+    text = "all" if text == "*" else f"not-{text[1:]}" if text.startswith("-") else text
+    return re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-") or "x"
+
+
+def params_slug(params: Mapping[str, Any]) -> str:
+    """`zones-cde--exclude-kube-system`: parameters by sorted key, values joined by `-`."""
+    parts = []
+    for key in sorted(params):
+        value = params[key]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        parts.append("-".join([slug(str(key)), *(slug(str(v)) for v in values)]))
+    return "--".join(parts)
+
+
+def evidence_files(assessment: Assessment) -> list[EvidenceFile]:
+    """Every evidence table of every check result with its file name, unique across parameter sets and checks.
+
+    The name is `<table>--<params>.csv`. Identical tables from different checks share one file; a name that
+    would still collide gets the check id, then a short hash of the parameters.
+    """
+    users: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for result in control_order(assessment):
+        for check in result.results:
+            key = (check.check, params_text(check.params))
+            reference = result.reference
+            if reference not in users[key]:
+                users[key].append(reference)
+    by_name: dict[str, list[tuple[CheckResult, EvidenceTable]]] = defaultdict(list)
+    for result in sorted(assessment.checks, key=lambda r: (r.check, params_text(r.params))):
+        for table in result.evidence:
+            base = slug(table.name).replace(".", "_")
+            suffix = params_slug(result.params)
+            if len(suffix) > MAX_SLUG:
+                suffix = suffix[:MAX_SLUG].rstrip("-") + "-" + digest(params_text(result.params))
+            by_name[f"{base}--{suffix}" if suffix else base].append((result, table))
+    found = []
+    for name, entries in sorted(by_name.items()):
+        contents = {(t.columns, t.rows) for _, t in entries}
+        for result, table in entries:
+            unique = name
+            if len(contents) > 1:
+                unique = f"{name}--{slug(result.check)}"
+                if sum(1 for r, _ in entries if r.check == result.check) > 1:
+                    unique += "-" + digest(params_text(result.params))
+            controls = tuple(users.get((result.check, params_text(result.params)), ()))
+            found.append(EvidenceFile(f"{EVIDENCE_DIR}/{unique}.csv", result, table, controls))
+    return found
+
+
+def digest(text: str) -> str:
+    """The first 8 hex digits of the SHA-256 of `text`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def evidence_tables(assessment: Assessment) -> tuple[Table, list[Table]]:
+    """The index of evidence files (data/evidence.csv) and one table per distinct evidence file."""
+    files = evidence_files(assessment)
+    index_rows: dict[str, list] = {}
+    tables: dict[str, Table] = {}
+    for entry in files:
+        row = index_rows.get(entry.path)
+        if row is None:
+            index_rows[entry.path] = [entry.path, entry.result.check, params_text(entry.result.params),
+                                      entry.table.name, entry.table.title, len(entry.table.rows),
+                                      list(entry.controls)]
+            tables[entry.path] = Table(entry.path, entry.table.columns, entry.table.rows)
+        else:
+            row[1] += f"; {entry.result.check}"
+            row[6] += [c for c in entry.controls if c not in row[6]]
+    rows = [(*row[:6], "; ".join(row[6])) for row in index_rows.values()]
+    index = sorted_table("data/evidence.csv", EVIDENCE_INDEX_COLUMNS, rows, ("file",))
+    return index, [tables[path] for path in sorted(tables)]
+
+
+def report_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, Table]:
+    """Every CSV of the pack as a Table, by relative path."""
+    flows = flows or zone_flows(data.context)
+    index, evidence = evidence_tables(data.assessment)
+    tables = [controls_table(data.assessment), findings_table(data.assessment), policies_table(data.context),
+              workloads_table(data.context), reachability_table(flows), zone_matrix_table(flows),
+              approved_flows_table(flows), exceptions_table(data.assessment), changes_table(data),
+              drift_table(data), index, *evidence]
+    return {table.path: table for table in sorted(tables, key=lambda t: t.path)}
+
+
+def csv_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, str]:
+    """Every CSV of the pack as text, by relative path (`data/controls.csv`, `data/evidence/...`)."""
+    return {path: csv_text(table) for path, table in report_tables(data, flows).items()}
+
+
+def csv_files(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, bytes]:
+    """Every CSV of the pack as UTF-8 bytes (with the BOM), ready to write and to attach to the PDF."""
+    return {path: text.encode("utf-8") for path, text in csv_tables(data, flows).items()}

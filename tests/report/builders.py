@@ -1,0 +1,105 @@
+"""Report inputs built from the bundled sample cluster and scope, with a small PCI DSS catalog made in code."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from compliance.checks.context import CheckContext
+from compliance.controls import Framework, evaluate_controls, parse_catalog
+from compliance.model.snapshot import Snapshot
+from compliance.netpol.options import AnalysisOptions
+from compliance.report.inputs import ChangeRow, DriftRow, FileEntry, ReportInput
+from compliance.resources import resource_dir
+from compliance.scope import Scope, parse_scope
+from compliance.sources.manifests import load_manifests
+
+NOW = "2026-09-30T12:00:00Z"
+TODAY = datetime.date(2026, 9, 30)
+PACK_ID = "2026-09-30T120000Z-acme-prod-eu-1"
+HOSTILE_LABEL = "<script>alert(1)</script>"
+
+CATALOG: dict[str, Any] = {
+    "framework": {"id": "pci-dss-4.0.1", "name": "PCI DSS", "version": "4.0.1",
+                  "title": "PCI DSS v4.0.1 (test catalog)", "publisher": "Test catalog",
+                  "note": "Requirements paraphrased for tests."},
+    "controls": [
+        {"id": "1.3.1", "title": "Inbound traffic to the CDE is restricted", "severity": "critical",
+         "objective": "Only necessary traffic reaches the CDE.", "testing": "Examine connections into the CDE.",
+         "checks": [{"check": "segmentation.inbound_restricted", "params": {"zones": ["cde"]}},
+                    {"check": "workload.isolated", "params": {"zones": ["cde"], "directions": ["ingress", "egress"]}}]},
+        {"id": "1.3.2", "title": "Outbound traffic from the CDE is restricted", "severity": "critical",
+         "objective": "The CDE sends only necessary traffic.", "testing": "Examine connections out of the CDE.",
+         "checks": [{"check": "segmentation.outbound_restricted", "params": {"zones": ["cde"]}}]},
+        {"id": "1.2.5", "title": "Open ports have a business need", "severity": "high",
+         "objective": "Every open port into the CDE is justified.", "testing": "Compare ports with approvals.",
+         "checks": [{"check": "segmentation.ports_documented", "params": {"zones": ["cde"]}}]},
+        {"id": "1.4.4", "title": "Out-of-scope systems cannot reach the CDE", "severity": "critical",
+         "objective": "Segmentation isolates the CDE.", "testing": "Confirm no path exists.",
+         "checks": [{"check": "segmentation.zones_isolated", "params": {"from": ["out-of-scope"], "to": ["cde"]}},
+                    {"check": "workload.host_network", "params": {"zones": ["*"]}}]},
+        {"id": "1.2.1", "title": "Policy hygiene", "severity": "medium", "objective": "Policies are sound.",
+         "testing": "Review the policies.",
+         "checks": [{"check": "policy.namespace_has_policy", "params": {"zones": ["*"], "exclude": ["kube-system"]}},
+                    {"check": "policy.default_deny_ingress", "params": {"zones": ["cde", "connected"]}},
+                    {"check": "policy.default_deny_egress", "params": {"zones": ["cde", "connected"]}}]},
+        {"id": "1.2.2", "title": "Changes are approved", "severity": "medium", "objective": "Change control.",
+         "testing": "Sample changes.", "checks": [{"check": "change.approved"}]},
+        {"id": "11.4.5", "title": "Segmentation is penetration tested", "severity": "high",
+         "objective": "Segmentation is tested.", "testing": "Obtain the test report.",
+         "manual": {"reason": "A penetration test cannot be derived from configuration.",
+                    "request": ["Latest segmentation penetration test report"]}},
+    ],
+}
+
+
+def framework() -> Framework:
+    """The test catalog."""
+    return parse_catalog(CATALOG)
+
+
+def sample_snapshot() -> Snapshot:
+    """The sample cluster, with a label an attacker controls on a CDE workload."""
+    snapshot = load_manifests((str(resource_dir("samples") / "cluster"),), NOW)
+    pods = tuple(dataclasses.replace(pod, labels=tuple(sorted((*pod.labels, ("note", HOSTILE_LABEL)))))
+                 if pod.display == "payments/debug-shell" else pod for pod in snapshot.pods)
+    return dataclasses.replace(snapshot, pods=pods)
+
+
+def sample_scope() -> Scope:
+    """The sample scope file."""
+    path = resource_dir("samples") / "scope.yaml"
+    return parse_scope(path.read_text(encoding="utf-8"), str(path))
+
+
+def report_input(changes: tuple[ChangeRow, ...] = (), drift: tuple[DriftRow, ...] = (),
+                 files: Mapping[str, bytes] | None = None, git_source: str | None = None,
+                 snapshot: Snapshot | None = None, scope: Scope | None = None) -> ReportInput:
+    """A ReportInput for the sample cluster evaluated against the test catalog."""
+    snapshot = snapshot or sample_snapshot()
+    options = AnalysisOptions()
+    context = CheckContext(snapshot, scope or sample_scope(), options, TODAY)
+    assessment = evaluate_controls(context, [framework()])
+    entries = tuple(FileEntry(path, hashlib.sha256(content).hexdigest(), len(content))
+                    for path, content in sorted((files or {}).items()))
+    return ReportInput(assessment, context, options.assumptions(snapshot.unmodelled), PACK_ID, NOW, "0.1.0",
+                       "CN=ACME Compliance Signing,O=ACME Payments Ltd", changes, drift, entries, git_source)
+
+
+CHANGES = (
+    ChangeRow("c2" * 20, "=HYPERLINK(\"http://evil\") <mallory@example.com>", "2026-08-02T17:40:00Z",
+              "NetworkPolicy analytics/allow-all", "added", "policies/analytics.yaml", "direct push", False, 12, 0),
+    ChangeRow("a1" * 20, "Priya Raman <priya@acme.example>", "2026-07-14T09:12:00Z",
+              "NetworkPolicy payments/tokenizer-ingress", "modified", "policies/payments.yaml", "PR #42", True, 4, 1),
+    ChangeRow("b3" * 20, "Priya Raman <priya@acme.example>", "2026-09-01T08:00:00Z", "Namespace marketing",
+              "modified", "policies/marketing.yaml", "PR #51", True, 0, 0),
+)
+DRIFT = (
+    DriftRow("NetworkPolicy payments/tokenizer-ingress", "different", True, "+1 connection: spec.ingress[1] differs"),
+    DriftRow("NetworkPolicy checkout/allow-legacy-frontend", "unmanaged", False, "@only in the cluster"),
+    DriftRow("NetworkPolicy api-gateway/partner", "not-applied", False, "-only in git"),
+)
+GIT_SOURCE = "https://git.acme.example/platform/netpol.git@9f8e7d6"

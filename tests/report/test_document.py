@@ -1,0 +1,165 @@
+"""The report as HTML and as a real PDF read back: content, escaping, strictness, attachments, PDF/A, determinism."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+import jinja2
+import pypdf
+import pytest
+
+from compliance.report import document
+from compliance.report.inputs import ReportInput
+from compliance.report.tables import csv_files
+
+from .builders import CHANGES, DRIFT, GIT_SOURCE, HOSTILE_LABEL, PACK_ID, report_input, sample_snapshot
+
+COVER_FIELDS = ("Organisation", "Assessed system", "Assessment period", "Generated at", "Tool version",
+                "Evidence pack", "Signed by")
+SECTIONS = ("Executive summary", "Scope, zones and assumptions", "Zone reachability", "Controls",
+            "Approved and actual flows", "Exceptions", "Change provenance", "Drift between git and the cluster",
+            "Appendix: files, verification and re-performance")
+
+
+@pytest.fixture(scope="module")
+def pack() -> tuple[ReportInput, dict[str, bytes]]:
+    """A report input with git rows, and the CSVs it is rendered with (hashed into its appendix)."""
+    data = report_input(CHANGES, DRIFT, git_source=GIT_SOURCE)
+    attachments = csv_files(data)
+    files = {**attachments, "snapshot.json": b'{"format": "segproof.snapshot/v1"}\n', "scope.yaml": b"kind: Scope\n"}
+    return report_input(CHANGES, DRIFT, files, GIT_SOURCE), attachments
+
+
+@pytest.fixture(scope="module")
+def pdf(pack: tuple[ReportInput, dict[str, bytes]]) -> bytes:
+    data, attachments = pack
+    return document.render_pdf(data, attachments)
+
+
+@pytest.fixture(scope="module")
+def reader(pdf: bytes) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(pdf))
+
+
+@pytest.fixture(scope="module")
+def pages(reader: pypdf.PdfReader) -> list[str]:
+    """The text of each page, whitespace collapsed."""
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+@pytest.fixture(scope="module")
+def html(sample: ReportInput) -> str:
+    return document.render_html(sample)
+
+
+def test_html_escapes_hostile_labels(html: str) -> None:
+    assert HOSTILE_LABEL not in html
+    assert "<script" not in html.lower()
+    assert "note=&lt;script&gt;alert(1)&lt;/script&gt;" in html.replace("<wbr>", "")
+
+
+def test_html_escapes_scope_text() -> None:
+    from .builders import sample_scope
+
+    scope = dataclasses.replace(sample_scope(), organization="ACME <b>Payments</b> & Co")
+    html = document.render_html(report_input(scope=scope))
+    assert "ACME <b>" not in html
+    assert "ACME &lt;b&gt;Payments&lt;/b&gt; &amp; Co" in html
+
+
+def test_strict_undefined_raises_on_a_missing_name(html: str) -> None:
+    environment = document.template_environment()
+    with pytest.raises(jinja2.UndefinedError):
+        environment.from_string("{{ missing }}").render()
+    with pytest.raises(jinja2.UndefinedError):
+        document.render_context({"title": "x"})
+    assert environment.autoescape is True
+
+
+def test_html_says_when_git_is_missing_and_when_analysis_is_incomplete(html: str) -> None:
+    assert html.count("No git history was provided.") == 2
+    assert "INCOMPLETE ANALYSIS" not in html
+    snapshot = dataclasses.replace(sample_snapshot(), unmodelled={"CiliumNetworkPolicy": 3})
+    incomplete = document.render_html(report_input(snapshot=snapshot))
+    assert incomplete.count("INCOMPLETE ANALYSIS") == 2
+    assert "CiliumNetworkPolicy (3)" in incomplete
+
+
+def test_pdf_has_many_pages_with_running_footer(reader: pypdf.PdfReader, pages: list[str]) -> None:
+    assert len(reader.pages) > 5
+    assert f"Page 1 of {len(reader.pages)}" in pages[0]
+    assert f"Page 2 of {len(reader.pages)}" in pages[1]
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in pages[-1]
+    assert f"Pack {PACK_ID}" in pages[2] and "segproof 0.1.0" in pages[2]
+
+
+def test_pdf_cover_shows_identity_of_the_assessment(pages: list[str]) -> None:
+    cover = pages[0]
+    for field in COVER_FIELDS:
+        assert field.upper() in cover.upper(), field
+    for value in ("ACME Payments Ltd", "prod-eu-1", "2026-07-01 to 2026-09-30", "2026-09-30 12:00:00 UTC",
+                  "segproof 0.1.0", PACK_ID, "CN=ACME Compliance Signing,O=ACME Payments Ltd"):
+        assert value in cover, value
+
+
+def test_pdf_table_of_contents_lists_sections_with_pages(pages: list[str], reader: pypdf.PdfReader) -> None:
+    contents = pages[1]
+    assert "Contents" in contents
+    for title in SECTIONS:
+        assert title in contents, title
+    for control in ("1.3.1", "11.4.5"):
+        assert control in contents
+    assert re.search(r"Executive summary \d+", contents)
+    outline = [item["/Title"] for item in reader.outline if not isinstance(item, list)]
+    assert "1 Executive summary" in outline and "A Appendix: files, verification and re-performance" in outline
+
+
+def test_pdf_text_holds_controls_verdicts_and_git_sections(pages: list[str]) -> None:
+    text = " ".join(pages)
+    for control in ("1.2.1", "1.2.2", "1.2.5", "1.3.1", "1.3.2", "1.4.4", "11.4.5"):
+        assert control in text
+    assert "Out-of-scope systems can reach the CDE: 4 paths" in text
+    assert "3 changes to policies in 3 commits" in text
+    assert "1 without approval" in text
+    assert "3 policies differ between git" in text
+    assert "segproof verify PACK --trust CERT" in text
+    assert "segproof verify PACK --reperform" in text
+    assert "Latest segmentation penetration test report" in text
+
+
+def test_pdf_tables_are_bounded(pages: list[str]) -> None:
+    text = " ".join(pages)
+    assert re.search(r"\d+ more connections in data/reachability\.csv", text)
+
+
+def test_pdf_appendix_lists_file_hashes(pack: tuple[ReportInput, dict[str, bytes]], pages: list[str]) -> None:
+    data, _ = pack
+    text = "".join(pages).replace(" ", "")
+    controls = next(f for f in data.files if f.path == "data/controls.csv")
+    assert controls.sha256 in text
+    assert next(f for f in data.files if f.path == "snapshot.json").sha256 in text
+
+
+def test_pdf_attaches_the_csvs_as_data(reader: pypdf.PdfReader, pack: tuple[ReportInput, dict[str, bytes]]) -> None:
+    _, attachments = pack
+    assert set(reader.attachments) == set(attachments)
+    assert reader.attachments["data/controls.csv"] == [attachments["data/controls.csv"]]
+    catalog = reader.trailer["/Root"]
+    # WeasyPrint 70 lists each file specification twice in /AF; what matters is that each is there, as Data
+    assert len({spec.idnum for spec in catalog["/AF"]}) == len(attachments)
+    assert {spec.get_object()["/AFRelationship"] for spec in catalog["/AF"]} == {"/Data"}
+
+
+def test_pdf_is_pdfa_3b_dated_by_the_pack(reader: pypdf.PdfReader) -> None:
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert "<xmp:CreateDate>2026-09-30T12:00:00Z</xmp:CreateDate>" in xmp
+    assert reader.metadata["/CreationDate"].startswith("D:20260930120000")
+    assert "/OutputIntents" in reader.trailer["/Root"]
+
+
+def test_two_renders_are_byte_identical(pack: tuple[ReportInput, dict[str, bytes]], pdf: bytes) -> None:
+    data, attachments = pack
+    assert document.render_pdf(data, attachments) == pdf
