@@ -6,6 +6,7 @@ import datetime
 import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,12 @@ def utc_now(text: str | None) -> str:
     return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def source_options(command: Callable) -> Callable:
+def optional_source_options(command: Callable) -> Callable:
+    """Like source_options, but no source at all is allowed (then `snapshot` is None)."""
+    return source_options(command, optional=True)
+
+
+def source_options(command: Callable, optional: bool = False) -> Callable:
     """Options that choose where the cluster state comes from, passed on as a loaded `snapshot`."""
     @click.option("--manifests", "manifests", multiple=True, metavar="PATH",
                   help="Manifest file or directory (repeatable; - reads stdin).")
@@ -69,10 +75,12 @@ def source_options(command: Callable) -> Callable:
             target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
                                    namespaces=tuple(sorted(set(namespaces))))
         clock = utc_now(now)
+        if optional and not (manifests or snapshot_file or target):
+            return command(snapshot=None, now=clock, quiet=quiet, **kwargs)
         snapshot = load_snapshot(manifests, snapshot_file, target, clock, quiet)
         if not quiet:
             warn(snapshot)
-        return command(snapshot=snapshot.restricted_to(namespaces), now=clock, **kwargs)
+        return command(snapshot=snapshot.restricted_to(namespaces), now=clock, quiet=quiet, **kwargs)
     return with_snapshot
 
 
@@ -118,6 +126,26 @@ def analysis_options(command: Callable) -> Callable:
     return with_options
 
 
+def git_options(command: Callable) -> Callable:
+    """Options naming the git repository of the policy manifests, passed on as `git` (None when not given)."""
+    @click.option("--git", "git_repository", metavar="REPO", help="Local clone of the policy manifests' repository.")
+    @click.option("--rev", default="HEAD", show_default=True, metavar="REV", help="Revision of the repository.")
+    @click.option("--path", "git_paths", multiple=True, metavar="SUBDIR", help="Only these directories (repeatable).")
+    @functools.wraps(command)
+    def with_git(git_repository: str | None, rev: str, git_paths: tuple[str, ...], **kwargs: Any) -> Any:
+        return command(git=GitSource(git_repository, rev, git_paths) if git_repository else None, **kwargs)
+    return with_git
+
+
+@dataclass(frozen=True)
+class GitSource:
+    """Where the policies' git history is: repository, revision, paths."""
+
+    repository: str
+    rev: str
+    paths: tuple[str, ...]
+
+
 @click.group(cls=SegproofGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="segproof")
 def main() -> None:
@@ -129,7 +157,7 @@ def main() -> None:
 @analysis_options
 @click.option("--level", type=click.Choice(("pod", "workload", "namespace")), default="workload", show_default=True)
 @click.option("-o", "--output", type=click.Choice(OUTPUTS["reachability"]), default="table", show_default=True)
-def reachability(snapshot: Snapshot, now: str, options: Any, level: str, output: str) -> None:
+def reachability(snapshot: Snapshot, now: str, quiet: bool, options: Any, level: str, output: str) -> None:
     """Who can reach whom, on which ports."""
     from compliance.netpol.connections import connections
     from compliance.netpol.reachability import analyse_snapshot
@@ -149,7 +177,7 @@ def reachability(snapshot: Snapshot, now: str, options: Any, level: str, output:
 @source_options
 @click.option("-o", "--output", "output", required=True, metavar="FILE",
               help="Where to write the snapshot (- for stdout).")
-def collect(snapshot: Snapshot, now: str, output: str) -> None:
+def collect(snapshot: Snapshot, now: str, quiet: bool, output: str) -> None:
     """Write the cluster state as a snapshot file that every other command can read back (--snapshot)."""
     from compliance.model.snapshot import snapshot_document
     from compliance.report.formats import json_text
@@ -182,18 +210,19 @@ def failed(statuses: set[str], fail_on: str) -> bool:
 @main.command()
 @source_options
 @analysis_options
+@git_options
 @click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
 @click.option("--framework", "frameworks", multiple=True, metavar="ID",
               help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
 @click.option("-o", "--output", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
               help="Exit 1 when a control fails (or warns).")
-def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...], output: str,
-             fail_on: str) -> None:
+def evaluate(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource | None, scope_file: str,
+             frameworks: tuple[str, ...], output: str, fail_on: str) -> None:
     """Evaluate framework controls against the cluster and the scope."""
     from compliance.report import assessment_output
 
-    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks)
+    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, git, quiet)
     scope = context.scope
     assumptions = options.assumptions(snapshot.unmodelled)
     if output == "json":
@@ -204,21 +233,39 @@ def evaluate(snapshot: Snapshot, now: str, options: Any, scope_file: str, framew
         sys.exit(1)
 
 
+def git_evidence(git: GitSource, snapshot: Snapshot, scope: Any, options: Any, quiet: bool) -> tuple[Any, Any]:
+    """(history of the scope's period with reachability deltas, drift of the cluster from git)."""
+    from compliance.netpol.diff import endpoint_zones
+    from compliance.sources.drift import drift
+    from compliance.sources.git_history import read_history, read_revision, topology_labels, with_reachability
+
+    history = read_history(git.repository, scope.change_approval, git.rev, git.paths,
+                           since=scope.period_start.isoformat(), until=scope.period_end.isoformat())
+    history = with_reachability(history, snapshot, options,
+                                zone_of=endpoint_zones(snapshot.pods, topology_labels(snapshot), scope),
+                                address_cuts=[b for zone in scope.zones for b in zone.cidrs],
+                                progress=None if quiet else terminal_progress())
+    return history, drift(snapshot, read_revision(git.repository, git.rev, git.paths), options)
+
+
 def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
-               previous: tuple[str, ...] = ()) -> tuple[Any, Any]:
-    """(context, assessment) of the chosen frameworks on a snapshot."""
+               git: GitSource | None, quiet: bool, previous: tuple[str, ...] = ()) -> tuple[Any, Any]:
+    """(context, assessment) of the chosen frameworks on a snapshot, with git evidence when given."""
     from compliance.checks.context import CheckContext
     from compliance.controls import catalog_files, evaluate_controls, load_framework
 
     scope = read_scope(scope_file)
     chosen = [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
-    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), previous=previous)
+    history, drift = git_evidence(git, snapshot, scope, options, quiet) if git else (None, None)
+    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), history=history,
+                           drift=drift, previous=previous)
     return context, evaluate_controls(context, chosen)
 
 
 @main.command()
 @source_options
 @analysis_options
+@git_options
 @click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
 @click.option("--framework", "frameworks", multiple=True, metavar="ID",
               help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
@@ -229,17 +276,18 @@ def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, fram
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as a zip beside it.")
 @click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
               help="Exit 1 when a control fails (or warns); the pack is written either way.")
-def pack(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...], out: str,
-         sign_key: str | None, sign_cert: str | None, make_zip: bool, fail_on: str) -> None:
+def pack(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource | None, scope_file: str,
+         frameworks: tuple[str, ...], out: str, sign_key: str | None, sign_cert: str | None, make_zip: bool,
+         fail_on: str) -> None:
     """Write a signed evidence pack: report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature."""
-    from compliance.evidence.build import PackRequest, publish
+    from compliance.evidence.build import PackRequest, git_rows, publish
     from compliance.evidence.ledger import read_ledger
 
     signer = load_signer(sign_key, sign_cert)
     previous = tuple(entry.created_at for entry in read_ledger(out))
-    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, previous)
+    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, previous)
     request = PackRequest(Path(scope_file).read_text(encoding="utf-8"), now,
-                          tuple(f.id for f in assessment.frameworks), signer)
+                          tuple(f.id for f in assessment.frameworks), signer, *git_rows(context))
     written = publish(context, assessment, request, out, make_zip=make_zip)
     click.echo(f"pack {written.manifest.pack_id}: {written.path}")
     click.echo(f"report: {Path(written.path) / 'report.pdf'}")
@@ -260,6 +308,66 @@ def load_signer(key: str | None, certificate: str | None) -> Any:
     from compliance.evidence.keys import load_signer as load
 
     return load(key, certificate, utc_now(None), password=os.environb.get(b"SEGPROOF_KEY_PASSWORD"))
+
+
+@main.command()
+@optional_source_options
+@analysis_options
+@git_options
+@click.option("--since", metavar="DATE", help="Only changes committed on or after DATE (YYYY-MM-DD or RFC 3339).")
+@click.option("--until", metavar="DATE", help="Only changes committed on or before DATE.")
+@click.option("--scope", "scope_file", metavar="FILE", help="Scope file: its approval rule, and zones for deltas.")
+@click.option("--provenance", is_flag=True, help="Show, for each policy, the change that last set its spec.")
+@click.option("-o", "--output", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
+def history(snapshot: Snapshot | None, now: str, quiet: bool, options: Any, git: GitSource | None, since: str | None,
+            until: str | None, scope_file: str | None, provenance: bool, output: str) -> None:
+    """Who changed the policies, when, approved by whom; with a cluster source, what each change opened or closed."""
+    from compliance.report import history_output
+    from compliance.scope import ChangeApproval
+    from compliance.sources import git_history
+
+    if git is None:
+        raise UsageError("history needs --git REPO", hint="point --git at a clone of the policy repository")
+    scope = read_scope(scope_file) if scope_file else None
+    found = git_history.read_history(git.repository, scope.change_approval if scope else ChangeApproval(), git.rev,
+                                     git.paths, since=since, until=until)
+    if provenance:
+        records = git_history.provenance(found)
+        render = {"table": history_output.provenance_table, "csv": history_output.provenance_csv}.get(output)
+        click.echo(render(records) if render else history_output.provenance_json(found, records), nl=False)
+        return
+    if snapshot is not None:
+        from compliance.netpol.diff import endpoint_zones
+
+        found = git_history.with_reachability(
+            found, snapshot, options,
+            zone_of=endpoint_zones(snapshot.pods, git_history.topology_labels(snapshot), scope) if scope else None,
+            address_cuts=[b for zone in scope.zones for b in zone.cidrs] if scope else (),
+            progress=None if quiet else terminal_progress())
+    render = {"table": history_output.history_table, "json": history_output.history_json,
+              "csv": history_output.history_csv}[output]
+    click.echo(render(found), nl=False)
+
+
+@main.command()
+@source_options
+@analysis_options
+@git_options
+@click.option("-o", "--output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the cluster differs from git in effect.")
+def drift(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource | None, output: str,
+          fail_on_drift: bool) -> None:
+    """Policies only in the cluster, only in git, or different; and whether each difference changes reachability."""
+    from compliance.report import history_output
+    from compliance.sources.drift import drift as compare
+    from compliance.sources.git_history import read_revision
+
+    if git is None:
+        raise UsageError("drift needs --git REPO", hint="point --git at a clone of the policy repository")
+    found = compare(snapshot, read_revision(git.repository, git.rev, git.paths), options)
+    click.echo((history_output.drift_json if output == "json" else history_output.drift_text)(found), nl=False)
+    if fail_on_drift and any(item.semantic for item in found.items):
+        sys.exit(1)
 
 
 @main.group()
@@ -322,40 +430,40 @@ def verify(packs: tuple[str, ...], trust: str | None, chain: str | None) -> None
     click.echo("OK")
 
 
+DEMO_NOW = "2026-03-31T12:00:00Z"
+
+
 @main.command()
-@click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
-def demo(now: str | None) -> None:
-    """Analyse the bundled sample cluster (an online shop with a cardholder-data zone)."""
+@click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
+              help="Output root of the demo pack (a ledger: each run adds a pack).")
+@click.option("--now", "now", default=DEMO_NOW, show_default=True, metavar="TIME",
+              help="The assessment's clock (the end of the sample scope's period).")
+def demo(out: str, now: str) -> None:
+    """Write a complete signed evidence pack for the bundled sample: shop cluster, scope, git history, key."""
+    import runpy
+    import tempfile
+
     from compliance.resources import resource_dir
 
-    sample = str(resource_dir("samples") / "cluster")
-    click.echo(f"segproof demo: workload reachability of the sample cluster in {sample}\n")
-    reachability.callback(manifests=(sample,), snapshot_file=None, cluster=False, kubeconfig=None, context=None,
-                          in_cluster=False, namespaces=(), now=now, quiet=False, ipblock_selects_pods=True,
-                          host_network_isolated=False, level="workload", output="table")
+    samples = resource_dir("samples")
+    with tempfile.TemporaryDirectory(prefix="segproof-demo-") as scratch:
+        repository = Path(scratch) / "policy-repo"
+        runpy.run_path(str(samples / "git" / "build_demo_repo.py"))["build"](repository)
+        from compliance.evidence.keys import create_key_files
 
-
-@main.command()
-@source_options
-@analysis_options
-@click.option("--from", "source", required=True, metavar="SRC", help="ns/pod, ns/workload[Kind] or an IP address.")
-@click.option("--to", "destination", required=True, metavar="DST", help="ns/pod, ns/workload[Kind] or an IP address.")
-@click.option("--port", metavar="PORT", help="Only this port or range, e.g. 443/TCP or 8000-8100/UDP.")
-@click.option("-o", "--output", type=click.Choice(OUTPUTS["explain"]), default="text", show_default=True)
-def explain(snapshot: Snapshot, now: str, options: Any, source: str, destination: str, port: str | None,
-            output: str) -> None:
-    """Why SRC may or may not reach DST: the deciding policies and rules."""
-    from compliance.netpol.explain import explain as explain_connection
-    from compliance.netpol.ports import ALL_PORTS, parse_port_argument
-    from compliance.report import explain_output
-
-    try:
-        asked = parse_port_argument(port) if port else ALL_PORTS
-    except ValueError as error:
-        raise UsageError(f"--port: {error}") from None
-    explanation = explain_connection(snapshot, source, destination, options, asked)
-    render = explain_output.explanation_json if output == "json" else explain_output.explanation_text
-    click.echo(render(explanation), nl=False)
+        keys = create_key_files(Path(scratch) / "keys", "CN=ACME Payments segproof demo,O=ACME Payments Ltd",
+                                utc_now(None))
+        click.echo(f"demo: sample cluster {samples / 'cluster'}, scope {samples / 'scope.yaml'}, policy history "
+                   f"built in a temporary git repository, throwaway signing key")
+        pack.callback(manifests=(str(samples / "cluster"),), snapshot_file=None, cluster=False, kubeconfig=None,
+                      context=None, in_cluster=False, namespaces=(), now=now, quiet=True, ipblock_selects_pods=True,
+                      host_network_isolated=False, git_repository=str(repository), rev="HEAD", git_paths=(),
+                      scope_file=str(samples / "scope.yaml"), frameworks=(), out=out, sign_key=str(keys.key),
+                      sign_cert=str(keys.certificate), make_zip=False, fail_on="never")
+        certificate = Path(out) / "demo-signer.crt"
+        certificate.write_bytes(Path(keys.certificate).read_bytes())
+    click.echo(f"the signer's certificate is in {certificate}; check the pack with: "
+               f"segproof verify --chain {out} --trust {certificate}")
 
 
 def warn(snapshot: Snapshot) -> None:

@@ -64,3 +64,15 @@ class ClusterAccessError(SegproofError):
         self.verb = verb
         self.resource = resource
         self.namespace = namespace
+
+
+class GitSourceError(SegproofError):
+    """A git repository, revision or path cannot be read."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, message: str, hint: str = "", repository: str = "", rev: str = "", path: str = "") -> None:
+        super().__init__(message, hint)
+        self.repository = repository
+        self.rev = rev
+        self.path = path

@@ -451,7 +451,7 @@ def test_cli_evaluate_json_with_a_test_catalog(test_catalog: Callable[[dict[str,
     assert outcome.exit_code == 0, outcome.output
     document = json.loads(outcome.output)
     assert document["format"] == "segproof.assessment/v1"
-    assert document["period"] == {"start": "2026-07-01", "end": "2026-09-30"}
+    assert document["period"] == {"start": "2026-01-01", "end": "2026-03-31"}
     (found,) = document["frameworks"]
     statuses = {c["id"]: c["status"] for c in found["controls"]}
     assert statuses == {"1": "fail", "2": "fail", "3": "manual"}

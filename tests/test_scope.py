@@ -102,7 +102,7 @@ def test_the_base_document_is_valid() -> None:
 def test_sample_scope_header_and_zones() -> None:
     scope = sample()
     assert (scope.organization, scope.system) == ("ACME Payments Ltd", "prod-eu-1")
-    assert (scope.period_start, scope.period_end) == (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    assert (scope.period_start, scope.period_end) == (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
     assert scope.default_zone == "out-of-scope"
     assert [(z.name, z.external) for z in scope.zones] == [
         ("cde", False), ("connected", False), ("system", False), ("card-network", True), ("hsm", True),
@@ -132,7 +132,7 @@ def test_sample_scope_exceptions_and_change_approval() -> None:
     scope = sample()
     assert [(e.control, e.target, e.expires) for e in scope.exceptions] == [
         ("workload.host_network", "monitoring/node-exporter*", datetime.date(2026, 12, 31)),
-        ("pci-dss-4.0.1/1.4.1", "api-gateway/*", datetime.date(2026, 6, 30))]
+        ("pci-dss-4.0.1/1.4.1", "api-gateway/*", datetime.date(2026, 2, 28))]
     assert scope.change_approval == ChangeApproval(True, ("Reviewed-by", "Approved-by"), False)
 
 

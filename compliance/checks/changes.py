@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import itertools
+
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import CheckResult, check
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, result
+
+REVIEW_INTERVAL_DAYS = 183
 
 
 def not_applicable(check_id: str, reason: str) -> CheckResult:
@@ -15,19 +20,69 @@ def not_applicable(check_id: str, reason: str) -> CheckResult:
        reachability=False)
 def change_approved(context: CheckContext) -> CheckResult:
     """Policy changes in the assessment period meet the scope's change-approval rule."""
-    return not_applicable("change.approved", "No git repository of the policies was given (--git); change "
-                          "approval cannot be assessed.")
+    history = context.history
+    if history is None:
+        return not_applicable("change.approved", "No git repository of the policies was given (--git); change "
+                              "approval cannot be assessed.")
+    rows, findings = [], []
+    for change in history.changes:
+        approval = "; ".join(change.approval.evidence) or change.approval.reason
+        rows.append((change.commit.sha[:12], change.commit.committed_at, change.commit.author,
+                     change.object or change.path, change.change, "yes" if change.approval.approved else "no",
+                     approval))
+        if not change.approval.approved:
+            findings.append(Finding(change.object.split(" ", 1)[-1] if change.object else change.path,
+                                    f"commit {change.commit.sha[:12]} by {change.commit.author} on "
+                                    f"{change.commit.committed_at[:10]} {change.change} {change.object or change.path}"
+                                    f" without approval: {change.approval.reason}", "high"))
+    table = EvidenceTable("changes", "Changes to the policies in the period",
+                          ("commit", "committed_at", "author", "object", "change", "approved", "approval"),
+                          tuple(rows))
+    return result("change.approved", findings, f"All {len(rows)} changes to the policies in the period were "
+                  "approved.", f"{{count}} of {len(rows)} changes to the policies in the period were not approved.",
+                  (table,))
 
 
 @check("change.no_drift", "The cluster runs the policies approved in git", evidence=("drift",), reachability=False)
 def no_drift(context: CheckContext) -> CheckResult:
-    """Every policy in the cluster matches git, and every policy in git is applied."""
-    return not_applicable("change.no_drift", "No git repository of the policies was given (--git); drift cannot "
-                          "be assessed.")
+    """Every policy in the cluster matches git, and every policy in git is applied; cosmetic differences warn."""
+    drift = context.drift
+    if drift is None:
+        return not_applicable("change.no_drift", "No git repository of the policies was given (--git); drift "
+                              "cannot be assessed.")
+    rows = tuple((item.object, item.status, "yes" if item.semantic else "no", item.explanation)
+                 for item in drift.items)
+    findings = [Finding(f"{item.namespace}/{item.name}", f"{item.object} is {item.status.replace('-', ' ')}: "
+                        f"{item.explanation}", "high" if item.semantic else "low") for item in drift.items]
+    table = (EvidenceTable("drift", "Differences between the cluster and git",
+                           ("object", "state", "changes_reachability", "detail"), rows),)
+    if any(item.semantic for item in drift.items):
+        semantic = sum(1 for item in drift.items if item.semantic)
+        return CheckResult("change.no_drift", "fail", f"{semantic} of {len(rows)} differences between the cluster "
+                           "and git change reachability.",
+                           tuple(sorted(findings, key=lambda f: (f.object, f.message))), table)
+    return result("change.no_drift", findings, "The cluster runs exactly the policies in git.",
+                  "{count} differences between the cluster and git are cosmetic (no change in reachability).",
+                  table, failing_status="warning")
 
 
-@check("review.periodic", "Segmentation evidence is produced at least every six months", reachability=False)
-def periodic_review(context: CheckContext) -> CheckResult:
-    """Earlier evidence packs show the configuration is reviewed on schedule."""
-    return not_applicable("review.periodic", "No earlier evidence packs were given; the review interval cannot be "
-                          "assessed.")
+@check("review.periodic", "Segmentation evidence is produced at least every six months",
+       params=("max_days",), evidence=("review_history",), reachability=False)
+def periodic_review(context: CheckContext, max_days: int = REVIEW_INTERVAL_DAYS) -> CheckResult:
+    """The ledger of earlier evidence packs shows no gap longer than `max_days`, up to this evaluation."""
+    if not context.previous:
+        return not_applicable("review.periodic", "This is the first evidence pack in its ledger; the review "
+                              "interval is assessed from the next pack on.")
+    times = sorted(datetime.date.fromisoformat(moment[:10]) for moment in context.previous)
+    times.append(context.today)
+    rows, findings = [], []
+    for earlier, later in itertools.pairwise(times):
+        gap = (later - earlier).days
+        rows.append((earlier.isoformat(), later.isoformat(), str(gap)))
+        if gap > max_days:
+            findings.append(Finding(f"{earlier}..{later}", f"{gap} days passed between evidence on {earlier} and "
+                                    f"{later} (at most {max_days} allowed)", "medium"))
+    table = EvidenceTable("review_history", "Intervals between evidence packs", ("from", "to", "days"), tuple(rows))
+    return result("review.periodic", findings, f"Evidence was produced at most {max_days} days apart "
+                  f"({len(context.previous)} earlier packs).", f"{{count}} intervals exceed {max_days} days.",
+                  (table,))

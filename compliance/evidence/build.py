@@ -80,3 +80,16 @@ def publish(context: CheckContext, assessment: Assessment, request: PackRequest,
 
     return publish_pack(root, pack_contents(context, assessment, request), created_at=request.created_at,
                         inputs=pack_inputs(context, request), signer=request.signer, keep=keep, make_zip=make_zip)
+
+
+def git_rows(context: CheckContext) -> tuple[tuple[ChangeRow, ...], tuple[DriftRow, ...], str | None]:
+    """The report's rows for the policy changes of the period and the drift, and where they come from."""
+    history, drift = context.history, context.drift
+    if history is None:
+        return (), (), None
+    changes = tuple(ChangeRow(c.commit.sha, c.commit.author, c.commit.authored_at, c.object or c.path, c.change,
+                              c.path, "; ".join(c.approval.evidence) or c.approval.reason, c.approval.approved,
+                              len(c.opened or ()), len(c.closed or ())) for c in history.changes)
+    drifted = tuple(DriftRow(item.object, item.status, item.semantic, item.explanation)
+                    for item in (drift.items if drift else ()))
+    return changes, drifted, f"{history.repository}@{history.commit[:12]}"

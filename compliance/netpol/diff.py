@@ -2,7 +2,8 @@
 
 Connections to and from address ranges are compared address by address: two results cut the address
 space at different points (each by its own ipBlocks), so a range is split on the boundaries of both
-before ports are compared, and neighbouring pieces that changed alike are joined again.
+before ports are compared, and neighbouring pieces that changed alike are joined again, except across
+the boundaries of `address_cuts` (e.g. the CIDRs of external zones, so that each range lies in one zone).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from compliance.model.objects import Pod
-from compliance.model.policy import NetworkPolicy
+from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.selectors import Labels
 from compliance.netpol import bitsets
-from compliance.netpol.addresses import AddressRange, address_value
-from compliance.netpol.connections import Connection, connections
+from compliance.netpol.addresses import AddressRange, address_value, block_spans
+from compliance.netpol.connections import NODE_NAMES, Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.netpol.reachability import ReachabilityMap, analyse
@@ -37,12 +39,15 @@ def external_range(name: str) -> AddressRange | None:
     return AddressRange(version, low, high)
 
 
-def diff_connections(before: Iterable[Connection], after: Iterable[Connection]) -> tuple[list[Connection],
-                                                                                          list[Connection]]:
+def diff_connections(before: Iterable[Connection], after: Iterable[Connection],
+                     address_cuts: Sequence[IPBlock] = ()) -> tuple[list[Connection], list[Connection]]:
     """(opened, closed): the connections, with only the ports, that `after` allows and `before` does not, and back.
 
     A connection whose port set shrinks is partly closed: it appears in `closed` with the ports it lost.
+    Address ranges in the result never span a boundary of `address_cuts`.
     """
+    boundaries = {(version, point) for version, spans in map(block_spans, address_cuts)
+                  for low, high in spans for point in (low, high + 1)}
     pairs: dict[tuple[str, str], list[PortSet]] = defaultdict(lambda: [NO_PORTS, NO_PORTS])
     ranges: dict[tuple[str, bool], tuple[RangePorts, RangePorts]] = defaultdict(lambda: ([], []))
     for side, found in enumerate((before, after)):
@@ -57,21 +62,28 @@ def diff_connections(before: Iterable[Connection], after: Iterable[Connection]) 
     opened: list[Connection] = []
     closed: list[Connection] = []
     for (source, destination), (was, now) in pairs.items():
-        if now - was:
-            opened.append(Connection(source, destination, now - was))
-        if was - now:
-            closed.append(Connection(source, destination, was - now))
+        if was == now:
+            continue
+        gained, lost = now - was, was - now
+        if gained:
+            opened.append(Connection(source, destination, gained))
+        if lost:
+            closed.append(Connection(source, destination, lost))
     for (node, outgoing), (was_ranges, now_ranges) in ranges.items():
-        for into, changed in ((opened, range_difference(now_ranges, was_ranges)),
-                              (closed, range_difference(was_ranges, now_ranges))):
+        for into, changed in ((opened, range_difference(now_ranges, was_ranges, boundaries)),
+                              (closed, range_difference(was_ranges, now_ranges, boundaries))):
             into.extend(Connection(node, r.display, ports) if outgoing else Connection(r.display, node, ports)
                         for r, ports in changed)
     return sorted(opened), sorted(closed)
 
 
-def range_difference(minuend: RangePorts, subtrahend: RangePorts) -> RangePorts:
-    """Per address, the ports of `minuend` missing from `subtrahend`, as maximal ranges (each side disjoint)."""
-    cuts = sorted({(r.version, point) for r, _ in minuend + subtrahend for point in (r.first, r.last + 1)})
+def range_difference(minuend: RangePorts, subtrahend: RangePorts,
+                     boundaries: set[tuple[int, int]]) -> RangePorts:
+    """Per address, the ports of `minuend` missing from `subtrahend` (each side disjoint), as maximal ranges
+    that do not cross `boundaries` ((version, first address of a range))."""
+    versions = {r.version for r, _ in minuend}
+    cuts = sorted({(r.version, point) for r, _ in minuend + subtrahend for point in (r.first, r.last + 1)}
+                  | {(version, point) for version, point in boundaries if version in versions})
     having, lacking = RangeLookup(minuend), RangeLookup(subtrahend)
     result: RangePorts = []
     for (version, low), (next_version, next_low) in itertools.pairwise(cuts):
@@ -80,7 +92,8 @@ def range_difference(minuend: RangePorts, subtrahend: RangePorts) -> RangePorts:
         ports = having.ports_at(version, low) - lacking.ports_at(version, low)
         if not ports:
             continue
-        if result and result[-1][1] == ports and result[-1][0].version == version and result[-1][0].last + 1 == low:
+        joins = result and result[-1][0].version == version and result[-1][0].last + 1 == low
+        if joins and result[-1][1] == ports and (version, low) not in boundaries:
             result[-1] = (AddressRange(version, result[-1][0].first, next_low - 1), ports)
         else:
             result.append((AddressRange(version, low, next_low - 1), ports))
@@ -102,6 +115,35 @@ class RangeLookup:
             if found.version == version and address <= found.last:
                 return ports
         return NO_PORTS
+
+
+class ZoneAssignment(Protocol):
+    """Zones of workloads and of address ranges (the Scope)."""
+
+    def zone_of_workload(self, namespace_labels: Mapping[str, str], pod_labels: Mapping[str, str]) -> str:
+        """The zone of a workload with these namespace and pod labels."""
+
+    def zone_of_range(self, version: int, first: int, last: int) -> str:
+        """The zone of an address range."""
+
+
+def endpoint_zones(pods: Iterable[Pod], namespace_labels: Mapping[str, Labels], zones: ZoneAssignment,
+                   level: str = "workload") -> Callable[[str], str]:
+    """A function from endpoint names at `level` (and address range names) to zone names.
+
+    A workload (namespace) whose pods lie in several zones takes the zone of its first pod by name.
+    """
+    found: dict[str, str] = {}
+    for pod in sorted(pods, key=lambda p: (p.namespace, p.name)):
+        found.setdefault(NODE_NAMES[level](pod), zones.zone_of_workload(dict(namespace_labels[pod.namespace]),
+                                                                        dict(pod.labels)))
+
+    def zone_of(name: str) -> str:
+        address_range = external_range(name)
+        if address_range is None:
+            return found[name]
+        return zones.zone_of_range(address_range.version, address_range.first, address_range.last)
+    return zone_of
 
 
 def roll_up(found: Iterable[Connection], zone_of: Callable[[str], str]) -> list[Connection]:
@@ -138,32 +180,36 @@ class IncrementalReachability:
     """Reachability of fixed pods while their policies change one at a time.
 
     A policy selects pods of its own namespace only, so replacing it can change only connections from or to
-    that namespace: a change whose rules are the same, or whose namespace has no pods, is not evaluated,
-    and otherwise only the connections touching that namespace are listed and compared.
+    that namespace: a change whose rules are the same, or whose old and new versions select no pod, is not
+    evaluated, and otherwise only the connections touching that namespace are listed and compared.
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
-                 policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload") -> None:
+                 policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload",
+                 address_cuts: Sequence[IPBlock] = ()) -> None:
         self.pods = tuple(pods)
+        self.address_cuts = tuple(address_cuts)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
         self.policies = {(policy.namespace, policy.name): policy for policy in policies}
-        self.populated = {pod.namespace for pod in self.pods}
+        self.pod_labels: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for pod in self.pods:
+            self.pod_labels[pod.namespace].append(dict(pod.labels))
         self.reach: ReachabilityMap | None = None
         self.evaluations = 0
 
     def analyse(self) -> ReachabilityMap:
         """Reachability under the current policies."""
         self.evaluations += 1
-        return analyse(self.pods, self.policies.values(), self.namespace_labels, self.options)
+        return analyse(self.pods, self.policies.values(), self.namespace_labels, self.options, self.address_cuts)
 
     def apply(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
                                                                                        list[Connection]]:
         """Set (or delete, with None) one policy; (opened, closed) connections as in `diff_connections`."""
         key = (namespace, name)
         previous = self.policies.get(key)
-        if same_rules(previous, policy) or namespace not in self.populated:
+        if same_rules(previous, policy) or not (self.selects_pods(previous) or self.selects_pods(policy)):
             self.store(key, policy)
             return [], []
         if self.reach is None:
@@ -171,7 +217,12 @@ class IncrementalReachability:
         before = connections_touching(self.reach, self.level, (namespace,))
         self.store(key, policy)
         self.reach = self.analyse()
-        return diff_connections(before, connections_touching(self.reach, self.level, (namespace,)))
+        return diff_connections(before, connections_touching(self.reach, self.level, (namespace,)), self.address_cuts)
+
+    def selects_pods(self, policy: NetworkPolicy | None) -> bool:
+        """Whether a policy selects some pod (a policy that selects none allows and denies nothing)."""
+        return policy is not None and any(policy.pod_selector.matches(labels)
+                                          for labels in self.pod_labels.get(policy.namespace, ()))
 
     def store(self, key: tuple[str, str], policy: NetworkPolicy | None) -> None:
         """Keep the new version of a policy (None removes it)."""

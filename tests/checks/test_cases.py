@@ -1,14 +1,18 @@
 """Every check against its case folders: `cases/<check_id>/<status>_<what>/` holds a small cluster.
 
 A case folder holds `cluster.yaml` (manifests), and optionally `scope.yaml` (else the shared
-`cases/scope.yaml`), `params.yaml` (the check's parameters) and `expect.yaml` (`findings`: the exact
-finding objects, sorted; `summary_contains`: a fragment of the summary). The folder name's prefix is
-the status the check must return.
+`cases/scope.yaml`), `params.yaml` (the check's parameters), `expect.yaml` (`findings`: the exact
+finding objects, sorted; `summary_contains`: a fragment of the summary), `git.yaml` (commits of the
+policies' repository, built as a real git repository: history and drift) and `previous.yaml` (the
+creation times of earlier packs in the ledger). The folder name's prefix is the status the check must
+return.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +26,15 @@ from compliance.checks.registry import SEVERITIES, STATUSES, CheckResult
 from compliance.controls import CheckReference, run_check
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
+from compliance.sources.drift import drift as compare
+from compliance.sources.git_history import read_history, read_revision
 from compliance.sources.manifests import load_manifests
 
 CASES = Path(__file__).parent / "cases"
 SHARED_SCOPE = CASES / "scope.yaml"
 TODAY = datetime.date(2026, 9, 30)
 COLLECTED_AT = "2026-09-30T12:00:00Z"
-CASE_FILES = {"cluster.yaml", "scope.yaml", "params.yaml", "expect.yaml"}
+CASE_FILES = {"cluster.yaml", "scope.yaml", "params.yaml", "expect.yaml", "git.yaml", "previous.yaml"}
 EXPECT_KEYS = {"findings", "summary_contains"}
 
 
@@ -70,8 +76,32 @@ def case_scope(case: Case) -> Scope:
     return parse_scope(path.read_text(encoding="utf-8"), str(path))
 
 
-def run_case(case: Case) -> CheckResult:
-    """The check's result on the case's cluster, scope and parameters."""
+def build_repository(commits: list[dict[str, Any]], root: Path) -> str:
+    """A real git repository with the given commits (author, date, message, files: path -> text or null)."""
+    def git(*arguments: str, env: dict[str, str] | None = None) -> None:
+        subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True, env=env)
+
+    root.mkdir()
+    git("init", "-q", "-b", "main")
+    for commit in commits:
+        for name, text in commit["files"].items():
+            path = root / name
+            if text is None:
+                path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+        author_name, _, email = commit["author"].partition(" <")
+        env = {**os.environ, "GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": email.rstrip(">"),
+               "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": email.rstrip(">"),
+               "GIT_AUTHOR_DATE": commit["date"], "GIT_COMMITTER_DATE": commit["date"]}
+        git("add", "-A")
+        git("-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", commit["message"], env=env)
+    return str(root)
+
+
+def run_case(case: Case, scratch: Path) -> CheckResult:
+    """The check's result on the case's cluster, scope, parameters, git history and earlier packs."""
     spec = CHECKS[case.check]
     params = read_yaml(case.path / "params.yaml", None) or {}
     assert isinstance(params, dict), "params.yaml must be a mapping"
@@ -79,12 +109,22 @@ def run_case(case: Case) -> CheckResult:
     snapshot = load_manifests([str(case.path / "cluster.yaml")], COLLECTED_AT)
     # A typo in a kind or apiVersion would silently drop the object and change what the case shows.
     assert (snapshot.skipped, snapshot.warnings) == ({}, ()), "cluster.yaml has objects segproof does not read"
-    context = CheckContext(snapshot, case_scope(case), AnalysisOptions(), TODAY)
+    scope = case_scope(case)
+    history = drift = None
+    commits = read_yaml(case.path / "git.yaml", None)
+    if commits is not None:
+        repository = build_repository(commits["commits"], scratch / "repo")
+        history = read_history(repository, scope.change_approval, since=scope.period_start.isoformat(),
+                               until=scope.period_end.isoformat())
+        drift = compare(snapshot, read_revision(repository), AnalysisOptions())
+    previous = tuple(read_yaml(case.path / "previous.yaml", []))
+    context = CheckContext(snapshot, scope, AnalysisOptions(), TODAY, history=history, drift=drift,
+                           previous=previous)
     return run_check(context, CheckReference(case.check, params, spec.evidence))
 
 
 @pytest.mark.parametrize("case", case_folders(), ids=lambda case: case.id)
-def test_check_case(case: Case) -> None:
+def test_check_case(case: Case, tmp_path: Path) -> None:
     assert case.check in CHECKS, f"{case.check} is not a registered check"
     assert case.status is not None, f"{case.name}: name must start with one of {', '.join(STATUSES)} and _"
     files = {p.name for p in case.path.iterdir()}
@@ -92,7 +132,7 @@ def test_check_case(case: Case) -> None:
     expect = read_yaml(case.path / "expect.yaml", None) or {}
     assert set(expect) <= EXPECT_KEYS, f"expect.yaml: unknown keys {sorted(set(expect) - EXPECT_KEYS)}"
 
-    result = run_case(case)
+    result = run_case(case, tmp_path)
 
     assert (result.status, result.check) == (case.status, case.check), result.summary
     assert result.summary.endswith("."), "a summary is one sentence"

@@ -99,7 +99,7 @@ def test_pdf_cover_shows_identity_of_the_assessment(pages: list[str]) -> None:
     cover = pages[0]
     for field in COVER_FIELDS:
         assert field.upper() in cover.upper(), field
-    for value in ("ACME Payments Ltd", "prod-eu-1", "2026-07-01 to 2026-09-30", "2026-09-30 12:00:00 UTC",
+    for value in ("ACME Payments Ltd", "prod-eu-1", "2026-01-01 to 2026-03-31", "2026-09-30 12:00:00 UTC",
                   "segproof 0.1.0", PACK_ID, "CN=ACME Compliance Signing,O=ACME Payments Ltd"):
         assert value in cover, value
 

@@ -1,0 +1,141 @@
+"""Difference of two reachability results: opened/closed connections, address-aware ranges, incremental updates."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compliance.model.parse import parse_network_policy
+from compliance.model.policy import IPBlock
+from compliance.netpol.connections import Connection, connections
+from compliance.netpol.diff import (
+    IncrementalReachability,
+    connections_touching,
+    diff_connections,
+    external_range,
+    roll_up,
+)
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import analyse, analyse_snapshot
+from compliance.sources.git_history import topology_labels
+from tests.netpol.builders import cluster, namespace, pod, policy, ports
+from tests.netpol.random_clusters import random_cluster, random_policy
+
+WEB, DB = "shop/web[Pod]", "shop/db[Pod]"
+EVERYWHERE = "0.0.0.0-255.255.255.255[External]"
+
+
+def conn(source: str, destination: str, text: str) -> Connection:
+    """A connection with ports given as in `ports()`."""
+    return Connection(source, destination, ports(text))
+
+
+@pytest.mark.parametrize(("before", "after", "opened", "closed"), [
+    ([], [conn(WEB, DB, "TCP 80")], [conn(WEB, DB, "TCP 80")], []),
+    ([conn(WEB, DB, "TCP 80")], [], [], [conn(WEB, DB, "TCP 80")]),
+    ([conn(WEB, DB, "TCP 80,443")], [conn(WEB, DB, "TCP 80")], [], [conn(WEB, DB, "TCP 443")]),
+    ([conn(WEB, DB, "TCP 80")], [conn(WEB, DB, "TCP 80-81; UDP 53")], [conn(WEB, DB, "TCP 81; UDP 53")], []),
+    ([conn(WEB, DB, "TCP 80")], [conn(WEB, DB, "TCP 443")], [conn(WEB, DB, "TCP 443")], [conn(WEB, DB, "TCP 80")]),
+    ([conn(WEB, DB, "all")], [conn(WEB, DB, "all")], [], []),
+], ids=["opened", "closed", "port set shrinks", "port set grows", "port moved", "unchanged"])
+def test_diff_of_workload_connections(before: list, after: list, opened: list, closed: list) -> None:
+    assert diff_connections(before, after) == (opened, closed)
+
+
+def test_ranges_cut_differently_are_compared_address_by_address() -> None:
+    before = [conn(WEB, EVERYWHERE, "all")]
+    after = [conn(WEB, "0.0.0.0-9.255.255.255[External]", "all"),
+             conn(WEB, "10.0.0.0-10.255.255.255[External]", "TCP 443"),
+             conn(WEB, "11.0.0.0-255.255.255.255[External]", "all")]
+    opened, closed = diff_connections(before, after)
+    assert opened == []
+    assert closed == [Connection(WEB, "10.0.0.0-10.255.255.255[External]", ports("all") - ports("TCP 443"))]
+    assert diff_connections(after, before) == (closed, [])
+
+
+def test_neighbouring_ranges_that_change_alike_are_joined() -> None:
+    after = [conn("0.0.0.0-9.255.255.255[External]", DB, "TCP 5432"),
+             conn("10.0.0.0-255.255.255.255[External]", DB, "TCP 5432")]
+    assert diff_connections([], after) == ([conn(EVERYWHERE, DB, "TCP 5432")], [])
+
+
+def test_ranges_are_not_joined_across_address_cuts() -> None:
+    cut = IPBlock(ipaddress.ip_network("10.0.0.0/8"))
+    assert diff_connections([], [conn(WEB, EVERYWHERE, "TCP 443")], [cut]) == ([
+        conn(WEB, "0.0.0.0-9.255.255.255[External]", "TCP 443"),
+        conn(WEB, "10.0.0.0-10.255.255.255[External]", "TCP 443"),
+        conn(WEB, "11.0.0.0-255.255.255.255[External]", "TCP 443")], [])
+
+
+def test_external_range_names() -> None:
+    found = external_range("10.0.0.0-10.255.255.255[External]")
+    assert found is not None and (found.version, found.last - found.first) == (4, 2**24 - 1)
+    assert external_range(WEB) is None
+    assert external_range("::-ffff::[External]").version == 6
+
+
+def test_roll_up_groups_by_zone_pair_with_the_union_of_ports() -> None:
+    zone = {"shop": "general", "pay": "cde"}.get
+    found = [conn("shop/a[Pod]", "pay/x[Pod]", "TCP 80"), conn("shop/b[Pod]", "pay/y[Pod]", "TCP 443"),
+             conn("pay/x[Pod]", "pay/y[Pod]", "TCP 5432")]
+    assert roll_up(found, lambda name: zone(name.split("/")[0], "external")) == [
+        conn("cde", "cde", "TCP 5432"), conn("general", "cde", "TCP 80,443")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_connections_touching_is_the_filtered_full_result(rng: random.Random) -> None:
+    snapshot = random_cluster(rng, pods=8, policies=4)
+    reach = analyse_snapshot(snapshot, AnalysisOptions())
+    inside = {"ns0", "ns2"}
+    for level in ("pod", "workload", "namespace"):
+        full = connections(reach, level)
+        namespace_of = {p.display: p.namespace for p in snapshot.pods} | {
+            p.workload.display: p.namespace for p in snapshot.pods} | {p.namespace: p.namespace for p in snapshot.pods}
+        expected = [c for c in full if {namespace_of.get(c.source), namespace_of.get(c.destination)} & inside]
+        assert connections_touching(reach, level, inside) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_incremental_updates_match_full_recomputation(rng: random.Random) -> None:
+    snapshot = random_cluster(rng, pods=8, policies=4)
+    options = AnalysisOptions(ipblock_selects_pods=rng.random() < 0.5)
+    labels = topology_labels(snapshot)
+    current = {(p.namespace, p.name): p for p in snapshot.policies}
+    tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options)
+    for step in range(4):
+        key = (f"ns{rng.randrange(3)}", rng.choice([p[1] for p in current] + [f"new{step}"]))
+        replacement = None if rng.random() < 0.25 else parse_network_policy(
+            random_policy(rng, f"{key[0]}/{key[1]}", explicit_types=False))
+        before = connections(analyse(snapshot.pods, current.values(), labels, options), "workload")
+        if replacement is None:
+            current.pop(key, None)
+        else:
+            current[key] = replacement
+        after = connections(analyse(snapshot.pods, current.values(), labels, options), "workload")
+        assert tracker.apply(*key, replacement) == diff_connections(before, after)
+
+
+def test_changes_that_cannot_matter_are_not_evaluated() -> None:
+    snapshot = cluster(namespace("shop"), pod("shop/web", {"app": "web"}), pod("shop/db", {"app": "db"}))
+    deny = parse_network_policy(policy("shop/deny", {"podSelector": {"matchLabels": {"app": "db"}}}))
+    tracker = IncrementalReachability(snapshot.pods, topology_labels(snapshot), [], AnalysisOptions())
+    into_db = [conn(EVERYWHERE, DB, "all"), conn(WEB, DB, "all")]
+    assert tracker.apply("shop", "deny", deny) == ([], into_db)
+    assert tracker.evaluations == 2
+    labelled = parse_network_policy({**policy("shop/deny", {"podSelector": {"matchLabels": {"app": "db"}},
+                                                             "policyTypes": ["Ingress"]}),
+                                     "metadata": {"name": "deny", "namespace": "shop", "labels": {"x": "y"}}})
+    assert tracker.apply("shop", "deny", labelled) == ([], [])
+    elsewhere = parse_network_policy(policy("elsewhere/deny", {}))
+    assert tracker.apply("elsewhere", "deny", elsewhere) == ([], [])
+    nothing = parse_network_policy(policy("shop/nothing", {"podSelector": {"matchLabels": {"app": "gone"}}}))
+    assert tracker.apply("shop", "nothing", nothing) == ([], [])
+    assert tracker.evaluations == 2
+    assert tracker.apply("shop", "deny", None) == (into_db, [])
+    assert tracker.evaluations == 3

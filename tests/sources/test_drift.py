@@ -1,0 +1,127 @@
+"""Drift between a cluster snapshot and git: unmanaged, not applied, semantic and cosmetic differences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compliance.netpol.connections import Connection
+from compliance.netpol.options import AnalysisOptions
+from compliance.report.history_output import drift_json, drift_text
+from compliance.sources.drift import differing_fields, drift
+from compliance.sources.git_history import read_revision
+from compliance.sources.manifests import load_manifests
+from tests.netpol.builders import cluster, namespace, pod, ports
+from tests.support.git_repos import ROOT, GitRepo, build_demo, netpol
+
+
+def spec(app: str, port: int, source: str, explicit_tcp: bool = False, selector: dict | None = None) -> dict:
+    """Pods `app` (or `selector`) accept `port` from pods `app=source`."""
+    entry = {"protocol": "TCP", "port": port} if explicit_tcp else {"port": port}
+    return {"podSelector": selector or {"matchLabels": {"app": app}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": source}}}], "ports": [entry]}]}
+
+
+IN_CLUSTER = [
+    netpol("shop/deny"),
+    netpol("shop/db-ingress", spec("db", 5432, "web", explicit_tcp=True)),
+    netpol("shop/api-ingress", spec("api", 8080, "web")),
+    netpol("shop/cache-ingress", spec("cache", 6379, "web", selector={
+        "matchExpressions": [{"key": "app", "operator": "In", "values": ["cache"]}]})),
+    netpol("shop/orphan", spec("nothing", 1, "web")),
+]
+IN_GIT = {
+    "shop/deny.yaml": "spec:\n  podSelector: {}\nmetadata: {namespace: shop, name: deny}\n"
+                      "kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\n",
+    "shop/db-ingress.yaml": netpol("shop/db-ingress", spec("db", 5432, "web")),
+    "shop/api-ingress.yaml": netpol("shop/api-ingress", spec("api", 8081, "web")),
+    "shop/cache-ingress.yaml": netpol("shop/cache-ingress", spec("cache", 6379, "web")),
+    "shop/web-ingress.yaml": netpol("shop/web-ingress", spec("web", 80, "db")),
+}
+
+
+@pytest.fixture
+def compared(tmp_path: Path):
+    """Drift of the cluster above against the git repository above."""
+    repo = GitRepo(tmp_path / "repo")
+    for path, content in IN_GIT.items():
+        if isinstance(content, str):
+            repo.write(f"policies/{path}", text=content)
+        else:
+            repo.write(f"policies/{path}", content)
+    repo.commit("Policies")
+    repo.write("other/ignored.yaml", netpol("shop/ignored"))
+    repo.commit("Something else")
+    snapshot = cluster(namespace("shop"), *(pod(f"shop/{app}", {"app": app}, ports=(("p", number),))
+                                            for app, number in (("web", 80), ("db", 5432), ("api", 8080),
+                                                                ("cache", 6379))), *IN_CLUSTER)
+    return drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions())
+
+
+def test_drift_classifies_every_difference(compared) -> None:
+    assert [(i.namespace, i.name, i.status, i.semantic, i.explanation) for i in compared.items] == [
+        ("shop", "api-ingress", "different", True,
+         "changes reachability: 1 connection(s) only with the cluster's version, 1 only with git's"),
+        ("shop", "cache-ingress", "different", False,
+         "the rules differ but allow the same connections among this cluster's pods"),
+        ("shop", "db-ingress", "different", False, "same rules once defaults are applied (e.g. protocol TCP, "
+                                                   "policyTypes)"),
+        ("shop", "orphan", "unmanaged", False, "allows and denies nothing among this cluster's pods"),
+        ("shop", "web-ingress", "not-applied", True,
+         "changes reachability: 0 connection(s) only with the cluster's version, 1 only with git's"),
+    ]
+    assert compared.in_sync == 1
+    by_name = {item.name: item for item in compared.items}
+    api = by_name["api-ingress"]
+    assert api.fields == ("spec.ingress[0].ports[0].port",)
+    assert api.cluster_only == (Connection("shop/web[Pod]", "shop/api[Pod]", ports("TCP 8080")),)
+    assert api.git_only == (Connection("shop/web[Pod]", "shop/api[Pod]", ports("TCP 8081")),)
+    assert by_name["db-ingress"].fields == ("spec.ingress[0].ports[0].protocol",)
+    assert by_name["web-ingress"].git_only == (Connection("shop/db[Pod]", "shop/web[Pod]", ports("TCP 80")),)
+    assert (by_name["web-ingress"].path, by_name["orphan"].path) == ("policies/shop/web-ingress.yaml", "")
+
+
+def test_drift_outputs(compared) -> None:
+    document = json.loads(drift_json(compared))
+    assert document["format"] == "segproof.drift/v1"
+    assert document["summary"] == {"unmanaged": 1, "not_applied": 1, "different": 3, "semantic": 2, "cosmetic": 3,
+                                   "in_sync": 1}
+    assert document["git"]["paths"] == ["policies"]
+    assert document["differences"][0] == {
+        "object": "NetworkPolicy shop/api-ingress", "namespace": "shop", "name": "api-ingress",
+        "status": "different", "path": "policies/shop/api-ingress.yaml", "semantic": True,
+        "explanation": "changes reachability: 1 connection(s) only with the cluster's version, 1 only with git's",
+        "fields": ["spec.ingress[0].ports[0].port"],
+        "cluster_only": [{"src": "shop/web[Pod]", "dst": "shop/api[Pod]",
+                          "ports": [{"protocol": "TCP", "from": 8080, "to": 8080}]}],
+        "git_only": [{"src": "shop/web[Pod]", "dst": "shop/api[Pod]",
+                      "ports": [{"protocol": "TCP", "from": 8081, "to": 8081}]}]}
+    assert drift_json(compared) == drift_json(compared)
+    text = drift_text(compared)
+    assert "5 differences (2 change reachability, 3 cosmetic); 1 policies in sync." in text
+    assert "    git only: shop/db[Pod] -> shop/web[Pod]  TCP 80" in text
+
+
+def test_differing_fields() -> None:
+    assert differing_fields({"a": [1, {"b": 2}], "c": 1}, {"a": [1, {"b": 3}], "d": 1}, "spec") == [
+        "spec.a[1].b", "spec.c", "spec.d"]
+    assert differing_fields({"a": [1]}, {"a": [1, 2]}, "spec") == ["spec.a"]
+
+
+def test_demo_drift_against_the_sample_cluster(tmp_path: Path) -> None:
+    build_demo(tmp_path / "demo")
+    sample = load_manifests([str(ROOT / "samples" / "cluster")], "2026-04-01T00:00:00Z")
+    found = drift(sample, read_revision(str(tmp_path / "demo"), paths=["clusters/prod/policies"]), AnalysisOptions())
+    assert [(i.status, i.object, i.semantic) for i in found.items] == [
+        ("not-applied", "NetworkPolicy analytics/default-deny-all", True),
+        ("unmanaged", "NetworkPolicy checkout/allow-legacy-frontend", False),
+        ("different", "NetworkPolicy marketing/default-deny", True),
+        ("different", "NetworkPolicy payments/card-vault-ingress", False),
+    ]
+    marketing = found.items[2]
+    assert marketing.fields == ("spec.policyTypes",)
+    assert Connection("marketing/email-sender[Deployment]", "payments/tokenizer[Deployment]",
+                      ports("TCP 8080")) in marketing.cluster_only
+    assert found.in_sync == len(sample.policies) - 3

@@ -1,0 +1,362 @@
+"""Git history of policy manifests on real repositories: changes, identity across files, merges, approval
+evidence, signatures, date ranges, broken files, provenance, connections per change, determinism, the demo."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from compliance.errors import EXIT_UNREACHABLE, GitSourceError, ManifestError, UsageError
+from compliance.netpol.connections import Connection
+from compliance.netpol.diff import endpoint_zones
+from compliance.netpol.options import AnalysisOptions
+from compliance.report.history_output import history_csv, history_json
+from compliance.scope import parse_scope
+from compliance.sources.git_history import (
+    History,
+    provenance,
+    read_history,
+    read_revision,
+    topology_labels,
+    with_reachability,
+)
+from compliance.sources.manifests import load_manifests
+from tests.netpol.builders import cluster, namespace, pod, ports
+from tests.support.git_repos import (
+    ALICE,
+    BOB,
+    GITHUB,
+    ROOT,
+    RULE,
+    ChangeApproval,
+    GitRepo,
+    build_demo,
+    ingress_on,
+    make_signing_key,
+    netpol,
+)
+
+
+def summary(history: History) -> list[tuple[str, str, str, str]]:
+    """(commit subject, change, object, path) of every change."""
+    return [(c.commit.subject, c.change, c.object, c.path) for c in history.changes]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    """An empty repository."""
+    return GitRepo(tmp_path / "repo")
+
+
+def test_added_modified_deleted_with_authors_and_utc_times(repo: GitRepo) -> None:
+    repo.write("README.md", text="policies\n")
+    repo.commit("Initial commit", when="2026-01-01T09:00:00+01:00")
+    repo.write("policies/shop/deny.yaml", netpol("shop/deny"))
+    repo.write("policies/shop/db.yaml", netpol("shop/db", ingress_on("db", 5432, "web")))
+    repo.write("notes/other.yaml", netpol("other/ignored"))
+    repo.commit("Add shop policies", when="2026-01-02T10:00:00+02:00")
+    repo.write("policies/shop/db.yaml", netpol("shop/db", ingress_on("db", 5433, "web")))
+    repo.commit("Move the db port", author=BOB, committer=ALICE, when="2026-01-03T10:00:00-05:00")
+    repo.git("rm", "-q", "policies/shop/deny.yaml")
+    repo.commit("Drop the deny-all", when="2026-01-04T10:00:00+00:00")
+
+    history = read_history(repo.path, RULE, paths=["policies/"])
+
+    assert summary(history) == [
+        ("Add shop policies", "added", "NetworkPolicy shop/db", "policies/shop/db.yaml"),
+        ("Add shop policies", "added", "NetworkPolicy shop/deny", "policies/shop/deny.yaml"),
+        ("Move the db port", "modified", "NetworkPolicy shop/db", "policies/shop/db.yaml"),
+        ("Drop the deny-all", "deleted", "NetworkPolicy shop/deny", "policies/shop/deny.yaml"),
+    ]
+    moved = history.changes[2]
+    assert (moved.commit.author, moved.commit.committer) == ("Bob Okafor <bob@example.com>",
+                                                               "Alice Ng <alice@example.com>")
+    assert (moved.commit.authored_at, moved.commit.committed_at) == ("2026-01-03T15:00:00Z", "2026-01-03T15:00:00Z")
+    assert moved.before.document["spec"]["ingress"][0]["ports"] == [{"port": 5432}]
+    assert history.paths == ("policies",)
+    assert history.commit == repo.git("rev-parse", "HEAD")
+    assert [o.display for o in history.final] == ["NetworkPolicy shop/db"]
+
+
+def test_renames_moves_between_files_and_formatting_keep_identity(repo: GitRepo) -> None:
+    repo.write("p/all.yaml", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+               netpol("shop/a"), netpol("shop/b"))
+    first = repo.commit("Add a and b in one file", when="2026-01-01T00:00:00Z")
+    repo.git("mv", "p/all.yaml", "p/both.yaml")
+    repo.commit("Rename the file", when="2026-01-02T00:00:00Z")
+    repo.write("p/both.yaml", netpol("shop/a"))
+    repo.write("p/ns.yaml", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    repo.write("p/b.yaml", text="# b moved here, keys reordered\nspec: {podSelector: {}}\nkind: NetworkPolicy\n"
+                                "metadata: {namespace: shop, name: b}\napiVersion: networking.k8s.io/v1\n")
+    repo.commit("Split the file", when="2026-01-03T00:00:00Z")
+    repo.git("rm", "-q", "p/both.yaml")
+    repo.write("p/a.yaml", netpol("shop/a", ingress_on("a", 80, "b")))
+    moved = repo.commit("Move a to its own file and open port 80", when="2026-01-04T00:00:00Z")
+    repo.write("p/ns.yaml", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop",
+                                                                                 "labels": {"pci-zone": "cde"}}})
+    repo.commit("Put shop in the CDE", when="2026-01-05T00:00:00Z")
+
+    history = read_history(repo.path, RULE)
+
+    assert summary(history) == [
+        ("Add a and b in one file", "added", "Namespace shop", "p/all.yaml"),
+        ("Add a and b in one file", "added", "NetworkPolicy shop/a", "p/all.yaml"),
+        ("Add a and b in one file", "added", "NetworkPolicy shop/b", "p/all.yaml"),
+        ("Move a to its own file and open port 80", "modified", "NetworkPolicy shop/a", "p/a.yaml"),
+        ("Put shop in the CDE", "modified", "Namespace shop", "p/ns.yaml"),
+    ]
+    assert history.changes[3].previous_path == "p/both.yaml"
+    assert {o.display: o.path for o in history.final} == {
+        "Namespace shop": "p/ns.yaml", "NetworkPolicy shop/a": "p/a.yaml", "NetworkPolicy shop/b": "p/b.yaml"}
+    origins = {p.current.display: (p.change.commit.sha, p.change.path) for p in provenance(history)}
+    assert origins["NetworkPolicy shop/b"] == (first, "p/all.yaml")
+    assert origins["NetworkPolicy shop/a"] == (moved, "p/a.yaml")
+
+
+def test_merges_squashes_and_trailers_as_approval_evidence(repo: GitRepo) -> None:
+    repo.write("README.md", text="x\n")
+    repo.commit("Initial commit", when="2026-01-01T00:00:00Z")
+    with repo.branch("feature"):
+        repo.write("p/a.yaml", netpol("shop/a"))
+        repo.commit("Work in progress", when="2026-01-02T00:00:00Z")
+        repo.write("p/a.yaml", netpol("shop/a", ingress_on("a", 80, "b")))
+        repo.commit("Finish a", when="2026-01-03T00:00:00Z")
+    merge = repo.merge("feature", "Merge pull request #7 from acme/feature\n\nAdd a", when="2026-01-04T00:00:00Z")
+    repo.write("p/b.yaml", netpol("shop/b"))
+    repo.commit("Add b (#8)", author=BOB, committer=GITHUB, when="2026-01-05T00:00:00Z")
+    repo.write("p/c.yaml", netpol("shop/c"))
+    repo.commit("Add c\n\nReviewed-by: Bob Okafor <bob@example.com>", when="2026-01-06T00:00:00Z")
+    repo.write("p/d.yaml", netpol("shop/d"))
+    repo.commit("Add d\n\nReviewed-by: Alice Ng <ALICE@example.com>", when="2026-01-07T00:00:00Z")
+    repo.write("p/e.yaml", netpol("shop/e"))
+    repo.commit("Add e", when="2026-01-08T00:00:00Z")
+
+    history = read_history(repo.path, RULE, paths=["p"])
+
+    assert [(c.object, c.change, c.approval.approved, c.approval.evidence) for c in history.changes] == [
+        ("NetworkPolicy shop/a", "added", True, ("pull request #7 merged from acme/feature",)),
+        ("NetworkPolicy shop/b", "added", True, ("pull request #8 squash-merged",)),
+        ("NetworkPolicy shop/c", "added", True, ("Reviewed-by: Bob Okafor <bob@example.com>",)),
+        ("NetworkPolicy shop/d", "added", False, ()),
+        ("NetworkPolicy shop/e", "added", False, ()),
+    ]
+    assert history.changes[0].commit.sha == merge
+    assert history.changes[0].after.document["spec"]["ingress"][0]["ports"] == [{"port": 80}]
+    assert "is the author" in history.changes[3].approval.reason
+    lenient = read_history(repo.path, ChangeApproval(require_pull_request=False), paths=["p"])
+    assert all(c.approval.approved for c in lenient.changes)
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+def test_signed_and_unsigned_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring, empty = tmp_path / "gnupg", tmp_path / "empty-gnupg"
+    keyring.mkdir(mode=0o700)
+    empty.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(keyring))
+    try:
+        key = make_signing_key()
+        repo = GitRepo(tmp_path / "repo")
+        repo.write("p/a.yaml", netpol("shop/a"))
+        repo.commit("Add a (#1)", signing_key=key, when="2026-01-01T00:00:00Z")
+        repo.write("p/b.yaml", netpol("shop/b"))
+        repo.commit("Add b (#2)", when="2026-01-02T00:00:00Z")
+
+        history = read_history(repo.path, ChangeApproval(require_signed_commits=True))
+        assert [(c.commit.signature, c.commit.signer, c.approval.approved) for c in history.changes] == [
+            ("G", "Test Signer <signer@example.com>", True), ("N", "", False)]
+        assert history.changes[1].approval.reason == "signature is not good (N: none)"
+
+        monkeypatch.setenv("GNUPGHOME", str(empty))
+        unverifiable = read_history(repo.path, ChangeApproval(require_signed_commits=True))
+        assert [c.commit.signature for c in unverifiable.changes] == ["E", "N"]
+        assert not any(c.approval.approved for c in unverifiable.changes)
+    finally:
+        for home in (keyring, empty):
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"},
+                           check=False, capture_output=True)
+
+
+def test_since_and_until_select_commits_by_committed_time(repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a", when="2026-01-10T12:00:00Z")
+    repo.write("p/a.yaml", netpol("shop/a", ingress_on("a", 80, "b")))
+    repo.commit("Open 80", when="2026-02-10T23:30:00Z")
+    repo.write("p/b.yaml", netpol("shop/b"))
+    repo.commit("Add b", when="2026-03-10T12:00:00Z")
+
+    february = read_history(repo.path, RULE, since="2026-02-01", until="2026-02-10")
+    assert summary(february) == [("Open 80", "modified", "NetworkPolicy shop/a", "p/a.yaml")]
+    assert (february.since, february.until) == ("2026-02-01T00:00:00Z", "2026-02-10T23:59:59Z")
+    assert [o.display for o in february.initial] == ["NetworkPolicy shop/a"]
+    assert "ingress" not in february.changes[0].before.document["spec"]
+
+    march = read_history(repo.path, RULE, since="2026-03-01T01:00:00+01:00")
+    assert summary(march) == [("Add b", "added", "NetworkPolicy shop/b", "p/b.yaml")]
+    assert [p.change.commit.subject if p.change else None for p in provenance(march)] == [None, "Add b"]
+    assert summary(read_history(repo.path, RULE, until="2026-01-31")) == [
+        ("Add a", "added", "NetworkPolicy shop/a", "p/a.yaml")]
+    assert read_history(repo.path, RULE, since="2027-01-01").changes == ()
+    with pytest.raises(UsageError, match="--since: invalid date 'last tuesday'"):
+        read_history(repo.path, RULE, since="last tuesday")
+
+
+def test_a_broken_manifest_is_noted_and_the_history_goes_on(repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a", when="2026-01-01T00:00:00Z")
+    repo.write("p/a.yaml", text="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                "metadata: {name: a, namespace: shop}\nspec: {}\n")
+    broken = repo.commit("Break a", when="2026-01-02T00:00:00Z")
+    repo.write("p/junk.yaml", text="key: [unclosed\n")
+    repo.commit("Add junk", when="2026-01-03T00:00:00Z")
+    repo.write("p/a.yaml", netpol("shop/a", ingress_on("a", 80, "b")))
+    repo.commit("Fix a", when="2026-01-04T00:00:00Z")
+
+    history = read_history(repo.path, RULE)
+
+    assert [(c.commit.subject, c.change, c.object, c.error) for c in history.changes] == [
+        ("Add a", "added", "NetworkPolicy shop/a", ""),
+        ("Break a", "modified", "", "p/a.yaml: document 1: spec.podSelector: required field is missing "
+                                    "(use {} to select every pod)"),
+        ("Add junk", "added", "", "p/junk.yaml: document 1: invalid YAML at line 2 column 1: "
+                                  "did not find expected ',' or ']'"),
+        ("Fix a", "modified", "NetworkPolicy shop/a", ""),
+    ]
+    assert "ingress" not in history.changes[3].before.document["spec"]
+    with pytest.raises(ManifestError) as raised:
+        read_revision(repo.path, broken)
+    assert (raised.value.file, raised.value.document, raised.value.field) == (
+        f"{broken[:12]}:p/a.yaml", 1, "spec.podSelector")
+
+
+def test_git_errors_name_what_failed(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    (tmp_path / "plain").mkdir()
+    cases = [
+        (lambda: read_history(str(tmp_path / "missing"), RULE), "missing: no such directory"),
+        (lambda: read_history(str(tmp_path / "plain"), RULE), "plain: not a git repository"),
+        (lambda: read_history(repo.path, RULE, rev="no-such-branch"), "'no-such-branch' is not a commit"),
+        (lambda: read_history(repo.path, RULE, rev="--output=/tmp/x"), "'--output=/tmp/x' is not a commit"),
+        (lambda: read_history(repo.path, RULE, paths=["q"]), "no commit in the history of HEAD touches 'q'"),
+        (lambda: read_history(repo.path, RULE, paths=["../p"]), "path '../p' is not inside the repository"),
+        (lambda: read_revision(repo.path, paths=["q"]), "'q' does not exist at HEAD"),
+    ]
+    for call, message in cases:
+        with pytest.raises(GitSourceError, match=message) as raised:
+            call()
+        assert raised.value.exit_code == EXIT_UNREACHABLE
+
+
+def test_provenance_points_to_the_change_that_set_the_current_spec(repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a (#1)", when="2026-01-01T00:00:00Z")
+    repo.write("p/a.yaml", netpol("shop/a", ingress_on("a", 80, "b")))
+    opened = repo.commit("Open 80 (#2)", when="2026-01-02T00:00:00Z")
+    repo.git("revert", "--no-edit", opened, when="2026-01-03T00:00:00Z", author=BOB)
+    repo.write("p/b.yaml", netpol("shop/b"))
+    repo.commit("Add b", when="2026-01-04T00:00:00Z")
+    repo.write("p/a.yaml", netpol("shop/a", labels={"team": "shop"}))
+    repo.commit("Label a", when="2026-01-05T00:00:00Z")
+
+    history = read_history(repo.path, RULE)
+    records = provenance(history)
+
+    assert [(r.current.display, r.change.commit.subject, r.change.commit.author_name, r.change.approval.approved)
+            for r in records] == [
+        ("NetworkPolicy shop/a", 'Revert "Open 80 (#2)"', "Bob Okafor", False),
+        ("NetworkPolicy shop/b", "Add b", "Alice Ng", False)]
+    assert records[0].current.document == netpol("shop/a", labels={"team": "shop"})
+    assert history.changes[-1].commit.subject == "Label a" and history.changes[-1].change == "modified"
+
+
+TOPOLOGY = cluster(namespace("shop"), namespace("pay", **{"pci-zone": "cde"}), pod("shop/web", {"app": "web"}),
+                   pod("pay/vault", {"app": "vault"}, ports=(("pg", 5432),)))
+VAULT_FROM_SHOP = {"podSelector": {"matchLabels": {"app": "vault"}},
+                   "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": "pg"}]}]}
+
+
+def zone_of(name: str) -> str:
+    """cde for pay, external for address ranges, general otherwise."""
+    return "external" if name.endswith("[External]") else "cde" if name.startswith("pay/") else "general"
+
+
+def test_each_change_lists_the_connections_it_opened_and_closed(repo: GitRepo) -> None:
+    repo.write("p/pay/deny.yaml", netpol("pay/deny"))
+    repo.commit("Isolate pay", when="2026-01-01T00:00:00Z")
+    repo.write("p/pay/vault.yaml", netpol("pay/vault", VAULT_FROM_SHOP))
+    repo.write("p/ns.yaml", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pay"}})
+    repo.commit("Let everyone reach the vault", when="2026-01-02T00:00:00Z")
+    explicit = repo.git("show", "HEAD:p/pay/vault.yaml").replace("port: pg", "port: pg\n      protocol: TCP")
+    repo.write("p/pay/vault.yaml", text=f"# protocol spelled out: the same rules\n{explicit}\n")
+    repo.commit("Spell out TCP", when="2026-01-03T00:00:00Z")
+    repo.git("rm", "-q", "p/pay/vault.yaml")
+    repo.commit("Drop the vault rule", when="2026-01-04T00:00:00Z")
+
+    steps: list[tuple[str, int, int | None]] = []
+    history = with_reachability(read_history(repo.path, RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of,
+                                progress=lambda what, done, total: steps.append((what, done, total)))
+
+    assert steps == [("policy changes", done, 4) for done in range(1, 5)]
+    web_to_vault = Connection("shop/web[Pod]", "pay/vault[Pod]", ports("TCP 5432"))
+    isolate, namespace_change, vault, spelled, dropped = history.changes
+    assert isolate.opened == () and Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all")) in isolate.closed
+    assert (vault.opened, vault.closed) == ((web_to_vault,), ())
+    assert (vault.zones_opened, vault.zones_closed) == ((Connection("general", "cde", ports("TCP 5432")),), ())
+    assert namespace_change.object == "Namespace pay" and namespace_change.opened is None
+    assert (spelled.change, spelled.opened, spelled.closed) == ("modified", (), ())
+    assert (dropped.change, dropped.opened, dropped.closed) == ("deleted", (), (web_to_vault,))
+    assert history.level == "workload" and history.assumptions["complete"] is True
+
+
+def test_output_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outputs = set()
+    for build in ("first", "second"):
+        repo = GitRepo(tmp_path / build / "repo")
+        repo.write("p/pay/deny.yaml", netpol("pay/deny"))
+        repo.write("p/pay/vault.yaml", netpol("pay/vault", VAULT_FROM_SHOP))
+        repo.commit("Add pay policies (#3)", when="2026-01-01T00:00:00Z")
+        repo.git("rm", "-q", "p/pay/deny.yaml")
+        repo.commit("Drop the deny-all", when="2026-01-02T00:00:00Z")
+        monkeypatch.chdir(tmp_path / build)
+        history = with_reachability(read_history("repo", RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of)
+        outputs.add((history_json(history), history_csv(history)))
+    assert len(outputs) == 1
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repository, built twice to check that the builds are identical."""
+    first, second = tmp_path_factory.mktemp("demo-a") / "repo", tmp_path_factory.mktemp("demo-b") / "repo"
+    assert build_demo(first) == build_demo(second)
+    return first
+
+
+def test_demo_history_tells_its_story(demo: Path) -> None:
+    sample = load_manifests([str(ROOT / "samples" / "cluster")], "2026-04-01T00:00:00Z")
+    scope = parse_scope((ROOT / "samples" / "scope.yaml").read_text(encoding="utf-8"), "scope.yaml")
+    zone_of = endpoint_zones(sample.pods, topology_labels(sample), scope)
+    history = with_reachability(read_history(str(demo), scope.change_approval, paths=["clusters/prod/policies"]),
+                                sample, AnalysisOptions(), zone_of=zone_of,
+                                address_cuts=[block for zone in scope.zones for block in zone.cidrs])
+
+    unapproved = {c.commit.subject for c in history.changes if not c.approval.approved}
+    assert unapproved == {"Allow partner webhooks from the gateway"}
+    opening = [c for c in history.changes if c.commit.subject.startswith("Let the re-tokenization job")]
+    assert [(c.object, c.change) for c in opening] == [("NetworkPolicy payments/tokenizer-ingress", "modified")]
+    assert opening[0].approval.evidence == ("Reviewed-by: Carol Diaz <carol@acme-payments.example>",)
+    assert Connection("analytics/dashboard[Deployment]", "payments/tokenizer[Deployment]",
+                      ports("TCP 8080")) in opening[0].opened
+    assert Connection("out-of-scope", "cde", ports("TCP 8080")) in opening[0].zones_opened
+    webhooks = next(c for c in history.changes if c.object == "NetworkPolicy api-gateway/allow-partner-webhooks")
+    assert Connection("connected", "internet", ports("all")) in webhooks.zones_opened
+    restricted, reverted = [c for c in history.changes if c.object == "NetworkPolicy checkout/allow-dns-egress"
+                            and c.change == "modified"]
+    assert restricted.closed == reverted.opened != ()
+    assert not [c for c in history.changes if "tidy-layout" in c.commit.subject]
+    coredns = next(r for r in provenance(history) if r.current.display == "NetworkPolicy kube-system/coredns")
+    assert coredns.current.path == "clusters/prod/policies/kube-system/coredns.yaml"
+    assert coredns.change.commit.subject == "Merge pull request #1 from acme/baseline"
+    assert coredns.change.path == "clusters/prod/policies/kube-system/dns.yaml"
