@@ -190,6 +190,29 @@ def collect(snapshot: Snapshot, now: str, quiet: bool, output: str) -> None:
         write_atomically(output, text)
 
 
+@main.command()
+@source_options
+@analysis_options
+@click.option("--from", "source", required=True, metavar="SRC", help="ns/pod, ns/workload[Kind] or an IP address.")
+@click.option("--to", "destination", required=True, metavar="DST", help="ns/pod, ns/workload[Kind] or an IP address.")
+@click.option("--port", metavar="PORT", help="Only this port or range, e.g. 443/TCP or 8000-8100/UDP.")
+@click.option("-o", "--output", type=click.Choice(OUTPUTS["explain"]), default="text", show_default=True)
+def explain(snapshot: Snapshot, now: str, quiet: bool, options: Any, source: str, destination: str,
+            port: str | None, output: str) -> None:
+    """Why SRC may or may not reach DST: the deciding policies and rules."""
+    from compliance.netpol.explain import explain as explain_connection
+    from compliance.netpol.ports import ALL_PORTS, parse_port_argument
+    from compliance.report import explain_output
+
+    try:
+        asked = parse_port_argument(port) if port else ALL_PORTS
+    except ValueError as error:
+        raise UsageError(f"--port: {error}") from None
+    explanation = explain_connection(snapshot, source, destination, options, asked)
+    render = explain_output.explanation_json if output == "json" else explain_output.explanation_text
+    click.echo(render(explanation), nl=False)
+
+
 def read_scope(path: str) -> Any:
     """The scope file, parsed and validated."""
     from compliance.scope import ScopeError, parse_scope
@@ -400,7 +423,11 @@ def keys_create(out: str, subject: str, csr: bool) -> None:
 @click.argument("packs", nargs=-1, metavar="[PACK]...")
 @click.option("--trust", metavar="CERT", help="Certificate (or CA) the signer must match or chain to.")
 @click.option("--chain", "chain", metavar="ROOT", help="Verify the whole chain of packs under ROOT (its ledger).")
-def verify(packs: tuple[str, ...], trust: str | None, chain: str | None) -> None:
+@click.option("--reperform", is_flag=True, help="Also evaluate each pack's snapshot and scope again and compare.")
+@click.option("--git", "git_repository", metavar="REPO",
+              help="With --reperform: a clone of the policy repository, to re-perform the git-based checks too.")
+def verify(packs: tuple[str, ...], trust: str | None, chain: str | None, reperform: bool,
+           git_repository: str | None) -> None:
     """Re-hash every file of each PACK, check signatures and chain links; exit 4 naming every mismatch."""
     from compliance.evidence.errors import VerificationFailed
     from compliance.evidence.keys import load_certificate
@@ -419,6 +446,8 @@ def verify(packs: tuple[str, ...], trust: str | None, chain: str | None) -> None
                   else "UNSIGNED: hashes checked, but nothing proves who wrote them")
         click.echo(f"{target}: pack {report.pack_id}, {report.files} files, {signed}")
         problems += [f"{target}: {problem}" for problem in report.problems]
+        if reperform and not report.problems:
+            problems += [f"{target}: {problem}" for problem in reperformed(target, git_repository)]
     if chain:
         chain_report = verify_chain(chain)
         click.echo(f"{chain}: chain of {chain_report.packs} packs ({chain_report.removed} removed by retention)")
@@ -431,6 +460,24 @@ def verify(packs: tuple[str, ...], trust: str | None, chain: str | None) -> None
 
 
 DEMO_NOW = "2026-03-31T12:00:00Z"
+
+
+def reperformed(target: str, git_repository: str | None) -> list[str]:
+    """Re-perform one verified pack, printing what was compared; the differences found."""
+    from compliance.evidence.ledger import read_ledger
+    from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
+    from compliance.evidence.pack_files import open_pack
+    from compliance.evidence.reperform import reperform
+
+    with open_pack(target) as files:
+        pack_id = parse_manifest(files.read(MANIFEST_FILE)).pack_id
+    entries = read_ledger(Path(target).parent)
+    position = next((i for i, e in enumerate(entries) if e.pack_id == pack_id), None)
+    previous = tuple(e.created_at for e in entries[:position]) if position is not None else None
+    result = reperform(target, git_repository, previous)
+    click.echo(f"{target}: re-performed {result.compared} controls from snapshot.json and scope.yaml"
+               + (f"; set aside (inputs not available): {', '.join(result.set_aside)}" if result.set_aside else ""))
+    return list(result.problems)
 
 
 @main.command()

@@ -43,8 +43,9 @@ def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
         "assumptions": {key: value for key, value in context.options.assumptions(snapshot.unmodelled).items()
                         if isinstance(value, bool)},
     }
-    if request.git_source:
-        inputs["git"] = request.git_source
+    if context.history is not None:
+        history = context.history
+        inputs["git"] = {"repository": history.repository, "commit": history.commit, "paths": list(history.paths)}
     return inputs
 
 

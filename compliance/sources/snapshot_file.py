@@ -31,6 +31,11 @@ def snapshot_documents(name: str, objects: Mapping[str, Any]) -> Iterator[Docume
 def load_snapshot_file(path: str) -> Snapshot:
     """The Snapshot stored in a file, with its source, time, counts and warnings as recorded."""
     text = read_text(path, Path(path)) if path != "-" else read_text("<stdin>", None)
+    return snapshot_from_text(text, path)
+
+
+def snapshot_from_text(text: str, path: str) -> Snapshot:
+    """The Snapshot in the text of a snapshot file named `path`."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

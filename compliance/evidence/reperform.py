@@ -1,0 +1,113 @@
+"""Re-performing a pack: evaluate its own snapshot and scope again and compare with the results it holds.
+
+Controls whose checks need an input the pack does not carry are set aside and named: the git history
+(unless a clone is given) and the ledger of earlier packs (unless the pack sits in its ledger).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compliance.checks.context import CheckContext
+from compliance.controls import evaluate_controls, load_framework
+from compliance.evidence.build import SCOPE_FILE, SNAPSHOT_FILE
+from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
+from compliance.evidence.pack_files import open_pack
+from compliance.netpol.options import AnalysisOptions
+from compliance.scope import parse_scope
+from compliance.sources.snapshot_file import snapshot_from_text
+
+GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
+LEDGER_CHECKS = frozenset({"review.periodic"})
+COMPARED = ("data/controls.csv", "data/findings.csv")
+
+
+@dataclass(frozen=True)
+class Reperformance:
+    """What re-performing found: the controls compared, those set aside (and why), and every difference."""
+
+    compared: int
+    set_aside: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a pack CSV (UTF-8 with a byte-order mark) as dicts."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str]], key: Callable[[dict], tuple],
+                skipped: Callable[[dict], bool]) -> list[str]:
+    """Rows that differ between the pack's table and the re-performed one, named by their key."""
+    before = {key(row): row for row in held if not skipped(row)}
+    after = {key(row): row for row in again if not skipped(row)}
+    found = []
+    for item in sorted(set(before) | set(after)):
+        if item not in after:
+            found.append(f"{name}: {' '.join(item)} is in the pack but not re-performed")
+        elif item not in before:
+            found.append(f"{name}: {' '.join(item)} is re-performed but not in the pack")
+        elif before[item] != after[item]:
+            columns = [c for c in before[item] if before[item][c] != after[item].get(c)]
+            detail = "; ".join(f"{column}: {before[item][column]!r} in the pack, {after[item].get(column)!r} now"
+                               for column in columns)
+            found.append(f"{name}: {' '.join(item)}: {detail}")
+    return found
+
+
+def git_evidence(repository: str, recorded: dict[str, Any], snapshot: Any, scope: Any, options: AnalysisOptions
+                 ) -> tuple[Any, Any]:
+    """The history of the scope's period and the drift, at the commit and paths the pack recorded."""
+    from compliance.sources.drift import drift
+    from compliance.sources.git_history import read_history, read_revision
+
+    commit, paths = recorded["commit"], tuple(recorded.get("paths", ()))
+    history = read_history(repository, scope.change_approval, commit, paths, since=scope.period_start.isoformat(),
+                           until=scope.period_end.isoformat())
+    return history, drift(snapshot, read_revision(repository, commit, paths), options)
+
+
+def reperform(pack: str | Path, git_repository: str | None = None,
+              previous: Sequence[str] | None = None) -> Reperformance:
+    """Evaluate the pack's snapshot and scope again (with git and earlier packs when available) and compare."""
+    from compliance.report.tables import controls_table, csv_text, findings_table
+
+    with open_pack(pack) as files:
+        manifest = parse_manifest(files.read(MANIFEST_FILE))
+        snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
+        scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE)
+        held = {name: csv_rows(files.read(name).decode("utf-8")) for name in COMPARED}
+    inputs = manifest.inputs
+    assumptions = inputs.get("assumptions", {})
+    options = AnalysisOptions(ipblock_selects_pods=assumptions.get("ipblock_selects_pods", True),
+                              host_network_isolated=assumptions.get("host_network_isolated", False))
+    history = drift = None
+    if inputs.get("git") and git_repository:
+        history, drift = git_evidence(git_repository, inputs["git"], snapshot, scope, options)
+    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(manifest.created_at[:10]),
+                           history=history, drift=drift, previous=tuple(previous or ()))
+    assessment = evaluate_controls(context, [load_framework(f) for f in inputs.get("frameworks", ())])
+    missing = set()
+    if "git" in inputs and history is None:
+        missing |= GIT_CHECKS
+    if previous is None:
+        missing |= LEDGER_CHECKS
+    again = {"data/controls.csv": csv_rows(csv_text(controls_table(assessment))),
+             "data/findings.csv": csv_rows(csv_text(findings_table(assessment)))}
+    set_aside = sorted(f"{row['framework']}/{row['control']}" for row in held["data/controls.csv"]
+                       if missing & set(row["checks"].split("; ")))
+    aside = set(set_aside)
+    problems = differences("data/controls.csv", held["data/controls.csv"], again["data/controls.csv"],
+                           lambda row: (f"{row['framework']}/{row['control']}",),
+                           lambda row: f"{row['framework']}/{row['control']}" in aside)
+    problems += differences("data/findings.csv", held["data/findings.csv"], again["data/findings.csv"],
+                            lambda row: (f"{row['framework']}/{row['control']}", row["check"], row["object"],
+                                         row["message"]),
+                            lambda row: row["check"] in missing or f"{row['framework']}/{row['control']}" in aside)
+    return Reperformance(len(held["data/controls.csv"]) - len(set_aside), tuple(set_aside), tuple(problems))
