@@ -18,12 +18,13 @@ NOT_ENFORCING = {"Flannel": r"(kube-)?flannel(-ds)?", "AWS VPC CNI": r"aws-node"
 
 
 def detected(context: CheckContext, patterns: dict[str, str]) -> dict[str, list[str]]:
-    """Plugins whose workloads run in the cluster, with those workloads."""
+    """Plugins whose workloads run in the cluster (a name, optionally with a ReplicaSet hash), with those workloads."""
+    compiled = {plugin: re.compile(rf"(?:{pattern})(?:-[0-9a-f]{{5,10}})?") for plugin, pattern in patterns.items()}
     found: dict[str, list[str]] = {}
     for workload in sorted({pod.workload.display for pod in context.snapshot.pods}):
         name = workload.split("/", 1)[1].split("[", 1)[0]
-        for plugin, pattern in patterns.items():
-            if re.fullmatch(pattern, name) or re.fullmatch(rf"({pattern})-[0-9a-f]{{5,10}}", name):
+        for plugin, pattern in compiled.items():
+            if pattern.fullmatch(name):
                 found.setdefault(plugin, []).append(workload)
     return found
 

@@ -85,13 +85,11 @@ def default_deny_egress(context: CheckContext, zones: Sequence[str] | None = Non
        evidence=("dangling_selectors",), reachability=False)
 def dangling_selectors(context: CheckContext) -> CheckResult:
     """Selectors that match nothing: a policy protecting nobody, or a rule admitting a peer that does not exist."""
-    namespaces = context.namespace_labels
-    pods_by_namespace: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for pod_class in context.reach.classes:
-        pods_by_namespace[pod_class.namespace].append(dict(pod_class.labels))
+    reach = context.reach
+    namespaces_matched: dict = {}
     findings = []
     for policy in context.snapshot.policies:
-        if not any(policy.pod_selector.matches(labels) for labels in pods_by_namespace[policy.namespace]):
+        if not reach.policy_members(policy):
             findings.append(Finding(policy.key, f"{policy.key}: podSelector {policy.pod_selector.describe()} "
                                     f"selects no pod in namespace {policy.namespace}", "low"))
         for direction in ("ingress", "egress"):
@@ -99,15 +97,14 @@ def dangling_selectors(context: CheckContext) -> CheckResult:
                 for peer in rule.peers or ():
                     if not isinstance(peer, SelectorPeer):
                         continue
-                    if peer.namespace_selector is None:
-                        chosen = [policy.namespace]
-                    else:
-                        chosen = [ns for ns, labels in namespaces.items() if peer.namespace_selector.matches(labels)]
-                    if not chosen:
+                    selector = peer.namespace_selector
+                    if selector is not None and selector not in namespaces_matched:
+                        namespaces_matched[selector] = any(selector.matches(labels)
+                                                           for labels in context.namespace_labels.values())
+                    if selector is not None and not namespaces_matched[selector]:
                         findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: namespaceSelector "
-                                                f"{peer.namespace_selector.describe()} matches no namespace", "low"))
-                    elif not any(peer.pod_selector is None or peer.pod_selector.matches(labels)
-                                 for ns in chosen for labels in pods_by_namespace[ns]):
+                                                f"{selector.describe()} matches no namespace", "low"))
+                    elif not reach.peer_members(policy, peer):
                         findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: peer "
                                                 f"({peer.describe()}) matches no pod", "low"))
     table = EvidenceTable("dangling_selectors", "Selectors that match nothing", ("policy", "problem"),

@@ -56,8 +56,15 @@ class AddressPartition:
     def indices_within(self, block: IPBlock) -> frozenset[int]:
         """Indices of the ranges that lie inside `block`."""
         version, spans = block_spans(block)
-        return frozenset(i for i, r in enumerate(self.ranges)
-                         if r.version == version and intervals.contains(spans, ((r.first, r.last),)))
+        found = []
+        for low, high in spans:
+            index = bisect.bisect_left(self.ranges, AddressRange(version, low, low))
+            while index < len(self.ranges) and self.ranges[index].version == version and \
+                    self.ranges[index].first <= high:
+                if self.ranges[index].last <= high:
+                    found.append(index)
+                index += 1
+        return frozenset(found)
 
     def index_of(self, address: str) -> int | None:
         """The index of the range holding an address, or None when its IP version is not partitioned."""

@@ -36,7 +36,7 @@ class PortSet:
         return port_intersection(self, other)
 
     def __sub__(self, other: PortSet) -> PortSet:
-        return PortSet(*(intervals.difference(self.spans(p), other.spans(p)) for p in PROTOCOLS))
+        return port_difference(self, other)
 
     def issuperset(self, other: PortSet) -> bool:
         """Whether every port of `other` is in this set."""
@@ -82,7 +82,7 @@ def port_union(a: PortSet, b: PortSet) -> PortSet:
         return b
     if not b:
         return a
-    return PortSet(*(intervals.union(a.spans(p), b.spans(p)) for p in PROTOCOLS))
+    return PortSet(intervals.union(a.tcp, b.tcp), intervals.union(a.udp, b.udp), intervals.union(a.sctp, b.sctp))
 
 
 @lru_cache(maxsize=65536)
@@ -92,7 +92,17 @@ def port_intersection(a: PortSet, b: PortSet) -> PortSet:
         return b
     if b is ALL_PORTS or not a:
         return a
-    return PortSet(*(intervals.intersection(a.spans(p), b.spans(p)) for p in PROTOCOLS))
+    return PortSet(intervals.intersection(a.tcp, b.tcp), intervals.intersection(a.udp, b.udp),
+                   intervals.intersection(a.sctp, b.sctp))
+
+
+@lru_cache(maxsize=65536)
+def port_difference(a: PortSet, b: PortSet) -> PortSet:
+    """The ports of a that are not in b."""
+    if not a or not b:
+        return a
+    return PortSet(intervals.difference(a.tcp, b.tcp), intervals.difference(a.udp, b.udp),
+                   intervals.difference(a.sctp, b.sctp))
 
 
 def single_protocol(protocol: str, spans: Spans) -> PortSet:

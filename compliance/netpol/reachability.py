@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
-from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec
+from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
 from compliance.model.selectors import Labels
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
@@ -76,6 +76,15 @@ class ReachabilityMap:
     rules: tuple[CompiledRule, ...] = ()
     isolated_ingress: int = 0
     isolated_egress: int = 0
+    compiler: Compiler | None = field(default=None, compare=False, repr=False)
+
+    def policy_members(self, policy: NetworkPolicy) -> int:
+        """Bitset of the classes a policy's podSelector matches."""
+        return self.compiler.selected(policy)
+
+    def peer_members(self, policy: NetworkPolicy, peer: SelectorPeer) -> int:
+        """Bitset of the classes one selector peer of `policy` matches."""
+        return self.compiler.selector_peer(policy, peer)
 
     def ports_between(self, source: int, destination: int) -> PortSet:
         """The ports class `source` may use to reach class `destination`."""
@@ -108,9 +117,13 @@ class Compiler:
         """Classes of one namespace."""
         return self.namespaces.pair(NAMESPACE_NAME_LABEL, namespace)
 
+    def selected(self, policy: NetworkPolicy) -> int:
+        """Classes a policy's podSelector matches."""
+        return self.in_namespace(policy.namespace) & self.pods.select(policy.pod_selector)
+
     def targets(self, policy: NetworkPolicy) -> int:
-        """Classes a policy selects (host-network pods are never isolated)."""
-        return self.in_namespace(policy.namespace) & self.pods.select(policy.pod_selector) & ~self.host_network
+        """Classes a policy isolates (host-network pods are never isolated)."""
+        return self.selected(policy) & ~self.host_network
 
     def rule(self, policy: NetworkPolicy, direction: str, index: int, targets: int) -> CompiledRule:
         """One rule with its peers resolved."""
@@ -129,11 +142,14 @@ class Compiler:
                     peers |= bitsets.from_indices(
                         (c for r, found in self.by_pod_range.items() if r in inside for c in found), len(self.classes))
                 continue
-            namespaces = (self.in_namespace(policy.namespace) if peer.namespace_selector is None
-                          else self.namespaces.select(peer.namespace_selector))
-            pods = self.everything if peer.pod_selector is None else self.pods.select(peer.pod_selector)
-            peers |= namespaces & pods
+            peers |= self.selector_peer(policy, peer)
         return CompiledRule(policy, direction, index, peers, frozenset(addresses), rule.ports, targets)
+
+    def selector_peer(self, policy: NetworkPolicy, peer: SelectorPeer) -> int:
+        """Classes a podSelector/namespaceSelector peer of `policy` matches."""
+        namespaces = (self.in_namespace(policy.namespace) if peer.namespace_selector is None
+                      else self.namespaces.select(peer.namespace_selector))
+        return namespaces & (self.everything if peer.pod_selector is None else self.pods.select(peer.pod_selector))
 
 
 def refine(cells: list[tuple[int, tuple]], items: Iterable[tuple[int, object]]) -> list[tuple[int, tuple]]:
@@ -313,7 +329,7 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     analysis = Analysis(classes, compiler, policies)
     cells, egress, ingress = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
-                           tuple(analysis.rules), analysis.isolated["ingress"], analysis.isolated["egress"])
+                           tuple(analysis.rules), analysis.isolated["ingress"], analysis.isolated["egress"], compiler)
 
 
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
