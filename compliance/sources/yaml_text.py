@@ -1,10 +1,11 @@
 """YAML documents, read fast where that is safe.
 
 Kubernetes reads manifests as YAML 1.1 (what PyYAML implements). ryaml, a YAML 1.2 parser written
-in Rust, is about fifteen times faster, and gives the same values unless a plain (unquoted) scalar
-is one YAML 1.1 reads differently: yes/no/on/off, leading-zero octals, 0b/0o/0x forms, sexagesimal
-numbers, underscores in numbers, exponents without a dot, timestamps, merge keys. Texts holding
-any of these, and texts ryaml rejects, are read with PyYAML, whose messages name line and column.
+in Rust, is many times faster and gives the same values unless a plain scalar is one YAML 1.1 reads
+differently: yes/no/on/off, leading-zero or 0b/0o numbers, sexagesimal numbers, underscores in
+numbers, exponents without a dot, timestamps, merge keys. ryaml's result is therefore only used when
+no string in it looks like one of those (quoted or not), no float appears, and the text holds no 0o
+number or merge key; otherwise PyYAML reads the text, and its messages name line and column.
 """
 
 from __future__ import annotations
@@ -16,23 +17,49 @@ from typing import Any
 import yaml
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-YAML11_SCALAR = (r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[boxBOX][0-9a-fA-F_]+"
-                 r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9][0-9_.]*[eE][-+]?[0-9]+"
-                 r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t][^#\n]*)?|<<|=)")
-AMBIGUOUS = re.compile(rf"(?:^[ \t]*(?:-[ \t]+)*|:[ \t]+|[\[,{{][ \t]*){YAML11_SCALAR}[ \t]*(?:$|[,\]}}:#])",
-                       re.MULTILINE)
+YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBoO][0-7_]+"
+                           r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9][0-9_.]*[eE][-+]?[0-9]+"
+                           r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|=",
+                           re.DOTALL)
+YAML11_FIRST = frozenset("yYnNoO0123456789+-=")
+YAML12_ONLY_TEXT = re.compile(r"0[oO][0-7]|<<")
+
+
+def reads_differently(value: Any) -> bool:
+    """Whether YAML 1.1 might read the scalars behind this YAML 1.2 value differently."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if item and item[0] in YAML11_FIRST and YAML11_STRING.fullmatch(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float):
+            return True
+    return False
+
+
+def fast_documents(text: str) -> list[Any] | None:
+    """The documents as ryaml reads them, or None when YAML 1.1 could read them differently (or ryaml fails)."""
+    if YAML12_ONLY_TEXT.search(text):
+        return None
+    import ryaml
+
+    try:
+        documents = ryaml.loads_all(text)
+    except ryaml.InvalidYamlError:
+        return None
+    return None if reads_differently(documents) else documents
 
 
 def load_all(text: str) -> Iterator[Any]:
     """Every document of a YAML text, with YAML 1.1 values; raises yaml.YAMLError on invalid YAML."""
-    if not AMBIGUOUS.search(text):
-        import ryaml
-
-        try:
-            documents = ryaml.loads_all(text)
-        except ryaml.InvalidYamlError:
-            pass
-        else:
-            yield from documents
-            return
+    documents = fast_documents(text)
+    if documents is not None:
+        yield from documents
+        return
     yield from yaml.load_all(text, Loader=YAML_LOADER)
