@@ -425,7 +425,7 @@ TEST_CATALOG = {
         {"id": "1", "title": "Inbound to the CDE", "objective": "o", "testing": "t", "severity": "high",
          "checks": [{"check": "segmentation.inbound_restricted", "params": {"zones": ["cde"]}}]},
         {"id": "2", "title": "Host network", "objective": "o", "testing": "t", "severity": "medium",
-         "checks": [{"check": "workload.host_network", "params": {"zones": ["system"]}}]},
+         "checks": [{"check": "workload.host_network", "params": {"zones": ["connected"]}}]},
         {"id": "3", "title": "Diagrams", "objective": "o", "testing": "t", "severity": "low",
          "manual": {"reason": "Diagrams live outside the cluster.", "request": ["Network diagram"]}},
     ],

@@ -105,8 +105,8 @@ def test_sample_scope_header_and_zones() -> None:
     assert (scope.period_start, scope.period_end) == (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
     assert scope.default_zone == "out-of-scope"
     assert [(z.name, z.external) for z in scope.zones] == [
-        ("cde", False), ("connected", False), ("system", False), ("card-network", True), ("hsm", True),
-        ("platform-network", True), ("internet", True)]
+        ("cde", False), ("connected", False), ("card-network", True), ("hsm", True), ("platform-network", True),
+        ("internet", True)]
     assert scope.zone_names[-1] == "out-of-scope"
     internet = scope.zone("internet")
     assert [str(e) for block in internet.cidrs for e in block.excepts] == [
@@ -117,11 +117,11 @@ def test_sample_scope_header_and_zones() -> None:
 
 def test_sample_scope_flows() -> None:
     flows = {(f.ticket, f.source.zone, f.destination.zone): f for f in sample().approved_flows}
-    assert len(flows) == 9
-    assert flows[("CHG-1001", "internet", "system")].ports == ports("TCP 80,443")
+    assert len(flows) == 6
+    assert flows[("CHG-1001", "internet", "connected")].ports == ports("TCP 80,443")
     assert flows[("CHG-1234", "connected", "cde")].ports == ports("TCP 8443")
     assert flows[("CHG-1236", "cde", "hsm")].ports == ports("TCP 8000-8100"), "endPort makes a range"
-    assert flows[("CHG-1240", "cde", "system")].ports == ports("TCP 53; UDP 53")
+    assert flows[("CHG-1240", "cde", "connected")].ports == ports("TCP 53; UDP 53")
     payments = flows[("CHG-1234", "connected", "cde")]
     assert payments.destination.describe() == "zone cde, pods app=payments-api"
     assert (payments.approver, payments.label) == ("Jane Doe (CISO)", "connected -> cde (CHG-1234)")
@@ -350,19 +350,19 @@ INGRESS_NS = {"pci-zone": "system", "kubernetes.io/metadata.name": "ingress-ngin
     pytest.param(("system", CONNECTED_NS, {}), ("cde", CDE_NS, {"app": "payments-api"}), [],
                  id="wrong-source-zone"),
     pytest.param(("internet", None, None),
-                 ("system", INGRESS_NS, {"app.kubernetes.io/name": "ingress-nginx"}), ["CHG-1001"],
+                 ("connected", INGRESS_NS, {"app.kubernetes.io/name": "ingress-nginx"}), ["CHG-1001"],
                  id="address-to-selected-pods"),
     pytest.param(("cde", CDE_NS, {"app": "payments-api"}), ("card-network", None, None), ["CHG-1235"],
                  id="selected-pods-to-address"),
     pytest.param(("cde", CDE_NS, {"app": "tokenizer"}), ("card-network", None, None), [],
                  id="other-pods-to-address"),
-    pytest.param(("cde", CDE_NS, {"app": "tokenizer"}), ("system", SYSTEM_NS, {"k8s-app": "kube-dns"}),
+    pytest.param(("cde", CDE_NS, {"app": "tokenizer"}), ("connected", SYSTEM_NS, {"k8s-app": "kube-dns"}),
                  ["CHG-1240"], id="namespace-selector-narrows"),
-    pytest.param(("cde", CDE_NS, {"app": "tokenizer"}), ("system", INGRESS_NS, {}), [],
+    pytest.param(("cde", CDE_NS, {"app": "tokenizer"}), ("connected", INGRESS_NS, {}), [],
                  id="namespace-selector-excludes"),
     pytest.param(("internet", None, None), ("system", None, None), [],
                  id="an-address-never-matches-an-end-with-selectors"),
-    pytest.param(("system", {"kubernetes.io/metadata.name": "monitoring"}, {"app": "prometheus"}),
+    pytest.param(("connected", {"kubernetes.io/metadata.name": "monitoring"}, {"app": "prometheus"}),
                  ("cde", CDE_NS, {"app": "card-vault"}), ["CHG-1300"], id="monitoring-into-cde"),
 ])
 def test_approving(source: tuple, destination: tuple, tickets: list[str]) -> None:

@@ -48,7 +48,7 @@ def test_text_lists_paths_and_unapproved_ports(flows: ZoneFlows) -> None:
     assert text.startswith("Zone reachability")
     assert "out-of-scope -> cde [into CDE]: TCP 8080 (4 connections)" in text
     assert "    UNAPPROVED: TCP 8080 in 4 connections" in text
-    assert "connected -> cde [into CDE]: TCP 8443 (2 connections)" in text
+    assert "connected -> cde [into CDE]: TCP 8080,8443,9090,9187 (7 connections)" in text
     grid = text.splitlines()[3:3 + len(flows.zones)]
     assert grid[0].startswith("1 cde (CDE)")
     assert text == charts.zone_matrix_text(flows)

@@ -108,7 +108,7 @@ def test_zone_matrix_lists_every_pair(sample_with_git: ReportInput, files: dict[
     cell = next(row for row in rows if (row["source_zone"], row["destination_zone"]) == ("out-of-scope", "cde"))
     assert (cell["path"], cell["ports"], cell["unapproved_ports"], cell["into_cde"]) == ("yes", "TCP 8080",
                                                                                        "TCP 8080", "yes")
-    none = next(row for row in rows if (row["source_zone"], row["destination_zone"]) == ("cde", "connected"))
+    none = next(row for row in rows if (row["source_zone"], row["destination_zone"]) == ("cde", "out-of-scope"))
     assert (none["path"], none["ports"], none["connections"]) == ("no", "", "0")
 
 

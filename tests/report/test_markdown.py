@@ -1,0 +1,20 @@
+"""Markdown for pull-request comments: user text cannot break tables or inject HTML."""
+
+from __future__ import annotations
+
+from compliance.report import markdown
+
+
+def test_text_is_escaped_and_kept_on_one_line() -> None:
+    assert markdown.text("a | b\n<img src=x> *c* [d](e) \\") == "a \\| b \\<img src=x> \\*c\\* \\[d\\](e) \\\\"
+
+
+def test_names_are_code_that_cannot_end_a_cell() -> None:
+    assert markdown.code("ns/a|b`c") == "`ns/a\\|b'c`"
+
+
+def test_tables_and_details() -> None:
+    assert markdown.table(("A", "B"), [("1", "2")]) == "| A | B |\n|---|---|\n| 1 | 2 |\n"
+    assert markdown.table(("A",), []) == "_none_\n"
+    assert markdown.details("Opened <3>", "body\n") == (
+        "<details><summary>Opened &lt;3&gt;</summary>\n\nbody\n\n</details>\n")

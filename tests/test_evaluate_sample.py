@@ -1,0 +1,78 @@
+"""PCI DSS on the sample shop: the deliberate mistakes fail the right requirements, naming the path."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compliance.checks.context import CheckContext
+from compliance.controls import Assessment, evaluate_controls, load_framework
+from compliance.netpol.options import AnalysisOptions
+from compliance.resources import resource_dir
+from compliance.scope import parse_scope
+from compliance.sources.manifests import load_manifests
+
+SAMPLES = resource_dir("samples")
+TODAY = datetime.date(2026, 3, 31)
+PATH = "analytics/dashboard[Deployment] -> payments/tokenizer[Deployment]"
+
+
+def assess(cluster: Path) -> Assessment:
+    snapshot = load_manifests([str(cluster)], "2026-03-31T12:00:00Z")
+    scope = parse_scope((SAMPLES / "scope.yaml").read_text(), "scope.yaml")
+    return evaluate_controls(CheckContext(snapshot, scope, AnalysisOptions(), TODAY), [load_framework("pci-dss")])
+
+
+def control(assessment: Assessment, control_id: str):
+    return next(result for result in assessment.controls if result.control.id == control_id)
+
+
+@pytest.fixture(scope="module")
+def sample() -> Assessment:
+    return assess(SAMPLES / "cluster")
+
+
+@pytest.fixture(scope="module")
+def corrected(tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    """The sample with the tokenizer's over-broad TEMP rule replaced by the right policy."""
+    cluster = tmp_path_factory.mktemp("cluster")
+    for path in (SAMPLES / "cluster").glob("*.yaml"):
+        documents = list(yaml.safe_load_all(path.read_text()))
+        for document in documents:
+            if document and document["kind"] == "NetworkPolicy" and document["metadata"]["name"] == "tokenizer-ingress":
+                document["spec"]["ingress"] = [rule for rule in document["spec"]["ingress"]
+                                               if rule["from"] != [{"namespaceSelector": {}}]]
+        (cluster / path.name).write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return assess(cluster)
+
+
+def test_the_sample_shows_passes_failures_manual_controls_and_an_excepted_finding(sample: Assessment) -> None:
+    statuses = {result.status for result in sample.controls}
+    assert {"pass", "fail", "manual", "warning", "not_applicable"} <= statuses
+    excepted = [finding.object for result in sample.controls for finding, _ in result.excepted]
+    assert "monitoring/node-exporter[DaemonSet]" in excepted
+    assert {use.exception.target: use.state for use in sample.exceptions} == {
+        "monitoring/node-exporter*": "applied", "api-gateway/*": "expired"}
+
+
+def test_an_out_of_scope_path_into_the_cde_fails_1_3_1_and_11_4_5_naming_it(sample: Assessment) -> None:
+    for control_id in ("1.3.1", "11.4.5"):
+        result = control(sample, control_id)
+        assert result.status == "fail"
+        findings = {finding.object: finding.message for check in result.results for finding in check.findings}
+        assert PATH in findings, control_id
+        assert "TCP 8080" in findings[PATH]
+
+
+def test_the_right_policy_makes_them_pass(corrected: Assessment) -> None:
+    assert control(corrected, "1.3.1").status == "pass"
+    assert control(corrected, "11.4.5").status == "pass"
+
+
+def test_findings_name_the_exact_policies(sample: Assessment) -> None:
+    permissive = {finding.message for check in control(sample, "1.2.1").results for finding in check.findings}
+    assert "payments/tokenizer-ingress ingress[1] admits every pod of every namespace (namespaceSelector: {}) " \
+           "on grpc/TCP" in permissive
