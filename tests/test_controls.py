@@ -410,7 +410,7 @@ def test_cli_evaluate_json_with_a_shipped_catalog() -> None:
     assert document["format"] == "segproof.assessment/v1"
     assert (document["organization"], document["evaluated_at"]) == ("ACME Payments Ltd", NOW)
     assert [f["id"] for f in document["frameworks"]] == [framework_id]
-    assert document["frameworks"][0]["controls"]
+    assert document["controls"] and {c["framework"] for c in document["controls"]} == {framework_id}
 
 
 def test_cli_fail_on_fail_exits_1_on_the_sample() -> None:
@@ -453,9 +453,11 @@ def test_cli_evaluate_json_with_a_test_catalog(test_catalog: Callable[[dict[str,
     assert document["format"] == "segproof.assessment/v1"
     assert document["period"] == {"start": "2026-01-01", "end": "2026-03-31"}
     (found,) = document["frameworks"]
-    statuses = {c["id"]: c["status"] for c in found["controls"]}
+    assert found["id"] == framework_id
+    statuses = {c["id"]: c["status"] for c in document["controls"]}
     assert statuses == {"1": "fail", "2": "fail", "3": "manual"}
-    host = next(c for c in found["controls"] if c["id"] == "2")
+    host = next(c for c in document["controls"] if c["id"] == "2")
+    assert host["checks"][0]["id"] == "workload.host_network"
     # node-exporter is excepted until 2026-12-31; calico-node is not.
     assert [e["object"] for e in host["excepted"]] == ["monitoring/node-exporter[DaemonSet]"]
     assert [f["object"] for f in host["checks"][0]["findings"]] == ["kube-system/calico-node[DaemonSet]"]

@@ -17,7 +17,7 @@ SHOWN_FINDINGS = 5
 
 def check_json(result: CheckResult) -> dict[str, Any]:
     """One check result, without its evidence tables (those go to CSV)."""
-    return {"check": result.check, "params": dict(result.params), "status": result.status, "summary": result.summary,
+    return {"id": result.check, "params": dict(result.params), "status": result.status, "summary": result.summary,
             "findings": [{"object": f.object, "message": f.message, "severity": f.severity} for f in result.findings],
             "evidence": {table.name: len(table.rows) for table in result.evidence}}
 
@@ -36,15 +36,15 @@ def assessment_document(assessment: Assessment, scope: Scope, source: Mapping[st
         "frameworks": [{
             "id": framework.id, "name": framework.name, "version": framework.version, "title": framework.title,
             "counts": assessment.counts(framework.id),
-            "controls": [{
-                "id": result.control.id, "title": result.control.title, "severity": result.control.severity,
-                "status": result.status, "summary": result.summary,
-                "checks": [check_json(r) for r in result.results],
-                "excepted": [{"object": finding.object, "message": finding.message, "exception": exception.target,
-                              "approver": exception.approver} for finding, exception in result.excepted],
-                "manual_requests": list(result.control.manual_requests),
-            } for result in assessment.controls if result.framework == framework.id],
         } for framework in assessment.frameworks],
+        "controls": [{
+            "framework": result.framework, "id": result.control.id, "title": result.control.title,
+            "severity": result.control.severity, "status": result.status, "summary": result.summary,
+            "checks": [check_json(r) for r in result.results],
+            "excepted": [{"object": finding.object, "message": finding.message, "exception": exception.target,
+                          "approver": exception.approver} for finding, exception in result.excepted],
+            "manual_requests": list(result.control.manual_requests),
+        } for result in assessment.controls],
         "exceptions": [{"control": use.exception.control, "target": use.exception.target, "state": use.state,
                         "findings": use.findings, "approver": use.exception.approver,
                         "expires": use.exception.expires.isoformat() if use.exception.expires else None}
