@@ -1,0 +1,130 @@
+"""Git provenance benchmark: reading a long history, and reachability deltas per commit.
+
+    python3 benchmarks/history.py [--commits 5000] [--delta-commits 1000] [--pods 1000]
+
+Builds repositories with `git fast-import` (one commit adding the policies of a generated cluster, then
+commits that change ports, add rules, rename files and delete and restore policies), then times:
+the raw `git log` that `read_history` runs, `read_history` itself (which parses that log and reads
+every changed file at each revision), and `with_reachability` (the connections each change opened and
+closed on the cluster's pods). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate  # noqa: E402
+from compliance.netpol.options import AnalysisOptions  # noqa: E402
+from compliance.scope import ChangeApproval  # noqa: E402
+from compliance.sources import git_history  # noqa: E402
+from compliance.sources.manifests import snapshot_of_objects  # noqa: E402
+
+
+def blob(text: str) -> bytes:
+    """A fast-import inline data block."""
+    data = text.encode()
+    return b"data %d\n%s\n" % (len(data), data)
+
+
+def build_repository(target: Path, policies: list[dict], commits: int, seed: int = 7) -> None:
+    """A repository with the policies added at once, then `commits` changes."""
+    rng = random.Random(seed)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    files = {f"policies/{p['metadata']['namespace']}/{p['metadata']['name']}.yaml": p for p in policies}
+    stream = bytearray()
+    moment = 1_767_225_600  # 2026-01-01
+
+    def commit(number: int, message: str, operations: bytes) -> None:
+        nonlocal moment
+        moment += 600
+        author = rng.choice(["Alice <alice@example.com>", "Bob <bob@example.com>", "Carol <carol@example.com>"])
+        stream.extend(b"commit refs/heads/main\nmark :%d\n" % number)
+        stream.extend(f"author {author} {moment} +0000\ncommitter {author} {moment} +0000\n".encode())
+        stream.extend(blob(message))
+        if number > 1:
+            stream.extend(b"from :%d\n" % (number - 1))
+        stream.extend(operations)
+
+    commit(1, "Add the policies (#1)", b"".join(b"M 100644 inline %s\n%s" % (path.encode(), blob(yaml.safe_dump(p)))
+                                                for path, p in sorted(files.items())))
+    paths = sorted(files)
+    for number in range(2, commits + 2):
+        path = rng.choice(paths)
+        policy = files[path]
+        kind = number % 50
+        if kind == 0:  # rename
+            new_path = path.replace(".yaml", f"-{number}.yaml")
+            operations = b"R %s %s\n" % (path.encode(), new_path.encode())
+            files[new_path] = files.pop(path)
+            paths[paths.index(path)] = new_path
+        elif kind == 1:  # delete and restore in the same commit series
+            operations = b"D %s\n" % path.encode()
+            files.pop(path)
+            paths.remove(path)
+        else:
+            spec = policy["spec"]
+            rule = {"from": [{"podSelector": {"matchLabels": {"tier": rng.choice(["web", "api", "worker"])}}}],
+                    "ports": [{"port": rng.choice([80, 443, 8080, 9090, 5432])}]}
+            spec["ingress"] = [*spec.get("ingress", [])[-2:], rule]
+            spec.setdefault("policyTypes", ["Ingress"])
+            operations = b"M 100644 inline %s\n%s" % (path.encode(), blob(yaml.safe_dump(policy)))
+        message = f"Change {path} (#{number})" if number % 3 else f"Direct change to {path}"
+        commit(number, message, operations)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=target, input=bytes(stream), check=True)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=target, check=True)
+
+
+def raw_log_seconds(repository: Path) -> float:
+    """Wall time of the `git log` that read_history parses."""
+    started = time.perf_counter()
+    subprocess.run(["git", "log", "HEAD", "--first-parent", "--diff-merges=first-parent", "--root", "--raw",
+                    "--no-abbrev", "-M", "-z", "--reverse", "--no-show-signature", "--no-relative", "--no-color",
+                    f"--format={git_history.LOG_FORMAT}"], cwd=repository, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Print the results table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commits", type=int, default=5000)
+    parser.add_argument("--delta-commits", type=int, default=1000)
+    parser.add_argument("--pods", type=int, default=1000)
+    args = parser.parse_args()
+    cluster = generate(args.pods)
+    policies = [o for o in cluster.manifests if o["kind"] == "NetworkPolicy"]
+    topology = snapshot_of_objects([o for o in cluster.manifests if o["kind"] != "NetworkPolicy"], {}, "now")
+    print("| measurement | commits | changes | seconds |")
+    print("|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as scratch:
+        long_history = Path(scratch) / "long"
+        build_repository(long_history, policies, args.commits)
+        raw = raw_log_seconds(long_history)
+        started = time.perf_counter()
+        history = git_history.read_history(str(long_history), ChangeApproval())
+        parsed = time.perf_counter() - started
+        print(f"| raw `git log` | {args.commits + 1:,} | | {raw:.2f} |")
+        print(f"| `read_history` ({parsed / raw:.1f}x the raw log) | {args.commits + 1:,} | "
+              f"{len(history.changes):,} | {parsed:.2f} |")
+        short_history = Path(scratch) / "short"
+        build_repository(short_history, policies, args.delta_commits)
+        history = git_history.read_history(str(short_history), ChangeApproval())
+        started = time.perf_counter()
+        git_history.with_reachability(history, topology, AnalysisOptions())
+        deltas = time.perf_counter() - started
+        print(f"| reachability deltas, {cluster.pods:,} pods | {args.delta_commits + 1:,} | "
+              f"{len(history.changes):,} | {deltas:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
