@@ -7,7 +7,7 @@ import functools
 import gc
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from compliance.errors import SegproofError, UsageError
 from compliance.model.snapshot import Snapshot
 
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
+GIT_CACHE = ".git-cache"
 
 
 class SegproofGroup(click.Group):
@@ -72,12 +73,9 @@ def source_options(command: Callable, optional: bool = False) -> Callable:
     def with_snapshot(manifests: tuple[str, ...], snapshot_file: str | None, cluster: bool, kubeconfig: str | None,
                       context: str | None, in_cluster: bool, namespaces: tuple[str, ...], now: str | None,
                       quiet: bool, **kwargs: Any) -> Any:
-        from compliance.sources.cluster import ClusterTarget
-
         target = None
         if cluster or kubeconfig or context or in_cluster:
-            target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
-                                   namespaces=tuple(sorted(set(namespaces))))
+            target = cluster_target(kubeconfig, context, in_cluster, tuple(sorted(set(namespaces))))
         clock = utc_now(now)
         if optional and not (manifests or snapshot_file or target):
             return command(snapshot=None, now=clock, quiet=quiet, **kwargs)
@@ -86,6 +84,15 @@ def source_options(command: Callable, optional: bool = False) -> Callable:
             warn(snapshot)
         return command(snapshot=snapshot.restricted_to(namespaces), now=clock, quiet=quiet, **kwargs)
     return with_snapshot
+
+
+def cluster_target(kubeconfig: str | None, context: str | None, in_cluster: bool,
+                   namespaces: tuple[str, ...] = ()) -> Any:
+    """The live cluster to read; without `in_cluster`, the service account is used only when running in a pod."""
+    from compliance.sources.cluster import ClusterTarget
+
+    return ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
+                         namespaces=namespaces)
 
 
 def load_snapshot(manifests: tuple[str, ...], snapshot_file: str | None, target: Any, now: str,
@@ -143,11 +150,12 @@ def git_options(command: Callable) -> Callable:
 
 @dataclass(frozen=True)
 class GitSource:
-    """Where the policies' git history is: repository, revision, paths."""
+    """Where the policies' git history is: repository, revision, paths, and the URL a cache was fetched from."""
 
     repository: str
     rev: str
     paths: tuple[str, ...]
+    origin: str = ""
 
 
 @click.group(cls=SegproofGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -230,8 +238,9 @@ def read_scope(path: str) -> Any:
 
 def failed(statuses: set[str], fail_on: str) -> bool:
     """Whether the run must exit 1 under --fail-on."""
-    failing = {"fail": {"fail", "error"}, "warning": {"fail", "error", "warning"}, "never": set()}[fail_on]
-    return bool(statuses & failing)
+    from compliance.controls import FAILING_STATUSES
+
+    return bool(statuses & FAILING_STATUSES[fail_on])
 
 
 @main.command()
@@ -268,6 +277,8 @@ def git_evidence(git: GitSource, snapshot: Snapshot, scope: Any, options: Any, q
 
     history = read_history(git.repository, scope.change_approval, git.rev, git.paths,
                            since=scope.period_start.isoformat(), until=scope.period_end.isoformat())
+    if git.origin:
+        history = replace(history, repository=git.origin)
     history = with_reachability(history, snapshot, options,
                                 zone_of=endpoint_zones(snapshot.pods, topology_labels(snapshot), scope),
                                 address_cuts=[b for zone in scope.zones for b in zone.cidrs],
@@ -275,14 +286,21 @@ def git_evidence(git: GitSource, snapshot: Snapshot, scope: Any, options: Any, q
     return history, drift(snapshot, read_revision(git.repository, git.rev, git.paths), options)
 
 
+def chosen_frameworks(frameworks: tuple[str, ...]) -> list[Any]:
+    """The catalogs of the frameworks asked for, every shipped one when none is."""
+    from compliance.controls import catalog_files, load_framework
+
+    return [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
+
+
 def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
                git: GitSource | None, quiet: bool, previous: tuple[str, ...] = ()) -> tuple[Any, Any]:
     """(context, assessment) of the chosen frameworks on a snapshot, with git evidence when given."""
     from compliance.checks.context import CheckContext
-    from compliance.controls import catalog_files, evaluate_controls, load_framework
+    from compliance.controls import evaluate_controls
 
     scope = read_scope(scope_file)
-    chosen = [load_framework(f) for f in (frameworks or tuple(catalog_files()))]
+    chosen = chosen_frameworks(frameworks)
     history, drift = git_evidence(git, snapshot, scope, options, quiet) if git else (None, None)
     context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), history=history,
                            drift=drift, previous=previous)
@@ -307,21 +325,82 @@ def pack(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource
          frameworks: tuple[str, ...], out: str, sign_key: str | None, sign_cert: str | None, make_zip: bool,
          fail_on: str) -> None:
     """Write a signed evidence pack: report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature."""
-    from compliance.evidence.build import PackRequest, git_rows, publish
-    from compliance.evidence.ledger import read_ledger
-
     signer = load_signer(sign_key, sign_cert)
-    previous = tuple(entry.created_at for entry in read_ledger(out))
-    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, previous)
-    request = PackRequest(Path(scope_file).read_text(encoding="utf-8"), now,
-                          tuple(f.id for f in assessment.frameworks), signer, *git_rows(context))
-    written = publish(context, assessment, request, out, make_zip=make_zip)
+    written, assessment = published_evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, signer,
+                                               out, make_zip)
     click.echo(f"pack {written.manifest.pack_id}: {written.path}")
     click.echo(f"report: {Path(written.path) / 'report.pdf'}")
     click.echo("signed by " + signer.certificate.subject.rfc4514_string() if signer else "UNSIGNED (pass --sign-key "
                "and --sign-cert to sign)")
     if failed({result.status for result in assessment.controls}, fail_on):
         sys.exit(1)
+
+
+def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
+                         git: GitSource | None, quiet: bool, signer: Any, out: str, make_zip: bool,
+                         keep: int | None = None) -> tuple[Any, Any]:
+    """Evaluate and write the pack into the ledger at `out` (keeping the newest `keep`); (written pack, assessment)."""
+    from compliance.evidence.build import PackRequest, git_rows, publish
+    from compliance.evidence.ledger import read_ledger
+
+    previous = tuple(entry.created_at for entry in read_ledger(out))
+    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, previous)
+    request = PackRequest(Path(scope_file).read_text(encoding="utf-8"), now,
+                          tuple(f.id for f in assessment.frameworks), signer, *git_rows(context))
+    return publish(context, assessment, request, out, keep=keep, make_zip=make_zip), assessment
+
+
+@main.command()
+@analysis_options
+@click.option("--config", "config_file", required=True, metavar="FILE", help="The run configuration (segproof.yaml).")
+@click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible packs.")
+@click.option("--wait", type=click.FloatRange(min=0), default=300, show_default=True, metavar="SECONDS",
+              help="How long to wait for another run on the same output root to finish.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
+def run(options: Any, config_file: str, now: str | None, wait: float, quiet: bool) -> None:
+    """Collect, fetch git, evaluate, write a pack into the ledger and apply retention, as segproof.yaml says."""
+    import os
+
+    from compliance.evidence.run_lock import run_lock
+    from compliance.report.run_output import run_summary
+    from compliance.run_config import RunConfigError, load_run_config
+
+    config = load_run_config(config_file)
+    clock = utc_now(now)
+    signer = load_signer(config.signing_key, config.signing_certificate)
+    root = Path(config.output_root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunConfigError(config.file, "output.root", f"cannot create {root}: {error.strerror or error}") from None
+    with run_lock(root, wait):
+        cluster = config.cluster
+        target = cluster_target(cluster.kubeconfig, cluster.context, cluster.in_cluster) if cluster else None
+        snapshot = load_snapshot(config.manifests, config.snapshot, target, clock, quiet)
+        if not quiet:
+            warn(snapshot)
+        git = configured_git(config, root, os.environ)
+        written, assessment = published_evaluation(snapshot, clock, options, config.scope, config.frameworks, git,
+                                                   quiet, signer, str(root), config.zip, config.retain)
+    failing = failed({result.status for result in assessment.controls}, config.fail_on)
+    click.echo(run_summary(written, assessment, signer.certificate.subject.rfc4514_string() if signer else None,
+                           failing))
+    if failing:
+        sys.exit(1)
+
+
+def configured_git(config: Any, root: Path, environment: Any) -> GitSource | None:
+    """The run configuration's git source: a local path as it is, or a url fetched into `<root>/.git-cache`."""
+    from compliance.run_config import git_token
+    from compliance.sources.git_remote import Credentials, fetch_branch
+
+    if config.git is None:
+        return None
+    if config.git.path:
+        return GitSource(config.git.path, config.git.branch or "HEAD", config.git.paths)
+    credentials = Credentials(git_token(config.git, environment, config.file), config.git.ssh_key_file)
+    fetched = fetch_branch(config.git.url, config.git.branch, root / GIT_CACHE, credentials)
+    return GitSource(fetched.repository, fetched.commit, config.git.paths, origin=fetched.url)
 
 
 def load_signer(key: str | None, certificate: str | None) -> Any:
@@ -395,6 +474,79 @@ def drift(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSourc
     click.echo((history_output.drift_json if output == "json" else history_output.drift_text)(found), nl=False)
     if fail_on_drift and any(item.semantic for item in found.items):
         sys.exit(1)
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--proposed", multiple=True, metavar="PATH",
+              help="Manifests whose NetworkPolicies replace the same-named ones or are added (repeatable).")
+@click.option("--delete", "deleted", multiple=True, metavar="NS/NAME", help="A policy the change deletes (repeatable).")
+@click.option("--git", "git_repository", metavar="REPO", help="Compare the policies of two revisions of this clone.")
+@click.option("--base", metavar="REV", help="With --git: the revision before the change (e.g. the target branch).")
+@click.option("--head", metavar="REV", help="With --git: the revision with the change.  [default: HEAD]")
+@click.option("--path", "git_paths", multiple=True, metavar="SUBDIR", help="With --git: only these directories.")
+@click.option("--scope", "scope_file", metavar="FILE", help="Scope file: zones and controls (else connections only).")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID",
+              help="With --scope: framework catalog to evaluate (repeatable; default: all).")
+@click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
+              help="Exit 1 when a control would get worse and then fail (or warn).")
+def simulate(snapshot: Snapshot, now: str, quiet: bool, options: Any, proposed: tuple[str, ...],
+             deleted: tuple[str, ...], git_repository: str | None, base: str | None, head: str | None,
+             git_paths: tuple[str, ...], scope_file: str | None, frameworks: tuple[str, ...], output: str,
+             fail_on: str) -> None:
+    """What a policy change would open, close and do to the controls, before it is applied."""
+    from compliance import simulate as what_if
+    from compliance.report import simulate_output
+
+    if bool(proposed or deleted) == bool(git_repository):
+        raise UsageError("simulate needs --proposed/--delete or --git, and not both",
+                         hint="--proposed FILE for a change in files, --git REPO --base REV [--head REV] for commits")
+    if git_repository is None and (base or head or git_paths):
+        raise UsageError("--base, --head and --path go with --git")
+    if not scope_file and (frameworks or fail_on != "never"):
+        raise UsageError("--framework and --fail-on need --scope", hint="controls are evaluated against a scope")
+    if git_repository:
+        if not base:
+            raise UsageError("--git needs --base REV", hint="e.g. --base origin/main, or HEAD^1 on a merge commit")
+        from compliance.sources.git_history import read_revision
+
+        before, after, labels = what_if.revisions(snapshot, read_revision(git_repository, base, git_paths),
+                                                  read_revision(git_repository, head or "HEAD", git_paths))
+    else:
+        from compliance.sources.manifests import load_manifests
+
+        try:
+            keys = [what_if.policy_key(text) for text in deleted]
+        except ValueError as error:
+            raise UsageError(f"--delete: {error}") from None
+        policies = load_manifests(proposed, now).policies if proposed else ()
+        before, after, labels = what_if.proposal(snapshot, policies, keys, proposed)
+    scope = read_scope(scope_file) if scope_file else None
+    simulation = what_if.simulate(before, after, labels, options, datetime.date.fromisoformat(now[:10]), scope,
+                                  chosen_frameworks(frameworks) if scope else ())
+    gate = what_if.verdict(simulation, fail_on)
+    render = {"text": simulate_output.simulation_text, "json": simulate_output.simulation_json,
+              "markdown": simulate_output.simulation_markdown}[output]
+    click.echo(render(simulation, gate), nl=False)
+    if gate.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("pack_a", metavar="PACK_A")
+@click.argument("pack_b", metavar="PACK_B")
+@click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
+def diff(pack_a: str, pack_b: str, output: str) -> None:
+    """What changed from PACK_A to PACK_B (directories or zips): controls, zone matrix, policies, exceptions."""
+    from compliance.evidence.pack_diff import diff_packs, read_pack
+    from compliance.report import pack_diff_output
+
+    found = diff_packs(read_pack(pack_a), read_pack(pack_b))
+    render = {"text": pack_diff_output.pack_diff_text, "json": pack_diff_output.pack_diff_json,
+              "markdown": pack_diff_output.pack_diff_markdown}[output]
+    click.echo(render(found), nl=False)
 
 
 @main.group()

@@ -24,6 +24,8 @@ from compliance.resources import resource_dir
 from compliance.scope import ScopeException, only_keys
 
 STATUS_ORDER = ("error", "fail", "warning", "manual", "excepted", "pass", "not_applicable")
+FAILING_STATUSES = {"fail": frozenset({"fail", "error"}), "warning": frozenset({"fail", "error", "warning"}),
+                    "never": frozenset()}
 SEVERITIES = ("low", "medium", "high", "critical")
 FRAMEWORK_KEYS = {"id", "name", "version", "title", "publisher", "note"}
 CONTROL_KEYS = {"id", "title", "objective", "testing", "severity", "checks", "manual"}

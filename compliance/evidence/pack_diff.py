@@ -1,0 +1,243 @@
+"""Comparing two evidence packs: control statuses, the zone matrix, the policies (by spec) and the exceptions.
+
+Packs are read as stored (directories or zips) from their CSVs, snapshot.json and manifest.json; they are not
+verified here (`segproof verify` does that). Every list is in a stable order, so the same packs give the same
+comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import SegproofError
+from compliance.evidence.build import SNAPSHOT_FILE
+from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
+from compliance.evidence.pack_files import PackFiles, open_pack
+from compliance.evidence.reperform import csv_rows
+from compliance.report.tables import FORMULA_STARTS
+from compliance.sources.drift import differing_fields
+
+CONTROLS_CSV = "data/controls.csv"
+ZONE_MATRIX_CSV = "data/zone_matrix.csv"
+EXCEPTIONS_CSV = "data/exceptions.csv"
+Row = dict[str, str]
+
+
+class UnreadablePack(SegproofError):
+    """A pack to compare cannot be read: not a pack directory or zip, or a file the comparison needs is missing."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}", hint="give a pack directory or its zip, as `segproof pack` writes them")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class PackSide:
+    """One of the compared packs: where it is, its id and time, frameworks, git commit, scope hash, assumptions."""
+
+    location: str
+    pack_id: str
+    created_at: str
+    frameworks: tuple[str, ...]
+    git_commit: str | None
+    scope_sha256: str
+    assumptions: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PackContents:
+    """What the comparison reads from one pack."""
+
+    side: PackSide
+    controls: tuple[Row, ...]
+    zone_matrix: tuple[Row, ...]
+    exceptions: tuple[Row, ...]
+    policies: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ControlDifference:
+    """A control whose status or number of open findings differs; a status is None when the pack lacks it."""
+
+    control: str
+    title: str
+    before: str | None
+    after: str | None
+    findings_before: int
+    findings_after: int
+
+
+@dataclass(frozen=True)
+class ZoneDifference:
+    """A pair of zones whose path changed: opened, closed, ports changed or approval changed."""
+
+    source_zone: str
+    destination_zone: str
+    change: str
+    ports_before: str
+    ports_after: str
+    unapproved_before: str
+    unapproved_after: str
+
+
+@dataclass(frozen=True)
+class PolicyDifference:
+    """A NetworkPolicy added, removed or changed (with the spec fields that differ)."""
+
+    policy: str
+    change: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExceptionDifference:
+    """An exception of the scope added, removed, expired or changed (approver, justification or expiry)."""
+
+    control: str
+    target: str
+    change: str
+    state_before: str
+    state_after: str
+    expires_before: str
+    expires_after: str
+
+
+@dataclass(frozen=True)
+class PackDiff:
+    """The differences between an earlier (`before`) and a later (`after`) pack."""
+
+    before: PackSide
+    after: PackSide
+    controls: tuple[ControlDifference, ...]
+    zones: tuple[ZoneDifference, ...]
+    policies: tuple[PolicyDifference, ...]
+    exceptions: tuple[ExceptionDifference, ...]
+
+
+def cell(value: str | None) -> str:
+    """A CSV cell as written before the pack neutralised it for spreadsheets (a leading `'` removed)."""
+    text = value or ""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
+
+
+def table(files: PackFiles, name: str) -> tuple[Row, ...]:
+    """The rows of one CSV of the pack, cells restored."""
+    if name not in files.names:
+        raise UnreadablePack(str(files.location), f"{name} is missing")
+    return tuple({key: cell(value) for key, value in row.items()} for row in csv_rows(files.read(name).decode("utf-8")))
+
+
+def snapshot_policies(files: PackFiles) -> dict[str, Any]:
+    """The NetworkPolicy specs of the pack's snapshot by `ns/name`."""
+    if SNAPSHOT_FILE not in files.names:
+        raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is missing")
+    try:
+        objects = json.loads(files.read(SNAPSHOT_FILE))["objects"]["networkpolicies"]
+        return {f"{item['metadata']['namespace']}/{item['metadata']['name']}": item.get("spec") or {}
+                for item in objects}
+    except (ValueError, KeyError, TypeError) as error:
+        raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is not a segproof snapshot ({error})") from None
+
+
+def read_pack(path: str | Path) -> PackContents:
+    """The manifest, controls, zone matrix, exceptions and policies of the pack stored at `path`."""
+    try:
+        with open_pack(path) as files:
+            if MANIFEST_FILE not in files.names:
+                raise UnreadablePack(str(path), f"{MANIFEST_FILE} is missing")
+            manifest = parse_manifest(files.read(MANIFEST_FILE), f"{path}/{MANIFEST_FILE}")
+            inputs = manifest.inputs
+            side = PackSide(str(path), manifest.pack_id, manifest.created_at, tuple(inputs.get("frameworks", ())),
+                            (inputs.get("git") or {}).get("commit"), str(inputs.get("scope_sha256", "")),
+                            dict(inputs.get("assumptions") or {}))
+            return PackContents(side, table(files, CONTROLS_CSV), table(files, ZONE_MATRIX_CSV),
+                                table(files, EXCEPTIONS_CSV), snapshot_policies(files))
+    except (OSError, zipfile.BadZipFile):
+        raise UnreadablePack(str(path), "not a pack directory or zip file") from None
+
+
+def control_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ControlDifference, ...]:
+    """Controls whose status or open findings differ, in the later pack's order, then those only in the earlier."""
+    old = {(row["framework"], row["control"]): row for row in before}
+    new = {(row["framework"], row["control"]): row for row in after}
+    found = []
+    for key in [*new, *(key for key in old if key not in new)]:
+        was, now = old.get(key), new.get(key)
+        statuses = (was["status"] if was else None, now["status"] if now else None)
+        counts = (int(was["open_findings"]) if was else 0, int(now["open_findings"]) if now else 0)
+        if statuses[0] != statuses[1] or counts[0] != counts[1]:
+            found.append(ControlDifference("/".join(key), (now or was or {})["title"], *statuses, *counts))
+    return tuple(found)
+
+
+def zone_change(was: Row | None, now: Row | None) -> str | None:
+    """How a zone pair's path changed, or None when it did not."""
+    had, has = bool(was and was["path"] == "yes"), bool(now and now["path"] == "yes")
+    if had != has:
+        return "opened" if has else "closed"
+    if not has or was is None or now is None:
+        return None
+    if was["ports"] != now["ports"]:
+        return "ports changed"
+    return "approval changed" if was["unapproved_ports"] != now["unapproved_ports"] else None
+
+
+def zone_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ZoneDifference, ...]:
+    """Zone pairs whose path opened, closed or changed ports or approval, in the later pack's zone order."""
+    old = {(row["source_zone"], row["destination_zone"]): row for row in before}
+    new = {(row["source_zone"], row["destination_zone"]): row for row in after}
+    found = []
+    for key in [*new, *(key for key in old if key not in new)]:
+        was, now = old.get(key), new.get(key)
+        change = zone_change(was, now)
+        if change:
+            found.append(ZoneDifference(*key, change, (was or {}).get("ports", ""), (now or {}).get("ports", ""),
+                                        (was or {}).get("unapproved_ports", ""),
+                                        (now or {}).get("unapproved_ports", "")))
+    return tuple(found)
+
+
+def policy_differences(before: dict[str, Any], after: dict[str, Any]) -> tuple[PolicyDifference, ...]:
+    """Policies added, removed, or changed by spec, by namespace and name."""
+    found = []
+    for key in sorted(set(before) | set(after), key=lambda k: tuple(k.split("/", 1))):
+        if key not in before:
+            found.append(PolicyDifference(key, "added"))
+        elif key not in after:
+            found.append(PolicyDifference(key, "removed"))
+        elif before[key] != after[key]:
+            found.append(PolicyDifference(key, "changed", tuple(differing_fields(before[key], after[key], "spec"))))
+    return tuple(found)
+
+
+def exception_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ExceptionDifference, ...]:
+    """Exceptions added, removed, expired since the earlier pack, or changed, by control and target."""
+    old = {(row["control"], row["target"]): row for row in before}
+    new = {(row["control"], row["target"]): row for row in after}
+    found = []
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        if was is None or now is None:
+            change = "added" if was is None else "removed"
+        elif now["state"] == "expired" and was["state"] != "expired":
+            change = "expired"
+        elif any(was[field] != now[field] for field in ("justification", "approver", "expires")):
+            change = "changed"
+        else:
+            continue
+        found.append(ExceptionDifference(*key, change, (was or {}).get("state", ""), (now or {}).get("state", ""),
+                                         (was or {}).get("expires", ""), (now or {}).get("expires", "")))
+    return tuple(found)
+
+
+def diff_packs(before: PackContents, after: PackContents) -> PackDiff:
+    """What changed from the earlier pack to the later one."""
+    return PackDiff(before.side, after.side, control_differences(before.controls, after.controls),
+                    zone_differences(before.zone_matrix, after.zone_matrix),
+                    policy_differences(before.policies, after.policies),
+                    exception_differences(before.exceptions, after.exceptions))

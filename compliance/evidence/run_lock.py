@@ -1,0 +1,57 @@
+"""One `segproof run` at a time per output root: `.segproof-run-lock` is held from the fetch to the last pack file.
+
+A second run waits for a bounded time, then gives up with a message naming the holder. The lock is an advisory
+`flock`, so the system releases it when the holding process dies, and a crashed run never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from compliance.errors import EXIT_UNREACHABLE, SegproofError
+
+RUN_LOCK_FILE = ".segproof-run-lock"
+POLL_SECONDS = 0.2
+
+
+class RunInProgress(SegproofError):
+    """Another run holds the output root's lock and did not finish within the wait (exit code 3)."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, root: str, holder: str, waited: float) -> None:
+        super().__init__(f"{root}: another segproof run is writing packs here ({holder}); gave up after waiting "
+                         f"{waited:g} s", hint="runs on one output root never interleave: retry when it is done, or "
+                         "give a longer --wait")
+        self.root = root
+        self.holder = holder
+
+
+@contextmanager
+def run_lock(root: str | Path, wait: float) -> Iterator[None]:
+    """Hold the run lock of `root`, waiting up to `wait` seconds for another run to release it."""
+    path = Path(root) / RUN_LOCK_FILE
+    with path.open("a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    handle.seek(0)
+                    holder = handle.read().decode("utf-8", "replace").strip() or "holder unknown"
+                    raise RunInProgress(str(root), holder, wait) from None
+                time.sleep(min(POLL_SECONDS, remaining))
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        handle.flush()
+        yield

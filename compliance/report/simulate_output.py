@@ -1,0 +1,167 @@
+"""A what-if simulation as text for a terminal, JSON (`segproof.simulation/v1`) and Markdown for a pull request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from compliance.netpol.connections import Connection
+from compliance.report import markdown
+from compliance.report.connections_output import assumptions_lines, incomplete_banner
+from compliance.report.formats import json_text, text_table
+from compliance.simulate import ControlChange, FindingChange, Simulation, Verdict
+
+SIMULATION_FORMAT = "segproof.simulation/v1"
+
+
+def path_text(connection: Connection, zones: Mapping[str, str]) -> str:
+    """`src -> dst TCP 8080 (out-of-scope -> cde)`; the zones only when known."""
+    where = f" ({zones[connection.source]} -> {zones[connection.destination]})" if zones else ""
+    return f"{connection.source} -> {connection.destination} {connection.ports.describe()}{where}"
+
+
+def headline(simulation: Simulation, verdict: Verdict) -> str:
+    """One sentence: what the change opens and closes, and whether a control gets worse."""
+    counts = f"opens {len(simulation.opened)} and closes {len(simulation.closed)} workload connections"
+    if simulation.controls is None:
+        return f"The change {counts}; no scope given, so no control was evaluated."
+    if not verdict.worse:
+        return f"OK: no control gets worse; the change {counts}."
+    names = ", ".join(change.control for change in verdict.worse)
+    prefix = "FAIL: " if verdict.failed else ""
+    plural = "s" if len(verdict.worse) != 1 else ""
+    return f"{prefix}{len(verdict.worse)} control{plural} would get worse ({names}); the change {counts}."
+
+
+def offending(simulation: Simulation, verdict: Verdict) -> list[str]:
+    """What makes the controls worse: the opened paths their new findings name, else those findings."""
+    if verdict.paths:
+        return [path_text(c, simulation.zones) for c in verdict.paths]
+    return [f"{f.object}: {f.message}" for f in verdict.findings]
+
+
+def connection_rows(found: Sequence[Connection], zones: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """SOURCE, DESTINATION, PORTS (and ZONES when known) of connections."""
+    return [(c.source, c.destination, c.ports.describe(),
+             *((f"{zones[c.source]} -> {zones[c.destination]}",) if zones else ())) for c in found]
+
+
+def connection_header(zones: Mapping[str, str]) -> tuple[str, ...]:
+    """The columns of connection_rows."""
+    return ("SOURCE", "DESTINATION", "PORTS", *(("ZONES",) if zones else ()))
+
+
+def simulation_text(simulation: Simulation, verdict: Verdict) -> str:
+    """The simulation for a terminal: verdict, offending paths, policies, connections, zone paths, controls."""
+    lines = [incomplete_banner(simulation.assumptions) + f"from {simulation.before}", f"to   {simulation.after}", "",
+             headline(simulation, verdict)]
+    if verdict.worse:
+        lines += ["", "Offending paths:" if verdict.paths else "New failing findings:"]
+        lines += [f"  {item}" for item in offending(simulation, verdict)]
+    lines += ["", f"Policies changed ({len(simulation.policies)}):"]
+    lines += [f"  {change.change:<9} {change.policy}" for change in simulation.policies] or ["  none"]
+    for title, found in (("Connections opened", simulation.opened), ("Connections closed", simulation.closed)):
+        lines += ["", f"{title} ({len(found)}):"]
+        lines.append(text_table(connection_header(simulation.zones), connection_rows(found, simulation.zones))
+                     .rstrip() if found else "  none")
+    for title, zone_found in (("Zone paths opened", simulation.zones_opened),
+                              ("Zone paths closed", simulation.zones_closed)):
+        if zone_found is not None:
+            lines += ["", f"{title} ({len(zone_found)}):"]
+            lines.append(text_table(("SOURCE ZONE", "DESTINATION ZONE", "PORTS"), connection_rows(zone_found, {}))
+                         .rstrip() if zone_found else "  none")
+    if simulation.controls is not None:
+        lines += ["", f"Controls that would change ({len(simulation.controls)}):"]
+        for change in simulation.controls:
+            lines.append(f"  {change.control} {change.before.upper()} -> {change.after.upper()}: {change.title}")
+            lines += [f"    + {f.message}" for f in change.new_findings]
+            lines += [f"    - {f.message}" for f in change.resolved_findings]
+        if not simulation.controls:
+            lines.append("  none")
+    lines += ["", "Assumptions:", *(f"  {line}" for line in assumptions_lines(simulation.assumptions))]
+    return "\n".join(lines) + "\n"
+
+
+def finding_json(finding: FindingChange) -> dict[str, str]:
+    """A finding that appears or disappears."""
+    return {"check": finding.check, "status": finding.status, "object": finding.object, "message": finding.message,
+            "severity": finding.severity}
+
+
+def control_json(change: ControlChange) -> dict[str, Any]:
+    """A control that changes."""
+    return {"control": change.control, "title": change.title, "before": change.before, "after": change.after,
+            "new_findings": [finding_json(f) for f in change.new_findings],
+            "resolved_findings": [finding_json(f) for f in change.resolved_findings]}
+
+
+def connections_json(found: Sequence[Connection] | None, zones: Mapping[str, str]) -> list[dict[str, Any]] | None:
+    """Connections as in the reachability JSON contract, with their zones when known; None when not computed."""
+    if found is None:
+        return None
+    return [{"src": c.source, "dst": c.destination, "ports": c.ports.to_json(),
+             **({"src_zone": zones[c.source], "dst_zone": zones[c.destination]} if zones else {})} for c in found]
+
+
+def simulation_json(simulation: Simulation, verdict: Verdict) -> str:
+    """The simulation in its JSON format; zones and controls are null without a scope."""
+    return json_text({
+        "format": SIMULATION_FORMAT,
+        "before": simulation.before,
+        "after": simulation.after,
+        "assumptions": dict(simulation.assumptions),
+        "verdict": {"fail_on": verdict.fail_on, "failed": verdict.failed, "summary": headline(simulation, verdict),
+                    "worse": [change.control for change in verdict.worse],
+                    "offending": offending(simulation, verdict) if verdict.worse else []},
+        "policies": [{"policy": change.policy, "change": change.change} for change in simulation.policies],
+        "opened": connections_json(simulation.opened, simulation.zones),
+        "closed": connections_json(simulation.closed, simulation.zones),
+        "zones_opened": connections_json(simulation.zones_opened, {}),
+        "zones_closed": connections_json(simulation.zones_closed, {}),
+        "controls": None if simulation.controls is None else [control_json(c) for c in simulation.controls],
+    })
+
+
+def markdown_connections(found: Sequence[Connection], zones: Mapping[str, str]) -> str:
+    """A Markdown table of connections."""
+    header = ("Source", "Destination", "Ports", *(("Zones",) if zones else ()))
+    return markdown.table(header, [(markdown.code(row[0]), markdown.code(row[1]), *map(markdown.text, row[2:]))
+                                   for row in connection_rows(found, zones)])
+
+
+def simulation_markdown(simulation: Simulation, verdict: Verdict) -> str:
+    """A pull-request comment: a verdict line, the offending paths, the controls, and collapsible details."""
+    mark = ":x:" if verdict.failed else ":warning:" if verdict.worse else ":white_check_mark:"
+    parts = ["### segproof simulate", "",
+             f"{mark} **{markdown.text(headline(simulation, verdict))}**", "",
+             f"From {markdown.text(simulation.before)} to {markdown.text(simulation.after)}.", ""]
+    banner = incomplete_banner(simulation.assumptions)
+    if banner:
+        parts += [f"> {markdown.text(banner)}", ""]
+    if verdict.worse:
+        parts += ["**Offending paths**" if verdict.paths else "**New failing findings**", ""]
+        parts += [f"- {markdown.code(item)}" for item in offending(simulation, verdict)] + [""]
+    if simulation.controls:
+        parts.append(markdown.table(("Control", "Before", "After", "Title", "New findings", "Resolved findings"), [
+            (markdown.code(c.control), c.before, f"**{c.after}**" if c.after != c.before else c.after,
+             markdown.text(c.title), str(len(c.new_findings)), str(len(c.resolved_findings)))
+            for c in simulation.controls]))
+    body = [markdown.details(f"Connections opened ({len(simulation.opened)})",
+                             markdown_connections(simulation.opened, simulation.zones)),
+            markdown.details(f"Connections closed ({len(simulation.closed)})",
+                             markdown_connections(simulation.closed, simulation.zones))]
+    if simulation.zones_opened is not None and simulation.zones_closed is not None:
+        body.append(markdown.details(
+            f"Zone paths opened ({len(simulation.zones_opened)}) and closed ({len(simulation.zones_closed)})",
+            "Opened\n\n" + markdown_connections(simulation.zones_opened, {}) + "\nClosed\n\n"
+            + markdown_connections(simulation.zones_closed, {})))
+    if simulation.controls:
+        body.append(markdown.details("New and resolved findings", "\n".join(
+            f"- {markdown.code(c.control)} {sign} {markdown.text(f.message)}" for c in simulation.controls
+            for sign, found in (("added:", c.new_findings), ("resolved:", c.resolved_findings)) for f in found)
+            or "_none_"))
+    body.append(markdown.details(f"Policies changed ({len(simulation.policies)})", "\n".join(
+        f"- {change.change} {markdown.code(change.policy)}" for change in simulation.policies) or "_none_"))
+    body.append(markdown.details("Assumptions", "\n".join(
+        f"- {markdown.text(line)}" for line in assumptions_lines(simulation.assumptions))))
+    return "\n".join(parts) + "\n" + "\n".join(body)

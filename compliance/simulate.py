@@ -1,0 +1,215 @@
+"""What-if: the connections and control results a change to the NetworkPolicies would bring, before it is applied.
+
+The topology (namespaces, pods and their labels) comes from one source. The two states lay policies over it:
+proposed manifests (and deletions) over the source's policies, or the policies of a base and a head git
+revision. A policy of the source that the change does not name stays as it is in both states, so policies
+managed elsewhere keep isolating what they isolate.
+
+A control gets worse when it fails after the change and did not before, or fails in both states and gains
+failing findings: on objects it had no finding for, or on connections the change opened more ports on. A gate
+on an already failing cluster still stops new violations, and a change that only improves things passes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from compliance.checks.context import CheckContext
+from compliance.controls import FAILING_STATUSES, Assessment, ControlResult, Framework, evaluate_controls
+from compliance.errors import UsageError
+from compliance.model.policy import NetworkPolicy
+from compliance.model.snapshot import Snapshot
+from compliance.netpol.connections import Connection, connections
+from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import analyse_snapshot
+from compliance.scope import Scope
+from compliance.sources.git_history import Revision, topology_labels
+
+PolicyKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A NetworkPolicy that differs between the two states: added, modified (its spec) or deleted."""
+
+    policy: str
+    change: str
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """A finding present in one state only, with the status of the check that reported it there."""
+
+    check: str
+    status: str
+    object: str
+    message: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class ControlChange:
+    """A control whose status or findings differ between the two states."""
+
+    control: str
+    title: str
+    before: str
+    after: str
+    new_findings: tuple[FindingChange, ...]
+    resolved_findings: tuple[FindingChange, ...]
+
+    def worse(self, failing: frozenset[str]) -> bool:
+        """Whether it fails after the change and did not before, or fails in both and gains failing findings."""
+        if self.after not in failing:
+            return False
+        return self.before not in failing or any(f.status in failing for f in self.new_findings)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What changing the policies from `before` to `after` (labels of the two states) would change.
+
+    opened/closed are workload-level connections; `zones` maps each of their endpoints to its zone, and
+    zones_opened/zones_closed group them by zone pair, when a scope is given (else empty and None). `controls`
+    are the controls that change, None without a scope.
+    """
+
+    before: str
+    after: str
+    policies: tuple[PolicyChange, ...]
+    opened: tuple[Connection, ...]
+    closed: tuple[Connection, ...]
+    zones: Mapping[str, str]
+    zones_opened: tuple[Connection, ...] | None
+    zones_closed: tuple[Connection, ...] | None
+    controls: tuple[ControlChange, ...] | None
+    assumptions: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate: the controls that get worse, and the opened paths and new findings that make them worse.
+
+    Controls count as worse at the `fail_on` threshold; with `never`, at `fail`, but nothing fails.
+    """
+
+    fail_on: str
+    worse: tuple[ControlChange, ...]
+    paths: tuple[Connection, ...]
+    findings: tuple[FindingChange, ...]
+
+    @property
+    def failed(self) -> bool:
+        """Whether the gate stops the change."""
+        return self.fail_on != "never" and bool(self.worse)
+
+
+def policy_key(text: str) -> PolicyKey:
+    """(namespace, name) from `ns/name`; ValueError otherwise."""
+    namespace, separator, name = text.partition("/")
+    if not separator or not namespace or not name or "/" in name:
+        raise ValueError(f"{text!r} is not ns/name")
+    return namespace, name
+
+
+def with_policies(snapshot: Snapshot, policies: Sequence[NetworkPolicy], deleted: Sequence[PolicyKey] = ()
+                  ) -> Snapshot:
+    """The snapshot with `policies` replacing the same-named ones (or added) and the `deleted` ones removed."""
+    merged = {(p.namespace, p.name): p for p in snapshot.policies}
+    for namespace, name in deleted:
+        if (namespace, name) not in merged:
+            raise UsageError(f"{namespace}/{name}: no such NetworkPolicy to delete",
+                             hint="name a policy of the source as ns/name")
+        del merged[(namespace, name)]
+    merged.update({(p.namespace, p.name): p for p in policies})
+    return replace(snapshot, policies=tuple(merged[key] for key in sorted(merged)))
+
+
+def proposal(snapshot: Snapshot, proposed: Sequence[NetworkPolicy], deleted: Sequence[PolicyKey],
+             files: Sequence[str]) -> tuple[Snapshot, Snapshot, tuple[str, str]]:
+    """(before, after, labels): the source's policies, then with the proposed ones laid over and deletions."""
+    changes = [f"proposed {', '.join(files)}"] if files else []
+    if deleted:
+        changes.append("deleting " + ", ".join(f"{namespace}/{name}" for namespace, name in deleted))
+    return snapshot, with_policies(snapshot, proposed, deleted), ("current policies", "; ".join(changes))
+
+
+def revisions(snapshot: Snapshot, base: Revision, head: Revision) -> tuple[Snapshot, Snapshot, tuple[str, str]]:
+    """(before, after, labels): the source with the base revision's policies, then with the head's."""
+    before = with_policies(snapshot, base.policies)
+    gone = sorted({(p.namespace, p.name) for p in base.policies} - {(p.namespace, p.name) for p in head.policies})
+    return before, with_policies(before, head.policies, gone), (f"{base.rev} ({base.commit[:12]})",
+                                                                f"{head.rev} ({head.commit[:12]})")
+
+
+def policy_changes(before: Snapshot, after: Snapshot) -> tuple[PolicyChange, ...]:
+    """The policies added, modified (by spec) or deleted from `before` to `after`, by namespace and name."""
+    old, new = ({p.key: p for p in state.policies} for state in (before, after))
+    found = []
+    for key in sorted(set(old) | set(new), key=lambda k: tuple(k.split("/", 1))):
+        if key not in old:
+            found.append(PolicyChange(key, "added"))
+        elif key not in new:
+            found.append(PolicyChange(key, "deleted"))
+        elif json.dumps(old[key].spec, sort_keys=True) != json.dumps(new[key].spec, sort_keys=True):
+            found.append(PolicyChange(key, "modified"))
+    return tuple(found)
+
+
+def findings_of(result: ControlResult) -> dict[tuple[str, str, str], FindingChange]:
+    """The open findings of a control by (check, parameters, object)."""
+    return {(r.check, json.dumps(dict(r.params), sort_keys=True), f.object):
+            FindingChange(r.check, r.status, f.object, f.message, f.severity)
+            for r in result.results for f in r.findings}
+
+
+def control_changes(before: Assessment, after: Assessment, opened: Sequence[Connection]) -> tuple[ControlChange, ...]:
+    """The controls whose status or findings differ; a finding on a connection that gained ports counts as new."""
+    widened = {f"{c.source} -> {c.destination}" for c in opened}
+    previous = {result.reference: result for result in before.controls}
+    found = []
+    for result in after.controls:
+        was, now = findings_of(previous[result.reference]), findings_of(result)
+        new = tuple(f for key, f in now.items() if key not in was or f.object in widened)
+        resolved = tuple(f for key, f in was.items() if key not in now)
+        status = previous[result.reference].status
+        if status != result.status or new or resolved:
+            found.append(ControlChange(result.reference, result.control.title, status, result.status, new, resolved))
+    return tuple(found)
+
+
+def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options: AnalysisOptions,
+             today: datetime.date, scope: Scope | None = None, frameworks: Sequence[Framework] = ()) -> Simulation:
+    """Compare the two states: connections, and with a scope, zone paths and the frameworks' controls on `today`."""
+    if scope is None:
+        reaches = [analyse_snapshot(state, options) for state in (before, after)]
+    else:
+        contexts = [CheckContext(state, scope, options, today) for state in (before, after)]
+        reaches = [context.reach for context in contexts]
+    cuts = [block for zone in scope.zones for block in zone.cidrs] if scope else []
+    opened, closed = diff_connections(connections(reaches[0], "workload"), connections(reaches[1], "workload"), cuts)
+    zones: dict[str, str] = {}
+    zones_opened = zones_closed = controls = None
+    if scope is not None:
+        zone_of = endpoint_zones(before.pods, topology_labels(before), scope)
+        zones = {name: zone_of(name) for c in (*opened, *closed) for name in (c.source, c.destination)}
+        zones_opened, zones_closed = tuple(roll_up(opened, zone_of)), tuple(roll_up(closed, zone_of))
+        assessments = [evaluate_controls(context, frameworks) for context in contexts]
+        controls = control_changes(*assessments, opened)
+    return Simulation(labels[0], labels[1], policy_changes(before, after), tuple(opened), tuple(closed),
+                      dict(sorted(zones.items())), zones_opened, zones_closed, controls,
+                      options.assumptions(after.unmodelled))
+
+
+def verdict(simulation: Simulation, fail_on: str) -> Verdict:
+    """The controls the change makes worse at the `fail_on` threshold, with the opened paths and findings to blame."""
+    failing = FAILING_STATUSES["fail" if fail_on == "never" else fail_on]
+    worse = tuple(change for change in simulation.controls or () if change.worse(failing))
+    findings = tuple(dict.fromkeys(f for change in worse for f in change.new_findings if f.status in failing))
+    named = {f.object for f in findings}
+    paths = tuple(c for c in simulation.opened if f"{c.source} -> {c.destination}" in named)
+    return Verdict(fail_on, worse, paths, findings)

@@ -1,0 +1,166 @@
+"""`segproof diff` of two real packs of the sample cluster, two months apart: an exception expired, the path into the
+CDE closed, analytics isolated. The scope is the test's own, so that the expected differences stay put."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.evidence.pack_diff import cell, exception_differences, zone_change
+from compliance.resources import resource_dir
+
+SAMPLES = resource_dir("samples")
+SCOPE = """apiVersion: segproof/v1
+kind: Scope
+organization: ACME Payments Ltd
+system: prod-eu-1
+period: {start: 2026-01-01, end: 2026-03-31}
+defaultZone: out-of-scope
+zones:
+  - name: cde
+    description: Cardholder data environment
+    namespaceSelector: {matchLabels: {pci-zone: cde}}
+  - name: connected
+    namespaceSelector: {matchExpressions: [{key: pci-zone, operator: In, values: [connected, system]}]}
+  - name: internet
+    cidrs: [0.0.0.0/0]
+    except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]
+approvedFlows:
+  - from: {zone: connected}
+    to: {zone: cde, podSelector: {matchLabels: {app: payments-api}}}
+    ports: [{port: 8443}]
+    justification: Checkout and the API gateway authorise cards
+    approver: Jane Doe (CISO)
+  - from: {zone: connected, namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}
+    to: {zone: cde}
+    ports: [{port: 9090}, {port: 9187}]
+    justification: Prometheus scrapes metrics
+    approver: Jane Doe (CISO)
+exceptions:
+  - control: pci-dss-4.0.1/1.3.1
+    target: analytics/*
+    justification: Analytics gets its default deny in PR 27
+    approver: Jane Doe (CISO)
+    expires: 2026-02-28
+"""
+ANALYTICS_DENY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                  "metadata": {"name": "default-deny-all", "namespace": "analytics"},
+                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one segproof command."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def fixed_cluster(target: Path) -> Path:
+    """The sample cluster with the TEMP tokenizer rule removed and a default deny in analytics."""
+    shutil.copytree(SAMPLES / "cluster", target)
+    payments = target / "payments.yaml"
+    documents = list(yaml.safe_load_all(payments.read_text()))
+    for document in documents:
+        if document and document["metadata"]["name"] == "tokenizer-ingress":
+            document["spec"]["ingress"] = document["spec"]["ingress"][:1]
+    payments.write_text(yaml.safe_dump_all(documents))
+    (target / "analytics-deny.yaml").write_text(yaml.safe_dump(ANALYTICS_DENY))
+    return target
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Pack A of the sample on 2026-02-01; pack B (also zipped) of the fixed cluster on 2026-03-31."""
+    root = tmp_path_factory.mktemp("packs")
+    inputs = tmp_path_factory.mktemp("inputs")
+    (inputs / "scope.yaml").write_text(SCOPE)
+    fixed = fixed_cluster(inputs / "cluster")
+    for cluster, moment in ((SAMPLES / "cluster", "2026-02-01T12:00:00Z"), (fixed, "2026-03-31T12:00:00Z")):
+        code, _, err = run("pack", "--manifests", str(cluster), "--scope", str(inputs / "scope.yaml"), "--framework",
+                           "pci-dss-4.0.1", "--out", str(root), "--now", moment, "--zip", "-q")
+        assert code == 0, err
+    return root / "20260201T120000Z", root / "20260331T120000Z"
+
+
+def test_diff_lists_the_controls_that_changed(packs: tuple[Path, Path]) -> None:
+    code, out, err = run("diff", str(packs[0]), str(packs[1]))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"from {packs[0]} (pack 20260201T120000Z-")
+    assert lines[2] == "same scope; no git history; pci-dss-4.0.1; same assumptions"
+    controls = out.split("Controls (")[1].split("\n\n")[0].splitlines()
+    assert ["pci-dss-4.0.1/1.3.1", "fail", "pass", "4", "->", "0"] in [line.split()[:6] for line in controls]
+
+
+def test_diff_in_json_names_every_kind_of_difference(packs: tuple[Path, Path]) -> None:
+    code, out, _ = run("diff", str(packs[0]), str(packs[1]), "-o", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["format"] == "segproof.pack-diff/v1"
+    assert document["before"]["pack_id"].startswith("20260201T120000Z-")
+    assert {"control": "pci-dss-4.0.1/1.3.1", "title": "Inbound traffic to the cardholder data environment is "
+            "restricted", "before": "fail", "after": "pass", "open_findings": {"before": 4, "after": 0}
+            } in document["controls"]
+    zones = {(z["source_zone"], z["destination_zone"]): z for z in document["zones"]}
+    assert zones[("internet", "out-of-scope")]["change"] == "closed"
+    assert zones[("connected", "cde")]["change"] == "ports changed"
+    assert zones[("out-of-scope", "cde")] == {
+        "source_zone": "out-of-scope", "destination_zone": "cde", "change": "closed",
+        "ports": {"before": "TCP 8080", "after": ""}, "unapproved_ports": {"before": "TCP 8080", "after": ""}}
+    assert document["policies"] == [
+        {"policy": "analytics/default-deny-all", "change": "added", "fields": []},
+        {"policy": "payments/tokenizer-ingress", "change": "changed", "fields": ["spec.ingress"]}]
+    assert document["exceptions"] == [{"control": "pci-dss-4.0.1/1.3.1", "target": "analytics/*",
+                                       "change": "expired", "state": {"before": "applied", "after": "expired"},
+                                       "expires": {"before": "2026-02-28", "after": "2026-02-28"}}]
+
+
+def test_zips_and_directories_compare_alike_and_the_output_is_deterministic(packs: tuple[Path, Path]) -> None:
+    from_directories = json.loads(run("diff", str(packs[0]), str(packs[1]), "-o", "json")[1])
+    zipped = run("diff", f"{packs[0]}.zip", f"{packs[1]}.zip", "-o", "json")
+    assert zipped == run("diff", f"{packs[0]}.zip", f"{packs[1]}.zip", "-o", "json")
+    from_zips = json.loads(zipped[1])
+    for side in ("before", "after"):
+        from_zips[side]["location"] = from_directories[side]["location"]
+    assert from_zips == from_directories
+
+
+def test_markdown_and_no_differences(packs: tuple[Path, Path]) -> None:
+    code, out, _ = run("diff", str(packs[0]), str(packs[1]), "-o", "markdown")
+    assert code == 0
+    assert out.startswith("### segproof diff\n\n**Changed: ")
+    assert "| `pci-dss-4.0.1/1.3.1` | `analytics/*` | expired | applied -> expired | 2026-02-28 -> 2026-02-28 |" in out
+    code, out, _ = run("diff", str(packs[1]), f"{packs[1]}.zip")
+    assert code == 0 and "No differences in controls, zone matrix, policies or exceptions." in out
+
+
+def test_something_that_is_not_a_pack_is_named(tmp_path: Path, packs: tuple[Path, Path]) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    code, _, err = run("diff", str(tmp_path / "notes.txt"), str(packs[1]))
+    assert code == 2 and err.startswith(f"segproof: error: {tmp_path / 'notes.txt'}: not a pack directory or zip")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("diff", str(packs[0]), str(tmp_path / "empty"))
+    assert code == 2 and err.startswith(f"segproof: error: {tmp_path / 'empty'}: manifest.json is missing")
+
+
+def test_spreadsheet_guards_are_removed_and_zone_changes_are_classified() -> None:
+    assert (cell("'=SUM(A1)"), cell("'plain"), cell(None)) == ("=SUM(A1)", "'plain", "")
+    row = {"path": "yes", "ports": "TCP 80", "unapproved_ports": ""}
+    assert zone_change(None, row) == "opened"
+    assert zone_change(row, {**row, "path": "no", "ports": ""}) == "closed"
+    assert zone_change(row, {**row, "ports": "TCP 80,443"}) == "ports changed"
+    assert zone_change(row, {**row, "unapproved_ports": "TCP 80"}) == "approval changed"
+    assert zone_change(row, dict(row)) is None
+    assert zone_change({**row, "path": "no"}, None) is None
+    exception = {"control": "c", "target": "t", "justification": "j", "approver": "a", "expires": "2026-12-31",
+                 "state": "applied", "findings": "1"}
+    renewed = {**exception, "expires": "2027-06-30"}
+    assert [(d.change, d.expires_after) for d in exception_differences([exception], [renewed])] == [
+        ("changed", "2027-06-30")]
+    assert [d.change for d in exception_differences([exception], [])] == ["removed"]
+    assert exception_differences([exception], [{**exception, "findings": "3"}]) == ()

@@ -1,0 +1,190 @@
+"""`segproof run` end to end: a real policy repository fetched over file://, signed packs, a chained ledger with
+retention, the run lock, and configuration errors naming their key."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.evidence.ledger import read_ledger
+from compliance.evidence.run_lock import run_lock
+from compliance.resources import resource_dir
+from tests.support.git_repos import build_demo
+
+SAMPLES = resource_dir("samples")
+TOKEN = "run-test-token-4f2a"
+MOMENTS = ("2026-03-31T12:00:00Z", "2026-06-30T12:00:00Z", "2026-09-30T12:00:00Z")
+HELD_SECONDS = 1.0
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one segproof command, with the git token in the environment."""
+    result = CliRunner(env={"SEGPROOF_TEST_TOKEN": TOKEN}).invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write_config(folder: Path, remote: str, keys: tuple[str, str] | None, **changes: Any) -> Path:
+    """A run configuration in `folder`, its scope beside it (a relative path), packs under `folder/packs`."""
+    (folder / "scope.yaml").write_text((SAMPLES / "scope.yaml").read_text())
+    document = {"apiVersion": "segproof/v1", "kind": "RunConfig",
+                "source": {"manifests": [str(SAMPLES / "cluster")]}, "scope": "scope.yaml",
+                "frameworks": ["pci-dss-4.0.1"],
+                "git": {"url": f"file://{remote}", "branch": "main", "paths": ["clusters/prod/policies"],
+                        "tokenEnv": "SEGPROOF_TEST_TOKEN"},
+                "output": {"root": "packs", "retain": 2, "zip": True}, "failOn": "fail", **changes}
+    if keys:
+        document["signing"] = {"key": keys[0], "certificate": keys[1]}
+    path = folder / "segproof.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    folder = tmp_path_factory.mktemp("keys")
+    code, _, err = run("keys", "create", "--out", str(folder), "--subject", "CN=Run Signer,O=ACME Payments Ltd")
+    assert code == 0, err
+    return str(folder / "signing.key"), str(folder / "signing.crt")
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = tmp_path_factory.mktemp("remote") / "netpol"
+    build_demo(target)
+    return str(target)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], remote: str) -> dict[str, Any]:
+    """Three runs into one root: the second while another run holds the lock for a second, the chain verified
+    after two; the third with failOn: never."""
+    folder = tmp_path_factory.mktemp("run")
+    config = write_config(folder, remote, keys)
+    root = folder / "packs"
+    found: dict[str, Any] = {"folder": folder, "root": root, "config": config, "results": []}
+    found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[0], "-q"))
+    locked = threading.Event()
+
+    def hold() -> None:
+        with run_lock(root, 0):
+            locked.set()
+            time.sleep(HELD_SECONDS)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    locked.wait()
+    started = time.monotonic()
+    found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[1], "--wait", "60", "-q"))
+    found["waited"] = time.monotonic() - started
+    holder.join()
+    found["verified_after_two"] = run("verify", "--chain", str(root), "--trust", keys[1])
+    write_config(folder, remote, keys, failOn="never")
+    found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[2], "-q"))
+    return found
+
+
+def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], remote: str) -> None:
+    for (code, out, err), moment, expected in zip(runs["results"], MOMENTS, (1, 1, 0), strict=True):
+        assert code == expected, err
+        assert out.count("\n") == 1
+        summary = json.loads(out)
+        assert summary["format"] == "segproof.run/v1"
+        assert summary["pack_id"].startswith(moment.replace("-", "").replace(":", "") + "-")
+        assert summary["path"] == str(runs["root"] / summary["pack_id"].split("-")[0])
+        assert summary["zip"] == summary["path"] + ".zip"
+        assert (summary["signed"], summary["signer"]) == (True, "CN=Run Signer,O=ACME Payments Ltd")
+        assert summary["git"]["repository"] == f"file://{remote}"
+        counts = summary["frameworks"]["pci-dss-4.0.1"]
+        assert counts["fail"] > 0 and sum(counts.values()) == 26
+        assert (summary["failed"], summary["exit_code"]) == (expected == 1, expected)
+
+
+def test_two_runs_give_two_chained_packs_that_verify(runs: dict[str, Any]) -> None:
+    code, out, _ = runs["verified_after_two"]
+    assert code == 0, out
+    assert "chain of 2 packs (0 removed by retention)" in out and out.count("(trusted)") == 2
+    first, second = (json.loads(out)["pack_id"] for _, out, _ in runs["results"][:2])
+    manifest = json.loads((runs["root"] / second.split("-")[0] / "manifest.json").read_text())
+    assert manifest["previous"]["pack_id"] == first
+
+
+def test_retention_keeps_n_packs_and_the_chain_still_verifies(runs: dict[str, Any], keys: tuple[str, str]) -> None:
+    root = runs["root"]
+    entries = read_ledger(root)
+    assert [entry.removed for entry in entries] == [True, False, False]
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == [
+        "20260630T120000Z", "20260630T120000Z.zip", "20260930T120000Z", "20260930T120000Z.zip", "ledger.json"]
+    code, out, _ = run("verify", "--chain", str(root), "--trust", keys[1])
+    assert code == 0, out
+    assert "chain of 3 packs (1 removed by retention)" in out and out.rstrip().endswith("OK")
+
+
+def test_a_second_run_waits_for_the_one_holding_the_lock(runs: dict[str, Any]) -> None:
+    assert runs["results"][1][0] == 1
+    assert runs["waited"] >= HELD_SECONDS * 0.8
+
+
+def test_a_run_that_cannot_wait_exits_3_and_writes_nothing(runs: dict[str, Any]) -> None:
+    root = runs["root"]
+    before = sorted(p.name for p in root.iterdir())
+    with run_lock(root, 0):
+        code, out, err = run("run", "--config", str(runs["config"]), "--now", "2026-12-31T12:00:00Z", "--wait", "0.2")
+    assert (code, out) == (3, "")
+    assert err.startswith(f"segproof: error: {root}: another segproof run is writing packs here (pid ")
+    assert "gave up after waiting 0.2 s" in err and "hint: " in err
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_the_fetched_repository_is_recorded_by_url_and_no_secret_is_stored(runs: dict[str, Any], remote: str) -> None:
+    root = runs["root"]
+    manifest = json.loads((root / "20260930T120000Z" / "manifest.json").read_text())
+    assert manifest["inputs"]["git"]["repository"] == f"file://{remote}"
+    assert manifest["inputs"]["git"]["paths"] == ["clusters/prod/policies"]
+    caches = list((root / ".git-cache").iterdir())
+    assert len(caches) == 1 and (caches[0] / "HEAD").is_file()
+    for path in runs["folder"].rglob("*"):
+        if path.is_file() and path.suffix != ".zip":
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"output": {"root": "packs", "keep": 2}}, "segproof.yaml: output.keep: unknown key"),
+    ({"source": {"snapshot": "a.json", "manifests": ["b"]}}, "segproof.yaml: source: give exactly one of"),
+    ({"failOn": "always"}, "segproof.yaml: failOn: must be one of fail, warning, never"),
+    ({"frameworks": ["pci-dss-9"]}, "segproof.yaml: frameworks[0]: unknown framework 'pci-dss-9'"),
+    ({"git": {"url": "file:///x", "tokenEnv": "SEGPROOF_NOT_SET"}},
+     "segproof.yaml: git.tokenEnv: the environment variable SEGPROOF_NOT_SET is not set"),
+])
+def test_configuration_errors_name_the_key(tmp_path: Path, remote: str, changes: dict, message: str) -> None:
+    config = write_config(tmp_path, remote, None, **changes)
+    code, out, err = run("run", "--config", str(config), "--now", MOMENTS[0], "-q")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"segproof: error: {config.parent}/{message}"), err
+
+
+def test_an_unreachable_repository_is_exit_3_naming_it(tmp_path: Path, remote: str) -> None:
+    config = write_config(tmp_path, remote, None, git={"url": f"file://{tmp_path}/gone.git"})
+    code, out, err = run("run", "--config", str(config), "--now", MOMENTS[0], "-q")
+    assert (code, out) == (3, "")
+    assert err.startswith(f"segproof: error: file://{tmp_path}/gone.git: cannot fetch the default branch: ")
+    assert not list((tmp_path / "packs").glob("2026*"))
+
+
+def test_a_local_repository_is_read_in_place_and_a_url_through_the_cache(tmp_path: Path, remote: str) -> None:
+    from compliance.cli import GitSource, configured_git
+    from compliance.run_config import load_run_config
+
+    local = load_run_config(str(write_config(tmp_path, remote, None, git={"path": remote, "paths": ["clusters"]})))
+    assert configured_git(local, tmp_path / "packs", {}) == GitSource(remote, "HEAD", ("clusters",))
+    fetched = configured_git(load_run_config(str(write_config(tmp_path, remote, None))), tmp_path / "packs",
+                             {"SEGPROOF_TEST_TOKEN": TOKEN})
+    assert fetched.repository.startswith(str(tmp_path / "packs" / ".git-cache"))
+    assert (fetched.paths, fetched.origin, len(fetched.rev)) == (("clusters/prod/policies",), f"file://{remote}", 40)

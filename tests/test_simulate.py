@@ -1,0 +1,205 @@
+"""What-if simulation: the gate semantics, states laid over the source, and `segproof simulate` end to end on the
+sample cluster with proposed files and with a real git history."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.controls import FAILING_STATUSES
+from compliance.errors import UsageError
+from compliance.resources import resource_dir
+from compliance.simulate import ControlChange, FindingChange, policy_key, with_policies
+from compliance.sources.manifests import load_manifests
+from tests.support.git_repos import build_demo
+
+SAMPLES = resource_dir("samples")
+NOW = "2026-03-31T12:00:00Z"
+SOURCE = ("--manifests", str(SAMPLES / "cluster"), "--now", NOW)
+SCOPED = ("--scope", str(SAMPLES / "scope.yaml"), "--framework", "pci-dss-4.0.1")
+OFFENDING = "analytics/dashboard[Deployment] -> payments/card-vault[StatefulSet] TCP 5432 (out-of-scope -> cde)"
+OPEN_VAULT = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "card-vault-from-anywhere", "namespace": "payments"},
+              "spec": {"podSelector": {"matchLabels": {"app": "card-vault"}},
+                       "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 5432}]}]}}
+ANALYTICS_DENY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                  "metadata": {"name": "default-deny-all", "namespace": "analytics"},
+                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one segproof command."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def proposals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("proposed")
+    found = {}
+    for name, document in (("open-vault", OPEN_VAULT), ("analytics-deny", ANALYTICS_DENY)):
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(document))
+        found[name] = str(folder / f"{name}.yaml")
+    return found
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = tmp_path_factory.mktemp("git") / "netpol"
+    build_demo(target)
+    return str(target)
+
+
+def finding(status: str, name: str = "a -> b") -> FindingChange:
+    return FindingChange("segmentation.inbound_restricted", status, name, f"{name} without an approved flow", "high")
+
+
+@pytest.mark.parametrize(("before", "after", "new", "fail_on", "worse"), [
+    ("pass", "fail", (), "fail", True),
+    ("warning", "fail", (), "fail", True),
+    ("not_applicable", "error", (), "fail", True),
+    ("fail", "fail", (), "fail", False),
+    ("fail", "fail", ("fail",), "fail", True),
+    ("fail", "fail", ("warning",), "fail", False),
+    ("fail", "pass", (), "fail", False),
+    ("pass", "warning", (), "fail", False),
+    ("pass", "warning", (), "warning", True),
+    ("warning", "warning", ("warning",), "warning", True),
+    ("excepted", "excepted", ("fail",), "fail", False),
+])
+def test_when_a_control_gets_worse(before: str, after: str, new: tuple[str, ...], fail_on: str, worse: bool) -> None:
+    change = ControlChange("pci-dss-4.0.1/1.3.1", "Inbound", before, after, tuple(map(finding, new)), ())
+    assert change.worse(FAILING_STATUSES[fail_on]) is worse
+
+
+def test_policies_are_laid_over_the_source(proposals: dict[str, str]) -> None:
+    snapshot = load_manifests([str(SAMPLES / "cluster")], NOW)
+    proposed = load_manifests([proposals["open-vault"], proposals["analytics-deny"]], NOW).policies
+    tighter = replace(next(p for p in snapshot.policies if p.key == "payments/card-vault-ingress"), ingress=())
+    changed = with_policies(snapshot, (*proposed, tighter), [("payments", "tokenizer-ingress")])
+    keys = [p.key for p in changed.policies]
+    assert keys == sorted(keys, key=lambda key: tuple(key.split("/")))
+    assert len(keys) == len(snapshot.policies) + 1
+    assert {"payments/card-vault-from-anywhere", "analytics/default-deny-all"} <= set(keys)
+    assert "payments/tokenizer-ingress" not in keys
+    assert next(p for p in changed.policies if p.key == "payments/card-vault-ingress").ingress == ()
+    with pytest.raises(UsageError, match="analytics/nothing: no such NetworkPolicy to delete"):
+        with_policies(snapshot, (), [("analytics", "nothing")])
+    assert policy_key("payments/card-vault") == ("payments", "card-vault")
+    for text in ("payments", "/x", "a/b/c", "a/"):
+        with pytest.raises(ValueError, match="is not ns/name"):
+            policy_key(text)
+
+
+def test_a_path_from_out_of_scope_into_the_cde_fails_the_gate_and_is_named(proposals: dict[str, str]) -> None:
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"], "--fail-on", "fail")
+    assert code == 1, err
+    assert out.splitlines()[3].startswith("FAIL: ")
+    assert "pci-dss-4.0.1/1.3.1" in out.splitlines()[3]
+    offending = out.split("Offending paths:\n")[1].split("\n\n")[0].splitlines()
+    assert f"  {OFFENDING}" in offending
+    assert "  added     payments/card-vault-from-anywhere" in out
+    assert re.search(r"\nout-of-scope +cde +TCP 5432\n", out.split("Zone paths opened (")[1])
+
+
+def test_without_fail_on_the_same_change_exits_0(proposals: dict[str, str]) -> None:
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"])
+    assert code == 0
+    assert re.match(r"\d+ controls would get worse \(", out.splitlines()[3])
+
+
+def test_a_change_that_only_improves_passes_the_gate(proposals: dict[str, str]) -> None:
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["analytics-deny"],
+                         "--fail-on", "fail", "-o", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["verdict"] == {"fail_on": "fail", "failed": False, "worse": [], "offending": [],
+                                   "summary": document["verdict"]["summary"]}
+    assert document["verdict"]["summary"].startswith("OK: no control gets worse; the change opens 0 and closes ")
+    assert not document["opened"] and document["closed"]
+    inbound = next(c for c in document["controls"] if c["control"] == "pci-dss-4.0.1/1.3.1")
+    assert inbound["before"] == inbound["after"] == "fail" and not inbound["new_findings"]
+    assert {f["object"] for f in inbound["resolved_findings"]} >= {
+        "analytics/dashboard[Deployment] -> payments/tokenizer[Deployment]",
+        "analytics/nightly-order-aggregation[CronJob] -> payments/tokenizer[Deployment]"}
+
+
+def test_without_a_scope_only_connections_are_shown(proposals: dict[str, str]) -> None:
+    code, out, _ = run("simulate", *SOURCE, "--proposed", proposals["open-vault"], "-o", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert (document["controls"], document["zones_opened"], document["zones_closed"]) == (None, None, None)
+    assert document["verdict"]["summary"].endswith("no scope given, so no control was evaluated.")
+    assert {"src": "analytics/dashboard[Deployment]", "dst": "payments/card-vault[StatefulSet]",
+            "ports": [{"protocol": "TCP", "from": 5432, "to": 5432}]} in document["opened"]
+    assert "src_zone" not in document["opened"][0]
+
+
+def test_deleting_a_policy(proposals: dict[str, str]) -> None:
+    code, out, _ = run("simulate", *SOURCE, "--delete", "payments/tokenizer-ingress")
+    assert code == 0
+    assert "  deleted   payments/tokenizer-ingress" in out and "Connections opened (0):" in out
+    assert "analytics/dashboard[Deployment]               payments/tokenizer[Deployment]  TCP 8080" in out
+    code, _, err = run("simulate", *SOURCE, "--delete", "payments/nothing")
+    assert (code, err.splitlines()[0]) == (2, "segproof: error: payments/nothing: no such NetworkPolicy to delete")
+
+
+def test_a_commit_of_the_policy_history_is_gated(repository: str) -> None:
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--git", repository, "--base", "HEAD~8", "--head", "HEAD~7",
+                         "--path", "clusters/prod/policies", "--fail-on", "fail", "-o", "json")
+    assert code == 1, err
+    document = json.loads(out)
+    assert document["policies"] == [{"policy": "payments/tokenizer-ingress", "change": "modified"}]
+    assert ("analytics/dashboard[Deployment] -> payments/tokenizer[Deployment] TCP 8080 (out-of-scope -> cde)"
+            in document["verdict"]["offending"])
+    inbound = next(c for c in document["controls"] if c["control"] == "pci-dss-4.0.1/1.3.1")
+    assert (inbound["before"], inbound["after"]) == ("pass", "fail")
+    assert document["before"].startswith("HEAD~8 (") and document["after"].startswith("HEAD~7 (")
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--git", repository, "--base", "HEAD", "--fail-on", "fail")
+    assert code == 0 and "OK: no control gets worse; the change opens 0 and closes 0" in out
+
+
+def test_markdown_is_a_pull_request_comment(proposals: dict[str, str]) -> None:
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"], "--fail-on", "fail",
+                       "-o", "markdown")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "### segproof simulate"
+    assert re.match(r":x: \*\*FAIL: \d+ controls would get worse", lines[2])
+    assert f"- `{OFFENDING}`" in lines
+    assert "| Control | Before | After | Title | New findings | Resolved findings |" in lines
+    assert "<details><summary>Connections opened (6)</summary>" in lines
+    assert out.count("<details>") == out.count("</details>") == 6
+
+
+def test_output_is_deterministic(proposals: dict[str, str]) -> None:
+    arguments = ("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"], "-o", "json")
+    assert run(*arguments) == run(*arguments)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ((), "simulate needs --proposed/--delete or --git, and not both"),
+    (("--proposed", "x.yaml", "--git", "."), "simulate needs --proposed/--delete or --git, and not both"),
+    (("--delete", "a/b", "--base", "HEAD"), "--base, --head and --path go with --git"),
+    (("--git", "."), "--git needs --base REV"),
+    (("--delete", "a/b", "--fail-on", "fail"), "--framework and --fail-on need --scope"),
+    (("--delete", "nonsense"), "--delete: 'nonsense' is not ns/name"),
+])
+def test_usage_errors(arguments: tuple[str, ...], message: str) -> None:
+    code, out, err = run("simulate", *SOURCE, *arguments)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"segproof: error: {message}"
+
+
+def test_the_proposed_files_must_be_valid(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({**OPEN_VAULT, "spec": {"podSelector": {}, "policyTypes": ["Sideways"]}}))
+    code, _, err = run("simulate", *SOURCE, "--proposed", str(broken))
+    assert code == 2 and err.startswith(f"segproof: error: {broken}: document 1: spec.policyTypes")
