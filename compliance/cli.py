@@ -250,7 +250,7 @@ def failed(statuses: set[str], fail_on: str) -> bool:
 @click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
 @click.option("--framework", "frameworks", multiple=True, metavar="ID",
               help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
-@click.option("-o", "--output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
 @click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
               help="Exit 1 when a control fails (or warns).")
 def evaluate(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource | None, scope_file: str,
@@ -263,6 +263,10 @@ def evaluate(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSo
     assumptions = options.assumptions(snapshot.unmodelled)
     if output == "json":
         click.echo(assessment_output.assessment_json(assessment, scope, snapshot.source, assumptions, now), nl=False)
+    elif output == "csv":
+        from compliance.report.tables import controls_table, csv_text
+
+        click.echo(csv_text(controls_table(assessment)), nl=False)
     else:
         click.echo(assessment_output.assessment_text(assessment, scope, assumptions), nl=False)
     if failed({result.status for result in assessment.controls}, fail_on):
@@ -547,6 +551,76 @@ def diff(pack_a: str, pack_b: str, output: str) -> None:
     render = {"text": pack_diff_output.pack_diff_text, "json": pack_diff_output.pack_diff_json,
               "markdown": pack_diff_output.pack_diff_markdown}[output]
     click.echo(render(found), nl=False)
+
+
+@main.group()
+def controls() -> None:
+    """The control catalogs: frameworks, requirements and the checks that decide them."""
+
+
+@controls.command("list")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID", help="Only this framework (repeatable).")
+def controls_list(frameworks: tuple[str, ...]) -> None:
+    """List the frameworks, or the controls of the given ones."""
+    from compliance.controls import catalog_files, load_framework
+    from compliance.report.formats import text_table
+
+    if not frameworks:
+        rows = [(f.id, f.title, str(len(f.controls))) for f in map(load_framework, catalog_files())]
+        click.echo(text_table(("FRAMEWORK", "TITLE", "CONTROLS"), rows), nl=False)
+        return
+    rows = [(f.id, c.id, c.severity, ", ".join(dict.fromkeys(r.check for r in c.checks)) or "manual", c.title)
+            for f in map(load_framework, frameworks) for c in f.controls]
+    click.echo(text_table(("FRAMEWORK", "CONTROL", "SEVERITY", "CHECKS", "TITLE"), rows), nl=False)
+
+
+@controls.command("show")
+@click.argument("framework")
+@click.argument("control_id", metavar="ID")
+def controls_show(framework: str, control_id: str) -> None:
+    """Show one control: objective, testing procedure, checks with their parameters, evidence to request."""
+    import json
+
+    from compliance.controls import load_framework
+
+    catalog = load_framework(framework)
+    found = next((c for c in catalog.controls if c.id == control_id), None)
+    if found is None:
+        raise UsageError(f"{catalog.id} has no control {control_id!r}",
+                         hint=f"segproof controls list --framework {catalog.id}")
+    lines = [f"{catalog.id}/{found.id}: {found.title} (severity {found.severity})", "",
+             f"Objective: {found.objective}", "", f"Testing procedure: {found.testing}", "", "Checks:"]
+    lines += [f"  {r.check} {json.dumps(dict(r.params), sort_keys=True)} -> evidence: {', '.join(r.evidence) or '-'}"
+              for r in found.checks] or ["  none: manual"]
+    if found.manual_reason:
+        lines += ["", f"Manual: {found.manual_reason}"]
+    lines += [f"  request: {request}" for request in found.manual_requests]
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones).")
+@click.option("-o", "--output", type=click.Choice(("text", "svg", "png")), default="text", show_default=True)
+@click.option("--out", "out", metavar="FILE", help="Write the picture here instead of stdout.")
+def zones(snapshot: Snapshot, now: str, quiet: bool, options: Any, scope_file: str, output: str,
+          out: str | None) -> None:
+    """The zone x zone matrix of allowed ports: the picture of segmentation."""
+    from compliance.checks.context import CheckContext
+    from compliance.report import charts
+
+    context = CheckContext(snapshot, read_scope(scope_file), options, datetime.date.fromisoformat(now[:10]))
+    picture: str | bytes = {"text": charts.zone_matrix_text, "svg": charts.zone_matrix_svg,
+                            "png": charts.zone_matrix_png}[output](context)
+    if out:
+        from compliance.evidence.files import write_atomically
+
+        write_atomically(out, picture)
+    elif isinstance(picture, bytes):
+        click.get_binary_stream("stdout").write(picture)
+    else:
+        click.echo(picture, nl=False)
 
 
 @main.group()

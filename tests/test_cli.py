@@ -122,3 +122,34 @@ def test_the_sample_shows_its_headline_finding() -> None:
     assert found[("analytics/dashboard[Deployment]", "payments/tokenizer[Deployment]")] == [
         {"protocol": "TCP", "from": 8080, "to": 8080}]
     assert ("marketing/campaigns[Deployment]", "payments/card-vault[StatefulSet]") not in found
+
+
+def test_controls_list_and_show() -> None:
+    code, out, _ = run("controls", "list")
+    assert code == 0 and "pci-dss-4.0.1" in out and "hipaa-security-rule" in out
+    _, out, _ = run("controls", "list", "--framework", "pci-dss")
+    assert any(line.split()[:3] == ["pci-dss-4.0.1", "1.3.1", "critical"] for line in out.splitlines())
+    code, out, _ = run("controls", "show", "pci-dss", "11.4.5")
+    assert code == 0 and out.startswith("pci-dss-4.0.1/11.4.5: ")
+    assert "segmentation.zones_isolated" in out and "request:" in out
+    code, _, err = run("controls", "show", "pci-dss", "99.9")
+    assert code == 2 and "has no control '99.9'" in err
+
+
+def test_zones_draws_the_matrix_in_text_svg_and_png(tmp_path: Path) -> None:
+    sample = ("--manifests", str(resource_dir("samples") / "cluster"), "--scope",
+              str(resource_dir("samples") / "scope.yaml"))
+    code, out, _ = run("zones", *sample)
+    assert code == 0 and "out-of-scope -> cde [into CDE]: TCP 8080" in out
+    run("zones", *sample, "-o", "svg", "--out", str(tmp_path / "zones.svg"))
+    assert (tmp_path / "zones.svg").read_text().startswith("<?xml")
+    run("zones", *sample, "-o", "png", "--out", str(tmp_path / "zones.png"))
+    assert (tmp_path / "zones.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_writes_the_controls_as_csv() -> None:
+    code, out, _ = run("evaluate", "--manifests", str(resource_dir("samples") / "cluster"), "--scope",
+                       str(resource_dir("samples") / "scope.yaml"), "--framework", "cis-kubernetes", "-o", "csv")
+    assert code == 0
+    assert out.lstrip("\ufeff").splitlines()[0].startswith("framework,control,title,severity,status")
+    assert any(line.startswith("cis-kubernetes-1.10,5.3.1,") for line in out.splitlines())
