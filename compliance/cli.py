@@ -158,6 +158,19 @@ class GitSource:
     origin: str = ""
 
 
+def evaluation_options(command: Callable) -> Callable:
+    """The source, assumptions, git, scope and frameworks of an evaluation (evaluate, pack)."""
+    for option in reversed((
+        source_options, analysis_options, git_options,
+        click.option("--scope", "scope_file", required=True, metavar="FILE",
+                     help="The scope file (zones, approved flows)."),
+        click.option("--framework", "frameworks", multiple=True, metavar="ID",
+                     help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all)."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(cls=SegproofGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="segproof")
 def main() -> None:
@@ -244,12 +257,7 @@ def failed(statuses: set[str], fail_on: str) -> bool:
 
 
 @main.command()
-@source_options
-@analysis_options
-@git_options
-@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
-@click.option("--framework", "frameworks", multiple=True, metavar="ID",
-              help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
+@evaluation_options
 @click.option("-o", "--output", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
 @click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
               help="Exit 1 when a control fails (or warns).")
@@ -312,12 +320,7 @@ def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, fram
 
 
 @main.command()
-@source_options
-@analysis_options
-@git_options
-@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones, approved flows).")
-@click.option("--framework", "frameworks", multiple=True, metavar="ID",
-              help="Framework catalog to evaluate, e.g. pci-dss-4.0.1 (repeatable; default: all).")
+@evaluation_options
 @click.option("--out", "out", required=True, metavar="DIR",
               help="Output root: the pack is written to DIR/<time>/ and chained to the previous pack there.")
 @click.option("--sign-key", metavar="KEY", help="Private key (PEM); SEGPROOF_KEY_PASSWORD decrypts it.")

@@ -22,6 +22,7 @@ from compliance.errors import InvalidObject, SegproofError, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException, only_keys
+from compliance.sources.yaml_text import yaml_problem
 
 STATUS_ORDER = ("error", "fail", "warning", "manual", "excepted", "pass", "not_applicable")
 FAILING_STATUSES = {"fail": frozenset({"fail", "error"}), "warning": frozenset({"fail", "error", "warning"}),
@@ -206,7 +207,7 @@ def load_framework(framework_id: str) -> Framework:
     except InvalidObject as problem:
         raise CatalogError(f"{path}: {problem.field}: {problem.detail}") from None
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: invalid YAML: {error}".replace("\n", " ")) from None
+        raise CatalogError(f"{path}: {yaml_problem(error)}") from None
     if framework.id != framework_id:
         raise CatalogError(f"{path}: framework.id: {framework.id!r} does not match the file name")
     return framework

@@ -17,6 +17,7 @@ from compliance.controls import FAILING_STATUSES, load_framework
 from compliance.errors import InvalidObject, SegproofError, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
 from compliance.scope import SCOPE_API_VERSION, boolean_at, only_keys
+from compliance.sources.yaml_text import config_document, yaml_problem
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
@@ -185,11 +186,9 @@ def parse_run_config_document(document: Any, file: str) -> RunConfig:
 def parse_run_config(text: str, file: str) -> RunConfig:
     """A RunConfig from the text of a run configuration file; errors name the file and key."""
     try:
-        document = yaml.safe_load(text)
+        document = config_document(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise RunConfigError(file, "", f"invalid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+        raise RunConfigError(file, "", yaml_problem(error)) from None
     if document is None:
         raise RunConfigError(file, "", "the file is empty (expected apiVersion: segproof/v1, kind: RunConfig, ...)")
     try:

@@ -23,6 +23,7 @@ from compliance.model.selectors import LabelSelector
 from compliance.netpol.addresses import block_spans
 from compliance.netpol.intervals import contains
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, resolve_port
+from compliance.sources.yaml_text import config_document, yaml_problem
 
 SCOPE_API_VERSION = "segproof/v1"
 
@@ -196,15 +197,6 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
     """A regular expression for a glob with `*` (any text) and `?` (one character) as the only wildcards."""
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
 
-
-class ScopeLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text, so a bad date is reported with its key."""
-
-
-ScopeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 TOP_KEYS = {"apiVersion", "kind", "organization", "system", "period", "defaultZone", "zones", "approvedFlows",
             "exceptions", "changeApproval"}
@@ -382,11 +374,9 @@ def parse_scope_document(document: Any) -> Scope:
 def parse_scope(text: str, file: str) -> Scope:
     """A Scope from the text of a scope file; errors name the file and key."""
     try:
-        document = yaml.load(text, Loader=ScopeLoader)
+        document = config_document(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise ScopeError(file, "", f"invalid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+        raise ScopeError(file, "", yaml_problem(error)) from None
     if document is None:
         raise ScopeError(file, "", "the file is empty (expected apiVersion: segproof/v1, kind: Scope, ...)")
     try:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from compliance.cli import main
 from compliance.resources import resource_dir
 from tests.netpol.builders import namespace, pod, policy
+from tests.support.cli import run
 
 SHOP = [
     namespace("shop"),
@@ -24,12 +23,6 @@ SHOP = [
         "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}}],
                      "ports": [{"port": "https"}]}]}),
 ]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of one segproof command."""
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime
 import json
@@ -37,6 +36,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
 from tests.netpol.builders import cluster, namespace, pod, policy
+from tests.support.documents import with_value
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = datetime.date(2026, 9, 30)
@@ -63,18 +63,8 @@ CATALOG: dict[str, Any] = {
 
 
 def catalog_with(path: str, value: Any) -> dict[str, Any]:
-    """CATALOG with the value at a dotted path (list indexes as numbers) set; `...` deletes it."""
-    document = copy.deepcopy(CATALOG)
-    *parents, last = path.split(".")
-    node: Any = document
-    for step in parents:
-        node = node[int(step)] if isinstance(node, list) else node.setdefault(step, {})
-    key: Any = int(last) if isinstance(node, list) else last
-    if value is ...:
-        del node[key]
-    else:
-        node[key] = value
-    return document
+    """CATALOG with the value at a dotted path set (`...` deletes it)."""
+    return with_value(CATALOG, path, value)
 
 
 def test_a_catalog_parses() -> None:

@@ -11,46 +11,23 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
 
-from compliance.cli import main
 from compliance.evidence.keys import load_certificate
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.reperform import reperform
 from compliance.resources import resource_dir
-from tests.support.git_repos import build_demo
+from tests.support.cli import run
 
 SAMPLES = resource_dir("samples")
 NOW = "2026-03-31T12:00:00Z"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of one segproof command."""
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    folder = tmp_path_factory.mktemp("keys")
-    code, _, err = run("keys", "create", "--out", str(folder), "--subject", "CN=Test Signer,O=ACME Payments Ltd")
-    assert code == 0, err
-    return str(folder / "signing.key"), str(folder / "signing.crt")
-
-
-@pytest.fixture(scope="module")
-def repository(tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("git") / "policies"
-    build_demo(target)
-    return str(target)
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], repository: str) -> Path:
+def root(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_repository: str) -> Path:
     folder = tmp_path_factory.mktemp("packs")
     code, out, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                         "--framework", "pci-dss-4.0.1", "--git", repository, "--out", str(folder),
+                         "--framework", "pci-dss-4.0.1", "--git", demo_repository, "--out", str(folder),
                          "--sign-key", keys[0], "--sign-cert", keys[1], "--now", NOW, "-q")
     assert code == 0, err
     assert "signed by CN=Test Signer,O=ACME Payments Ltd" in out
@@ -138,8 +115,8 @@ def test_a_pack_signed_by_someone_else_is_not_trusted(root: Path, tmp_path: Path
     assert code == 4 and "FAILED" in out
 
 
-def test_reperforming_gives_the_same_results(root: Path, repository: str) -> None:
-    code, out, err = run("verify", "--chain", str(root), "--reperform", "--git", repository)
+def test_reperforming_gives_the_same_results(root: Path, demo_repository: str) -> None:
+    code, out, err = run("verify", "--chain", str(root), "--reperform", "--git", demo_repository)
     assert code == 0, out + err
     assert "re-performed 26 controls" in out and "set aside" not in out
 

@@ -17,7 +17,7 @@ from compliance.cli import main
 from compliance.evidence.ledger import read_ledger
 from compliance.evidence.run_lock import run_lock
 from compliance.resources import resource_dir
-from tests.support.git_repos import build_demo
+from tests.support.cli import SIGNER
 
 SAMPLES = resource_dir("samples")
 TOKEN = "run-test-token-4f2a"
@@ -31,13 +31,13 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def write_config(folder: Path, remote: str, keys: tuple[str, str] | None, **changes: Any) -> Path:
+def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | None, **changes: Any) -> Path:
     """A run configuration in `folder`, its scope beside it (a relative path), packs under `folder/packs`."""
     (folder / "scope.yaml").write_text((SAMPLES / "scope.yaml").read_text())
     document = {"apiVersion": "segproof/v1", "kind": "RunConfig",
                 "source": {"manifests": [str(SAMPLES / "cluster")]}, "scope": "scope.yaml",
                 "frameworks": ["pci-dss-4.0.1"],
-                "git": {"url": f"file://{remote}", "branch": "main", "paths": ["clusters/prod/policies"],
+                "git": {"url": f"file://{demo_repository}", "branch": "main", "paths": ["clusters/prod/policies"],
                         "tokenEnv": "SEGPROOF_TEST_TOKEN"},
                 "output": {"root": "packs", "retain": 2, "zip": True}, "failOn": "fail", **changes}
     if keys:
@@ -48,26 +48,11 @@ def write_config(folder: Path, remote: str, keys: tuple[str, str] | None, **chan
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    folder = tmp_path_factory.mktemp("keys")
-    code, _, err = run("keys", "create", "--out", str(folder), "--subject", "CN=Run Signer,O=ACME Payments Ltd")
-    assert code == 0, err
-    return str(folder / "signing.key"), str(folder / "signing.crt")
-
-
-@pytest.fixture(scope="module")
-def remote(tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("remote") / "netpol"
-    build_demo(target)
-    return str(target)
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], remote: str) -> dict[str, Any]:
+def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_repository: str) -> dict[str, Any]:
     """Three runs into one root: the second while another run holds the lock for a second, the chain verified
     after two; the third with failOn: never."""
     folder = tmp_path_factory.mktemp("run")
-    config = write_config(folder, remote, keys)
+    config = write_config(folder, demo_repository, keys)
     root = folder / "packs"
     found: dict[str, Any] = {"folder": folder, "root": root, "config": config, "results": []}
     found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[0], "-q"))
@@ -86,12 +71,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], remote
     found["waited"] = time.monotonic() - started
     holder.join()
     found["verified_after_two"] = run("verify", "--chain", str(root), "--trust", keys[1])
-    write_config(folder, remote, keys, failOn="never")
+    write_config(folder, demo_repository, keys, failOn="never")
     found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[2], "-q"))
     return found
 
 
-def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], remote: str) -> None:
+def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], demo_repository: str) -> None:
     for (code, out, err), moment, expected in zip(runs["results"], MOMENTS, (1, 1, 0), strict=True):
         assert code == expected, err
         assert out.count("\n") == 1
@@ -100,8 +85,8 @@ def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], remote: s
         assert summary["pack_id"].startswith(moment.replace("-", "").replace(":", "") + "-")
         assert summary["path"] == str(runs["root"] / summary["pack_id"].split("-")[0])
         assert summary["zip"] == summary["path"] + ".zip"
-        assert (summary["signed"], summary["signer"]) == (True, "CN=Run Signer,O=ACME Payments Ltd")
-        assert summary["git"]["repository"] == f"file://{remote}"
+        assert (summary["signed"], summary["signer"]) == (True, SIGNER)
+        assert summary["git"]["repository"] == f"file://{demo_repository}"
         counts = summary["frameworks"]["pci-dss-4.0.1"]
         assert counts["fail"] > 0 and sum(counts.values()) == 26
         assert (summary["failed"], summary["exit_code"]) == (expected == 1, expected)
@@ -143,10 +128,11 @@ def test_a_run_that_cannot_wait_exits_3_and_writes_nothing(runs: dict[str, Any])
     assert sorted(p.name for p in root.iterdir()) == before
 
 
-def test_the_fetched_repository_is_recorded_by_url_and_no_secret_is_stored(runs: dict[str, Any], remote: str) -> None:
+def test_the_fetched_repository_is_recorded_by_url_and_no_secret_is_stored(runs: dict[str, Any],
+                                                                            demo_repository: str) -> None:
     root = runs["root"]
     manifest = json.loads((root / "20260930T120000Z" / "manifest.json").read_text())
-    assert manifest["inputs"]["git"]["repository"] == f"file://{remote}"
+    assert manifest["inputs"]["git"]["repository"] == f"file://{demo_repository}"
     assert manifest["inputs"]["git"]["paths"] == ["clusters/prod/policies"]
     caches = list((root / ".git-cache").iterdir())
     assert len(caches) == 1 and (caches[0] / "HEAD").is_file()
@@ -163,28 +149,30 @@ def test_the_fetched_repository_is_recorded_by_url_and_no_secret_is_stored(runs:
     ({"git": {"url": "file:///x", "tokenEnv": "SEGPROOF_NOT_SET"}},
      "segproof.yaml: git.tokenEnv: the environment variable SEGPROOF_NOT_SET is not set"),
 ])
-def test_configuration_errors_name_the_key(tmp_path: Path, remote: str, changes: dict, message: str) -> None:
-    config = write_config(tmp_path, remote, None, **changes)
+def test_configuration_errors_name_the_key(tmp_path: Path, demo_repository: str, changes: dict, message: str) -> None:
+    config = write_config(tmp_path, demo_repository, None, **changes)
     code, out, err = run("run", "--config", str(config), "--now", MOMENTS[0], "-q")
     assert (code, out) == (2, "")
     assert err.startswith(f"segproof: error: {config.parent}/{message}"), err
 
 
-def test_an_unreachable_repository_is_exit_3_naming_it(tmp_path: Path, remote: str) -> None:
-    config = write_config(tmp_path, remote, None, git={"url": f"file://{tmp_path}/gone.git"})
+def test_an_unreachable_repository_is_exit_3_naming_it(tmp_path: Path, demo_repository: str) -> None:
+    config = write_config(tmp_path, demo_repository, None, git={"url": f"file://{tmp_path}/gone.git"})
     code, out, err = run("run", "--config", str(config), "--now", MOMENTS[0], "-q")
     assert (code, out) == (3, "")
     assert err.startswith(f"segproof: error: file://{tmp_path}/gone.git: cannot fetch the default branch: ")
     assert not list((tmp_path / "packs").glob("2026*"))
 
 
-def test_a_local_repository_is_read_in_place_and_a_url_through_the_cache(tmp_path: Path, remote: str) -> None:
+def test_a_local_repository_is_read_in_place_and_a_url_through_the_cache(tmp_path: Path, demo_repository: str) -> None:
     from compliance.cli import GitSource, configured_git
     from compliance.run_config import load_run_config
 
-    local = load_run_config(str(write_config(tmp_path, remote, None, git={"path": remote, "paths": ["clusters"]})))
-    assert configured_git(local, tmp_path / "packs", {}) == GitSource(remote, "HEAD", ("clusters",))
-    fetched = configured_git(load_run_config(str(write_config(tmp_path, remote, None))), tmp_path / "packs",
+    local = load_run_config(str(write_config(tmp_path, demo_repository, None,
+                                             git={"path": demo_repository, "paths": ["clusters"]})))
+    assert configured_git(local, tmp_path / "packs", {}) == GitSource(demo_repository, "HEAD", ("clusters",))
+    fetched = configured_git(load_run_config(str(write_config(tmp_path, demo_repository, None))), tmp_path / "packs",
                              {"SEGPROOF_TEST_TOKEN": TOKEN})
     assert fetched.repository.startswith(str(tmp_path / "packs" / ".git-cache"))
-    assert (fetched.paths, fetched.origin, len(fetched.rev)) == (("clusters/prod/policies",), f"file://{remote}", 40)
+    assert (fetched.paths, fetched.origin, len(fetched.rev)) == (("clusters/prod/policies",),
+                                                                 f"file://{demo_repository}", 40)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 import ipaddress
 from pathlib import Path
@@ -20,6 +19,7 @@ from compliance.scope import (
     parse_scope,
 )
 from tests.netpol.builders import ports
+from tests.support.documents import with_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "scope.yaml"
@@ -59,18 +59,8 @@ def parse(document: Any) -> Scope:
 
 
 def changed(path: str, value: Any) -> dict[str, Any]:
-    """BASE with the value at a dotted path (list indexes as numbers) set; `...` deletes it."""
-    document = copy.deepcopy(BASE)
-    *parents, last = path.split(".")
-    node: Any = document
-    for step in parents:
-        node = node[int(step)] if isinstance(node, list) else node.setdefault(step, {})
-    key: Any = int(last) if isinstance(node, list) else last
-    if value is ...:
-        del node[key]
-    else:
-        node[key] = value
-    return document
+    """BASE with the value at a dotted path set (`...` deletes it)."""
+    return with_value(BASE, path, value)
 
 
 def scope_error(text: str) -> ScopeError:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from compliance.cli import main
 from compliance.controls import FAILING_STATUSES
 from compliance.errors import UsageError
 from compliance.resources import resource_dir
 from compliance.simulate import ControlChange, FindingChange, policy_key, with_policies
 from compliance.sources.manifests import load_manifests
+from tests.support.cli import run
+from tests.support.documents import ANALYTICS_DENY
 from tests.support.git_repos import build_demo
 
 SAMPLES = resource_dir("samples")
@@ -29,15 +29,6 @@ OPEN_VAULT = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
               "metadata": {"name": "card-vault-from-anywhere", "namespace": "payments"},
               "spec": {"podSelector": {"matchLabels": {"app": "card-vault"}},
                        "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 5432}]}]}}
-ANALYTICS_DENY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                  "metadata": {"name": "default-deny-all", "namespace": "analytics"},
-                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of one segproof command."""
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

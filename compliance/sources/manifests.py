@@ -26,7 +26,7 @@ from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
-from compliance.sources.yaml_text import load_all
+from compliance.sources.yaml_text import load_all, yaml_problem
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -100,10 +100,7 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
         for index, content in enumerate(load_all(text), start=1):
             yield index, content
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ManifestError(name, index + 1, "", f"invalid YAML{where}: {problem}") from None
+        raise ManifestError(name, index + 1, "", yaml_problem(error)) from None
 
 
 def is_object(content: Any) -> bool:

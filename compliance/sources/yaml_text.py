@@ -63,3 +63,25 @@ def load_all(text: str) -> Iterator[Any]:
         yield from documents
         return
     yield from yaml.load_all(text, Loader=YAML_LOADER)
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """An invalid-YAML message naming line and column when PyYAML knows them."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+    return f"invalid YAML{where}: {getattr(error, 'problem', None) or error}"
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """YAML for segproof's own files, without implicit timestamps: a bad date is reported with its key."""
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def config_document(text: str) -> Any:
+    """The document of one of segproof's own YAML files (scope, run configuration); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from compliance.cli import main
 from compliance.evidence.pack_diff import cell, exception_differences, zone_change
 from compliance.resources import resource_dir
+from tests.support.cli import run
+from tests.support.documents import ANALYTICS_DENY
 
 SAMPLES = resource_dir("samples")
 SCOPE = """apiVersion: segproof/v1
@@ -49,15 +49,6 @@ exceptions:
     approver: Jane Doe (CISO)
     expires: 2026-02-28
 """
-ANALYTICS_DENY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                  "metadata": {"name": "default-deny-all", "namespace": "analytics"},
-                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of one segproof command."""
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def fixed_cluster(target: Path) -> Path:

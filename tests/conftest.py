@@ -1,0 +1,25 @@
+"""Fixtures shared by the end-to-end tests: a signing key and the demo policy repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.cli import SIGNER, run
+from tests.support.git_repos import build_demo
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(key path, certificate path) made by `segproof keys create` with subject SIGNER."""
+    folder = tmp_path_factory.mktemp("keys")
+    code, _, err = run("keys", "create", "--out", str(folder), "--subject", SIGNER)
+    assert code == 0, err
+    return str(folder / "signing.key"), str(folder / "signing.crt")
+
+
+@pytest.fixture(scope="module")
+def demo_repository(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh build of the demo policy repository (samples/git/build_demo_repo.py)."""
+    target = tmp_path_factory.mktemp("git") / "netpol"
+    build_demo(target)
+    return str(target)
