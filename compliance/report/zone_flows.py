@@ -173,6 +173,17 @@ def listed(names: Sequence[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def approval_verdict(connections: list, direction: str, caveat: str, where: str, more: str) -> Verdict:
+    """Whether every connection `direction` the CDE ("into", "out of") is an approved flow."""
+    bad = [c for c in connections if c.unapproved]
+    if bad:
+        detail = f"{where[:-1]}; {more}" if more else where
+        return Verdict("bad", f"Connections {direction} the CDE without an approved flow: {len(bad)} of "
+                              f"{len(connections)}", detail)
+    return Verdict("good", f"Every connection {direction} the CDE is an approved flow "
+                           f"({plural(len(connections), 'connection')}){caveat}", where)
+
+
 def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated_cde: Sequence[str],
              complete: bool) -> tuple[Verdict, ...]:
     """The headline segmentation verdicts in plain words; a "no path" claim is qualified when incomplete."""
@@ -189,22 +200,10 @@ def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated
                                  f"From {listed(sources)}. {scope_note}"))
         else:
             found.append(Verdict("good", f"No path from out-of-scope zones to the CDE{caveat}", scope_note))
-        inbound = [c for c in cross if c.destination_zone in flows.cde]
-        bad = [c for c in inbound if c.unapproved]
-        if bad:
-            found.append(Verdict("bad", f"Connections into the CDE without an approved flow: {len(bad)} of "
-                                 f"{len(inbound)}", f"Into {cde}; see “Approved and actual flows”."))
-        else:
-            found.append(Verdict("good", f"Every connection into the CDE is an approved flow "
-                                 f"({plural(len(inbound), 'connection')}){caveat}", f"Into {cde}."))
-        outbound = [c for c in cross if c.source_zone in flows.cde]
-        bad = [c for c in outbound if c.unapproved]
-        if bad:
-            found.append(Verdict("bad", f"Connections out of the CDE without an approved flow: {len(bad)} of "
-                                 f"{len(outbound)}", f"Out of {cde}."))
-        else:
-            found.append(Verdict("good", f"Every connection out of the CDE is an approved flow "
-                                 f"({plural(len(outbound), 'connection')}){caveat}", f"Out of {cde}."))
+        found.append(approval_verdict([c for c in cross if c.destination_zone in flows.cde], "into", caveat,
+                                      f"Into {cde}.", "see “Approved and actual flows”."))
+        found.append(approval_verdict([c for c in cross if c.source_zone in flows.cde], "out of", caveat,
+                                      f"Out of {cde}.", ""))
         if unisolated_cde:
             found.append(Verdict("bad", f"CDE workloads not isolated by any NetworkPolicy: {len(unisolated_cde)}",
                                  f"e.g. {', '.join(unisolated_cde[:3])}."))
