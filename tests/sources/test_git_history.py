@@ -360,3 +360,37 @@ def test_demo_history_tells_its_story(demo: Path) -> None:
     assert coredns.current.path == "clusters/prod/policies/kube-system/coredns.yaml"
     assert coredns.change.commit.subject == "Merge pull request #1 from acme/baseline"
     assert coredns.change.path == "clusters/prod/policies/kube-system/dns.yaml"
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+def test_bad_and_unknown_validity_signatures_are_not_good(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    signer_home, verifier_home = tmp_path / "signer", tmp_path / "verifier"
+    for home in (signer_home, verifier_home):
+        home.mkdir(mode=0o700)
+    try:
+        monkeypatch.setenv("GNUPGHOME", str(signer_home))
+        key = make_signing_key()
+        repo = GitRepo(tmp_path / "repo")
+        repo.write("p/a.yaml", netpol("shop/a"))
+        repo.commit("Add a (#1)", signing_key=key, when="2026-01-01T00:00:00Z")
+        repo.write("p/b.yaml", netpol("shop/b"))
+        repo.commit("Add b (#2)", signing_key=key, when="2026-01-02T00:00:00Z")
+        # A signed commit whose content was altered after signing: the signature no longer matches (B).
+        original = subprocess.run(["git", "cat-file", "commit", "HEAD"], cwd=repo.path, check=True,
+                                  capture_output=True).stdout
+        forged = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], cwd=repo.path, check=True,
+                                input=original.replace(b"Add b (#2)", b"Add b (#3)"), capture_output=True)
+        subprocess.run(["git", "update-ref", "refs/heads/main", forged.stdout.decode().strip()], cwd=repo.path,
+                       check=True)
+        public = subprocess.run(["gpg", "--armor", "--export", key], check=True, capture_output=True).stdout
+        # The verifier holds the key but has not certified it: good signature, unknown validity (U).
+        monkeypatch.setenv("GNUPGHOME", str(verifier_home))
+        subprocess.run(["gpg", "--batch", "--import"], input=public, check=True, capture_output=True)
+        history = read_history(repo.path, ChangeApproval(require_signed_commits=True))
+        assert [c.commit.signature for c in history.changes] == ["U", "B"]
+        assert not any(c.approval.approved for c in history.changes)
+        assert "signature is not good (B: " in history.changes[1].approval.reason
+    finally:
+        for home in (signer_home, verifier_home):
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"},
+                           check=False, capture_output=True)
