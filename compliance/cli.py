@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from compliance import __version__
-from compliance.errors import SegproofError, UsageError
+from compliance.errors import EXIT_CONTROLS_FAILED, SegproofError, UsageError
 from compliance.model.snapshot import Snapshot
+from compliance.netpol.connections import LEVELS
 
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
 GIT_CACHE = ".git-cache"
@@ -180,7 +181,7 @@ def main() -> None:
 @main.command()
 @source_options
 @analysis_options
-@click.option("--level", type=click.Choice(("pod", "workload", "namespace")), default="workload", show_default=True)
+@click.option("--level", type=click.Choice(LEVELS), default="workload", show_default=True)
 @click.option("-o", "--output", type=click.Choice(OUTPUTS["reachability"]), default="table", show_default=True)
 def reachability(snapshot: Snapshot, now: str, quiet: bool, options: Any, level: str, output: str) -> None:
     """Who can reach whom, on which ports."""
@@ -278,7 +279,7 @@ def evaluate(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSo
     else:
         click.echo(assessment_output.assessment_text(assessment, scope, assumptions), nl=False)
     if failed({result.status for result in assessment.controls}, fail_on):
-        sys.exit(1)
+        sys.exit(EXIT_CONTROLS_FAILED)
 
 
 def git_evidence(git: GitSource, snapshot: Snapshot, scope: Any, options: Any, quiet: bool) -> tuple[Any, Any]:
@@ -340,7 +341,7 @@ def pack(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource
     click.echo("signed by " + signer.certificate.subject.rfc4514_string() if signer else "UNSIGNED (pass --sign-key "
                "and --sign-cert to sign)")
     if failed({result.status for result in assessment.controls}, fail_on):
-        sys.exit(1)
+        sys.exit(EXIT_CONTROLS_FAILED)
 
 
 def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
@@ -393,7 +394,7 @@ def run(options: Any, config_file: str, now: str | None, wait: float, quiet: boo
     click.echo(run_summary(written, assessment, signer.certificate.subject.rfc4514_string() if signer else None,
                            failing))
     if failing:
-        sys.exit(1)
+        sys.exit(EXIT_CONTROLS_FAILED)
 
 
 def configured_git(config: Any, root: Path, environment: Any) -> GitSource | None:
@@ -480,7 +481,7 @@ def drift(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSourc
     found = compare(snapshot, read_revision(git.repository, git.rev, git.paths), options)
     click.echo((history_output.drift_json if output == "json" else history_output.drift_text)(found), nl=False)
     if fail_on_drift and any(item.semantic for item in found.items):
-        sys.exit(1)
+        sys.exit(EXIT_CONTROLS_FAILED)
 
 
 @main.command()
@@ -538,7 +539,7 @@ def simulate(snapshot: Snapshot, now: str, quiet: bool, options: Any, proposed: 
               "markdown": simulate_output.simulation_markdown}[output]
     click.echo(render(simulation, gate), nl=False)
     if gate.failed:
-        sys.exit(1)
+        sys.exit(EXIT_CONTROLS_FAILED)
 
 
 @main.command()

@@ -115,30 +115,6 @@ def write_ledger(root: Path, entries: tuple[LedgerEntry, ...]) -> None:
     write_atomically(root / LEDGER_FILE, canonical_json(document))
 
 
-def latest_pack(root: str | Path) -> LedgerEntry | None:
-    """The newest pack recorded at `root`, which a new pack names as `previous`; None for the first pack."""
-    entries = read_ledger(root)
-    return entries[-1] if entries else None
-
-
-def record_pack(root: str | Path, pack: WrittenPack) -> LedgerEntry:
-    """Append a written pack to the ledger at `root`; it must follow the latest recorded pack."""
-    folder = Path(root)
-    with exclusive_lock(folder / LEDGER_LOCK_FILE):
-        entries = appended(folder, read_ledger(folder), pack)
-        write_ledger(folder, entries)
-    return entries[-1]
-
-
-def apply_retention(root: str | Path, keep: int) -> tuple[LedgerEntry, ...]:
-    """Delete all but the newest `keep` packs at `root`, keeping their ledger entries; the entries removed now."""
-    folder = Path(root)
-    with exclusive_lock(folder / LEDGER_LOCK_FILE):
-        before = read_ledger(folder)
-        after = retired(folder, before, checked_keep(keep))
-    return tuple(entry for entry, old in zip(after, before, strict=True) if entry.removed and not old.removed)
-
-
 def checked_keep(keep: int) -> int:
     """`keep` if it keeps at least the newest pack, else a UsageError."""
     if keep < 1:

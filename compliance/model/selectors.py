@@ -67,18 +67,3 @@ class LabelSelector:
         terms = [f"{key}={value}" for key, value in self.match_labels]
         terms += [requirement.describe() for requirement in self.expressions]
         return ",".join(terms) if terms else "{}"
-
-    def to_kubernetes(self) -> dict:
-        """The selector in the Kubernetes LabelSelector shape."""
-        shape: dict = {}
-        if self.match_labels:
-            shape["matchLabels"] = dict(self.match_labels)
-        if self.expressions:
-            shape["matchExpressions"] = [
-                {"key": r.key, "operator": r.operator, **({"values": sorted(r.values)} if r.values else {})}
-                for r in self.expressions
-            ]
-        return shape
-
-
-MATCH_ALL = LabelSelector()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy
-
 
 def from_indices(indices: Iterable[int], size: int) -> int:
     """The bitset holding `indices` (each < size)."""
@@ -19,6 +17,8 @@ def members(bits: int) -> list[int]:
     """The indices in a bitset, ascending."""
     if not bits:
         return []
+    import numpy  # imported on first use: commands that never expand a bitset start faster
+
     data = numpy.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=numpy.uint8)
     return numpy.flatnonzero(numpy.unpackbits(data, bitorder="little")).tolist()
 

@@ -15,8 +15,6 @@ from compliance.checks.context import CheckContext
 from compliance.controls import Assessment
 from compliance.evidence.manifest import FileEntry
 
-DRIFT_STATES = ("unmanaged", "not_applied", "different")
-
 
 @dataclass(frozen=True)
 class ChangeRow:

@@ -12,15 +12,7 @@ import pytest
 from compliance.errors import UsageError
 from compliance.evidence.errors import LedgerError
 from compliance.evidence.keys import Signer
-from compliance.evidence.ledger import (
-    LEDGER_FILE,
-    apply_retention,
-    latest_pack,
-    publish_pack,
-    read_ledger,
-    record_pack,
-    verify_chain,
-)
+from compliance.evidence.ledger import LEDGER_FILE, appended, publish_pack, read_ledger, verify_chain
 from compliance.evidence.manifest import MANIFEST_FILE, manifest_bytes
 from compliance.evidence.pack import write_pack
 from compliance.evidence.verify import verify_pack
@@ -41,7 +33,6 @@ def test_three_packs_form_a_chain_that_verifies(tmp_path: Path, pack_files: dict
     entries = read_ledger(tmp_path)
     assert [(entry.pack_id, entry.manifest_sha256, entry.path, entry.removed) for entry in entries] == [
         (pack.manifest.pack_id, pack.manifest_sha256, pack.path.name, False) for pack in packs]
-    assert latest_pack(tmp_path) == entries[-1]
     chain = verify_chain(tmp_path)
     assert chain.ok, chain.problems
     assert (chain.packs, chain.removed) == (3, 0)
@@ -71,10 +62,12 @@ def test_retention_keeps_the_newest_packs_and_the_chain_still_verifies(tmp_path:
     assert chain.ok, chain.problems
     assert (chain.packs, chain.removed) == (4, 2)
     assert verify_pack(tmp_path / "20260930T020000Z", ledger_root=tmp_path).ok
-    assert apply_retention(tmp_path, 1) == (replace(entries[2], removed=True),)
-    assert verify_chain(tmp_path).ok and apply_retention(tmp_path, 1) == ()
+    publish_pack(tmp_path, {"data/findings.csv": b"run,4\n"}, created_at="2026-11-30T02:00:00Z", keep=1)
+    assert [entry.removed for entry in read_ledger(tmp_path)] == [True, True, True, True, False]
+    assert read_ledger(tmp_path)[2] == replace(entries[2], removed=True)
+    assert verify_chain(tmp_path).ok
     with pytest.raises(UsageError, match="at least the newest pack"):
-        apply_retention(tmp_path, 0)
+        publish_pack(tmp_path, {"data/findings.csv": b"run,5\n"}, created_at="2026-12-31T02:00:00Z", keep=0)
 
 
 def test_a_manifest_replaced_on_disk_is_detected(tmp_path: Path) -> None:
@@ -119,16 +112,16 @@ def test_a_pack_written_but_not_recorded_before_a_crash_is_adopted_by_the_next_r
 
 def test_recording_a_pack_that_does_not_follow_the_latest_is_refused(tmp_path: Path) -> None:
     publish(tmp_path, 1)
+    entries = read_ledger(tmp_path)
     unlinked = write_pack(tmp_path / "unlinked", {"a.csv": b"x\n"}, created_at=TIMES[1])
     with pytest.raises(LedgerError, match="follows no pack, but the latest recorded pack is pack "):
-        record_pack(tmp_path, unlinked)
+        appended(tmp_path, entries, unlinked)
     outside = write_pack(tmp_path.parent / f"{tmp_path.name}-outside", {"a.csv": b"x\n"}, created_at=TIMES[1],
-                         previous=latest_pack(tmp_path).link)
+                         previous=entries[-1].link)
     with pytest.raises(LedgerError, match="is not under the ledger's root"):
-        record_pack(tmp_path, outside)
-    recorded = record_pack(tmp_path, write_pack(tmp_path / "next", {"a.csv": b"y\n"}, created_at=TIMES[1],
-                                                previous=latest_pack(tmp_path).link))
-    assert recorded.path == "next" and latest_pack(tmp_path) == recorded
+        appended(tmp_path, entries, outside)
+    following = write_pack(tmp_path / "next", {"a.csv": b"y\n"}, created_at=TIMES[1], previous=entries[-1].link)
+    assert appended(tmp_path, entries, following)[-1].path == "next"
 
 
 @pytest.mark.parametrize(("content", "message"), [
