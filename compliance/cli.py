@@ -7,19 +7,18 @@ import functools
 import gc
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from compliance import __version__
+from compliance.assessment import GitSource
 from compliance.errors import EXIT_CONTROLS_FAILED, SegproofError, UsageError
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import LEVELS
 
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
-GIT_CACHE = ".git-cache"
 
 
 class SegproofGroup(click.Group):
@@ -149,16 +148,6 @@ def git_options(command: Callable) -> Callable:
     return with_git
 
 
-@dataclass(frozen=True)
-class GitSource:
-    """Where the policies' git history is: repository, revision, paths, and the URL a cache was fetched from."""
-
-    repository: str
-    rev: str
-    paths: tuple[str, ...]
-    origin: str = ""
-
-
 def evaluation_options(command: Callable) -> Callable:
     """The source, assumptions, git, scope and frameworks of an evaluation (evaluate, pack)."""
     for option in reversed((
@@ -282,23 +271,6 @@ def evaluate(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSo
         sys.exit(EXIT_CONTROLS_FAILED)
 
 
-def git_evidence(git: GitSource, snapshot: Snapshot, scope: Any, options: Any, quiet: bool) -> tuple[Any, Any]:
-    """(history of the scope's period with reachability deltas, drift of the cluster from git)."""
-    from compliance.netpol.diff import endpoint_zones
-    from compliance.sources.drift import drift
-    from compliance.sources.git_history import read_history, read_revision, topology_labels, with_reachability
-
-    history = read_history(git.repository, scope.change_approval, git.rev, git.paths,
-                           since=scope.period_start.isoformat(), until=scope.period_end.isoformat())
-    if git.origin:
-        history = replace(history, repository=git.origin)
-    history = with_reachability(history, snapshot, options,
-                                zone_of=endpoint_zones(snapshot.pods, topology_labels(snapshot), scope),
-                                address_cuts=[b for zone in scope.zones for b in zone.cidrs],
-                                progress=None if quiet else terminal_progress())
-    return history, drift(snapshot, read_revision(git.repository, git.rev, git.paths), options)
-
-
 def chosen_frameworks(frameworks: tuple[str, ...]) -> list[Any]:
     """The catalogs of the frameworks asked for, every shipped one when none is."""
     from compliance.controls import catalog_files, load_framework
@@ -307,17 +279,12 @@ def chosen_frameworks(frameworks: tuple[str, ...]) -> list[Any]:
 
 
 def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
-               git: GitSource | None, quiet: bool, previous: tuple[str, ...] = ()) -> tuple[Any, Any]:
+               git: GitSource | None, quiet: bool) -> tuple[Any, Any]:
     """(context, assessment) of the chosen frameworks on a snapshot, with git evidence when given."""
-    from compliance.checks.context import CheckContext
-    from compliance.controls import evaluate_controls
+    from compliance.assessment import assess
 
-    scope = read_scope(scope_file)
-    chosen = chosen_frameworks(frameworks)
-    history, drift = git_evidence(git, snapshot, scope, options, quiet) if git else (None, None)
-    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), history=history,
-                           drift=drift, previous=previous)
-    return context, evaluate_controls(context, chosen)
+    return assess(snapshot, read_scope(scope_file), options, chosen_frameworks(frameworks), now, git,
+                  None if quiet else terminal_progress())
 
 
 @main.command()
@@ -348,14 +315,11 @@ def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file:
                          git: GitSource | None, quiet: bool, signer: Any, out: str, make_zip: bool,
                          keep: int | None = None) -> tuple[Any, Any]:
     """Evaluate and write the pack into the ledger at `out` (keeping the newest `keep`); (written pack, assessment)."""
-    from compliance.evidence.build import PackRequest, git_rows, publish
-    from compliance.evidence.ledger import read_ledger
+    from compliance.assessment import assess_and_publish
 
-    previous = tuple(entry.created_at for entry in read_ledger(out))
-    context, assessment = evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, previous)
-    request = PackRequest(Path(scope_file).read_text(encoding="utf-8"), now,
-                          tuple(f.id for f in assessment.frameworks), signer, *git_rows(context))
-    return publish(context, assessment, request, out, keep=keep, make_zip=make_zip), assessment
+    return assess_and_publish(snapshot, read_scope(scope_file), Path(scope_file).read_text(encoding="utf-8"), options,
+                              chosen_frameworks(frameworks), now, out, git, signer,
+                              None if quiet else terminal_progress(), make_zip, keep)
 
 
 @main.command()
@@ -369,6 +333,7 @@ def run(options: Any, config_file: str, now: str | None, wait: float, quiet: boo
     """Collect, fetch git, evaluate, write a pack into the ledger and apply retention, as segproof.yaml says."""
     import os
 
+    from compliance.assessment import configured_git
     from compliance.evidence.run_lock import run_lock
     from compliance.report.run_output import run_summary
     from compliance.run_config import RunConfigError, load_run_config
@@ -395,20 +360,6 @@ def run(options: Any, config_file: str, now: str | None, wait: float, quiet: boo
                            failing))
     if failing:
         sys.exit(EXIT_CONTROLS_FAILED)
-
-
-def configured_git(config: Any, root: Path, environment: Any) -> GitSource | None:
-    """The run configuration's git source: a local path as it is, or a url fetched into `<root>/.git-cache`."""
-    from compliance.run_config import git_token
-    from compliance.sources.git_remote import Credentials, fetch_branch
-
-    if config.git is None:
-        return None
-    if config.git.path:
-        return GitSource(config.git.path, config.git.branch or "HEAD", config.git.paths)
-    credentials = Credentials(git_token(config.git, environment, config.file), config.git.ssh_key_file)
-    fetched = fetch_branch(config.git.url, config.git.branch, root / GIT_CACHE, credentials)
-    return GitSource(fetched.repository, fetched.commit, config.git.paths, origin=fetched.url)
 
 
 def load_signer(key: str | None, certificate: str | None) -> Any:
@@ -451,13 +402,9 @@ def history(snapshot: Snapshot | None, now: str, quiet: bool, options: Any, git:
         click.echo(render(records) if render else history_output.provenance_json(found, records), nl=False)
         return
     if snapshot is not None:
-        from compliance.netpol.diff import endpoint_zones
+        from compliance.assessment import with_deltas
 
-        found = git_history.with_reachability(
-            found, snapshot, options,
-            zone_of=endpoint_zones(snapshot.pods, git_history.topology_labels(snapshot), scope) if scope else None,
-            address_cuts=[b for zone in scope.zones for b in zone.cidrs] if scope else (),
-            progress=None if quiet else terminal_progress())
+        found = with_deltas(found, snapshot, scope, options, None if quiet else terminal_progress())
     render = {"table": history_output.history_table, "json": history_output.history_json,
               "csv": history_output.history_csv}[output]
     click.echo(render(found), nl=False)
@@ -698,17 +645,9 @@ DEMO_NOW = "2026-03-31T12:00:00Z"
 
 def reperformed(target: str, git_repository: str | None) -> list[str]:
     """Re-perform one verified pack, printing what was compared; the differences found."""
-    from compliance.evidence.ledger import read_ledger
-    from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
-    from compliance.evidence.pack_files import open_pack
-    from compliance.evidence.reperform import reperform
+    from compliance.evidence.reperform import reperform_in_place
 
-    with open_pack(target) as files:
-        pack_id = parse_manifest(files.read(MANIFEST_FILE)).pack_id
-    entries = read_ledger(Path(target).parent)
-    position = next((i for i, e in enumerate(entries) if e.pack_id == pack_id), None)
-    previous = tuple(e.created_at for e in entries[:position]) if position is not None else None
-    result = reperform(target, git_repository, previous)
+    result = reperform_in_place(target, git_repository)
     click.echo(f"{target}: re-performed {result.compared} controls from snapshot.json and scope.yaml"
                + (f"; set aside (inputs not available): {', '.join(result.set_aside)}" if result.set_aside else ""))
     return list(result.problems)

@@ -111,3 +111,15 @@ def reperform(pack: str | Path, git_repository: str | None = None,
                                          row["message"]),
                             lambda row: row["check"] in missing or f"{row['framework']}/{row['control']}" in aside)
     return Reperformance(len(held["data/controls.csv"]) - len(set_aside), tuple(set_aside), tuple(problems))
+
+
+def reperform_in_place(pack: str | Path, git_repository: str | None = None) -> Reperformance:
+    """Re-perform a pack with the earlier packs of its ledger, when it sits in one."""
+    from compliance.evidence.ledger import read_ledger
+
+    with open_pack(pack) as files:
+        pack_id = parse_manifest(files.read(MANIFEST_FILE)).pack_id
+    entries = read_ledger(Path(pack).parent)
+    position = next((index for index, entry in enumerate(entries) if entry.pack_id == pack_id), None)
+    previous = tuple(entry.created_at for entry in entries[:position]) if position is not None else None
+    return reperform(pack, git_repository, previous)
