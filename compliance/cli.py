@@ -640,9 +640,6 @@ def verify(packs: tuple[str, ...], trust: str | None, chain: str | None, reperfo
     click.echo("OK")
 
 
-DEMO_NOW = "2026-03-31T12:00:00Z"
-
-
 def reperformed(target: str, git_repository: str | None) -> list[str]:
     """Re-perform one verified pack, printing what was compared; the differences found."""
     from compliance.evidence.reperform import reperform_in_place
@@ -656,34 +653,32 @@ def reperformed(target: str, git_repository: str | None) -> list[str]:
 @main.command()
 @click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
               help="Output root of the demo pack (a ledger: each run adds a pack).")
-@click.option("--now", "now", default=DEMO_NOW, show_default=True, metavar="TIME",
-              help="The assessment's clock (the end of the sample scope's period).")
-def demo(out: str, now: str) -> None:
+@click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
+def demo(out: str, now: str | None) -> None:
     """Write a complete signed evidence pack for the bundled sample: shop cluster, scope, git history, key."""
     import runpy
     import tempfile
 
+    from compliance.evidence.keys import create_key_files
     from compliance.resources import resource_dir
 
     samples = resource_dir("samples")
+    # The demo's throwaway key stays beside its ledger (never inside a pack), so every demo pack shares one signer.
+    keys = Path(out) / ".demo-key"
+    if not (keys / "signing.key").exists():
+        create_key_files(keys, "CN=ACME Payments segproof demo,O=ACME Payments Ltd", utc_now(None))
     with tempfile.TemporaryDirectory(prefix="segproof-demo-") as scratch:
         repository = Path(scratch) / "policy-repo"
         runpy.run_path(str(samples / "git" / "build_demo_repo.py"))["build"](repository)
-        from compliance.evidence.keys import create_key_files
-
-        keys = create_key_files(Path(scratch) / "keys", "CN=ACME Payments segproof demo,O=ACME Payments Ltd",
-                                utc_now(None))
         click.echo(f"demo: sample cluster {samples / 'cluster'}, scope {samples / 'scope.yaml'}, policy history "
-                   f"built in a temporary git repository, throwaway signing key")
+                   f"built in a temporary git repository, throwaway signing key in {keys}")
         pack.callback(manifests=(str(samples / "cluster"),), snapshot_file=None, cluster=False, kubeconfig=None,
                       context=None, in_cluster=False, namespaces=(), now=now, quiet=True, ipblock_selects_pods=True,
                       host_network_isolated=False, git_repository=str(repository), rev="HEAD", git_paths=(),
-                      scope_file=str(samples / "scope.yaml"), frameworks=(), out=out, sign_key=str(keys.key),
-                      sign_cert=str(keys.certificate), make_zip=False, fail_on="never")
-        certificate = Path(out) / "demo-signer.crt"
-        certificate.write_bytes(Path(keys.certificate).read_bytes())
-    click.echo(f"the signer's certificate is in {certificate}; check the pack with: "
-               f"segproof verify --chain {out} --trust {certificate}")
+                      scope_file=str(samples / "scope.yaml"), frameworks=(), out=out,
+                      sign_key=str(keys / "signing.key"), sign_cert=str(keys / "signing.crt"), make_zip=False,
+                      fail_on="never")
+    click.echo(f"check the packs with: segproof verify --chain {out} --trust {keys / 'signing.crt'}")
 
 
 def warn(snapshot: Snapshot) -> None:

@@ -146,3 +146,13 @@ def test_evaluate_writes_the_controls_as_csv() -> None:
     assert code == 0
     assert out.lstrip("\ufeff").splitlines()[0].startswith("framework,control,title,severity,status")
     assert any(line.startswith("cis-kubernetes-1.10,5.3.1,") for line in out.splitlines())
+
+
+def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, printed, err = run("demo", "--out", str(out), "--now", "2026-03-31T12:00:00Z")
+    assert code == 0, err
+    assert "report: " in printed and "signed by CN=ACME Payments segproof demo" in printed
+    code, verified, _ = run("verify", "--chain", str(out), "--trust", str(out / ".demo-key" / "signing.crt"))
+    assert code == 0 and "(trusted)" in verified
+    assert not list((out / "20260331T120000Z").rglob("signing.key"))
