@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +16,10 @@ from compliance.controls import Assessment, Framework, evaluate_controls
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope
+from compliance.sources.git_source import GitSource
 
 Progress = Callable[[str, int, int | None], None]
 GIT_CACHE = ".git-cache"
-
-
-@dataclass(frozen=True)
-class GitSource:
-    """Where the policies' git history is: repository, revision, paths, and the URL a cache was fetched from."""
-
-    repository: str
-    rev: str
-    paths: tuple[str, ...]
-    origin: str = ""
 
 
 def with_deltas(history: Any, snapshot: Snapshot, scope: Scope | None, options: AnalysisOptions,

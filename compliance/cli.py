@@ -13,10 +13,10 @@ from typing import Any
 import click
 
 from compliance import __version__
-from compliance.assessment import GitSource
 from compliance.errors import EXIT_CONTROLS_FAILED, SegproofError, UsageError
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import LEVELS
+from compliance.sources.git_source import GitSource
 
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compliance.assessment import GitSource, assess, assess_and_publish
+from compliance.assessment import assess, assess_and_publish
 from compliance.controls import load_framework
 from compliance.evidence.ledger import read_ledger
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.scope import parse_scope
+from compliance.sources.git_source import GitSource
 from compliance.sources.manifests import load_manifests
 
 SAMPLES = resource_dir("samples")
