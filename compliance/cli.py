@@ -39,16 +39,9 @@ class SegproofGroup(click.Group):
 
 def utc_now(text: str | None) -> str:
     """The run's clock as RFC 3339 UTC: `--now` when given (for reproducible runs), else the current time."""
-    if text is None:
-        moment = datetime.datetime.now(datetime.timezone.utc)
-    else:
-        try:
-            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(f"--now: invalid time {text!r}", hint="use RFC 3339, e.g. 2026-09-30T12:00:00Z") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    from compliance.times import canonical_utc, format_utc
+
+    return format_utc(datetime.datetime.now(datetime.timezone.utc)) if text is None else canonical_utc(text, "--now")
 
 
 def optional_source_options(command: Callable) -> Callable:

@@ -25,7 +25,7 @@ from compliance.evidence.errors import (
     WrongPassword,
 )
 from compliance.evidence.files import write_atomically
-from compliance.evidence.times import format_utc, parse_utc
+from compliance.times import format_utc, parse_utc
 
 KEY_FILE = "signing.key"
 CERTIFICATE_FILE = "signing.crt"

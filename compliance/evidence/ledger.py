@@ -31,7 +31,7 @@ from compliance.evidence.manifest import (
 )
 from compliance.evidence.pack import WrittenPack, exclusive_lock, write_pack
 from compliance.evidence.pack_files import open_pack
-from compliance.evidence.times import compact_utc
+from compliance.times import compact_utc
 
 LEDGER_FILE = "ledger.json"
 LEDGER_FORMAT = "segproof.ledger/v1"

@@ -18,7 +18,7 @@ from typing import Any
 from compliance import __version__
 from compliance.errors import UsageError
 from compliance.evidence.errors import InvalidPackManifest, PackContentError
-from compliance.evidence.times import canonical_utc, compact_utc
+from compliance.times import canonical_utc, compact_utc
 
 MANIFEST_FORMAT = "segproof.pack/v1"
 MANIFEST_FILE = "manifest.json"

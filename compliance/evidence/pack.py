@@ -34,7 +34,7 @@ from compliance.evidence.manifest import (
 )
 from compliance.evidence.pdf_signing import sign_pdf
 from compliance.evidence.signing import sign_envelope
-from compliance.evidence.times import parse_utc
+from compliance.times import parse_utc
 
 STAGING_PREFIX = ".segproof-tmp-"
 LOCK_FILE = ".segproof-lock"

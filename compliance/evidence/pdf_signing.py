@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from compliance.evidence.errors import PdfSigningError
 from compliance.evidence.keys import Signer, certificate_problem
-from compliance.evidence.times import format_utc, parse_utc
+from compliance.times import format_utc, parse_utc
 
 SIGNATURE_FIELD = "segproof"
 

@@ -27,7 +27,7 @@ from compliance.evidence.manifest import (
 from compliance.evidence.pack_files import PackFiles, open_pack
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.signing import verify_envelope
-from compliance.evidence.times import format_utc, parse_utc
+from compliance.times import format_utc, parse_utc
 
 READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError)
 

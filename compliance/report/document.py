@@ -19,6 +19,7 @@ from typing import Any
 
 from compliance.checks.registry import CHECKS, CheckResult
 from compliance.controls import STATUS_ORDER, ControlResult
+from compliance.errors import UsageError
 from compliance.report.charts import zone_matrix_svg
 from compliance.report.inputs import ReportInput
 from compliance.report.tables import (
@@ -32,6 +33,7 @@ from compliance.report.tables import (
 )
 from compliance.report.zone_flows import ZoneFlows, cde_zones, verdicts, zone_flows
 from compliance.resources import resource_dir
+from compliance.times import parse_utc
 
 TEMPLATE = "report.html.j2"
 PDF_TABLE_ROWS = 25
@@ -79,19 +81,11 @@ def template_environment() -> Any:
     return environment
 
 
-def parse_time(text: str) -> datetime.datetime:
-    """An RFC 3339 time as an aware UTC datetime."""
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
-
-
 def time_text(text: str) -> str:
     """`2026-09-30 12:00:00 UTC` from RFC 3339; the text itself when it is not a time."""
     try:
-        return parse_time(text).strftime("%Y-%m-%d %H:%M:%S UTC")
-    except ValueError:
+        return parse_utc(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except UsageError:
         return text
 
 
@@ -391,7 +385,7 @@ def render_pdf(data: ReportInput, attachments: Mapping[str, bytes]) -> bytes:
     """The report as a PDF/A-3b with `attachments` (relative path -> bytes) embedded as Data; deterministic."""
     import weasyprint
 
-    moment = parse_time(data.created_at)
+    moment = parse_utc(data.created_at)
     fixed = moment.replace(tzinfo=None)
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     files = [weasyprint.Attachment(string=content, name=path, description=path, created=fixed, modified=fixed,

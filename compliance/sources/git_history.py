@@ -30,6 +30,7 @@ from compliance.netpol.diff import IncrementalReachability, roll_up
 from compliance.netpol.options import AnalysisOptions
 from compliance.sources.approvals import Approval, ApprovalRule, approval_of
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
+from compliance.times import format_utc
 
 TRACKED_KINDS = ("NetworkPolicy", "Namespace")
 LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%G?", "%GS", "%s", "%b", "%(trailers:unfold)")
@@ -275,8 +276,7 @@ def is_manifest(path: str, mode: str) -> bool:
 
 def utc_text(text: str) -> str:
     """An ISO 8601 time with offset, as RFC 3339 UTC (`2026-01-05T08:00:00Z`)."""
-    moment = datetime.datetime.fromisoformat(text)
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(datetime.datetime.fromisoformat(text))
 
 
 def time_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
@@ -292,9 +292,7 @@ def time_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
     except ValueError:
         raise UsageError(f"--{option}: invalid date {text!r}",
                          hint="use YYYY-MM-DD or RFC 3339, e.g. 2026-07-01T00:00:00Z") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc))
 
 
 def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,7 @@ import pytest
 from compliance.evidence.errors import PdfSigningError
 from compliance.evidence.keys import Signer
 from compliance.evidence.pdf_signing import sign_pdf, validate_pdf
-from compliance.evidence.times import parse_utc
+from compliance.times import parse_utc
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Timestamps of evidence packs: RFC 3339 in UTC with a `Z`, to the second."""
+"""Times in segproof's outputs: RFC 3339 in UTC with a `Z`, to the second."""
 
 from __future__ import annotations
 
