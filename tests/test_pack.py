@@ -129,6 +129,16 @@ def test_reperforming_names_a_result_that_no_longer_holds(pack_copy: Path) -> No
     assert "pci-dss-4.0.1/1.2.2" in result.set_aside  # git-based, and no clone was given
 
 
+def test_reperforming_keeps_the_analysis_options_of_the_pack(tmp_path: Path) -> None:
+    code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
+                       "--framework", "pci-dss-4.0.1", "--host-network-isolated", "--out", str(tmp_path),
+                       "--now", NOW, "-q")
+    assert code == 0, err
+    pack = tmp_path / "20260331T120000Z"
+    assert json.loads((pack / "manifest.json").read_text())["inputs"]["assumptions"]["host_network_isolated"]
+    assert reperform(pack).problems == ()
+
+
 def test_packs_under_one_root_form_a_chain(tmp_path: Path) -> None:
     for moment in ("2026-03-31T12:00:00Z", "2026-06-30T12:00:00Z"):
         code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +34,14 @@ class PackRequest:
 
 
 def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
-    """The identity of the inputs, recorded in the manifest: snapshot source and time, scope hash, frameworks."""
+    """The identity of the inputs, recorded in the manifest: snapshot source and time, scope hash, frameworks,
+    and the analysis options that re-performance must use again."""
     snapshot = context.snapshot
     inputs: dict[str, Any] = {
         "snapshot": {"source": dict(snapshot.source), "collected_at": snapshot.collected_at},
         "scope_sha256": hashlib.sha256(request.scope_text.encode("utf-8")).hexdigest(),
         "frameworks": list(request.frameworks),
-        "assumptions": {key: value for key, value in context.options.assumptions(snapshot.unmodelled).items()
-                        if isinstance(value, bool)},
+        "assumptions": {**asdict(context.options), "complete": not snapshot.unmodelled},
     }
     if context.history is not None:
         history = context.history
