@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from compliance import __version__
 from compliance.checks.context import CheckContext
 from compliance.controls import Assessment
 from compliance.evidence.keys import Signer
-from compliance.evidence.manifest import build_manifest, file_entry
+from compliance.evidence.manifest import build_manifest, file_entry, sha256_hex
 from compliance.model.snapshot import snapshot_document
 from compliance.report.formats import json_text
 from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
@@ -39,7 +39,7 @@ def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
     snapshot = context.snapshot
     inputs: dict[str, Any] = {
         "snapshot": {"source": dict(snapshot.source), "collected_at": snapshot.collected_at},
-        "scope_sha256": hashlib.sha256(request.scope_text.encode("utf-8")).hexdigest(),
+        "scope_sha256": sha256_hex(request.scope_text.encode("utf-8")),
         "frameworks": list(request.frameworks),
         "assumptions": {**asdict(context.options), "complete": not snapshot.unmodelled},
     }
@@ -49,13 +49,16 @@ def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
     return inputs
 
 
-def pack_contents(context: CheckContext, assessment: Assessment, request: PackRequest) -> dict[str, bytes]:
+def pack_contents(context: CheckContext, assessment: Assessment, request: PackRequest,
+                  inputs: Mapping[str, Any]) -> dict[str, bytes]:
     """Every file of the pack: data/*.csv, snapshot.json, scope.yaml, and report.pdf rendered last.
 
-    The PDF shows the pack id and the hashes of the other files, all known before it is rendered.
+    The PDF shows the pack id (from the files and the manifest's `inputs`) and the hashes of the other files,
+    all known before it is rendered.
     """
     from compliance.report.document import render_pdf
-    from compliance.report.tables import csv_files
+    from compliance.report.tables import csv_files, report_tables
+    from compliance.report.zone_flows import zone_flows
 
     data = ReportInput(
         assessment=assessment, context=context,
@@ -64,13 +67,15 @@ def pack_contents(context: CheckContext, assessment: Assessment, request: PackRe
         signer=request.signer.certificate.subject.rfc4514_string() if request.signer else None,
         changes=request.changes, drift=request.drift, git_source=request.git_source,
     )
-    tables = csv_files(data)
-    files = {**tables,
+    flows = zone_flows(context)
+    tables = report_tables(data, flows)
+    files = {**csv_files(tables),
              SNAPSHOT_FILE: json_text(snapshot_document(context.snapshot), flat_below=3).encode("utf-8"),
              SCOPE_FILE: request.scope_text.encode("utf-8")}
     entries = tuple(file_entry(path, content) for path, content in sorted(files.items()))
-    pack_id = build_manifest(entries, request.created_at, pack_inputs(context, request), None).pack_id
-    files["report.pdf"] = render_pdf(replace(data, pack_id=pack_id, files=entries), tables)
+    pack_id = build_manifest(entries, request.created_at, inputs, None).pack_id
+    attachments = {path: files[path] for path in tables}
+    files["report.pdf"] = render_pdf(replace(data, pack_id=pack_id, files=entries), attachments, flows, tables)
     return files
 
 
@@ -79,8 +84,9 @@ def publish(context: CheckContext, assessment: Assessment, request: PackRequest,
     """Write one pack into the ledger under `root`, chained to the previous one, applying retention."""
     from compliance.evidence.ledger import publish_pack
 
-    return publish_pack(root, pack_contents(context, assessment, request), created_at=request.created_at,
-                        inputs=pack_inputs(context, request), signer=request.signer, keep=keep, make_zip=make_zip)
+    inputs = pack_inputs(context, request)
+    return publish_pack(root, pack_contents(context, assessment, request, inputs), created_at=request.created_at,
+                        inputs=inputs, signer=request.signer, keep=keep, make_zip=make_zip)
 
 
 def git_rows(context: CheckContext) -> tuple[tuple[ChangeRow, ...], tuple[DriftRow, ...], str | None]:

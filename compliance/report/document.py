@@ -31,7 +31,7 @@ from compliance.report.tables import (
     params_text,
     report_tables,
 )
-from compliance.report.zone_flows import ZoneFlows, cde_zones, verdicts, zone_flows
+from compliance.report.zone_flows import ZoneFlows, verdicts, zone_flows
 from compliance.resources import resource_dir
 from compliance.times import parse_utc
 
@@ -125,22 +125,19 @@ def status_counts(data: ReportInput, framework: str) -> list[dict[str, Any]]:
             for status in SUMMARY_STATUSES]
 
 
-def zone_rows(data: ReportInput, workloads: Table) -> list[dict[str, Any]]:
+def zone_rows(data: ReportInput, workloads: Table, flows: ZoneFlows) -> list[dict[str, Any]]:
     """Each zone with how it is selected and what it holds."""
     scope = data.context.scope
     members: dict[str, list[int]] = {}
     for record in workloads.records():
         members.setdefault(record["zone"], []).append(record["pods"])
     found = []
-    cde = cde_zones(scope)
-    for name in data.context.zones:
+    for name in flows.zones:
         zone = scope.zone(name)
         if zone is None and name == scope.default_zone:
             selects = ["every workload no zone above matches (default zone)"]
             kind, description = "workloads", "Default zone"
         elif zone is None:
-            if not any(name in (p[0], p[1]) for p, _ in data.context.matrix.cells):
-                continue
             selects = ["addresses in no declared zone"]
             kind, description = "addresses", "Addresses outside every zone of the scope"
         elif zone.external:
@@ -156,7 +153,7 @@ def zone_rows(data: ReportInput, workloads: Table) -> list[dict[str, Any]]:
         pods = members.get(name, [])
         found.append({"name": name, "kind": kind, "description": description, "selects": selects,
                       "workloads": len(pods) if kind == "workloads" else "", "pods": sum(pods) if kind == "workloads"
-                      else "", "cde": name in cde})
+                      else "", "cde": name in flows.cde})
     return found
 
 
@@ -331,7 +328,7 @@ def report_context(data: ReportInput, flows: ZoneFlows | None = None,
                    "unapproved": len(flows.unapproved)},
         "default_zone": scope.default_zone, "approved_flow_count": len(scope.approved_flows),
         "exception_count": len(scope.exceptions), "cde_zones": list(flows.cde),
-        "zones": zone_rows(data, workloads), "cde_workloads": cde_workloads,
+        "zones": zone_rows(data, workloads, flows), "cde_workloads": cde_workloads,
         "assumptions": assumption_rows(data.assumptions),
         "warnings": list(snapshot.warnings[:PDF_TABLE_ROWS]), "warnings_more": max(0, len(snapshot.warnings)
                                                                                    - PDF_TABLE_ROWS),
@@ -356,9 +353,10 @@ def report_context(data: ReportInput, flows: ZoneFlows | None = None,
     }
 
 
-def render_html(data: ReportInput) -> str:
+def render_html(data: ReportInput, flows: ZoneFlows | None = None,
+                tables: Mapping[str, Table] | None = None) -> str:
     """The report as one self-contained HTML document (CSS inlined, chart as SVG data)."""
-    return render_context(report_context(data))
+    return render_context(report_context(data, flows, tables))
 
 
 def render_context(context: Mapping[str, Any]) -> str:
@@ -381,8 +379,12 @@ def source_date_epoch(moment: datetime.datetime) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def render_pdf(data: ReportInput, attachments: Mapping[str, bytes]) -> bytes:
-    """The report as a PDF/A-3b with `attachments` (relative path -> bytes) embedded as Data; deterministic."""
+def render_pdf(data: ReportInput, attachments: Mapping[str, bytes], flows: ZoneFlows | None = None,
+               tables: Mapping[str, Table] | None = None) -> bytes:
+    """The report as a PDF/A-3b with `attachments` (relative path -> bytes) embedded as Data; deterministic.
+
+    `flows` and `tables` are the report's zone flows and CSV tables when the caller already built them.
+    """
     import weasyprint
 
     moment = parse_utc(data.created_at)
@@ -391,6 +393,6 @@ def render_pdf(data: ReportInput, attachments: Mapping[str, bytes]) -> bytes:
     files = [weasyprint.Attachment(string=content, name=path, description=path, created=fixed, modified=fixed,
                                    relationship="Data", url_fetcher=fetcher)
              for path, content in sorted(attachments.items())]
-    html = weasyprint.HTML(string=render_html(data), url_fetcher=fetcher)
+    html = weasyprint.HTML(string=render_html(data, flows, tables), url_fetcher=fetcher)
     with source_date_epoch(moment):
         return html.write_pdf(pdf_variant="pdf/a-3b", attachments=files, uncompressed_pdf=False)

@@ -395,11 +395,11 @@ def report_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str
     return {table.path: table for table in sorted(tables, key=lambda t: t.path)}
 
 
-def csv_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, str]:
+def csv_tables(data: ReportInput) -> dict[str, str]:
     """Every CSV of the pack as text, by relative path (`data/controls.csv`, `data/evidence/...`)."""
-    return {path: csv_text(table) for path, table in report_tables(data, flows).items()}
+    return {path: csv_text(table) for path, table in report_tables(data).items()}
 
 
-def csv_files(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, bytes]:
+def csv_files(tables: Mapping[str, Table]) -> dict[str, bytes]:
     """Every CSV of the pack as UTF-8 bytes (with the BOM), ready to write and to attach to the PDF."""
-    return {path: text.encode("utf-8") for path, text in csv_tables(data, flows).items()}
+    return {path: csv_text(table).encode("utf-8") for path, table in tables.items()}

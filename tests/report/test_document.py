@@ -12,7 +12,7 @@ import pytest
 
 from compliance.report import document
 from compliance.report.inputs import ReportInput
-from compliance.report.tables import csv_files
+from compliance.report.tables import csv_files, report_tables
 
 from .builders import CHANGES, DRIFT, GIT_SOURCE, HOSTILE_LABEL, PACK_ID, report_input, sample_snapshot
 
@@ -27,7 +27,7 @@ SECTIONS = ("Executive summary", "Scope, zones and assumptions", "Zone reachabil
 def pack() -> tuple[ReportInput, dict[str, bytes]]:
     """A report input with git rows, and the CSVs it is rendered with (hashed into its appendix)."""
     data = report_input(CHANGES, DRIFT, git_source=GIT_SOURCE)
-    attachments = csv_files(data)
+    attachments = csv_files(report_tables(data))
     files = {**attachments, "snapshot.json": b'{"format": "segproof.snapshot/v1"}\n', "scope.yaml": b"kind: Scope\n"}
     return report_input(CHANGES, DRIFT, files, GIT_SOURCE), attachments
 

@@ -51,7 +51,7 @@ def test_every_file_has_its_documented_columns(files: dict[str, str]) -> None:
 
 
 def test_files_are_utf8_with_bom_and_unix_line_ends(sample_with_git: ReportInput, files: dict[str, str]) -> None:
-    encoded = tables.csv_files(sample_with_git)
+    encoded = tables.csv_files(tables.report_tables(sample_with_git))
     assert set(encoded) == set(files)
     for path, content in encoded.items():
         assert content.startswith(b"\xef\xbb\xbf"), path
@@ -62,7 +62,7 @@ def test_files_are_utf8_with_bom_and_unix_line_ends(sample_with_git: ReportInput
 
 def test_same_input_gives_identical_bytes(sample_with_git: ReportInput, files: dict[str, str]) -> None:
     again = report_input(sample_with_git.changes, sample_with_git.drift, git_source=sample_with_git.git_source)
-    assert tables.csv_files(again) == tables.csv_files(sample_with_git)
+    assert tables.csv_files(tables.report_tables(again)) == tables.csv_files(tables.report_tables(sample_with_git))
     assert tables.csv_tables(sample_with_git) == files
 
 
