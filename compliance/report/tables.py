@@ -186,16 +186,16 @@ def exception_cells(exception: ScopeException) -> tuple[str, str, str, str, str]
 
 def class_zone_and_policies(context: CheckContext) -> list[tuple[str, list[str], list[str]]]:
     """Per pod class: its zone and the policies selecting it for ingress and for egress."""
-    by_namespace = defaultdict(list)
+    reach = context.reach
+    ingress: list[list[str]] = [[] for _ in reach.classes]
+    egress: list[list[str]] = [[] for _ in reach.classes]
     for policy in context.snapshot.policies:
-        by_namespace[policy.namespace].append(policy)
-    found = []
-    for pod_class, zone in zip(context.reach.classes, context.zoning.classes, strict=True):
-        labels = dict(pod_class.labels)
-        selecting = [p for p in by_namespace[pod_class.namespace] if p.pod_selector.matches(labels)]
-        found.append((zone, [p.key for p in selecting if p.isolates_ingress],
-                      [p.key for p in selecting if p.isolates_egress]))
-    return found
+        for index in bitsets.members(reach.policy_members(policy)):
+            if policy.isolates_ingress:
+                ingress[index].append(policy.key)
+            if policy.isolates_egress:
+                egress[index].append(policy.key)
+    return list(zip(context.zoning.classes, ingress, egress, strict=True))
 
 
 def mixed(values: Sequence[bool]) -> str:
@@ -232,13 +232,10 @@ def workloads_table(context: CheckContext) -> Table:
 
 def policies_table(context: CheckContext) -> Table:
     """data/policies.csv: every NetworkPolicy with its types, selector, rule counts and what it selects."""
-    classes_by_namespace = defaultdict(list)
-    for pod_class, zone in zip(context.reach.classes, context.zoning.classes, strict=True):
-        classes_by_namespace[pod_class.namespace].append((pod_class, zone))
+    reach, zones = context.reach, context.zoning.classes
     rows = []
     for policy in context.snapshot.policies:
-        selected = [(c, zone) for c, zone in classes_by_namespace[policy.namespace]
-                    if policy.pod_selector.matches(dict(c.labels))]
+        selected = [(reach.classes[i], zones[i]) for i in bitsets.members(reach.policy_members(policy))]
         pods = [pod for c, _ in selected for pod in c.pods]
         rows.append((policy.namespace, policy.name, "; ".join(policy.policy_types), policy.pod_selector.describe(),
                      len(policy.rules("ingress")), len(policy.rules("egress")), len(pods),
