@@ -14,8 +14,8 @@ import click
 
 from compliance import __version__
 from compliance.errors import EXIT_CONTROLS_FAILED, SegproofError, UsageError
+from compliance.model.objects import LEVELS
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.connections import LEVELS
 from compliance.sources.git_source import GitSource
 
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
@@ -221,15 +221,21 @@ def explain(snapshot: Snapshot, now: str, quiet: bool, options: Any, source: str
     click.echo(render(explanation), nl=False)
 
 
-def read_scope(path: str) -> Any:
-    """The scope file, parsed and validated."""
-    from compliance.scope import ScopeError, parse_scope
+def scope_text(path: str) -> str:
+    """The scope file's text; an unreadable file is a scope error naming it."""
+    from compliance.scope import ScopeError
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ScopeError(path, "", error.strerror or str(error)) from None
-    return parse_scope(text, path)
+
+
+def read_scope(path: str) -> Any:
+    """The scope file, parsed and validated."""
+    from compliance.scope import parse_scope
+
+    return parse_scope(scope_text(path), path)
 
 
 def failed(statuses: set[str], fail_on: str) -> bool:
@@ -309,8 +315,10 @@ def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file:
                          keep: int | None = None) -> tuple[Any, Any]:
     """Evaluate and write the pack into the ledger at `out` (keeping the newest `keep`); (written pack, assessment)."""
     from compliance.assessment import assess_and_publish
+    from compliance.scope import parse_scope
 
-    return assess_and_publish(snapshot, read_scope(scope_file), Path(scope_file).read_text(encoding="utf-8"), options,
+    text = scope_text(scope_file)
+    return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options,
                               chosen_frameworks(frameworks), now, out, git, signer,
                               None if quiet else terminal_progress(), make_zip, keep)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from compliance.model.selectors import Labels
@@ -67,6 +68,15 @@ class Pod:
     def named_ports(self) -> tuple[tuple[str, str, int], ...]:
         """(name, protocol, port) of every named container port, sorted."""
         return tuple(sorted({(p.name, p.protocol, p.port) for p in self.ports if p.name}))
+
+
+# The levels reachability is reported at, each with the name a pod takes at that level.
+NODE_NAMES: dict[str, Callable[[Pod], str]] = {
+    "pod": lambda pod: pod.display,
+    "workload": lambda pod: pod.workload.display,
+    "namespace": lambda pod: pod.namespace,
+}
+LEVELS = tuple(NODE_NAMES)
 
 
 @dataclass(frozen=True)

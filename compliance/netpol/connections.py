@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from compliance.model.objects import Pod
+from compliance.model.objects import NODE_NAMES
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.netpol.reachability import ReachabilityMap
-
-LEVELS = ("pod", "workload", "namespace")
-NODE_NAMES: dict[str, Callable[[Pod], str]] = {
-    "pod": lambda pod: pod.display,
-    "workload": lambda pod: pod.workload.display,
-    "namespace": lambda pod: pod.namespace,
-}
 
 
 @dataclass(frozen=True, order=True)

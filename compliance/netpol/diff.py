@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from compliance.model.objects import Pod
+from compliance.model.objects import NODE_NAMES, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.selectors import Labels
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressRange, address_value, block_spans
-from compliance.netpol.connections import NODE_NAMES, Connection, connections
+from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.netpol.reachability import ReachabilityMap, analyse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from compliance.netpol.connections import Connection
 from compliance.report.formats import csv_text, json_text, text_table
@@ -11,13 +12,23 @@ REACHABILITY_FORMAT = "segproof.reachability/v1"
 CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to")
 
 
+def connection_json(connection: Connection) -> dict[str, Any]:
+    """A connection as in the reachability JSON contract."""
+    return {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json()}
+
+
+def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]] | None:
+    """Connections as JSON, or None when they were not computed."""
+    return None if found is None else [connection_json(c) for c in found]
+
+
 def connections_json(level: str, assumptions: Mapping[str, object], found: Sequence[Connection]) -> str:
     """The JSON contract: format, level, assumptions, connections with their port ranges."""
     return json_text({
         "format": REACHABILITY_FORMAT,
         "level": level,
         "assumptions": dict(assumptions),
-        "connections": [{"src": c.source, "dst": c.destination, "ports": c.ports.to_json()} for c in found],
+        "connections": connections_list(found),
     })
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compliance.netpol.connections import Connection
+from compliance.report.connections_output import connections_list
 from compliance.report.formats import csv_text, json_text, text_table
 from compliance.sources.approvals import signature_description
 from compliance.sources.drift import Drift, DriftItem
@@ -21,16 +22,6 @@ HISTORY_CSV_HEADER = ("commit", "committed_at", "author", "authored_at", "commit
 PROVENANCE_CSV_HEADER = ("object", "path", "commit", "committed_at", "author", "committer", "subject", "change",
                          "signature", "approved", "approval_evidence", "approval_reason")
 DRIFT_STATUS_ORDER = ("unmanaged", "not-applied", "different")
-
-
-def connection_json(connection: Connection) -> dict[str, Any]:
-    """A connection as in the reachability JSON contract."""
-    return {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json()}
-
-
-def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]] | None:
-    """Connections as JSON, or None when they were not computed."""
-    return None if found is None else [connection_json(c) for c in found]
 
 
 def connections_cell(found: Sequence[Connection] | None) -> str:

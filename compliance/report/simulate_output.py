@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance.netpol.connections import Connection
 from compliance.report import markdown
-from compliance.report.connections_output import assumptions_lines, incomplete_banner
+from compliance.report.connections_output import assumptions_lines, connection_json, connections_list, incomplete_banner
 from compliance.report.formats import json_text, text_table
 from compliance.simulate import ControlChange, FindingChange, Simulation, Verdict
 
@@ -97,10 +97,9 @@ def control_json(change: ControlChange) -> dict[str, Any]:
 
 def connections_json(found: Sequence[Connection] | None, zones: Mapping[str, str]) -> list[dict[str, Any]] | None:
     """Connections as in the reachability JSON contract, with their zones when known; None when not computed."""
-    if found is None:
-        return None
-    return [{"src": c.source, "dst": c.destination, "ports": c.ports.to_json(),
-             **({"src_zone": zones[c.source], "dst_zone": zones[c.destination]} if zones else {})} for c in found]
+    if found is None or not zones:
+        return connections_list(found)
+    return [{**connection_json(c), "src_zone": zones[c.source], "dst_zone": zones[c.destination]} for c in found]
 
 
 def simulation_json(simulation: Simulation, verdict: Verdict) -> str:
