@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,13 +161,19 @@ def read_pack(path: str | Path) -> PackContents:
         raise UnreadablePack(str(path), "not a pack directory or zip file") from None
 
 
+def row_pairs(before: Sequence[Row], after: Sequence[Row],
+              columns: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Row | None, Row | None]]:
+    """(key, earlier row, later row) of the rows keyed by `columns`: the later pack's order, then earlier-only keys."""
+    old = {tuple(row[column] for column in columns): row for row in before}
+    new = {tuple(row[column] for column in columns): row for row in after}
+    for key in [*new, *(key for key in old if key not in new)]:
+        yield key, old.get(key), new.get(key)
+
+
 def control_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ControlDifference, ...]:
     """Controls whose status or open findings differ, in the later pack's order, then those only in the earlier."""
-    old = {(row["framework"], row["control"]): row for row in before}
-    new = {(row["framework"], row["control"]): row for row in after}
     found = []
-    for key in [*new, *(key for key in old if key not in new)]:
-        was, now = old.get(key), new.get(key)
+    for key, was, now in row_pairs(before, after, ("framework", "control")):
         statuses = (was["status"] if was else None, now["status"] if now else None)
         counts = (int(was["open_findings"]) if was else 0, int(now["open_findings"]) if now else 0)
         if statuses[0] != statuses[1] or counts[0] != counts[1]:
@@ -189,11 +195,8 @@ def zone_change(was: Row | None, now: Row | None) -> str | None:
 
 def zone_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ZoneDifference, ...]:
     """Zone pairs whose path opened, closed or changed ports or approval, in the later pack's zone order."""
-    old = {(row["source_zone"], row["destination_zone"]): row for row in before}
-    new = {(row["source_zone"], row["destination_zone"]): row for row in after}
     found = []
-    for key in [*new, *(key for key in old if key not in new)]:
-        was, now = old.get(key), new.get(key)
+    for key, was, now in row_pairs(before, after, ("source_zone", "destination_zone")):
         change = zone_change(was, now)
         if change:
             found.append(ZoneDifference(*key, change, (was or {}).get("ports", ""), (now or {}).get("ports", ""),
@@ -217,11 +220,8 @@ def policy_differences(before: dict[str, Any], after: dict[str, Any]) -> tuple[P
 
 def exception_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ExceptionDifference, ...]:
     """Exceptions added, removed, expired since the earlier pack, or changed, by control and target."""
-    old = {(row["control"], row["target"]): row for row in before}
-    new = {(row["control"], row["target"]): row for row in after}
     found = []
-    for key in sorted(set(old) | set(new)):
-        was, now = old.get(key), new.get(key)
+    for key, was, now in sorted(row_pairs(before, after, ("control", "target")), key=lambda pair: pair[0]):
         if was is None or now is None:
             change = "added" if was is None else "removed"
         elif now["state"] == "expired" and was["state"] != "expired":
