@@ -49,6 +49,15 @@ class ManifestError(SegproofError):
         self.detail = message
 
 
+class ConfigError(SegproofError):
+    """One of segproof's own files (scope, run configuration) is invalid; the message names the file and key."""
+
+    def __init__(self, file: str, field: str, message: str, hint: str = "") -> None:
+        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}", hint)
+        self.file = file
+        self.field = field
+
+
 class UsageError(SegproofError):
     """The command line asks for something that cannot be done."""
 

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compliance.controls import FAILING_STATUSES, load_framework
-from compliance.errors import InvalidObject, SegproofError, UsageError
+from compliance.errors import ConfigError, InvalidObject, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
 from compliance.scope import SCOPE_API_VERSION, boolean_at, only_keys
-from compliance.sources.yaml_text import config_document, yaml_problem
+from compliance.sources.yaml_text import parse_config
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
@@ -28,13 +26,8 @@ OUTPUT_KEYS = {"root", "retain", "zip"}
 SIGNING_KEYS = {"key", "certificate"}
 
 
-class RunConfigError(SegproofError):
+class RunConfigError(ConfigError):
     """The run configuration is invalid; the message names the file and the key."""
-
-    def __init__(self, file: str, field: str, message: str, hint: str = "") -> None:
-        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}", hint)
-        self.file = file
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -185,16 +178,8 @@ def parse_run_config_document(document: Any, file: str) -> RunConfig:
 
 def parse_run_config(text: str, file: str) -> RunConfig:
     """A RunConfig from the text of a run configuration file; errors name the file and key."""
-    try:
-        document = config_document(text)
-    except yaml.YAMLError as error:
-        raise RunConfigError(file, "", yaml_problem(error)) from None
-    if document is None:
-        raise RunConfigError(file, "", "the file is empty (expected apiVersion: segproof/v1, kind: RunConfig, ...)")
-    try:
-        return parse_run_config_document(document, file)
-    except InvalidObject as problem:
-        raise RunConfigError(file, problem.field, problem.detail) from None
+    return parse_config(text, file, "RunConfig", lambda document: parse_run_config_document(document, file),
+                        RunConfigError)
 
 
 def load_run_config(path: str) -> RunConfig:

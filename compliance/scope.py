@@ -14,27 +14,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from compliance.errors import InvalidObject, SegproofError
+from compliance.errors import ConfigError, InvalidObject
 from compliance.model.parse import list_at, mapping_at, parse_network, parse_policy_port, parse_selector, string_at
 from compliance.model.policy import IPBlock
 from compliance.model.selectors import LabelSelector
 from compliance.netpol.addresses import block_spans
 from compliance.netpol.intervals import contains
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, resolve_port
-from compliance.sources.yaml_text import config_document, yaml_problem
+from compliance.sources.yaml_text import parse_config
 
 SCOPE_API_VERSION = "segproof/v1"
 
 
-class ScopeError(SegproofError):
+class ScopeError(ConfigError):
     """The scope file is invalid; the message names the file and the key."""
-
-    def __init__(self, file: str, field: str, message: str) -> None:
-        super().__init__(f"{file}: {field}: {message}" if field else f"{file}: {message}")
-        self.file = file
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -373,13 +366,4 @@ def parse_scope_document(document: Any) -> Scope:
 
 def parse_scope(text: str, file: str) -> Scope:
     """A Scope from the text of a scope file; errors name the file and key."""
-    try:
-        document = config_document(text)
-    except yaml.YAMLError as error:
-        raise ScopeError(file, "", yaml_problem(error)) from None
-    if document is None:
-        raise ScopeError(file, "", "the file is empty (expected apiVersion: segproof/v1, kind: Scope, ...)")
-    try:
-        return parse_scope_document(document)
-    except InvalidObject as problem:
-        raise ScopeError(file, problem.field, problem.detail) from None
+    return parse_config(text, file, "Scope", parse_scope_document, ScopeError)

@@ -11,10 +11,12 @@ number or merge key; otherwise PyYAML reads the text, and its messages name line
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import yaml
+
+from compliance.errors import ConfigError, InvalidObject
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBoO][0-7_]+"
@@ -85,3 +87,21 @@ ConfigLoader.yaml_implicit_resolvers = {
 def config_document(text: str) -> Any:
     """The document of one of segproof's own YAML files (scope, run configuration); raises yaml.YAMLError."""
     return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader
+
+
+Parsed = TypeVar("Parsed")
+
+
+def parse_config(text: str, file: str, kind: str, parse: Callable[[Any], Parsed],
+                 error: type[ConfigError]) -> Parsed:
+    """One of segproof's own YAML files, read by `parse`; invalid YAML, an empty file or a bad key raise `error`."""
+    try:
+        document = config_document(text)
+    except yaml.YAMLError as problem:
+        raise error(file, "", yaml_problem(problem)) from None
+    if document is None:
+        raise error(file, "", f"the file is empty (expected apiVersion: segproof/v1, kind: {kind}, ...)")
+    try:
+        return parse(document)
+    except InvalidObject as problem:
+        raise error(file, problem.field, problem.detail) from None
