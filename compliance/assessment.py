@@ -26,11 +26,11 @@ def with_deltas(history: Any, snapshot: Snapshot, scope: Scope | None, options: 
                 progress: Progress | None) -> Any:
     """The history with the connections each change opened and closed on the snapshot's pods (by zone too)."""
     from compliance.netpol.diff import endpoint_zones
-    from compliance.sources.git_history import topology_labels, with_reachability
+    from compliance.sources.git_history import with_reachability
 
     return with_reachability(
         history, snapshot, options,
-        zone_of=endpoint_zones(snapshot.pods, topology_labels(snapshot), scope) if scope else None,
+        zone_of=endpoint_zones(snapshot.pods, snapshot.topology_labels(), scope) if scope else None,
         address_cuts=[block for zone in scope.zones for block in zone.cidrs] if scope else (), progress=progress)
 
 

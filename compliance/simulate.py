@@ -27,7 +27,7 @@ from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse_snapshot
 from compliance.scope import Scope
-from compliance.sources.git_history import Revision, topology_labels
+from compliance.sources.git_history import Revision
 
 PolicyKey = tuple[str, str]
 
@@ -195,7 +195,7 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     zones: dict[str, str] = {}
     zones_opened = zones_closed = controls = None
     if scope is not None:
-        zone_of = endpoint_zones(before.pods, topology_labels(before), scope)
+        zone_of = endpoint_zones(before.pods, before.topology_labels(), scope)
         zones = {name: zone_of(name) for c in (*opened, *closed) for name in (c.source, c.destination)}
         zones_opened, zones_closed = tuple(roll_up(opened, zone_of)), tuple(roll_up(closed, zone_of))
         assessments = [evaluate_controls(context, frameworks) for context in contexts]

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compliance.model.objects import Namespace, Pod, Service
+from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Pod, Service
 from compliance.model.policy import NetworkPolicy
+from compliance.model.selectors import Labels
 
 SNAPSHOT_FORMAT = "segproof.snapshot/v1"
 
@@ -45,6 +46,13 @@ class Snapshot:
     def namespace_labels(self) -> dict[str, dict[str, str]]:
         """Labels of every namespace by name."""
         return {namespace.name: dict(namespace.labels) for namespace in self.namespaces}
+
+    def topology_labels(self) -> dict[str, Labels]:
+        """Labels of every namespace, including namespaces only its pods name."""
+        labels = {namespace.name: namespace.labels for namespace in self.namespaces}
+        for pod in self.pods:
+            labels.setdefault(pod.namespace, ((NAMESPACE_NAME_LABEL, pod.namespace),))
+        return labels
 
 
 def metadata_document(namespace: str, name: str, labels: tuple, uid: str, **extra: Any) -> dict[str, Any]:

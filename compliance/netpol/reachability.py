@@ -335,7 +335,4 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
                      ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
-    labels = {namespace.name: namespace.labels for namespace in snapshot.namespaces}
-    for pod in snapshot.pods:
-        labels.setdefault(pod.namespace, ((NAMESPACE_NAME_LABEL, pod.namespace),))
-    return analyse(snapshot.pods, snapshot.policies, labels, options, address_cuts)
+    return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts)

@@ -19,7 +19,7 @@ from compliance.netpol.connections import Connection
 from compliance.netpol.diff import connections_touching, diff_connections, same_rules
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import ReachabilityMap, analyse
-from compliance.sources.git_history import Revision, topology_labels
+from compliance.sources.git_history import Revision
 
 MISSING = object()
 
@@ -94,7 +94,7 @@ class DriftEvaluation:
         self.cluster = cluster
         self.options = options
         self.level = level
-        self.labels = topology_labels(cluster)
+        self.labels = cluster.topology_labels()
         self.policies = {(p.namespace, p.name): p for p in cluster.policies}
         self.reach: ReachabilityMap | None = None
         self.before: dict[str, list[Connection]] = {}

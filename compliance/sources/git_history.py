@@ -22,7 +22,7 @@ from typing import Any
 import git
 
 from compliance.errors import GitSourceError, ManifestError, UsageError
-from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace
+from compliance.model.objects import Namespace
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection
@@ -575,14 +575,6 @@ def provenance(history: History) -> tuple[Provenance, ...]:
     return tuple(Provenance(found, last.get(found.key)) for found in history.final)
 
 
-def topology_labels(topology: Snapshot) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Labels of every namespace of the topology, including namespaces only its pods name."""
-    labels = {namespace.name: namespace.labels for namespace in topology.namespaces}
-    for pod in topology.pods:
-        labels.setdefault(pod.namespace, ((NAMESPACE_NAME_LABEL, pod.namespace),))
-    return labels
-
-
 def with_reachability(history: History, topology: Snapshot, options: AnalysisOptions,
                       zone_of: Callable[[str], str] | None = None, level: str = "workload",
                       address_cuts: Sequence[IPBlock] = (),
@@ -596,7 +588,7 @@ def with_reachability(history: History, topology: Snapshot, options: AnalysisOpt
     of external zones) keep every address range inside one zone. `progress` is called as (what, done,
     total) after each change.
     """
-    tracker = IncrementalReachability(topology.pods, topology_labels(topology),
+    tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
                                       [o.value for o in history.initial if isinstance(o.value, NetworkPolicy)],
                                       options, level, address_cuts)
     evaluated = [(c, c.target) for c in sorted(history.changes, key=replay_order)

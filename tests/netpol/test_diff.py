@@ -21,7 +21,6 @@ from compliance.netpol.diff import (
 )
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse, analyse_snapshot
-from compliance.sources.git_history import topology_labels
 from tests.netpol.builders import cluster, namespace, pod, policy, ports
 from tests.netpol.random_clusters import random_cluster, random_policy
 
@@ -105,7 +104,7 @@ def test_connections_touching_is_the_filtered_full_result(rng: random.Random) ->
 def test_incremental_updates_match_full_recomputation(rng: random.Random) -> None:
     snapshot = random_cluster(rng, pods=8, policies=4)
     options = AnalysisOptions(ipblock_selects_pods=rng.random() < 0.5)
-    labels = topology_labels(snapshot)
+    labels = snapshot.topology_labels()
     current = {(p.namespace, p.name): p for p in snapshot.policies}
     tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options)
     for step in range(4):
@@ -124,7 +123,7 @@ def test_incremental_updates_match_full_recomputation(rng: random.Random) -> Non
 def test_changes_that_cannot_matter_are_not_evaluated() -> None:
     snapshot = cluster(namespace("shop"), pod("shop/web", {"app": "web"}), pod("shop/db", {"app": "db"}))
     deny = parse_network_policy(policy("shop/deny", {"podSelector": {"matchLabels": {"app": "db"}}}))
-    tracker = IncrementalReachability(snapshot.pods, topology_labels(snapshot), [], AnalysisOptions())
+    tracker = IncrementalReachability(snapshot.pods, snapshot.topology_labels(), [], AnalysisOptions())
     into_db = [conn(EVERYWHERE, DB, "all"), conn(WEB, DB, "all")]
     assert tracker.apply("shop", "deny", deny) == ([], into_db)
     assert tracker.evaluations == 2

@@ -20,7 +20,6 @@ from compliance.sources.git_history import (
     provenance,
     read_history,
     read_revision,
-    topology_labels,
     with_reachability,
 )
 from compliance.sources.manifests import load_manifests
@@ -337,7 +336,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_history_tells_its_story(demo: Path) -> None:
     sample = load_manifests([str(ROOT / "samples" / "cluster")], "2026-04-01T00:00:00Z")
     scope = parse_scope((ROOT / "samples" / "scope.yaml").read_text(encoding="utf-8"), "scope.yaml")
-    zone_of = endpoint_zones(sample.pods, topology_labels(sample), scope)
+    zone_of = endpoint_zones(sample.pods, sample.topology_labels(), scope)
     history = with_reachability(read_history(str(demo), scope.change_approval, paths=["clusters/prod/policies"]),
                                 sample, AnalysisOptions(), zone_of=zone_of,
                                 address_cuts=[block for zone in scope.zones for block in zone.cidrs])
