@@ -291,15 +291,21 @@ def optional_listing(reader: ClusterReader, resource: Resource, namespaces: tupl
 
 
 def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collection: Collection) -> None:
-    """Discover other policy kinds (AdminNetworkPolicy, Calico, Cilium) and count their objects."""
+    """Discover other policy kinds (AdminNetworkPolicy, Calico, Cilium) and count their objects.
+
+    Each API group's discovery document is read once, though it serves several of the kinds.
+    """
     groups = reader.get("/apis", "get", Resource("", "", "apis")) or {}
     preferred = {g.get("name"): (g.get("preferredVersion") or {}).get("version") for g in groups.get("groups", [])}
+    served: dict[str, set[str]] = {}
     for kind in UNMODELLED_POLICY_KINDS:
         version = preferred.get(kind.group)
         if not version:
             continue
-        discovery = reader.get(f"/apis/{kind.group}/{version}", "get", Resource(kind.group, version, "")) or {}
-        if kind.plural not in {r.get("name") for r in discovery.get("resources", [])}:
+        if kind.group not in served:
+            discovery = reader.get(f"/apis/{kind.group}/{version}", "get", Resource(kind.group, version, "")) or {}
+            served[kind.group] = {r.get("name") for r in discovery.get("resources", [])}
+        if kind.plural not in served[kind.group]:
             continue
         resource = Resource(kind.group, version, kind.plural, kind.namespaced)
         try:

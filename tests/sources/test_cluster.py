@@ -198,6 +198,7 @@ def test_unmodelled_policy_kinds_are_counted_and_reported(tmp_path: Path) -> Non
                        custom_resources=[CILIUM_NETWORK_POLICIES]) as running:
         config = str(running.write_kubeconfig(tmp_path / "kc"))
         assert collect(config).unmodelled == {"CiliumNetworkPolicy": 2}
+        assert [r.path for r in running.requests].count("/apis/cilium.io/v2") == 1
         result = CliRunner().invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assumptions = json.loads(result.stdout)["assumptions"]
     assert assumptions["complete"] is False
