@@ -135,8 +135,9 @@ def endpoint_zones(pods: Iterable[Pod], namespace_labels: Mapping[str, Labels], 
     """
     found: dict[str, str] = {}
     for pod in sorted(pods, key=lambda p: (p.namespace, p.name)):
-        found.setdefault(NODE_NAMES[level](pod), zones.zone_of_workload(dict(namespace_labels[pod.namespace]),
-                                                                        dict(pod.labels)))
+        name = NODE_NAMES[level](pod)
+        if name not in found:
+            found[name] = zones.zone_of_workload(dict(namespace_labels[pod.namespace]), dict(pod.labels))
 
     def zone_of(name: str) -> str:
         address_range = external_range(name)
