@@ -118,10 +118,10 @@ class DriftEvaluation:
 
 def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level: str = "workload") -> Drift:
     """The NetworkPolicies that differ between `cluster` and the git revision, judged on the cluster's pods."""
-    in_cluster = {(p.namespace, p.name): p for p in cluster.policies}
+    evaluation = DriftEvaluation(cluster, options, level)
+    in_cluster = evaluation.policies
     in_git = {(p.namespace, p.name): p for p in revision.policies}
     paths = {(o.namespace, o.name): o.path for o in revision.objects if o.kind == "NetworkPolicy"}
-    evaluation = DriftEvaluation(cluster, options, level)
     items = []
     in_sync = 0
     for key in sorted(set(in_cluster) | set(in_git)):
