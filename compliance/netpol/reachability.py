@@ -186,9 +186,8 @@ class Analysis:
         size = len(classes)
         self.egress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
         self.ingress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
-        self.egress_isolated = [False] * size
         self.rules: list[CompiledRule] = []
-        self.isolated = {"ingress": 0, "egress": 0}
+        self.isolated_ingress = self.isolated_egress = 0
         peer_sets: dict[int, list[CompiledRule]] = defaultdict(list)
         for policy in policies:
             targets = compiler.targets(policy)
@@ -198,17 +197,17 @@ class Analysis:
             egress = [compiler.rule(policy, "egress", i, targets) for i in range(len(policy.rules("egress")))]
             ingress = [compiler.rule(policy, "ingress", i, targets) for i in range(len(policy.rules("ingress")))]
             self.rules += ingress + egress
-            for direction in ("ingress", "egress"):
-                if policy.isolates(direction):
-                    self.isolated[direction] |= targets
+            if policy.isolates_ingress:
+                self.isolated_ingress |= targets
+            if policy.isolates_egress:
+                self.isolated_egress |= targets
             for index in selected:
                 if policy.isolates_egress:
-                    self.egress_isolated[index] = True
                     self.egress_rules[index].extend(egress)
                 self.ingress_rules[index].extend(ingress)
             for rule in ingress:
                 peer_sets[rule.peers].append(rule)
-        self.ingress_open = compiler.everything & ~self.isolated["ingress"]
+        self.ingress_open = compiler.everything & ~self.isolated_ingress
         # For each class, the ingress rules (of other classes' policies) whose peers include it.
         self.admitting: list[list[CompiledRule]] = [[] for _ in range(size)]
         for bits, rules in peer_sets.items():
@@ -233,7 +232,7 @@ class Analysis:
     def source_cells(self, source: int) -> Cells:
         """The destination cells of one source class."""
         everything = self.compiler.everything
-        if self.egress_isolated[source]:
+        if bitsets.has(self.isolated_egress, source):
             egress_items = [(rule.peers, rule) for rule in self.egress_rules[source]]
         else:
             egress_items = [(everything, None)]
@@ -264,7 +263,7 @@ class Analysis:
     def egress_external(self, source: int) -> ExternalPorts:
         """Address ranges a source class reaches, with ports."""
         ranges = self.compiler.partitions["egress"].ranges
-        if not self.egress_isolated[source]:
+        if not bitsets.has(self.isolated_egress, source):
             return tuple((index, ALL_PORTS) for index in range(len(ranges)))
         found: dict[int, PortSet] = {}
         for rule in self.egress_rules[source]:
@@ -293,7 +292,7 @@ class Analysis:
         by_signature: dict[tuple, tuple[Cells, ExternalPorts]] = {}
         cells, egress = [], []
         for index in range(len(self.classes)):
-            signature = (self.egress_isolated[index], tuple(map(id, self.egress_rules[index])),
+            signature = (bitsets.has(self.isolated_egress, index), tuple(map(id, self.egress_rules[index])),
                          tuple(map(id, self.admitting[index])))
             if signature not in by_signature:
                 by_signature[signature] = (self.source_cells(index), self.egress_external(index))
@@ -329,7 +328,7 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     analysis = Analysis(classes, compiler, policies)
     cells, egress, ingress = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
-                           tuple(analysis.rules), analysis.isolated["ingress"], analysis.isolated["egress"], compiler)
+                           tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress, compiler)
 
 
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
