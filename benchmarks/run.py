@@ -71,8 +71,8 @@ def child(pods: int, manifests: str, out: str) -> None:
     report("pack", started)
 
 
-def measure(pods: int, scratch: Path) -> tuple[dict[str, dict], float, str]:
-    """Stage timings of one size, the `segproof reachability` process time, and the manifests path."""
+def measure(pods: int, scratch: Path) -> tuple[dict[str, dict], float, str, int]:
+    """Stage timings of one size, the `segproof reachability` process time, the manifests path and policy count."""
     sys.path.insert(0, str(ROOT))
     import yaml
 
@@ -93,7 +93,7 @@ def measure(pods: int, scratch: Path) -> tuple[dict[str, dict], float, str]:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "compliance.cli", "reachability", "--manifests", str(manifests),
                     "-o", "json", "-q"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return stages, time.perf_counter() - started, str(manifests)
+    return stages, time.perf_counter() - started, str(manifests), cluster.policies
 
 
 def nca_seconds(manifests: str) -> float:
@@ -128,14 +128,12 @@ def main() -> None:
     print("| pods | policies | " + " | ".join(f"{stage} s (peak MB)" for stage in STAGES) +
           " | `segproof reachability` s |" + (" NCA s | ratio |" if args.with_nca else ""))
     print("|---:|---:|" + "---:|" * len(STAGES) + "---:|" + ("---:|---:|" if args.with_nca else ""))
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.generate import generate
     with tempfile.TemporaryDirectory() as scratch:
         for pods in sizes:
-            stages, whole, manifests = measure(pods, Path(scratch))
+            stages, whole, manifests, policies = measure(pods, Path(scratch))
             cells = [f"{stages[s]['seconds']:.2f} ({stages[s]['peak_mb']:,.0f})" if s in stages else "n/a"
                      for s in STAGES]
-            row = f"| {pods:,} | {generate(pods).policies:,} | " + " | ".join(cells) + f" | {whole:.2f} |"
+            row = f"| {pods:,} | {policies:,} | " + " | ".join(cells) + f" | {whole:.2f} |"
             if args.with_nca and pods <= args.nca_max_pods:
                 nca = nca_seconds(manifests)
                 row += f" {nca:.1f} | {nca / whole:.0f}x |"

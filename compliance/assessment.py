@@ -31,7 +31,7 @@ def with_deltas(history: Any, snapshot: Snapshot, scope: Scope | None, options: 
     return with_reachability(
         history, snapshot, options,
         zone_of=endpoint_zones(snapshot.pods, snapshot.topology_labels(), scope) if scope else None,
-        address_cuts=[block for zone in scope.zones for block in zone.cidrs] if scope else (), progress=progress)
+        address_cuts=scope.address_cuts if scope else (), progress=progress)
 
 
 def git_evidence(git: GitSource, snapshot: Snapshot, scope: Scope, options: AnalysisOptions,

@@ -17,7 +17,7 @@ import yaml
 
 from compliance.checks import CHECKS
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import CheckParameterError, CheckResult, Finding
+from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding
 from compliance.errors import InvalidObject, SegproofError, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
 from compliance.resources import resource_dir
@@ -27,7 +27,6 @@ from compliance.sources.yaml_text import yaml_problem
 STATUS_ORDER = ("error", "fail", "warning", "manual", "excepted", "pass", "not_applicable")
 FAILING_STATUSES = {"fail": frozenset({"fail", "error"}), "warning": frozenset({"fail", "error", "warning"}),
                     "never": frozenset()}
-SEVERITIES = ("low", "medium", "high", "critical")
 FRAMEWORK_KEYS = {"id", "name", "version", "title", "publisher", "note"}
 CONTROL_KEYS = {"id", "title", "objective", "testing", "severity", "checks", "manual"}
 CHECK_KEYS = {"check", "params", "evidence"}

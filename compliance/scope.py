@@ -159,6 +159,11 @@ class Scope:
         names = tuple(zone.name for zone in self.zones)
         return names if self.default_zone in names else (*names, self.default_zone)
 
+    @property
+    def address_cuts(self) -> tuple[IPBlock, ...]:
+        """The CIDRs of the external zones, in declared order: where address ranges are cut so each lies in one zone."""
+        return tuple(block for zone in self.zones for block in zone.cidrs)
+
     def zone_of_workload(self, namespace_labels: Mapping[str, str], pod_labels: Mapping[str, str]) -> str:
         """The first zone matching a workload, else the default zone."""
         return next((z.name for z in self.zones if z.matches(namespace_labels, pod_labels)), self.default_zone)

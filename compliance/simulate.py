@@ -190,7 +190,7 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     else:
         contexts = [CheckContext(state, scope, options, today) for state in (before, after)]
         reaches = [context.reach for context in contexts]
-    cuts = [block for zone in scope.zones for block in zone.cidrs] if scope else []
+    cuts = scope.address_cuts if scope else []
     opened, closed = diff_connections(connections(reaches[0], "workload"), connections(reaches[1], "workload"), cuts)
     zones: dict[str, str] = {}
     zones_opened = zones_closed = controls = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from compliance.checks.context import CheckContext
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
@@ -17,11 +18,11 @@ ENFORCING = {
 NOT_ENFORCING = {"Flannel": r"(kube-)?flannel(-ds)?", "AWS VPC CNI": r"aws-node", "kindnet": r"kindnet"}
 
 
-def detected(context: CheckContext, patterns: dict[str, str]) -> dict[str, list[str]]:
-    """Plugins whose workloads run in the cluster (a name, optionally with a ReplicaSet hash), with those workloads."""
+def detected(workloads: Sequence[str], patterns: dict[str, str]) -> dict[str, list[str]]:
+    """Plugins among `workloads` (a name, optionally with a ReplicaSet hash), each with its workloads in that order."""
     compiled = {plugin: re.compile(rf"(?:{pattern})(?:-[0-9a-f]{{5,10}})?") for plugin, pattern in patterns.items()}
     found: dict[str, list[str]] = {}
-    for workload in sorted({pod.workload.display for pod in context.snapshot.pods}):
+    for workload in workloads:
         name = workload.split("/", 1)[1].split("[", 1)[0]
         for plugin, pattern in compiled.items():
             if pattern.fullmatch(name):
@@ -33,7 +34,8 @@ def detected(context: CheckContext, patterns: dict[str, str]) -> dict[str, list[
        evidence=("network_plugins",), reachability=False)
 def cni_enforces_policies(context: CheckContext) -> CheckResult:
     """NetworkPolicies are only as good as the plugin enforcing them; detected from its workloads."""
-    enforcing, other = detected(context, ENFORCING), detected(context, NOT_ENFORCING)
+    workloads = sorted({pod.workload.display for pod in context.snapshot.pods})
+    enforcing, other = detected(workloads, ENFORCING), detected(workloads, NOT_ENFORCING)
     rows = tuple((plugin, "yes", ", ".join(w)) for plugin, w in sorted(enforcing.items())) + tuple(
         (plugin, "no", ", ".join(w)) for plugin, w in sorted(other.items()))
     table = (EvidenceTable("network_plugins", "Network plugins detected", ("plugin", "enforces_policies",

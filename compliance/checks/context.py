@@ -71,8 +71,7 @@ class CheckContext:
     @cached_property
     def reach(self) -> ReachabilityMap:
         """Reachability, with address ranges cut at the external zones' CIDRs."""
-        cuts = [block for zone in self.scope.zones for block in zone.cidrs]
-        return analyse_snapshot(self.snapshot, self.options, cuts)
+        return analyse_snapshot(self.snapshot, self.options, self.scope.address_cuts)
 
     def class_zone(self, pod_class: PodClass) -> str:
         """The zone of a class of pods."""
@@ -97,7 +96,7 @@ class CheckContext:
     @cached_property
     def matrix(self) -> ZoneMatrix:
         """The zone reachability matrix."""
-        return zone_matrix(self.reach, self.zoning, self.zones)
+        return zone_matrix(self.crossings, self.zones)
 
     @cached_property
     def crossings(self) -> tuple[Crossing, ...]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, result
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, object_message_rows, result
 from compliance.checks.segmentation import zone_list
 from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
 from compliance.netpol import bitsets
@@ -108,7 +108,7 @@ def dangling_selectors(context: CheckContext) -> CheckResult:
                         findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: peer "
                                                 f"({peer.describe()}) matches no pod", "low"))
     table = EvidenceTable("dangling_selectors", "Selectors that match nothing", ("policy", "problem"),
-                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+                          object_message_rows(findings))
     return result("policy.dangling_selectors", findings, "Every policy and peer selector matches something.",
                   "{count} selectors match nothing.", (table,), failing_status="warning")
 
@@ -132,10 +132,8 @@ def permissive_peers(rule_peers: tuple | None) -> list[str]:
 def overly_permissive(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """Rules of policies protecting workloads in `zones` that admit far more than a named peer."""
     wanted = set(zone_list(context, zones))
-    in_zone = 0
-    for index, zone in enumerate(context.zoning.classes):
-        if zone in wanted:
-            in_zone |= 1 << index
+    classes = context.zoning.classes
+    in_zone = bitsets.from_indices((i for i, zone in enumerate(classes) if zone in wanted), len(classes))
     findings, rows = [], []
     for rule in context.reach.rules:
         if not rule.targets & in_zone:
@@ -190,7 +188,7 @@ def redundant_rules(context: CheckContext) -> CheckResult:
             if cover is not None:
                 findings.append(Finding(rule.policy.key, f"{rule.reference} is covered by {cover.reference}", "low"))
     table = EvidenceTable("redundant_rules", "Rules covered by other rules", ("policy", "finding"),
-                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+                          object_message_rows(findings))
     return result("policy.redundant_rules", findings, "No rule is covered by another.",
                   "{count} rules are covered by other rules.", (table,), failing_status="warning")
 
@@ -211,6 +209,6 @@ def named_ports_resolve(context: CheckContext) -> CheckResult:
                 findings.append(Finding(rule.policy.key, f"{rule.reference}: named port {spec.describe()} is "
                                         f"declared by none of {where}", "medium"))
     table = EvidenceTable("unresolved_named_ports", "Named ports no destination declares", ("policy", "finding"),
-                          tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message))))
+                          object_message_rows(findings))
     return result("policy.named_ports_resolve", findings, "Every named port resolves on some destination.",
                   "{count} named ports resolve on no destination.", (table,), failing_status="warning")

@@ -75,6 +75,11 @@ def check(check_id: str, title: str, params: tuple[str, ...] = (), evidence: tup
     return register
 
 
+def object_message_rows(findings: list[Finding] | tuple[Finding, ...]) -> tuple[tuple[str, str], ...]:
+    """Evidence rows (object, message) of findings, in the order `result` sorts them."""
+    return tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message)))
+
+
 def result(check_id: str, findings: list[Finding] | tuple[Finding, ...], passed: str, failed: str,
            evidence: tuple[EvidenceTable, ...] = (), failing_status: str = "fail") -> CheckResult:
     """A pass/fail result: `failing_status` with `failed` (formatted with the count) when there are findings."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from compliance.netpol import bitsets
@@ -80,13 +80,13 @@ def crossings(reach: ReachabilityMap, zoning: Zoning) -> Iterator[Crossing]:
                            destinations=1 << destination)
 
 
-def zone_matrix(reach: ReachabilityMap, zoning: Zoning, zones: Sequence[str]) -> ZoneMatrix:
-    """The zone reachability matrix: for every pair of zones, the union of the ports between their members."""
-    found: dict[tuple[str, str], PortSet] = {}
-    for crossing in crossings(reach, zoning):
+def zone_matrix(found: Iterable[Crossing], zones: Sequence[str]) -> ZoneMatrix:
+    """The zone reachability matrix of the crossings: for every pair of zones, the union of their ports."""
+    union: dict[tuple[str, str], PortSet] = {}
+    for crossing in found:
         key = (crossing.source_zone, crossing.destination_zone)
-        found[key] = found.get(key, NO_PORTS) | crossing.ports
+        union[key] = union.get(key, NO_PORTS) | crossing.ports
     order = {zone: index for index, zone in enumerate(zones)}
-    cells = sorted(found.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0][0],
+    cells = sorted(union.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0][0],
                                                     order.get(item[0][1], len(order)), item[0][1]))
     return ZoneMatrix(tuple(zones), tuple(cells))

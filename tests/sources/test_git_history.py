@@ -339,7 +339,7 @@ def test_demo_history_tells_its_story(demo: Path) -> None:
     zone_of = endpoint_zones(sample.pods, sample.topology_labels(), scope)
     history = with_reachability(read_history(str(demo), scope.change_approval, paths=["clusters/prod/policies"]),
                                 sample, AnalysisOptions(), zone_of=zone_of,
-                                address_cuts=[block for zone in scope.zones for block in zone.cidrs])
+                                address_cuts=scope.address_cuts)
 
     unapproved = {c.commit.subject for c in history.changes if not c.approval.approved}
     assert unapproved == {"Allow partner webhooks from the gateway"}
