@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from compliance.model.objects import NAMESPACE_NAME_LABEL
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.classes import PodClass
@@ -63,10 +62,7 @@ class CheckContext:
     @cached_property
     def namespace_labels(self) -> dict[str, dict[str, str]]:
         """Labels of every namespace, including namespaces only referenced by pods."""
-        labels = self.snapshot.namespace_labels()
-        for pod in self.snapshot.pods:
-            labels.setdefault(pod.namespace, {NAMESPACE_NAME_LABEL: pod.namespace})
-        return labels
+        return {name: dict(labels) for name, labels in self.snapshot.topology_labels().items()}
 
     @cached_property
     def reach(self) -> ReachabilityMap:
