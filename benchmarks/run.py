@@ -39,7 +39,9 @@ def peak_mb() -> float:
 def child(pods: int, manifests: str, out: str) -> None:
     """Run the stages in this process (collector tuned as the CLI tunes it), printing one JSON line per stage."""
     sys.path.insert(0, str(ROOT))
-    gc.set_threshold(100_000, 50, 1000)
+    from compliance.cli import COLLECTOR_THRESHOLDS
+
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
     def report(stage: str, started: float) -> None:
         print(json.dumps({"stage": stage, "seconds": time.perf_counter() - started, "peak_mb": peak_mb()}),

@@ -18,6 +18,9 @@ from compliance.model.objects import LEVELS
 from compliance.model.snapshot import Snapshot
 from compliance.sources.git_source import GitSource
 
+# Loading and analysing build millions of small objects and few reference cycles; the default collector
+# thresholds spend about a third of the run collecting at 50,000 pods.
+COLLECTOR_THRESHOLDS = (100_000, 50, 1000)
 OUTPUTS = {"reachability": ("table", "json", "csv"), "explain": ("text", "json")}
 
 
@@ -25,9 +28,7 @@ class SegproofGroup(click.Group):
     """A click group that renders segproof's typed errors as one line plus a hint, with their exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        # Loading and analysing build millions of small objects and few reference cycles; the default
-        # collector thresholds spend about a third of the run collecting at 50,000 pods.
-        gc.set_threshold(100_000, 50, 1000)
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
         try:
             return super().invoke(ctx)
         except SegproofError as error:

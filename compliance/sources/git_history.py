@@ -3,7 +3,7 @@ with what review evidence, and which connections each change opened or closed.
 
 History is read in one `git log` pass over the first-parent history of a revision (what landed on the
 branch; a merge is diffed against its first parent), with blob ids from `--raw`. File contents come
-from one persistent `git cat-file --batch` process and each blob is parsed once. Objects are identified
+from one `git cat-file --batch` process fed all at once, and each blob is parsed once. Objects are identified
 by kind/namespace/name as parsed from the YAML, so renames, moves between files and multi-document
 files are followed; a file that cannot be parsed at some revision is reported as an error on that
 change and its last readable content stands in until it is fixed.
@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import posixpath
 import re
+import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -367,37 +369,69 @@ def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]
     return objects
 
 
-def blob_text(repo: git.Repo, repository: str, blob: str, name: str) -> str:
-    """The UTF-8 text of a blob, read through the repository's persistent `git cat-file --batch`."""
+def read_blobs(repo: git.Repo, repository: str, wanted: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str, bytes]]:
+    """(blob, file name, content) of each (blob, file name) in order, through one `git cat-file --batch` process.
+
+    A thread writes every request while this reads the answers, so neither git nor Python waits on a round
+    trip per blob. A blob git does not have is a GitSourceError naming the file.
+    """
     try:
-        data = repo.git.get_object_data(blob)[3]
-    except (git.GitCommandError, ValueError):
-        raise GitSourceError(f"{repository}: cannot read {name} (blob {blob})", repository=repository,
-                             path=name) from None
+        process = repo.git.cat_file("--batch", "--buffer", as_process=True, istream=subprocess.PIPE)
+    except git.GitCommandNotFound:
+        raise GitSourceError("git is not installed (the `git` command was not found)", repository=repository) from None
+
+    def request() -> None:
+        try:
+            process.stdin.write("".join(f"{blob}\n" for blob, _ in wanted).encode())
+            process.stdin.close()
+        except (BrokenPipeError, ValueError):  # git exited, or the answers were abandoned
+            pass
+
+    writer = threading.Thread(target=request, daemon=True)
+    writer.start()
+    try:
+        for blob, name in wanted:
+            header = process.stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise GitSourceError(f"{repository}: cannot read {name} (blob {blob})", repository=repository,
+                                     path=name)
+            data = process.stdout.read(int(header[2]))
+            process.stdout.read(1)
+            yield blob, name, data
+    finally:
+        process.proc.kill()
+        process.proc.wait()
+        process.stdout.close()
+        writer.join()
+
+
+def manifest_text(data: bytes, name: str) -> str:
+    """A manifest file's UTF-8 text; ManifestError when it is not UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ManifestError(name, None, "", "not UTF-8 text") from None
 
 
-class FileReader:
-    """Parses manifest blobs once each, keeping a broken file's error rather than raising it."""
+def read_manifest_files(repo: git.Repo, repository: str,
+                        versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManifestFile]:
+    """The tracked objects of each (blob, path) file version; a version that cannot be read keeps its error.
 
-    def __init__(self, repo: git.Repo, repository: str) -> None:
-        self.repo = repo
-        self.repository = repository
-        self.parsed: dict[tuple[str, str], ManifestFile] = {}
-
-    def read(self, blob: str, path: str) -> ManifestFile:
-        """The tracked objects of one file version."""
-        key = (blob, path)
-        if key not in self.parsed:
+    Each blob is read once, however many paths hold it.
+    """
+    paths_of: dict[str, list[str]] = {}
+    for blob, path in versions:
+        paths_of.setdefault(blob, []).append(path)
+    wanted = [(blob, paths[0]) for blob, paths in paths_of.items()]
+    parsed: dict[tuple[str, str], ManifestFile] = {}
+    for blob, _, data in read_blobs(repo, repository, wanted):
+        for path in paths_of[blob]:
             try:
-                documents = tracked_documents(path, blob_text(self.repo, self.repository, blob, path))
-                self.parsed[key] = ManifestFile(tracked_objects(documents, lambda _: path))
+                documents = tracked_documents(path, manifest_text(data, path))
+                parsed[(blob, path)] = ManifestFile(tracked_objects(documents, lambda _, path=path: path))
             except ManifestError as error:
-                self.parsed[key] = ManifestFile({}, error.message)
-        return self.parsed[key]
+                parsed[(blob, path)] = ManifestFile({}, error.message)
+    return parsed
 
 
 def files_at(repo: git.Repo, repository: str, commit: str, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -441,8 +475,8 @@ class ObjectState:
         return tuple(found for key in sorted(self.holders) if (found := self.lookup(key)) is not None)
 
 
-def commit_changes(state: ObjectState, reader: FileReader, commit: Commit, sequence: int, files: list[FileChange],
-                   approval: Approval, warnings: list[str]) -> list[Change]:
+def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], ManifestFile], commit: Commit,
+                   sequence: int, files: list[FileChange], approval: Approval, warnings: list[str]) -> list[Change]:
     """Apply one commit's file changes to `state`; the object changes (and unreadable files) it made."""
     updates: dict[str, ManifestFile | None] = {}
     unreadable: list[Change] = []
@@ -454,7 +488,7 @@ def commit_changes(state: ObjectState, reader: FileReader, commit: Commit, seque
         if not is_manifest(change.target, change.mode):
             updates[change.target] = None
             continue
-        content = reader.read(change.blob, change.target)
+        content = versions[(change.blob, change.target)]
         if content.error:
             previous = state.files.get(change.target)
             unreadable.append(Change(commit, sequence, "modified" if previous or change.source else "added",
@@ -508,22 +542,25 @@ def read_history(repository: str, rule: ApprovalRule, rev: str = "HEAD", paths: 
                                      repository=repository, rev=rev, path=path)
         first = next((i for i, (c, _) in enumerate(entries) if since_text is None or c.committed_at >= since_text),
                      len(entries))
-        reader = FileReader(repo, repository)
+        last = max((i for i, (c, _) in enumerate(entries) if until_text is None or c.committed_at <= until_text),
+                   default=-1)
+        start = [] if first == 0 else [(blob, path) for path, (blob, mode) in
+                                       sorted(files_at(repo, repository, entries[first - 1][0].sha, paths).items())
+                                       if is_manifest(path, mode)]
+        replayed = [(change.blob, change.target) for _, files in entries[first:last + 1] for change in files
+                    if change.target and is_manifest(change.target, change.mode)]
+        versions = read_manifest_files(repo, repository, [*start, *replayed])
         state = ObjectState()
-        if first > 0:
-            for path, (blob, mode) in sorted(files_at(repo, repository, entries[first - 1][0].sha, paths).items()):
-                if is_manifest(path, mode):
-                    state.set_file(path, reader.read(blob, path))
+        for blob, path in start:
+            state.set_file(path, versions[(blob, path)])
         initial = state.objects()
         changes: list[Change] = []
         warnings: list[str] = []
-        last = max((i for i, (c, _) in enumerate(entries) if until_text is None or c.committed_at <= until_text),
-                   default=-1)
         for sequence in range(first, last + 1):
             found, files = entries[sequence]
             reported = since_text is None or found.committed_at >= since_text
             reported = reported and (until_text is None or found.committed_at <= until_text)
-            made = commit_changes(state, reader, found, sequence, files, approval_of(found, rule), warnings)
+            made = commit_changes(state, versions, found, sequence, files, approval_of(found, rule), warnings)
             if reported:
                 changes.extend(made)
         if repo.git.rev_parse("--is-shallow-repository") == "true":
@@ -546,8 +583,9 @@ def read_revision(repository: str, rev: str = "HEAD", paths: Sequence[str] = ())
                 raise GitSourceError(f"{repository}: {path!r} does not exist at {rev}", repository=repository,
                                      rev=rev, path=path)
         names = {f"{commit[:12]}:{path}": path for path, (_, mode) in files.items() if is_manifest(path, mode)}
-        documents = [document for name, path in sorted(names.items())
-                     for document in tracked_documents(name, blob_text(repo, repository, files[path][0], name))]
+        wanted = [(files[path][0], name) for name, path in sorted(names.items())]
+        documents = [document for _, name, data in read_blobs(repo, repository, wanted)
+                     for document in tracked_documents(name, manifest_text(data, name))]
     objects = tracked_objects(documents, names.__getitem__)
     return Revision(repository, rev, commit, paths, tuple(objects[key] for key in sorted(objects)))
 

@@ -230,6 +230,24 @@ def test_a_broken_manifest_is_noted_and_the_history_goes_on(repo: GitRepo) -> No
         f"{broken[:12]}:p/a.yaml", 1, "spec.podSelector")
 
 
+def test_unreadable_versions_non_utf8_and_missing_blobs(repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a", when="2026-01-01T00:00:00Z")
+    (repo.root / "p/a.yaml").write_bytes(b"kind: NetworkPolicy\n# caf\xe9\n")
+    repo.git("add", "p/a.yaml")
+    repo.commit("Latin-1 a", when="2026-01-02T00:00:00Z")
+
+    history = read_history(repo.path, RULE)
+
+    assert [(c.commit.subject, c.change, c.error) for c in history.changes] == [
+        ("Add a", "added", ""), ("Latin-1 a", "modified", "p/a.yaml: not UTF-8 text")]
+    blob = repo.git("rev-parse", "HEAD~1:p/a.yaml")
+    (repo.root / ".git/objects" / blob[:2] / blob[2:]).unlink()
+    with pytest.raises(GitSourceError, match=f"cannot read p/a.yaml \\(blob {blob}\\)") as raised:
+        read_history(repo.path, RULE)
+    assert raised.value.exit_code == EXIT_UNREACHABLE
+
+
 def test_git_errors_name_what_failed(tmp_path: Path, repo: GitRepo) -> None:
     repo.write("p/a.yaml", netpol("shop/a"))
     repo.commit("Add a")
