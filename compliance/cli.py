@@ -658,29 +658,42 @@ def reperformed(target: str, git_repository: str | None) -> list[str]:
 @click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
 def demo(out: str, now: str | None) -> None:
     """Write a complete signed evidence pack for the bundled sample: shop cluster, scope, git history, key."""
-    import runpy
-    import tempfile
-
     from compliance.evidence.keys import create_key_files
     from compliance.resources import resource_dir
 
     samples = resource_dir("samples")
-    # The demo's throwaway key stays beside its ledger (never inside a pack), so every demo pack shares one signer.
-    keys = Path(out) / ".demo-key"
+    # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
+    # pack shares one signer, and the repository a pack names is there to re-perform it with.
+    keys, repository = Path(out) / ".demo-key", Path(out) / ".demo-policy-repo"
     if not (keys / "signing.key").exists():
         create_key_files(keys, "CN=ACME Payments segproof demo,O=ACME Payments Ltd", utc_now(None))
-    with tempfile.TemporaryDirectory(prefix="segproof-demo-") as scratch:
-        repository = Path(scratch) / "policy-repo"
-        runpy.run_path(str(samples / "git" / "build_demo_repo.py"))["build"](repository)
-        click.echo(f"demo: sample cluster {samples / 'cluster'}, scope {samples / 'scope.yaml'}, policy history "
-                   f"built in a temporary git repository, throwaway signing key in {keys}")
-        pack.callback(manifests=(str(samples / "cluster"),), snapshot_file=None, cluster=False, kubeconfig=None,
-                      context=None, in_cluster=False, namespaces=(), now=now, quiet=True, ipblock_selects_pods=True,
-                      host_network_isolated=False, git_repository=str(repository), rev="HEAD", git_paths=(),
-                      scope_file=str(samples / "scope.yaml"), frameworks=(), out=out,
-                      sign_key=str(keys / "signing.key"), sign_cert=str(keys / "signing.crt"), make_zip=False,
-                      fail_on="never")
-    click.echo(f"check the packs with: segproof verify --chain {out} --trust {keys / 'signing.crt'}")
+    if not repository.exists():
+        build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
+    click.echo(f"demo: sample cluster {samples / 'cluster'}, scope {samples / 'scope.yaml'}, policy history in "
+               f"{repository}, throwaway signing key in {keys}")
+    pack.callback(manifests=(str(samples / "cluster"),), snapshot_file=None, cluster=False, kubeconfig=None,
+                  context=None, in_cluster=False, namespaces=(), now=now, quiet=True, ipblock_selects_pods=True,
+                  host_network_isolated=False, git_repository=str(repository), rev="HEAD", git_paths=(),
+                  scope_file=str(samples / "scope.yaml"), frameworks=(), out=out,
+                  sign_key=str(keys / "signing.key"), sign_cert=str(keys / "signing.crt"), make_zip=False,
+                  fail_on="never")
+    click.echo(f"check the packs with: segproof verify --chain {out} --trust {keys / 'signing.crt'} "
+               f"--reperform --git {repository}")
+
+
+def build_demo_repository(script: Path, target: Path) -> None:
+    """Build the demo policy repository beside `target`, then move it there: an interrupted build is never reused."""
+    import runpy
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.partial-"))
+    try:
+        runpy.run_path(str(script))["build"](staging)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def warn(snapshot: Snapshot) -> None:

@@ -153,6 +153,12 @@ def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
     code, printed, err = run("demo", "--out", str(out), "--now", "2026-03-31T12:00:00Z")
     assert code == 0, err
     assert "report: " in printed and "signed by CN=ACME Payments segproof demo" in printed
-    code, verified, _ = run("verify", "--chain", str(out), "--trust", str(out / ".demo-key" / "signing.crt"))
-    assert code == 0 and "(trusted)" in verified
+    repository = out / ".demo-policy-repo"
+    assert f"--reperform --git {repository}" in printed
+    code, verified, err = run("verify", "--chain", str(out), "--trust", str(out / ".demo-key" / "signing.crt"),
+                              "--reperform", "--git", str(repository))
+    assert code == 0 and "(trusted)" in verified and "set aside" not in verified, err
     assert not list((out / "20260331T120000Z").rglob("signing.key"))
+    assert json.loads((out / "20260331T120000Z" / "manifest.json").read_text())["inputs"]["git"]["repository"] == \
+        str(repository)
+    assert not list(out.glob(".demo-policy-repo.partial-*"))
