@@ -1,4 +1,5 @@
-"""Workload checks: pods no policy isolates, and pods outside policy control (hostNetwork)."""
+"""Workload checks: pods no policy isolates, pods outside policy control (hostNetwork), and pods that reach the
+cloud instance metadata service."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from collections.abc import Sequence
 from compliance.checks.context import CheckContext
 from compliance.checks.registry import CheckParameterError, CheckResult, EvidenceTable, Finding, check, result
 from compliance.checks.segmentation import zone_list
+from compliance.model.parse import canonical_address
 from compliance.netpol import bitsets
+from compliance.netpol.ports import NO_PORTS, PortSet
 
 DIRECTIONS = ("ingress", "egress")
+# AWS, Azure, GCP, Oracle and OpenStack serve instance metadata at the link-local IPv4 address; AWS also at
+# the IPv6 one (Nitro instances).
+METADATA_ADDRESSES = ("169.254.169.254", "fd00:ec2::254")
 
 
 @check("workload.isolated", "Every workload in the zones is selected by a policy for each direction",
@@ -61,3 +67,37 @@ def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> C
                           tuple(sorted(rows)))
     return result("workload.host_network", findings, "No workload in scope uses the host network.",
                   "{count} workloads use the host network, outside policy control.", (table,))
+
+
+@check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
+       params=("zones", "addresses"), evidence=("metadata_access",))
+def metadata_blocked(context: CheckContext, zones: Sequence[str] | None = None,
+                     addresses: Sequence[str] = METADATA_ADDRESSES) -> CheckResult:
+    """A pod that reaches the instance metadata service can read the node's cloud credentials and identity."""
+    chosen = zone_list(context, zones)
+    wanted = set(chosen)
+    for address in addresses:
+        if not isinstance(address, str) or canonical_address(address) is None:
+            raise CheckParameterError(f"parameter addresses: {address!r} is not an IP address")
+    reach = context.reach
+    reached: dict[str, dict[str, PortSet]] = {}
+    for pod_class, zone in zip(reach.classes, context.zoning.classes, strict=True):
+        if zone not in wanted:
+            continue
+        for address in addresses:
+            ports = reach.egress_to_address(pod_class.index, address)
+            if ports:
+                for workload in context.workloads_of_class[pod_class.index]:
+                    by_address = reached.setdefault(workload, {})
+                    by_address[address] = by_address.get(address, NO_PORTS) | ports
+    rows = tuple((workload, context.workload_zones[workload], address, ports.describe())
+                 for workload, by_address in sorted(reached.items()) for address, ports in sorted(by_address.items()))
+    findings = [Finding(workload, f"{workload} ({context.workload_zones[workload]}) reaches the instance metadata "
+                        f"service: {'; '.join(f'{a} on {p.describe()}' for a, p in sorted(by_address.items()))}",
+                        "high")
+                for workload, by_address in reached.items()]
+    table = EvidenceTable("metadata_access", f"Workloads reaching the metadata service ({', '.join(addresses)})",
+                          ("workload", "zone", "address", "ports"), rows)
+    return result("workload.metadata_blocked", findings,
+                  f"No workload in {', '.join(chosen)} reaches {', '.join(addresses)}.",
+                  "{count} workloads reach the instance metadata service.", (table,))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
@@ -92,6 +93,40 @@ class ReachabilityMap:
             if bitsets.has(bits, destination):
                 return ports
         return NO_PORTS
+
+    def egress_to_address(self, source: int, address: str) -> PortSet:
+        """The ports class `source` may use to reach an address (one that is no pod's, e.g. 169.254.169.254)."""
+        return self.address_ports("egress", source, address)
+
+    def ingress_from_address(self, address: str, destination: int) -> PortSet:
+        """The ports an address (one that is no pod's) may use to reach class `destination`."""
+        return self.address_ports("ingress", destination, address)
+
+    def address_ports(self, direction: str, pod_class: int, address: str) -> PortSet:
+        """The ports between a class and an address in `direction` (of the class)."""
+        ranges, reached, isolated = ((self.egress_ranges, self.egress_external, self.isolated_egress)
+                                     if direction == "egress" else
+                                     (self.ingress_ranges, self.ingress_external, self.isolated_ingress))
+        index = AddressPartition(ranges).index_of(address)
+        if index is not None:
+            return dict(reached[pod_class]).get(index, NO_PORTS)
+        # No ipBlock of the direction has the address's IP version: only rules without peers admit it.
+        if not bitsets.has(isolated, pod_class):
+            return ALL_PORTS
+        return self.peerless_ports.get((direction, pod_class), NO_PORTS)
+
+    @cached_property
+    def peerless_ports(self) -> dict[tuple[str, int], PortSet]:
+        """(direction, class): the ports of the rules isolating the class that have no peers (admit everyone)."""
+        found: dict[tuple[str, int], PortSet] = {}
+        for rule in self.rules:
+            if rule.policy.rules(rule.direction)[rule.index].peers is None:
+                for index in bitsets.members(rule.targets):
+                    # As for address ranges: a named port resolves on the destination pod, never on an address.
+                    named_ports = self.classes[index].named_ports if rule.direction == "ingress" else None
+                    key = (rule.direction, index)
+                    found[key] = found.get(key, NO_PORTS) | resolve_ports(rule.ports, named_ports)
+        return found
 
 
 class Compiler:

@@ -85,17 +85,5 @@ class Evaluators:
         if source in self.pods and destination in self.pods:
             return self.reach.ports_between(self.class_of[source], self.class_of[destination])
         if source in self.pods:
-            return self.external(self.reach.egress_ranges, self.reach.egress_external[self.class_of[source]],
-                                 destination)
-        return self.external(self.reach.ingress_ranges, self.reach.ingress_external[self.class_of[destination]],
-                             source)
-
-    @staticmethod
-    def external(ranges: tuple, found: tuple, address: str) -> PortSet:
-        """The ports recorded for the range holding `address`."""
-        value = int(ipaddress.ip_address(address))
-        version = ipaddress.ip_address(address).version
-        for index, allowed in found:
-            if ranges[index].version == version and ranges[index].first <= value <= ranges[index].last:
-                return allowed
-        return NO_PORTS
+            return self.reach.egress_to_address(self.class_of[source], destination)
+        return self.reach.ingress_from_address(source, self.class_of[destination])
