@@ -1,5 +1,5 @@
-"""Workload checks: pods no policy isolates, pods outside policy control (hostNetwork), and pods that reach the
-cloud instance metadata service."""
+"""Workload checks: pods no policy isolates, pods outside policy control (hostNetwork, hostPort), and pods that
+reach the cloud instance metadata service."""
 
 from __future__ import annotations
 
@@ -68,6 +68,30 @@ def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> C
     return result("workload.host_network", findings, "No workload in scope uses the host network.",
                   "{count} workloads use the host network, outside policy control.", (table,))
 
+
+
+@check("workload.host_ports", "No workload in the zones maps a container port to a port of its node",
+       params=("zones",), evidence=("host_ports",), reachability=False)
+def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+    """A hostPort opens a port on the node that forwards to the pod, outside the pod network and its policies."""
+    wanted = set(zone_list(context, zones))
+    rows, opened = [], {}
+    for pod in context.snapshot.pods:
+        zone = context.workload_zones.get(pod.workload.display)
+        if zone not in wanted:
+            continue
+        for port in pod.ports:
+            if port.host_port:
+                rows.append((pod.display, pod.workload.display, zone, port.container,
+                             f"{port.protocol} {port.host_port}", str(port.port)))
+                opened.setdefault(pod.workload.display, set()).add(f"{port.protocol} {port.host_port}")
+    findings = [Finding(workload, f"{workload} ({context.workload_zones[workload]}) opens node port(s) "
+                        f"{', '.join(sorted(ports))} to its pods, outside NetworkPolicy control", "high")
+                for workload, ports in opened.items()]
+    table = EvidenceTable("host_ports", "Container ports mapped to node ports",
+                          ("pod", "workload", "zone", "container", "host_port", "container_port"), tuple(sorted(rows)))
+    return result("workload.host_ports", findings, "No workload in scope maps a port of its node.",
+                  "{count} workloads map ports of their nodes, outside policy control.", (table,))
 
 @check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
        params=("zones", "addresses"), evidence=("metadata_access",))

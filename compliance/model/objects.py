@@ -22,12 +22,14 @@ class Namespace:
 
 @dataclass(frozen=True)
 class ContainerPort:
-    """A port a container declares; named ports are what policies may refer to by name."""
+    """A port a container declares; named ports are what policies may refer to by name. `host_port` (0: none) is
+    the node port mapped to it, which traffic reaches around NetworkPolicies."""
 
     port: int
     protocol: str = "TCP"
     name: str = ""
     container: str = ""
+    host_port: int = 0
 
 
 @dataclass(frozen=True, order=True)

@@ -168,11 +168,15 @@ def parse_container_ports(spec: Mapping[str, Any]) -> tuple[ContainerPort, ...]:
             where = f"spec.containers[{index}].ports[{position}]"
             port = mapping_at(port_item, where)
             name = string_at(port.get("name"), f"{where}.name")
+            host_port = port.get("hostPort")
             ports.append(ContainerPort(
                 port=parse_port_number(port.get("containerPort"), f"{where}.containerPort"),
                 protocol=parse_protocol(port.get("protocol"), f"{where}.protocol"),
                 name=parse_port_name(name, f"{where}.name") if name else "",
                 container=container_name,
+                # 0 is the API's "not set"
+                host_port=0 if host_port is None or (type(host_port) is int and host_port == 0)
+                else parse_port_number(host_port, f"{where}.hostPort"),
             ))
     return tuple(ports)
 

@@ -83,6 +83,8 @@ def pod_document(pod: Pod) -> dict[str, Any]:
         entry = {"containerPort": port.port, "protocol": port.protocol}
         if port.name:
             entry["name"] = port.name
+        if port.host_port:
+            entry["hostPort"] = port.host_port
         containers.setdefault(port.container, []).append(entry)
     spec: dict[str, Any] = {"containers": [{"name": name, "ports": ports} for name, ports in containers.items()]}
     if pod.host_network:

@@ -334,8 +334,9 @@ def test_pod_fields() -> None:
     spec = {
         "nodeName": "node-3",
         "containers": [
-            {"name": "web", "ports": [{"name": "http", "containerPort": 8080}, {"containerPort": 9090}]},
-            {"name": "dns", "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"}]},
+            {"name": "web", "ports": [{"name": "http", "containerPort": 8080, "hostPort": 0},
+                                      {"containerPort": 9090}]},
+            {"name": "dns", "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP", "hostPort": 5353}]},
             {"name": "sidecar"},
         ],
     }
@@ -346,7 +347,7 @@ def test_pod_fields() -> None:
     assert parsed.ports == (
         ContainerPort(8080, "TCP", "http", "web"),
         ContainerPort(9090, "TCP", "", "web"),
-        ContainerPort(53, "UDP", "dns", "dns"),
+        ContainerPort(53, "UDP", "dns", "dns", host_port=5353),
     )
     assert parsed.named_ports == (("dns", "UDP", 53), ("http", "TCP", 8080))
 
@@ -534,6 +535,10 @@ INVALID: list[Any] = [
      "spec.containers[0].ports[1].containerPort", "must be between 1 and 65535, not 0"),
     (parse_pod, pod(container_ports({"containerPort": "8080"})), "spec.containers[0].ports[0].containerPort",
      "must be a port number, not '8080'"),
+    (parse_pod, pod(container_ports({"containerPort": 80, "hostPort": 70000})), "spec.containers[0].ports[0].hostPort",
+     "must be between 1 and 65535, not 70000"),
+    (parse_pod, pod(container_ports({"containerPort": 80, "hostPort": False})), "spec.containers[0].ports[0].hostPort",
+     "must be a port number, not false"),
     (parse_pod, pod(container_ports({"containerPort": 80, "protocol": "HTTP"})),
      "spec.containers[0].ports[0].protocol", "unsupported protocol 'HTTP' (expected TCP, UDP or SCTP)"),
     (parse_pod, pod(container_ports({"containerPort": 9102, "name": "prometheus-metrics"})),
