@@ -8,23 +8,32 @@ from collections.abc import Sequence
 from compliance.checks.context import CheckContext
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
 
-# Workload name patterns of network plugins, and whether they enforce NetworkPolicies.
-ENFORCING = {
-    "Calico": r"calico-node|calico-typha", "Cilium": r"cilium(-agent)?", "Antrea": r"antrea-agent",
-    "Weave Net": r"weave-net", "kube-router": r"kube-router", "Canal": r"canal", "OVN-Kubernetes": r"ovnkube-node",
-    "Kube-OVN": r"kube-ovn-cni", "Azure NPM": r"azure-npm", "AWS VPC CNI network policy agent":
-    r"aws-network-policy-agent",
+# Network plugins by the workload names they run under, and whether they enforce NetworkPolicies: "yes", "no", or
+# what the enforcement depends on (the plugin's configuration, which the snapshot does not hold).
+PLUGINS = {
+    "Antrea": (r"antrea-agent", "yes"),
+    "AWS VPC CNI": (r"aws-node", "only when its network policy agent is enabled (enable-network-policy)"),
+    "Azure NPM": (r"azure-npm", "yes"),
+    "Calico": (r"calico-node|calico-typha", "yes"),
+    "Canal": (r"canal", "yes"),
+    "Cilium": (r"cilium(-agent)?", "yes"),
+    "Flannel": (r"(kube-)?flannel(-ds)?", "no"),
+    "GKE Dataplane V2": (r"anetd", "yes"),
+    "kindnet": (r"kindnet", "no"),
+    "Kube-OVN": (r"kube-ovn-cni", "yes"),
+    "kube-router": (r"kube-router", "yes"),
+    "OVN-Kubernetes": (r"ovnkube-node", "yes"),
+    "Weave Net": (r"weave-net", "yes"),
 }
-NOT_ENFORCING = {"Flannel": r"(kube-)?flannel(-ds)?", "AWS VPC CNI": r"aws-node", "kindnet": r"kindnet"}
+PLUGIN_NAMES = {plugin: re.compile(rf"(?:{pattern})(?:-[0-9a-f]{{5,10}})?") for plugin, (pattern, _) in PLUGINS.items()}
 
 
-def detected(workloads: Sequence[str], patterns: dict[str, str]) -> dict[str, list[str]]:
+def detected(workloads: Sequence[str]) -> dict[str, list[str]]:
     """Plugins among `workloads` (a name, optionally with a ReplicaSet hash), each with its workloads in that order."""
-    compiled = {plugin: re.compile(rf"(?:{pattern})(?:-[0-9a-f]{{5,10}})?") for plugin, pattern in patterns.items()}
     found: dict[str, list[str]] = {}
     for workload in workloads:
         name = workload.split("/", 1)[1].split("[", 1)[0]
-        for plugin, pattern in compiled.items():
+        for plugin, pattern in PLUGIN_NAMES.items():
             if pattern.fullmatch(name):
                 found.setdefault(plugin, []).append(workload)
     return found
@@ -34,17 +43,21 @@ def detected(workloads: Sequence[str], patterns: dict[str, str]) -> dict[str, li
        evidence=("network_plugins",), reachability=False)
 def cni_enforces_policies(context: CheckContext) -> CheckResult:
     """NetworkPolicies are only as good as the plugin enforcing them; detected from its workloads."""
-    workloads = sorted({pod.workload.display for pod in context.snapshot.pods})
-    enforcing, other = detected(workloads, ENFORCING), detected(workloads, NOT_ENFORCING)
-    rows = tuple((plugin, "yes", ", ".join(w)) for plugin, w in sorted(enforcing.items())) + tuple(
-        (plugin, "no", ", ".join(w)) for plugin, w in sorted(other.items()))
+    found = detected(sorted({pod.workload.display for pod in context.snapshot.pods}))
+    rows = tuple((plugin, PLUGINS[plugin][1], ", ".join(workloads)) for plugin, workloads in sorted(found.items()))
     table = (EvidenceTable("network_plugins", "Network plugins detected", ("plugin", "enforces_policies",
                                                                              "workloads"), rows),)
     check_id = "cluster.cni_enforces_policies"
+    enforcing = sorted(plugin for plugin in found if PLUGINS[plugin][1] == "yes")
+    configurable = sorted(plugin for plugin in found if PLUGINS[plugin][1] not in ("yes", "no"))
     if enforcing:
-        return CheckResult(check_id, "pass", f"{', '.join(sorted(enforcing))} enforces NetworkPolicies.", (), table)
-    if other:
-        plugins = ", ".join(sorted(other))
+        return CheckResult(check_id, "pass", f"{', '.join(enforcing)} enforces NetworkPolicies.", (), table)
+    if configurable:
+        return CheckResult(check_id, "manual", "; ".join(f"{plugin} enforces NetworkPolicies {PLUGINS[plugin][1]}"
+                                                         for plugin in configurable)
+                           + ": obtain its configuration from the platform team.", (), table)
+    if found:
+        plugins = ", ".join(sorted(found))
         return CheckResult(check_id, "fail", f"Only {plugins} was found, which does not enforce NetworkPolicies.",
                            (Finding("cluster", f"{plugins} does not enforce NetworkPolicies", "critical"),), table)
     return CheckResult(check_id, "manual", "No known network plugin was found among the workloads; obtain the "
