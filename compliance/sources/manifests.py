@@ -282,8 +282,7 @@ def collect(documents: Iterable[Document]) -> Collected:
                 expanded = expand_workload(document.obj)
             except InvalidObject as problem:
                 raise document.error(problem) from None
-            for pod_obj, prefix in expanded:
-                add_pod(found, pod_obj, document, prefix, owners)
+            add_replicas(found, expanded, document, owners)
     return found
 
 
@@ -311,6 +310,23 @@ def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix
     else:
         pod = owners.top(pod)
         found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
+
+
+def add_replicas(found: Collected, expanded: Sequence[tuple[Mapping[str, Any], str]], document: Document,
+                 owners: OwnerChains) -> None:
+    """Keep the pods a workload's template describes: they differ only in name, so one is parsed and copied."""
+    if not expanded:
+        return
+    first, prefix = expanded[0]
+    try:
+        pod = parse_pod(first)
+    except InvalidObject as problem:
+        raise document.error(problem.within(prefix)) from None
+    assert pod is not None, "a pod made from a template has no status, so it has not terminated"
+    pod = owners.top(pod)
+    for obj, _ in expanded:
+        replica = replace(pod, name=obj["metadata"]["name"])
+        found.keep(found.pods, (replica.namespace, replica.name), replica, document, "Pod")
 
 
 def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected_at: str,
