@@ -140,7 +140,8 @@ class CheckContext:
             found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
                                      crossing.ports, approved, flows) for source in sources]
             return found
-        for bits, tags in refine([(crossing.destinations, ())], [(target, flow) for flow, target in relevant]):
+        for bits, tags in refine([(crossing.destinations, ())],
+                                   [(target, bitsets.span(target), flow) for flow, target in relevant]):
             flows = tuple(tags)
             approved = self.scope.approved_ports(flows) & crossing.ports
             for index in bitsets.members(bits):

@@ -23,6 +23,11 @@ def members(bits: int) -> list[int]:
     return numpy.flatnonzero(numpy.unpackbits(data, bitorder="little")).tolist()
 
 
+def span(bits: int) -> tuple[int, int]:
+    """(lowest member, highest member + 1): every member lies in that range; (-1, 0) for the empty set."""
+    return (bits & -bits).bit_length() - 1, bits.bit_length()
+
+
 def has(bits: int, index: int) -> bool:
     """Whether `index` is in the bitset."""
     return (bits >> index) & 1 == 1

@@ -57,6 +57,16 @@ class CompiledRule:
         """`ns/policy ingress[0]`."""
         return f"{self.policy.key} {self.direction}[{self.index}]"
 
+    @cached_property
+    def peers_span(self) -> tuple[int, int]:
+        """bitsets.span of the peers."""
+        return bitsets.span(self.peers)
+
+    @cached_property
+    def targets_span(self) -> tuple[int, int]:
+        """bitsets.span of the targets."""
+        return bitsets.span(self.targets)
+
 
 @dataclass(frozen=True)
 class ReachabilityMap:
@@ -187,21 +197,29 @@ class Compiler:
         return namespaces & (self.everything if peer.pod_selector is None else self.pods.select(peer.pod_selector))
 
 
-def refine(cells: list[tuple[int, tuple]], items: Iterable[tuple[int, object]]) -> list[tuple[int, tuple]]:
-    """Cut cells so that each lies wholly inside or outside every item's bitset; tag cells with items."""
-    for bits, tag in items:
+def refine(cells: list[tuple[int, tuple]], items: Iterable[tuple[int, tuple[int, int], object]]
+           ) -> list[tuple[int, tuple]]:
+    """Cut cells so that each lies wholly inside or outside every item's bitset; tag cells with items.
+
+    Items are (bits, bitsets.span(bits), tag). An item whose span misses a cell's leaves it untouched
+    without an operation on the bits: classes are numbered namespace by namespace, so most rules'
+    classes lie far from most cells.
+    """
+    current = [(cell, bitsets.span(cell), tags) for cell, tags in cells]
+    for bits, (low, high), tag in items:
         refined = []
-        for cell, tags in cells:
-            inside = cell & bits
+        for cell, cell_span, tags in current:
+            inside = 0 if high <= cell_span[0] or cell_span[1] <= low else cell & bits
             if not inside:
-                refined.append((cell, tags))
+                refined.append((cell, cell_span, tags))
             elif inside == cell:
-                refined.append((cell, (*tags, tag)))
+                refined.append((cell, cell_span, (*tags, tag)))
             else:
-                refined.append((inside, (*tags, tag)))
-                refined.append((cell & ~bits, tags))
-        cells = refined
-    return cells
+                outside = cell & ~bits
+                refined.append((inside, bitsets.span(inside), (*tags, tag)))
+                refined.append((outside, bitsets.span(outside), tags))
+        current = refined
+    return [(cell, tags) for cell, _, tags in current]
 
 
 def union_of_ports(rules: Iterable[CompiledRule], named_ports: NamedPorts | None) -> PortSet:
@@ -243,6 +261,8 @@ class Analysis:
             for rule in ingress:
                 peer_sets[rule.peers].append(rule)
         self.ingress_open = compiler.everything & ~self.isolated_ingress
+        self.everything_span = bitsets.span(compiler.everything)
+        self.ingress_open_span = bitsets.span(self.ingress_open)
         # For each class, the ingress rules (of other classes' policies) whose peers include it.
         self.admitting: list[list[CompiledRule]] = [[] for _ in range(size)]
         for bits, rules in peer_sets.items():
@@ -268,16 +288,16 @@ class Analysis:
         """The destination cells of one source class."""
         everything = self.compiler.everything
         if bitsets.has(self.isolated_egress, source):
-            egress_items = [(rule.peers, rule) for rule in self.egress_rules[source]]
+            egress_items = [(rule.peers, rule.peers_span, rule) for rule in self.egress_rules[source]]
         else:
-            egress_items = [(everything, None)]
-        ingress_items = [(self.ingress_open, None)]
-        ingress_items += [(rule.targets, rule) for rule in self.admitting[source]]
+            egress_items = [(everything, self.everything_span, None)]
+        ingress_items = [(self.ingress_open, self.ingress_open_span, None)]
+        ingress_items += [(rule.targets, rule.targets_span, rule) for rule in self.admitting[source]]
         reachable = 0
-        for bits, _ in egress_items:
+        for bits, _, _ in egress_items:
             reachable |= bits
         admitted = 0
-        for bits, _ in ingress_items:
+        for bits, _, _ in ingress_items:
             admitted |= bits
         reachable &= admitted
         if not reachable:

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compliance.netpol import bitsets
 from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import refine
 from tests.netpol.builders import Evaluators, cluster, ports
 from tests.netpol.cases import CASES, Case
 from tests.netpol.random_clusters import random_cluster, random_objects, random_rule
@@ -70,3 +72,19 @@ def test_adding_a_rule_never_removes_a_connection(rng: random.Random) -> None:
         for destination in before.pods:
             if source != destination:
                 assert after.engine(source, destination).issuperset(before.engine(source, destination))
+
+
+@given(st.lists(st.sets(st.integers(0, 300), min_size=1), min_size=1, max_size=3),
+       st.lists(st.sets(st.integers(0, 300)), max_size=12))
+def test_refine_cuts_cells_along_every_item(cells: list[set[int]], items: list[set[int]]) -> None:
+    disjoint = [cell - set().union(*cells[:position]) for position, cell in enumerate(cells)]
+    disjoint = [cell for cell in disjoint if cell]
+    refined = refine([(bitsets.from_indices(cell, 301), ()) for cell in disjoint],
+                     [(bits, bitsets.span(bits), number) for number, bits in
+                      enumerate(bitsets.from_indices(item, 301) for item in items)])
+    pieces = [set(bitsets.members(bits)) for bits, _ in refined]
+    assert sorted(i for piece in pieces for i in piece) == sorted(i for cell in disjoint for i in cell)
+    for piece, (_, tags) in zip(pieces, refined, strict=True):
+        assert piece
+        assert tags == tuple(number for number, item in enumerate(items) if piece <= item)
+        assert all(piece <= item or not piece & item for item in items)
