@@ -69,7 +69,6 @@ def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> C
                   "{count} workloads use the host network, outside policy control.", (table,))
 
 
-
 @check("workload.host_ports", "No workload in the zones maps a container port to a port of its node",
        params=("zones",), evidence=("host_ports",), reachability=False)
 def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
@@ -92,6 +91,7 @@ def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> Che
                           ("pod", "workload", "zone", "container", "host_port", "container_port"), tuple(sorted(rows)))
     return result("workload.host_ports", findings, "No workload in scope maps a port of its node.",
                   "{count} workloads map ports of their nodes, outside policy control.", (table,))
+
 
 @check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
        params=("zones", "addresses"), evidence=("metadata_access",))
