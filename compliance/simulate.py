@@ -25,7 +25,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import analyse_snapshot
+from compliance.netpol.reachability import analyse_snapshot, block_cuts
 from compliance.scope import Scope
 from compliance.sources.git_history import Revision
 
@@ -185,12 +185,14 @@ def control_changes(before: Assessment, after: Assessment, opened: Sequence[Conn
 def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options: AnalysisOptions,
              today: datetime.date, scope: Scope | None = None, frameworks: Sequence[Framework] = ()) -> Simulation:
     """Compare the two states: connections, and with a scope, zone paths and the frameworks' controls on `today`."""
+    # Both states cut the address space at the ipBlocks of both, so ranges and findings compare one to one.
+    blocks = block_cuts([*before.policies, *after.policies])
     if scope is None:
-        reaches = [analyse_snapshot(state, options) for state in (before, after)]
+        reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:
-        contexts = [CheckContext(state, scope, options, today) for state in (before, after)]
+        contexts = [CheckContext(state, scope, options, today, address_cuts=blocks) for state in (before, after)]
         reaches = [context.reach for context in contexts]
-    cuts = scope.address_cuts if scope else []
+    cuts = (*scope.address_cuts, *blocks) if scope else blocks
     opened, closed = diff_connections(connections(reaches[0], "workload"), connections(reaches[1], "workload"), cuts)
     zones: dict[str, str] = {}
     zones_opened = zones_closed = controls = None

@@ -133,6 +133,25 @@ def test_without_a_scope_only_connections_are_shown(proposals: dict[str, str]) -
     assert "src_zone" not in document["opened"][0]
 
 
+@pytest.mark.parametrize("cidr", ["198.51.100.0/24", "2001:db8::/32"])
+def test_a_new_ip_block_that_only_restricts_makes_nothing_worse(tmp_path: Path, cidr: str) -> None:
+    # Restricting the dashboard's egress to one block cuts the address ranges anew (and, for IPv6, brings
+    # IPv6 ranges no policy named before): other workloads' unchanged reach must not read as opened, nor
+    # their findings on those ranges as new.
+    proposed = tmp_path / "dashboard-egress.yaml"
+    proposed.write_text(yaml.safe_dump({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "dashboard-egress", "namespace": "analytics"},
+        "spec": {"podSelector": {"matchLabels": {"app": "dashboard"}}, "policyTypes": ["Egress"],
+                 "egress": [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"port": 443}]}]}}))
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", str(proposed), "--fail-on", "fail", "-o", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["opened"], document["zones_opened"], document["verdict"]["failed"]) == ([], [], False)
+    assert {c["src"] for c in document["closed"]} == {"analytics/dashboard[Deployment]"}
+    assert not [c for c in document["controls"] if c["new_findings"]]
+
+
 def test_deleting_a_policy(proposals: dict[str, str]) -> None:
     code, out, _ = run("simulate", *SOURCE, "--delete", "payments/tokenizer-ingress")
     assert code == 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.classes import PodClass
@@ -41,12 +42,15 @@ class CheckContext:
     """The inputs of every check, and the analyses several checks share, each computed on first use.
 
     `history` and `drift` come from the policies' git repository and `previous` from earlier packs;
-    None means that input was not given, and checks needing it are not applicable.
+    None means that input was not given, and checks needing it are not applicable. `address_cuts` cut the
+    address ranges beyond the scope's zones, e.g. to model the IP versions of another state being compared.
     """
 
     def __init__(self, snapshot: Snapshot, scope: Scope, options: AnalysisOptions, today: datetime.date,
-                 history: Any = None, drift: Any = None, previous: Any = None) -> None:
+                 history: Any = None, drift: Any = None, previous: Any = None,
+                 address_cuts: Sequence[IPBlock] = ()) -> None:
         self.snapshot = snapshot
+        self.address_cuts = (*scope.address_cuts, *address_cuts)
         self.scope = scope
         self.options = options
         self.today = today
@@ -66,8 +70,8 @@ class CheckContext:
 
     @cached_property
     def reach(self) -> ReachabilityMap:
-        """Reachability, with address ranges cut at the external zones' CIDRs."""
-        return analyse_snapshot(self.snapshot, self.options, self.scope.address_cuts)
+        """Reachability, with address ranges cut at the external zones' CIDRs (and `address_cuts`)."""
+        return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
 
     def class_zone(self, pod_class: PodClass) -> str:
         """The zone of a class of pods."""

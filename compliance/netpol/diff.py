@@ -23,7 +23,7 @@ from compliance.netpol.addresses import AddressRange, address_value, block_spans
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.netpol.reachability import ReachabilityMap, analyse
+from compliance.netpol.reachability import ReachabilityMap, analyse, ip_version_cuts
 
 EXTERNAL_SUFFIX = "[External]"
 RangePorts = list[tuple[AddressRange, PortSet]]
@@ -189,11 +189,11 @@ class IncrementalReachability:
                  policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload",
                  address_cuts: Sequence[IPBlock] = ()) -> None:
         self.pods = tuple(pods)
-        self.address_cuts = tuple(address_cuts)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
         self.policies = {(policy.namespace, policy.name): policy for policy in policies}
+        self.address_cuts = (*address_cuts, *ip_version_cuts(self.policies.values()))
         self.pod_labels: dict[str, list[dict[str, str]]] = defaultdict(list)
         for pod in self.pods:
             self.pod_labels[pod.namespace].append(dict(pod.labels))
@@ -210,6 +210,10 @@ class IncrementalReachability:
         """Set (or delete, with None) one policy; (opened, closed) connections as in `diff_connections`."""
         key = (namespace, name)
         previous = self.policies.get(key)
+        new_cuts = tuple(cut for cut in ip_version_cuts([policy] if policy else []) if cut not in self.address_cuts)
+        if new_cuts:  # from now on, "before" and "after" both model the IP versions the new policy brings
+            self.address_cuts += new_cuts
+            self.reach = None
         if same_rules(previous, policy) or not (self.selects_pods(previous) or self.selects_pods(policy)):
             self.store(key, policy)
             return [], []

@@ -16,6 +16,7 @@ per destination within a cell.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
 
 Cells = tuple[tuple[int, PortSet], ...]
+WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 ExternalPorts = tuple[tuple[int, PortSet], ...]
 
 
@@ -384,6 +386,26 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     cells, egress, ingress = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress, compiler)
+
+
+def block_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
+    """Every ipBlock of the policies' rules, as address cuts.
+
+    Two analyses that are compared (before and after a change) and given the cuts of both policy sets cut
+    the address space alike, so their ranges, and the findings named after them, compare one to one.
+    """
+    return tuple(peer.block for policy in policies for direction in ("ingress", "egress")
+                 for rule in policy.rules(direction) for peer in rule.peers or () if isinstance(peer, IPBlockPeer))
+
+
+def ip_version_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
+    """The whole IPv6 space as an address cut when an ipBlock of the policies is IPv6, else nothing.
+
+    Address ranges are IPv6 only when an ipBlock (or cut) names IPv6, so two analyses compared address by
+    address (diff_connections) must both model IPv6 when either does, or the side without would seem to lack
+    every IPv6 connection. The whole space adds no boundary inside it.
+    """
+    return (WHOLE_IPV6,) if any(block.cidr.version == 6 for block in block_cuts(policies)) else ()
 
 
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()

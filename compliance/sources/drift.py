@@ -9,16 +9,16 @@ does not have. Labels and annotations are not compared: they do not change what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.model.policy import NetworkPolicy
+from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import connections_touching, diff_connections, same_rules
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import ReachabilityMap, analyse
+from compliance.netpol.reachability import ReachabilityMap, analyse, block_cuts
 from compliance.sources.git_history import Revision
 
 MISSING = object()
@@ -90,8 +90,10 @@ def explanation(status: str, cluster_only: list[Connection], git_only: list[Conn
 class DriftEvaluation:
     """Reachability of the cluster with one policy swapped at a time, compared in the policy's namespace."""
 
-    def __init__(self, cluster: Snapshot, options: AnalysisOptions, level: str) -> None:
+    def __init__(self, cluster: Snapshot, options: AnalysisOptions, level: str,
+                 address_cuts: Sequence[IPBlock] = ()) -> None:
         self.cluster = cluster
+        self.address_cuts = tuple(address_cuts)
         self.options = options
         self.level = level
         self.labels = cluster.topology_labels()
@@ -105,12 +107,13 @@ class DriftEvaluation:
         namespace = key[0]
         if namespace not in self.before:
             if self.reach is None:
-                self.reach = analyse(self.cluster.pods, self.policies.values(), self.labels, self.options)
+                self.reach = analyse(self.cluster.pods, self.policies.values(), self.labels, self.options,
+                                     self.address_cuts)
             self.before[namespace] = connections_touching(self.reach, self.level, (namespace,))
         swapped = {k: p for k, p in self.policies.items() if k != key}
         if replacement is not None:
             swapped[key] = replacement
-        after = analyse(self.cluster.pods, swapped.values(), self.labels, self.options)
+        after = analyse(self.cluster.pods, swapped.values(), self.labels, self.options, self.address_cuts)
         git_only, cluster_only = diff_connections(self.before[namespace],
                                                   connections_touching(after, self.level, (namespace,)))
         return cluster_only, git_only
@@ -118,7 +121,8 @@ class DriftEvaluation:
 
 def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level: str = "workload") -> Drift:
     """The NetworkPolicies that differ between `cluster` and the git revision, judged on the cluster's pods."""
-    evaluation = DriftEvaluation(cluster, options, level)
+    # Every comparison cuts the address space at the ipBlocks of both sides, so its ranges compare one to one.
+    evaluation = DriftEvaluation(cluster, options, level, block_cuts([*cluster.policies, *revision.policies]))
     in_cluster = evaluation.policies
     in_git = {(p.namespace, p.name): p for p in revision.policies}
     paths = {(o.namespace, o.name): o.path for o in revision.objects if o.kind == "NetworkPolicy"}

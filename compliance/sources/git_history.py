@@ -30,6 +30,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up
 from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import ip_version_cuts
 from compliance.sources.approvals import Approval, ApprovalRule, approval_of
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
 from compliance.times import format_utc
@@ -626,9 +627,12 @@ def with_reachability(history: History, topology: Snapshot, options: AnalysisOpt
     of external zones) keep every address range inside one zone. `progress` is called as (what, done,
     total) after each change.
     """
+    # Every IP version any version of a policy uses is modelled from the start, so each delta reads alike.
+    every_version = [found.value for change in history.changes for found in (change.before, change.after)
+                     if found is not None and isinstance(found.value, NetworkPolicy)]
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
                                       [o.value for o in history.initial if isinstance(o.value, NetworkPolicy)],
-                                      options, level, address_cuts)
+                                      options, level, (*address_cuts, *ip_version_cuts(every_version)))
     evaluated = [(c, c.target) for c in sorted(history.changes, key=replay_order)
                  if c.target is not None and c.target.kind == "NetworkPolicy"]
     updated: dict[int, Change] = {}

@@ -13,7 +13,8 @@ NAMESPACE_LABELS = {"env": ["prod", "dev"], "team": ["red", "blue"]}
 NAMED_PORTS = [("http", 80, "TCP"), ("http", 8080, "TCP"), ("metrics", 9090, "TCP"), ("metrics", 9187, "TCP"),
                ("dns", 53, "UDP"), ("", 443, "TCP")]
 BLOCKS = [{"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}, {"cidr": "10.0.2.0/23"},
-          {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}, {"cidr": "192.168.0.0/16"}, {"cidr": "10.0.3.7/32"}]
+          {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}, {"cidr": "192.168.0.0/16"}, {"cidr": "10.0.3.7/32"},
+          {"cidr": "fd00::/8", "except": ["fd00:ec2::/32"]}]
 PORTS = [{"port": 80}, {"port": 443}, {"port": 8000, "endPort": 9100}, {"port": "http"}, {"port": "metrics"},
          {"port": "dns", "protocol": "UDP"}, {"protocol": "UDP"}, {"port": 53, "protocol": "UDP"},
          {"port": 9, "protocol": "SCTP"}, {"port": "web"}]

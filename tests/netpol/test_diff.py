@@ -111,13 +111,16 @@ def test_incremental_updates_match_full_recomputation(rng: random.Random) -> Non
         key = (f"ns{rng.randrange(3)}", rng.choice([p[1] for p in current] + [f"new{step}"]))
         replacement = None if rng.random() < 0.25 else parse_network_policy(
             random_policy(rng, f"{key[0]}/{key[1]}", explicit_types=False))
-        before = connections(analyse(snapshot.pods, current.values(), labels, options), "workload")
+        previous = dict(current)
         if replacement is None:
             current.pop(key, None)
         else:
             current[key] = replacement
-        after = connections(analyse(snapshot.pods, current.values(), labels, options), "workload")
-        assert tracker.apply(*key, replacement) == diff_connections(before, after)
+        changed = tracker.apply(*key, replacement)
+        # Both sides model the same IP versions: those of every policy the tracker has seen so far.
+        before, after = (connections(analyse(snapshot.pods, state.values(), labels, options, tracker.address_cuts),
+                                     "workload") for state in (previous, current))
+        assert changed == diff_connections(before, after)
 
 
 def test_changes_that_cannot_matter_are_not_evaluated() -> None:
@@ -138,3 +141,19 @@ def test_changes_that_cannot_matter_are_not_evaluated() -> None:
     assert tracker.evaluations == 2
     assert tracker.apply("shop", "deny", None) == (into_db, [])
     assert tracker.evaluations == 3
+
+
+def test_a_first_ipv6_block_opens_nothing_by_itself() -> None:
+    # Before, no ipBlock names IPv6, so no IPv6 range is modelled; the new egress policy of db brings them.
+    # web could always reach IPv6 (its egress is not isolated): that must not read as opened now; db's
+    # egress, isolated by the policy, is closed for everything but its one IPv6 block.
+    snapshot = cluster(namespace("shop"), pod("shop/web", {"app": "web"}), pod("shop/db", {"app": "db"}))
+    tracker = IncrementalReachability(snapshot.pods, snapshot.topology_labels(), [], AnalysisOptions())
+    egress = parse_network_policy(policy("shop/db-egress", {
+        "podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/32"}}]}]}))
+    opened, closed = tracker.apply("shop", "db-egress", egress)
+    assert opened == []
+    assert {c.source for c in closed} == {DB}
+    assert conn(DB, "::-2001:db7:ffff:ffff:ffff:ffff:ffff:ffff[External]", "all") in closed
+    assert not any(c.destination.startswith("2001:db8::") for c in closed)

@@ -125,3 +125,17 @@ def test_demo_drift_against_the_sample_cluster(tmp_path: Path) -> None:
     assert Connection("marketing/email-sender[Deployment]", "payments/tokenizer[Deployment]",
                       ports("TCP 8080")) in marketing.cluster_only
     assert found.in_sync == len(sample.policies) - 3
+
+
+def test_an_ipv6_block_only_in_git_is_judged_on_what_it_changes(tmp_path: Path) -> None:
+    # The cluster names no IPv6 block. Git's version of the policy restricts db's egress to one IPv6 block: db
+    # loses the rest, and web (not selected, egress open) keeps its IPv6 reach, which must not read as git-only.
+    egress = {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Egress"],
+              "egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/32"}}]}]}
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("policies/db-egress.yaml", netpol("shop/db-egress", egress))
+    repo.commit("Policies")
+    snapshot = cluster(namespace("shop"), pod("shop/web", {"app": "web"}), pod("shop/db", {"app": "db"}))
+    (item,) = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions()).items
+    assert (item.status, item.semantic, item.git_only) == ("not-applied", True, ())
+    assert {c.source for c in item.cluster_only} == {"shop/db[Pod]"}
