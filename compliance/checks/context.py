@@ -43,7 +43,7 @@ class CheckContext:
 
     `history` and `drift` come from the policies' git repository and `previous` from earlier packs;
     None means that input was not given, and checks needing it are not applicable. `address_cuts` cut the
-    address ranges beyond the scope's zones, e.g. to model the IP versions of another state being compared.
+    address ranges beyond the scope's zones, e.g. alike with another state this one is compared with.
     """
 
     def __init__(self, snapshot: Snapshot, scope: Scope, options: AnalysisOptions, today: datetime.date,

@@ -33,8 +33,8 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
 
 Cells = tuple[tuple[int, PortSet], ...]
-WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 ExternalPorts = tuple[tuple[int, PortSet], ...]
+WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 
 
 @dataclass(frozen=True)
@@ -374,9 +374,7 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     external zones) further split the address ranges, so that each range lies in one zone.
     """
     policies = sorted(policies, key=lambda p: p.key)
-    blocks = {direction: [peer.block for policy in policies for rule in policy.rules(direction)
-                          for peer in rule.peers or () if isinstance(peer, IPBlockPeer)]
-              for direction in ("egress", "ingress")}
+    blocks = {direction: direction_blocks(policies, direction) for direction in ("egress", "ingress")}
     egress_ranges = partition([*blocks["egress"], *address_cuts])
     ingress_ranges = partition([*blocks["ingress"], *address_cuts])
     pod_ranges = partition(blocks["egress"] + blocks["ingress"]) if options.ipblock_selects_pods else None
@@ -388,14 +386,20 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress, compiler)
 
 
+def direction_blocks(policies: Sequence[NetworkPolicy], direction: str) -> list[IPBlock]:
+    """The ipBlocks of the policies' rules of one direction."""
+    return [peer.block for policy in policies for rule in policy.rules(direction)
+            for peer in rule.peers or () if isinstance(peer, IPBlockPeer)]
+
+
 def block_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
     """Every ipBlock of the policies' rules, as address cuts.
 
     Two analyses that are compared (before and after a change) and given the cuts of both policy sets cut
     the address space alike, so their ranges, and the findings named after them, compare one to one.
     """
-    return tuple(peer.block for policy in policies for direction in ("ingress", "egress")
-                 for rule in policy.rules(direction) for peer in rule.peers or () if isinstance(peer, IPBlockPeer))
+    policies = list(policies)
+    return (*direction_blocks(policies, "ingress"), *direction_blocks(policies, "egress"))
 
 
 def ip_version_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
