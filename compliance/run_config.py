@@ -14,7 +14,7 @@ from typing import Any
 from compliance.controls import FAILING_STATUSES, load_framework
 from compliance.errors import ConfigError, InvalidObject, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
-from compliance.scope import SCOPE_API_VERSION, boolean_at, only_keys
+from compliance.scope import boolean_at, only_keys, segproof_document
 from compliance.sources.yaml_text import parse_config
 
 FAIL_ON = tuple(FAILING_STATUSES)
@@ -153,12 +153,7 @@ def parse_signing(value: Any, base: Path) -> dict[str, Any]:
 
 def parse_run_config_document(document: Any, file: str) -> RunConfig:
     """A RunConfig from the parsed YAML document; InvalidObject names the bad key."""
-    top = mapping_at(document, "", required=True)
-    only_keys(top, TOP_KEYS, "")
-    if top.get("apiVersion") != SCOPE_API_VERSION:
-        raise InvalidObject("apiVersion", f"must be {SCOPE_API_VERSION}, not {top.get('apiVersion')!r}")
-    if top.get("kind") != "RunConfig":
-        raise InvalidObject("kind", f"must be RunConfig, not {top.get('kind')!r}")
+    top = segproof_document(document, "RunConfig", TOP_KEYS)
     base = Path(file).absolute().parent
     fail_on = string_at(top.get("failOn"), "failOn") or "never"
     if fail_on not in FAIL_ON:

@@ -213,6 +213,17 @@ def only_keys(mapping: Mapping[str, Any], allowed: set[str], field: str) -> None
             raise InvalidObject(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
 
 
+def segproof_document(document: Any, kind: str, keys: set[str]) -> Mapping[str, Any]:
+    """The top mapping of one of segproof's own files: `apiVersion: segproof/v1`, `kind`, and only `keys`."""
+    top = mapping_at(document, "", required=True)
+    only_keys(top, keys, "")
+    if top.get("apiVersion") != SCOPE_API_VERSION:
+        raise InvalidObject("apiVersion", f"must be {SCOPE_API_VERSION}, not {top.get('apiVersion')!r}")
+    if top.get("kind") != kind:
+        raise InvalidObject("kind", f"must be {kind}, not {top.get('kind')!r}")
+    return top
+
+
 def date_at(value: Any, field: str) -> datetime.date:
     """A date given as YYYY-MM-DD."""
     if isinstance(value, datetime.datetime):
@@ -300,12 +311,7 @@ def parse_flow_ports(value: Any, field: str) -> PortSet:
 
 def parse_scope_document(document: Any) -> Scope:
     """A Scope from the parsed YAML document; InvalidObject names the bad key."""
-    top = mapping_at(document, "", required=True)
-    only_keys(top, TOP_KEYS, "")
-    if top.get("apiVersion") != SCOPE_API_VERSION:
-        raise InvalidObject("apiVersion", f"must be {SCOPE_API_VERSION}, not {top.get('apiVersion')!r}")
-    if top.get("kind") != "Scope":
-        raise InvalidObject("kind", f"must be Scope, not {top.get('kind')!r}")
+    top = segproof_document(document, "Scope", TOP_KEYS)
     period = mapping_at(top.get("period"), "period", required=True)
     only_keys(period, {"start", "end"}, "period")
     start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
