@@ -282,7 +282,9 @@ def collect(documents: Iterable[Document]) -> Collected:
                 expanded = expand_workload(document.obj)
             except InvalidObject as problem:
                 raise document.error(problem) from None
-            add_replicas(found, expanded, document, owners)
+            if expanded:  # replicas differ only in name: one is parsed, and kept under each name
+                first, prefix = expanded[0]
+                add_pod(found, first, document, prefix, owners, [obj["metadata"]["name"] for obj, _ in expanded])
     return found
 
 
@@ -299,34 +301,20 @@ def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: D
         found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
 
 
-def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str, owners: OwnerChains) -> None:
-    """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated."""
+def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str, owners: OwnerChains,
+            names: Sequence[str] = ()) -> None:
+    """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated; with
+    `names`, keep one copy under each name instead."""
     try:
         pod = parse_pod(obj)
     except InvalidObject as problem:
         raise document.error(problem.within(prefix)) from None
     if pod is None:
         found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
-    else:
-        pod = owners.top(pod)
-        found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
-
-
-def add_replicas(found: Collected, expanded: Sequence[tuple[Mapping[str, Any], str]], document: Document,
-                 owners: OwnerChains) -> None:
-    """Keep the pods a workload's template describes: they differ only in name, so one is parsed and copied."""
-    if not expanded:
         return
-    first, prefix = expanded[0]
-    try:
-        pod = parse_pod(first)
-    except InvalidObject as problem:
-        raise document.error(problem.within(prefix)) from None
-    assert pod is not None, "a pod made from a template has no status, so it has not terminated"
     pod = owners.top(pod)
-    for obj, _ in expanded:
-        replica = replace(pod, name=obj["metadata"]["name"])
-        found.keep(found.pods, (replica.namespace, replica.name), replica, document, "Pod")
+    for kept in [replace(pod, name=name) for name in names] or [pod]:
+        found.keep(found.pods, (kept.namespace, kept.name), kept, document, "Pod")
 
 
 def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected_at: str,
