@@ -112,16 +112,9 @@ def raw_log(repository: Path) -> bytes:
 
 
 def blob_texts(repository: Path, blobs: list[str]) -> list[str]:
-    """The texts of blobs, read by one `git cat-file --batch`."""
-    output = subprocess.run(["git", "cat-file", "--batch"], cwd=repository, check=True, capture_output=True,
-                            input="".join(f"{blob}\n" for blob in blobs).encode()).stdout
-    texts, position = [], 0
-    for _ in blobs:
-        header_end = output.index(b"\n", position)
-        size = int(output[position:header_end].split()[2])
-        texts.append(output[header_end + 1:header_end + 1 + size].decode())
-        position = header_end + 1 + size + 1
-    return texts
+    """The texts of blobs, read as read_history reads them (one pipelined `git cat-file --batch`)."""
+    with git_history.open_repository(str(repository)) as repo:
+        return [data.decode() for _, _, data in git_history.read_blobs(repo, str(repository), [(b, b) for b in blobs])]
 
 
 def history_rows(repository: Path, commits: int) -> list[str]:
