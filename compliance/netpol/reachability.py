@@ -16,6 +16,7 @@ per destination within a cell.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -121,7 +122,9 @@ class ReachabilityMap:
                                      (self.ingress_ranges, self.ingress_external, self.isolated_ingress))
         index = AddressPartition(ranges).index_of(address)
         if index is not None:
-            return dict(reached[pod_class]).get(index, NO_PORTS)
+            found = reached[pod_class]  # sorted by range index
+            position = bisect.bisect_left(found, (index,))
+            return found[position][1] if position < len(found) and found[position][0] == index else NO_PORTS
         # No ipBlock of the direction has the address's IP version: only rules without peers admit it.
         if not bitsets.has(isolated, pod_class):
             return ALL_PORTS
