@@ -61,14 +61,17 @@ def assess(snapshot: Snapshot, scope: Scope, options: AnalysisOptions, framework
 def assess_and_publish(snapshot: Snapshot, scope: Scope, scope_text: str, options: AnalysisOptions,
                        frameworks: Sequence[Framework], now: str, out: str | Path, git: GitSource | None = None,
                        signer: Any = None, progress: Progress | None = None, make_zip: bool = False,
-                       keep: int | None = None) -> tuple[Any, Assessment]:
-    """Assess, then write the pack into the ledger at `out`, chained and with retention: (written pack, assessment)."""
+                       keep: int | None = None, timestamp_url: str | None = None) -> tuple[Any, Assessment]:
+    """Assess, then write the pack into the ledger at `out`, chained and with retention: (written pack, assessment).
+
+    `timestamp_url` names an RFC 3161 timestamping authority that dates the pack's signature."""
     from compliance.evidence.build import PackRequest, git_rows, publish
     from compliance.evidence.ledger import read_ledger
 
     previous = tuple(entry.created_at for entry in read_ledger(out))
     context, assessment = assess(snapshot, scope, options, frameworks, now, git, progress, previous)
-    request = PackRequest(scope_text, now, tuple(f.id for f in assessment.frameworks), signer, *git_rows(context))
+    request = PackRequest(scope_text, now, tuple(f.id for f in assessment.frameworks), signer, *git_rows(context),
+                          timestamp_url=timestamp_url)
     return publish(context, assessment, request, out, keep=keep, make_zip=make_zip), assessment
 
 

@@ -13,7 +13,14 @@ from typing import Any
 import click
 
 from compliance import __version__
-from compliance.errors import EXIT_CONTROLS_FAILED, SegproofError, UsageError
+from compliance.errors import (
+    EXIT_CONTROLS_FAILED,
+    EXIT_VERIFICATION_FAILED,
+    EmptyInputError,
+    SegproofError,
+    UnknownNamespaceError,
+    UsageError,
+)
 from compliance.model.objects import LEVELS
 from compliance.model.snapshot import Snapshot
 from compliance.sources.git_source import GitSource
@@ -76,8 +83,26 @@ def source_options(command: Callable, optional: bool = False) -> Callable:
         snapshot = load_snapshot(manifests, snapshot_file, target, clock, quiet)
         if not quiet:
             warn(snapshot)
-        return command(snapshot=snapshot.restricted_to(namespaces), now=clock, quiet=quiet, **kwargs)
+        restricted = restrict_to_namespaces(snapshot, namespaces, source_name(manifests, snapshot_file, snapshot))
+        return command(snapshot=restricted, now=clock, quiet=quiet, **kwargs)
     return with_snapshot
+
+
+def restrict_to_namespaces(snapshot: Snapshot, namespaces: tuple[str, ...], source: str) -> Snapshot:
+    """The snapshot's part in `namespaces`; one the input does not hold is an error, not an empty cluster."""
+    present = snapshot.namespace_names()
+    missing = sorted(set(namespaces) - set(present))
+    if missing:
+        raise UnknownNamespaceError(missing, source, present)
+    return snapshot.restricted_to(namespaces)
+
+
+def source_name(manifests: tuple[str, ...], snapshot_file: str | None, snapshot: Snapshot) -> str:
+    """How errors name the input: its files (`<stdin>` for -), else the cluster's API server."""
+    files = manifests or ((snapshot_file,) if snapshot_file else ())
+    if files:
+        return ", ".join("<stdin>" if name == "-" else name for name in files)
+    return str(snapshot.source.get("server") or "the cluster")
 
 
 def cluster_target(kubeconfig: str | None, context: str | None, in_cluster: bool,
@@ -91,12 +116,26 @@ def cluster_target(kubeconfig: str | None, context: str | None, in_cluster: bool
 
 def load_snapshot(manifests: tuple[str, ...], snapshot_file: str | None, target: Any, now: str,
                   quiet: bool) -> Snapshot:
-    """The snapshot from the one chosen source."""
+    """The snapshot from the one chosen source; a source holding no object at all is an error.
+
+    An empty file or a wrong path would otherwise be a cluster where nothing can fail, so every control passes.
+    """
     chosen = [name for name, given in (("--manifests", manifests), ("--snapshot", snapshot_file),
                                        ("--cluster", target)) if given]
     if len(chosen) != 1:
         raise UsageError("no cluster state given" if not chosen else f"choose one source, not {' and '.join(chosen)}",
                          hint="pass one of --manifests PATH, --snapshot FILE or --cluster")
+    snapshot = read_source(manifests, snapshot_file, target, now, quiet)
+    if snapshot.is_empty:
+        found_only = [f"{count} {kind}" if count is not None else kind
+                      for kind, count in sorted({**snapshot.skipped, **snapshot.unmodelled}.items())]
+        raise EmptyInputError(source_name(manifests, snapshot_file, snapshot), found_only)
+    return snapshot
+
+
+def read_source(manifests: tuple[str, ...], snapshot_file: str | None, target: Any, now: str,
+                quiet: bool) -> Snapshot:
+    """The snapshot from manifests, a snapshot file or the live cluster, whichever is given."""
     if manifests:
         from compliance.sources.manifests import load_manifests
         return load_manifests(manifests, now)
@@ -293,16 +332,19 @@ def evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, fram
               help="Output root: the pack is written to DIR/<time>/ and chained to the previous pack there.")
 @click.option("--sign-key", metavar="KEY", help="Private key (PEM); SEGPROOF_KEY_PASSWORD decrypts it.")
 @click.option("--sign-cert", metavar="CERT", help="The key's certificate (PEM, leaf first).")
+@click.option("--tsa", "tsa", metavar="URL", help="RFC 3161 timestamping authority that dates the signature.")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as a zip beside it.")
 @click.option("--fail-on", type=click.Choice(("fail", "warning", "never")), default="never", show_default=True,
               help="Exit 1 when a control fails (or warns); the pack is written either way.")
 def pack(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource | None, scope_file: str,
-         frameworks: tuple[str, ...], out: str, sign_key: str | None, sign_cert: str | None, make_zip: bool,
-         fail_on: str) -> None:
+         frameworks: tuple[str, ...], out: str, sign_key: str | None, sign_cert: str | None, tsa: str | None,
+         make_zip: bool, fail_on: str) -> None:
     """Write a signed evidence pack: report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature."""
     signer = load_signer(sign_key, sign_cert)
+    if tsa and signer is None:
+        raise UsageError("--tsa timestamps the signature, so it needs --sign-key and --sign-cert")
     written, assessment = published_evaluation(snapshot, now, options, scope_file, frameworks, git, quiet, signer,
-                                               out, make_zip)
+                                               out, make_zip, timestamp_url=tsa)
     click.echo(f"pack {written.manifest.pack_id}: {written.path}")
     click.echo(f"report: {Path(written.path) / 'report.pdf'}")
     click.echo("signed by " + signer.certificate.subject.rfc4514_string() if signer else "UNSIGNED (pass --sign-key "
@@ -313,7 +355,7 @@ def pack(snapshot: Snapshot, now: str, quiet: bool, options: Any, git: GitSource
 
 def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file: str, frameworks: tuple[str, ...],
                          git: GitSource | None, quiet: bool, signer: Any, out: str, make_zip: bool,
-                         keep: int | None = None) -> tuple[Any, Any]:
+                         keep: int | None = None, timestamp_url: str | None = None) -> tuple[Any, Any]:
     """Evaluate and write the pack into the ledger at `out` (keeping the newest `keep`); (written pack, assessment)."""
     from compliance.assessment import assess_and_publish
     from compliance.scope import parse_scope
@@ -321,7 +363,7 @@ def published_evaluation(snapshot: Snapshot, now: str, options: Any, scope_file:
     text = scope_text(scope_file)
     return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options,
                               chosen_frameworks(frameworks), now, out, git, signer,
-                              None if quiet else terminal_progress(), make_zip, keep)
+                              None if quiet else terminal_progress(), make_zip, keep, timestamp_url)
 
 
 @main.command()
@@ -356,10 +398,20 @@ def run(options: Any, config_file: str, now: str | None, wait: float, quiet: boo
             warn(snapshot)
         git = configured_git(config, root, os.environ)
         written, assessment = published_evaluation(snapshot, clock, options, config.scope, config.frameworks, git,
-                                                   quiet, signer, str(root), config.zip, config.retain)
+                                                   quiet, signer, str(root), config.zip, config.retain,
+                                                   config.timestamp_url)
     failing = failed({result.status for result in assessment.controls}, config.fail_on)
+    chain = None
+    if config.trust:
+        from compliance.workflows.verify_packs import load_anchors, verify_packs
+
+        # The chain is verified as an auditor would, with its trust anchor required, after every run.
+        verification = verify_packs((), str(root), load_anchors((config.trust,)), require_trust=True)
+        chain = (verification.verdict, verification.problems)
     click.echo(run_summary(written, assessment, signer.certificate.subject.rfc4514_string() if signer else None,
-                           failing))
+                           failing, chain))
+    if chain and chain[1]:
+        sys.exit(EXIT_VERIFICATION_FAILED)
     if failing:
         sys.exit(EXIT_CONTROLS_FAILED)
 
@@ -604,52 +656,94 @@ def keys_create(out: str, subject: str, csr: bool) -> None:
 
 @main.command()
 @click.argument("packs", nargs=-1, metavar="[PACK]...")
-@click.option("--trust", metavar="CERT", help="Certificate (or CA) the signer must match or chain to.")
+@click.option("--trust", "trust", multiple=True, metavar="CERT",
+              help="Certificate (or CA) the signers must chain to (repeatable; a file may hold several).")
+@click.option("--tsa-trust", "tsa_trust", multiple=True, metavar="CERT",
+              help="Root of a timestamping authority whose timestamps date the signatures (repeatable).")
+@click.option("--require-trust", is_flag=True,
+              help="Fail unless every pack is signed by a certificate that chains to --trust.")
 @click.option("--chain", "chain", metavar="ROOT", help="Verify the whole chain of packs under ROOT (its ledger).")
 @click.option("--reperform", is_flag=True, help="Also evaluate each pack's snapshot and scope again and compare.")
 @click.option("--git", "git_repository", metavar="REPO",
               help="With --reperform: a clone of the policy repository, to re-perform the git-based checks too.")
-def verify(packs: tuple[str, ...], trust: str | None, chain: str | None, reperform: bool,
-           git_repository: str | None) -> None:
-    """Re-hash every file of each PACK, check signatures and chain links; exit 4 naming every mismatch."""
+def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str, ...], require_trust: bool,
+           chain: str | None, reperform: bool, git_repository: str | None) -> None:
+    """Re-hash every file of each PACK, check signatures, trust, time and chain links; exit 4 naming every mismatch."""
     from compliance.evidence.errors import VerificationFailed
-    from compliance.evidence.keys import load_certificate
-    from compliance.evidence.ledger import read_ledger, verify_chain
-    from compliance.evidence.verify import verify_pack
+    from compliance.workflows.verify_packs import load_anchors, verify_packs
 
     if not packs and not chain:
         raise UsageError("nothing to verify", hint="pass a pack directory or zip, or --chain ROOT")
-    certificate = load_certificate(trust) if trust else None
-    targets = list(packs) or [str(Path(chain) / e.path) for e in read_ledger(chain) if not e.removed]
-    problems = []
-    for target in targets:
-        report = verify_pack(target, certificate, ledger_root=chain or Path(target).parent)
-        trusted = "trusted" if report.trust_checked else "trust not checked: pass --trust"
-        signed = (f"signed by {report.signer} ({trusted})" if report.signed
-                  else "UNSIGNED: hashes checked, but nothing proves who wrote them")
-        click.echo(f"{target}: pack {report.pack_id}, {report.files} files, {signed}")
-        problems += [f"{target}: {problem}" for problem in report.problems]
-        if reperform and not report.problems:
-            problems += [f"{target}: {problem}" for problem in reperformed(target, git_repository)]
-    if chain:
-        chain_report = verify_chain(chain)
-        click.echo(f"{chain}: chain of {chain_report.packs} packs ({chain_report.removed} removed by retention)")
-        problems += [f"{chain}: {problem}" for problem in chain_report.problems]
-    for problem in problems:
-        click.echo(f"FAILED: {problem}")
-    if problems:
-        raise VerificationFailed(chain or targets[0], problems)
-    click.echo("OK")
+    verification = verify_packs(packs, chain, load_anchors(trust, tsa_trust), require_trust=require_trust,
+                                reperform=reperform, git_repository=git_repository)
+    click.echo(verification_text(verification), nl=False)
+    if verification.problems:
+        raise VerificationFailed(chain or packs[0], verification.problems)
 
 
-def reperformed(target: str, git_repository: str | None) -> list[str]:
-    """Re-perform one verified pack, printing what was compared; the differences found."""
-    from compliance.evidence.reperform import reperform_in_place
+def verification_text(verification: Any) -> str:
+    """What verify prints: a block per pack, the chain, every problem, then the verdict."""
+    lines = []
+    for report in verification.all_reports:
+        lines += pack_lines(report)
+    for item in verification.reperformed:
+        if item.result is None:
+            lines.append(f"{item.path}: re-performance skipped: {item.skipped}")
+        else:
+            aside = item.result.set_aside
+            lines.append(f"{item.path}: re-performed {item.result.compared} controls from snapshot.json and scope.yaml"
+                         + (f"; set aside (inputs not available): {', '.join(aside)}" if aside else ""))
+    chain = verification.chain
+    if chain is not None:
+        kept = ", its signed manifest kept in the ledger" if chain.removed == 1 else ", their signed manifests kept " \
+            "in the ledger" if chain.removed else ""
+        lines.append(f"{chain.root}: chain of {chain.packs} packs ({chain.removed} removed by retention{kept})")
+    for subject, prints in verification.shared_subjects().items():
+        lines.append(f"NOTE: {len(prints)} different certificates share the signer name {subject}: "
+                     f"{', '.join(prints)}; only the fingerprints tell them apart")
+    lines += [f"FAILED: {problem}" for problem in verification.problems]
+    lines.append(VERDICTS[verification.verdict])
+    return "\n".join(lines) + "\n"
 
-    result = reperform_in_place(target, git_repository)
-    click.echo(f"{target}: re-performed {result.compared} controls from snapshot.json and scope.yaml"
-               + (f"; set aside (inputs not available): {', '.join(result.set_aside)}" if result.set_aside else ""))
-    return list(result.problems)
+
+VERDICTS = {
+    "trusted": "OK",
+    "untrusted": ("NOT VERIFIED AGAINST A TRUSTED CERTIFICATE: the files match their signed manifests, but without "
+                  "--trust CERT nothing shows who signed them (compare the signer fingerprints above)"),
+    "unsigned": "UNSIGNED: the files match their manifests, but nothing proves who wrote them",
+    "failed": "verification FAILED",
+}
+
+
+def pack_lines(report: Any) -> list[str]:
+    """The lines that say what one pack is, who signed it, whether that is trusted, when, and where it is chained."""
+    if not report.pack_id:
+        return [f"{report.path}: not verified"]
+    lines = [f"{report.path}: pack {report.pack_id}, {report.files} files"]
+    signature = report.signature
+    if signature is None:
+        lines.append("  signer: " + ("the signature does not verify" if report.signed
+                                     else "UNSIGNED: nothing proves who wrote the files"))
+    else:
+        lines.append(f"  signer: {signature.subject} (SHA-256 {signature.fingerprint})")
+        lines.append("  trust: " + ("chains to the trusted certificate (trusted)" if signature.trusted
+                                    else "does NOT chain to the trusted certificate" if report.trust_checked
+                                    else "NOT VERIFIED AGAINST A TRUSTED CERTIFICATE (pass --trust CERT)"))
+        lines.append("  time: " + signature_time(signature))
+    lines.append("  chain: " + (f"checked in {report.ledger}" if report.ledger
+                                else "not checked: no ledger beside the pack (use --chain ROOT)"))
+    return lines
+
+
+def signature_time(signature: Any) -> str:
+    """When a signature is dated: by a (trusted) timestamp, or not at all."""
+    from compliance.times import format_utc
+
+    if signature.timestamp is None:
+        return "no timestamp: the signature cannot be dated (certificates are checked now)"
+    trust = ("trusted" if signature.timestamp_trusted else
+             "authority NOT VERIFIED against a trusted certificate (pass --tsa-trust CERT)")
+    return f"timestamped {format_utc(signature.timestamp)} by {signature.timestamp_authority} ({trust})"
 
 
 @main.command()
@@ -675,7 +769,7 @@ def demo(out: str, now: str | None) -> None:
                   context=None, in_cluster=False, namespaces=(), now=now, quiet=True, ipblock_selects_pods=True,
                   host_network_isolated=False, git_repository=str(repository), rev="HEAD", git_paths=(),
                   scope_file=str(samples / "scope.yaml"), frameworks=(), out=out,
-                  sign_key=str(keys / "signing.key"), sign_cert=str(keys / "signing.crt"), make_zip=False,
+                  sign_key=str(keys / "signing.key"), sign_cert=str(keys / "signing.crt"), tsa=None, make_zip=False,
                   fail_on="never")
     click.echo(f"check the packs with: segproof verify --chain {out} --trust {keys / 'signing.crt'} "
                f"--reperform --git {repository}")

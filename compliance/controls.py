@@ -17,7 +17,7 @@ import yaml
 
 from compliance.checks import CHECKS
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding
+from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding, NothingToExamine
 from compliance.errors import InvalidObject, SegproofError, UsageError
 from compliance.model.parse import list_at, mapping_at, string_at
 from compliance.resources import resource_dir
@@ -213,7 +213,8 @@ def load_framework(framework_id: str) -> Framework:
 
 
 def run_check(context: CheckContext, reference: CheckReference) -> CheckResult:
-    """One check's result; it cannot pass when the analysis is incomplete or its parameters do not fit."""
+    """One check's result; it cannot pass when the analysis is incomplete, its parameters do not fit or it found
+    nothing to examine."""
     spec = CHECKS[reference.check]
     if spec.reachability and not context.complete:
         kinds = ", ".join(sorted(context.snapshot.unmodelled))
@@ -223,6 +224,8 @@ def run_check(context: CheckContext, reference: CheckReference) -> CheckResult:
         outcome = spec.function(context, **reference.params)
     except CheckParameterError as error:
         return CheckResult(spec.id, "error", f"Cannot decide: {error}.", params=reference.params)
+    except NothingToExamine as nothing:
+        return CheckResult(spec.id, nothing.status, nothing.summary, params=reference.params)
     return CheckResult(outcome.check, outcome.status, outcome.summary, outcome.findings, outcome.evidence,
                        reference.params)
 

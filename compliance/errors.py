@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 EXIT_OK = 0
 EXIT_CONTROLS_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -60,6 +63,44 @@ class ConfigError(SegproofError):
 
 class UsageError(SegproofError):
     """The command line asks for something that cannot be done."""
+
+
+class EmptyInputError(SegproofError):
+    """The cluster state given holds no object at all: a wrong path or an empty file, never a cluster to assess."""
+
+    def __init__(self, source: str, found_only: Sequence[str] = ()) -> None:
+        hint = (f"it holds only objects segproof does not analyse: {', '.join(found_only)}" if found_only
+                else "pass the manifests, snapshot or cluster to assess")
+        super().__init__(f"{source}: no Kubernetes objects to analyse (no namespace, pod, workload, service or "
+                         "NetworkPolicy)", hint)
+        self.source = source
+
+
+class UnknownNamespaceError(UsageError):
+    """`-n` names namespaces the input (or the live cluster) does not hold: a typo, never an empty cluster to assess.
+
+    The hint lists close matches and a few of the `present` namespaces, when they are known.
+    """
+
+    HINT_NAMES = 5  # enough to recognise the input, short enough for one line
+
+    def __init__(self, missing: Sequence[str], source: str, present: Sequence[str] | None) -> None:
+        names = ", ".join(repr(name) for name in missing)
+        noun = "namespace" if len(missing) == 1 else "namespaces"
+        super().__init__(f"-n: {noun} {names} not found in {source}", self.namespaces_hint(missing, present))
+        self.missing = tuple(missing)
+        self.source = source
+
+    @classmethod
+    def namespaces_hint(cls, missing: Sequence[str], present: Sequence[str] | None) -> str:
+        """Close matches first, then a few of the namespaces present; how to look when they are not known."""
+        if not present:
+            return "list the namespaces with kubectl get namespaces"
+        close = [match for name in missing for match in difflib.get_close_matches(name, present, n=1)]
+        shown = list(dict.fromkeys([*close, *sorted(present)]))[:cls.HINT_NAMES]
+        more = f" and {len(present) - len(shown)} more" if len(present) > len(shown) else ""
+        guess = f"did you mean {', '.join(close)}? " if close else ""
+        return f"{guess}namespaces there: {', '.join(shown)}{more}"
 
 
 class ClusterAccessError(SegproofError):

@@ -23,7 +23,7 @@ SOURCE_KEYS = {"cluster", "snapshot", "manifests"}
 CLUSTER_KEYS = {"inCluster", "kubeconfig", "context"}
 GIT_KEYS = {"url", "path", "branch", "paths", "tokenEnv", "sshKeyFile"}
 OUTPUT_KEYS = {"root", "retain", "zip"}
-SIGNING_KEYS = {"key", "certificate"}
+SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
 
 
 class RunConfigError(ConfigError):
@@ -67,6 +67,8 @@ class RunConfig:
     zip: bool = False
     signing_key: str | None = None
     signing_certificate: str | None = None
+    timestamp_url: str | None = None
+    trust: str | None = None
     fail_on: str = "never"
 
 
@@ -142,13 +144,18 @@ def parse_output(value: Any, base: Path) -> dict[str, Any]:
 
 
 def parse_signing(value: Any, base: Path) -> dict[str, Any]:
-    """signing: key and certificate, both or the block absent."""
+    """signing: key and certificate (both, or the block absent), optionally a timestamping authority's URL (tsa)
+    and the certificate the ledger's packs must chain to (trust), which makes each run verify the chain."""
     if value is None:
         return {}
     signing = mapping_at(value, "signing")
     only_keys(signing, SIGNING_KEYS, "signing")
+    tsa = string_at(signing.get("tsa"), "signing.tsa") or None
+    if tsa is not None and not tsa.startswith(("http://", "https://")):
+        raise InvalidObject("signing.tsa", f"must be an http:// or https:// URL, not {tsa!r}")
     return {"signing_key": path_at(signing.get("key"), "signing.key", base, required=True),
-            "signing_certificate": path_at(signing.get("certificate"), "signing.certificate", base, required=True)}
+            "signing_certificate": path_at(signing.get("certificate"), "signing.certificate", base, required=True),
+            "timestamp_url": tsa, "trust": path_at(signing.get("trust"), "signing.trust", base)}
 
 
 def parse_run_config_document(document: Any, file: str) -> RunConfig:

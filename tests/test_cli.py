@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from compliance.cli import main
 from compliance.resources import resource_dir
 from tests.netpol.builders import namespace, pod, policy
 from tests.support.cli import run
@@ -146,6 +148,88 @@ def test_evaluate_writes_the_controls_as_csv() -> None:
     assert code == 0
     assert out.lstrip("\ufeff").splitlines()[0].startswith("framework,control,title,severity,status")
     assert any(line.startswith("cis-kubernetes-1.10,5.3.1,") for line in out.splitlines())
+
+
+# --- no control passes on nothing ----------------------------------------------------------------
+
+SAMPLE_CLUSTER = str(resource_dir("samples") / "cluster")
+SAMPLE_SCOPE = str(resource_dir("samples") / "scope.yaml")
+EMPTY_INPUT = "no Kubernetes objects to analyse (no namespace, pod, workload, service or NetworkPolicy)"
+
+
+def evaluate_pci(scope: str, *options: str) -> tuple[int, dict]:
+    """Exit code and PCI DSS 1.3.1 (inbound traffic to the CDE is restricted) of `evaluate` on the sample cluster."""
+    code, out, err = run("evaluate", "--manifests", SAMPLE_CLUSTER, "--scope", scope, "--framework", "pci-dss",
+                         "-o", "json", "--now", "2026-09-30T12:00:00Z", *options)
+    assert out, err
+    return code, next(c for c in json.loads(out)["controls"] if c["id"] == "1.3.1")
+
+
+@pytest.mark.parametrize("empty", [pytest.param("", id="0-byte"), pytest.param("# nothing yet\n---\n", id="comments")])
+def test_an_empty_manifest_file_is_an_input_error_not_a_pass(tmp_path: Path, empty: str) -> None:
+    manifest = tmp_path / "cluster.yaml"
+    manifest.write_text(empty)
+    code, out, err = run("evaluate", "--manifests", str(manifest), "--scope", SAMPLE_SCOPE, "--fail-on", "fail")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"segproof: error: {manifest}: {EMPTY_INPUT}"
+
+
+def test_empty_sources_of_every_kind_name_their_inputs(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "a.yaml").write_text("")
+    (tmp_path / "b.yaml").write_text("")
+    code, _, err = run("reachability", "--manifests", str(tmp_path / "dir"), "--manifests", str(tmp_path / "b.yaml"))
+    assert code == 2 and err.startswith(f"segproof: error: {tmp_path / 'dir'}, {tmp_path / 'b.yaml'}: {EMPTY_INPUT}")
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(json.dumps({"format": "segproof.snapshot/v1", "source": {"type": "cluster"},
+                                    "collected_at": "2026-09-30T12:00:00Z", "objects": {}}))
+    code, _, err = run("reachability", "--snapshot", str(snapshot))
+    assert code == 2 and err.startswith(f"segproof: error: {snapshot}: {EMPTY_INPUT}")
+    result = CliRunner().invoke(main, ["collect", "--manifests", "-", "-o", "-"], input="")
+    assert result.exit_code == 2 and result.stderr.startswith(f"segproof: error: <stdin>: {EMPTY_INPUT}")
+
+
+def test_a_namespace_filter_that_matches_nothing_is_a_usage_error_not_a_pass() -> None:
+    code, out, err = run("evaluate", "--manifests", SAMPLE_CLUSTER, "-n", "paymnets", "--scope", SAMPLE_SCOPE,
+                         "--fail-on", "fail")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"segproof: error: -n: namespace 'paymnets' not found in {SAMPLE_CLUSTER}",
+        "hint: did you mean payments? namespaces there: payments, analytics, api-gateway, checkout, ingress-nginx "
+        "and 3 more"]
+
+
+def test_a_namespace_filter_naming_present_namespaces_restricts_the_analysis() -> None:
+    code, out, _ = run("reachability", "--manifests", SAMPLE_CLUSTER, "-n", "payments", "-n", "checkout", "-o",
+                       "json")
+    assert code == 0
+    namespaces = {name.split("/")[0] for c in json.loads(out)["connections"] for name in (c["src"], c["dst"])
+                  if "[External]" not in name}
+    assert namespaces == {"payments", "checkout"}
+
+
+def test_a_namespace_that_only_its_objects_name_can_be_chosen(tmp_path: Path) -> None:
+    # `kubectl get deploy,netpol -A -o yaml` holds no Namespace objects, only objects in namespaces.
+    manifest = tmp_path / "shop.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n"
+                        "spec: {containers: [{name: web, image: nginx}]}\n")
+    code, out, err = run("reachability", "--manifests", str(manifest), "-n", "shop", "-o", "json")
+    assert code == 0 and "shop/web[Pod]" in {c["src"] for c in json.loads(out)["connections"]}, err
+
+
+def test_a_cde_selector_that_matches_nothing_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    scope = yaml.safe_load(Path(SAMPLE_SCOPE).read_text())
+    cde = next(zone for zone in scope["zones"] if zone["name"] == "cde")
+    cde["namespaceSelector"] = {"matchLabels": {"pci-zone": "cardholder-data"}}
+    (tmp_path / "scope.yaml").write_text(yaml.safe_dump(scope))
+
+    code, inbound = evaluate_pci(str(tmp_path / "scope.yaml"), "--fail-on", "fail")
+
+    assert (code, inbound["status"]) == (1, "error")
+    assert inbound["checks"][0]["summary"] == ("Cannot decide: zone cde holds no workload; check the scope's zone "
+                                               "selectors and the input.")
+    # The sample's own scope finds its CDE, and 1.3.1 decides on it.
+    assert evaluate_pci(SAMPLE_SCOPE)[1]["status"] == "fail"
 
 
 def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader
 
 from compliance.evidence.keys import load_certificate
@@ -18,6 +19,7 @@ from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.reperform import reperform
 from compliance.resources import resource_dir
 from tests.support.cli import run
+from tests.support.tsa import TimestampAuthority
 
 SAMPLES = resource_dir("samples")
 NOW = "2026-03-31T12:00:00Z"
@@ -66,7 +68,7 @@ def test_the_pdf_holds_the_controls_and_verdicts_and_a_valid_signature(root: Pat
         assert control in text
     assert "Out-of-scope systems can reach the CDE" in text
     assert "allow-partner-webhooks" in text  # the unapproved change, from git
-    check = validate_pdf(pdf, load_certificate(keys[1]))
+    check = validate_pdf(pdf, (load_certificate(keys[1]),))
     assert check.ok, check.problems
 
 
@@ -107,6 +109,36 @@ def test_every_tampering_is_named(pack_copy: Path, keys: tuple[str, str], how: s
     failures = [line for line in out.splitlines() if line.startswith("FAILED:")]
     assert failures and any(name in line for line in failures), out
     assert "verification failed" in err
+
+
+def test_a_genuine_pack_copied_out_of_its_ledger_verifies_and_re_performs(pack_copy: Path, keys: tuple[str, str],
+                                                                         tmp_path: Path) -> None:
+    # The report's appendix tells auditors to run exactly `segproof verify PACK --trust CERT`.
+    code, out, err = run("verify", str(pack_copy), "--trust", keys[1], "--reperform")
+    assert code == 0, out + err
+    assert "chain: not checked: no ledger beside the pack" in out and out.rstrip().endswith("OK")
+    assert "re-performed" in out and "set aside (inputs not available): " in out  # no ledger, no git clone
+    archive = Path(shutil.make_archive(str(tmp_path / "copied" / "pack"), "zip", pack_copy.parent, pack_copy.name))
+    code, out, err = run("verify", str(archive), "--trust", keys[1])
+    assert code == 0 and out.rstrip().endswith("OK"), out + err
+
+
+def test_a_timestamped_pack_names_its_authority_and_time(tmp_path: Path, keys: tuple[str, str]) -> None:
+    with TimestampAuthority() as tsa:
+        code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
+                           "--framework", "pci-dss-4.0.1", "--out", str(tmp_path), "--sign-key", keys[0],
+                           "--sign-cert", keys[1], "--tsa", tsa.url, "--now", NOW, "-q")
+        assert code == 0 and tsa.requests == 1, err
+        roots = tmp_path / "tsa-root.crt"
+        roots.write_bytes(tsa.root.public_bytes(serialization.Encoding.PEM))
+    code, out, _ = run("verify", "--chain", str(tmp_path), "--trust", keys[1], "--tsa-trust", str(roots))
+    assert code == 0 and out.rstrip().endswith("OK"), out
+    assert "time: timestamped " in out and " by CN=Test TSA (trusted)" in out
+    code, out, _ = run("verify", "--chain", str(tmp_path), "--trust", keys[1])
+    assert code == 0 and "by CN=Test TSA (authority NOT VERIFIED against a trusted certificate" in out
+    code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
+                       "--out", str(tmp_path / "other"), "--tsa", "http://127.0.0.1:9/tsa", "--now", NOW, "-q")
+    assert code == 2 and "--tsa timestamps the signature, so it needs --sign-key and --sign-cert" in err
 
 
 def test_a_pack_signed_by_someone_else_is_not_trusted(root: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ retention, the run lock, and configuration errors naming their key."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -31,8 +32,10 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | None, **changes: Any) -> Path:
-    """A run configuration in `folder`, its scope beside it (a relative path), packs under `folder/packs`."""
+def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | None, trust: bool = False,
+                 **changes: Any) -> Path:
+    """A run configuration in `folder`, its scope beside it (a relative path), packs under `folder/packs`; with
+    `trust`, the signing certificate is also the trust anchor each run verifies the chain against."""
     (folder / "scope.yaml").write_text((SAMPLES / "scope.yaml").read_text())
     document = {"apiVersion": "segproof/v1", "kind": "RunConfig",
                 "source": {"manifests": [str(SAMPLES / "cluster")]}, "scope": "scope.yaml",
@@ -41,7 +44,7 @@ def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | Non
                         "tokenEnv": "SEGPROOF_TEST_TOKEN"},
                 "output": {"root": "packs", "retain": 2, "zip": True}, "failOn": "fail", **changes}
     if keys:
-        document["signing"] = {"key": keys[0], "certificate": keys[1]}
+        document["signing"] = {"key": keys[0], "certificate": keys[1], **({"trust": keys[1]} if trust else {})}
     path = folder / "segproof.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -50,7 +53,7 @@ def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | Non
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_repository: str) -> dict[str, Any]:
     """Three runs into one root: the second while another run holds the lock for a second, the chain verified
-    after two; the third with failOn: never."""
+    after two; the third with failOn: never, verifying the chain against its trust certificate."""
     folder = tmp_path_factory.mktemp("run")
     config = write_config(folder, demo_repository, keys)
     root = folder / "packs"
@@ -71,7 +74,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_r
     found["waited"] = time.monotonic() - started
     holder.join()
     found["verified_after_two"] = run("verify", "--chain", str(root), "--trust", keys[1])
-    write_config(folder, demo_repository, keys, failOn="never")
+    write_config(folder, demo_repository, keys, trust=True, failOn="never")
     found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[2], "-q"))
     return found
 
@@ -95,7 +98,8 @@ def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], demo_repo
 def test_two_runs_give_two_chained_packs_that_verify(runs: dict[str, Any]) -> None:
     code, out, _ = runs["verified_after_two"]
     assert code == 0, out
-    assert "chain of 2 packs (0 removed by retention)" in out and out.count("(trusted)") == 2
+    # Each pack is stored as a directory and a zip, and both are verified.
+    assert "chain of 2 packs (0 removed by retention)" in out and out.count("(trusted)") == 4
     first, second = (json.loads(out)["pack_id"] for _, out, _ in runs["results"][:2])
     manifest = json.loads((runs["root"] / second.split("-")[0] / "manifest.json").read_text())
     assert manifest["previous"]["pack_id"] == first
@@ -109,7 +113,26 @@ def test_retention_keeps_n_packs_and_the_chain_still_verifies(runs: dict[str, An
         "20260630T120000Z", "20260630T120000Z.zip", "20260930T120000Z", "20260930T120000Z.zip", "ledger.json"]
     code, out, _ = run("verify", "--chain", str(root), "--trust", keys[1])
     assert code == 0, out
-    assert "chain of 3 packs (1 removed by retention)" in out and out.rstrip().endswith("OK")
+    assert "chain of 3 packs (1 removed by retention, its signed manifest kept in the ledger)" in out
+    assert out.rstrip().endswith("OK")
+
+
+def test_a_run_with_a_trust_certificate_verifies_the_chain(runs: dict[str, Any]) -> None:
+    summaries = [json.loads(out) for _, out, _ in runs["results"]]
+    assert [summary["chain"] for summary in summaries] == [None, None, {"verdict": "trusted", "problems": []}]
+
+
+def test_a_run_on_a_tampered_chain_exits_4_naming_the_pack(runs: dict[str, Any], tmp_path: Path, keys: tuple[str, str],
+                                                           demo_repository: str) -> None:
+    shutil.copytree(runs["root"], tmp_path / "packs", ignore=shutil.ignore_patterns(".git-cache"))
+    (tmp_path / "packs" / "20260930T120000Z" / "data" / "controls.csv").write_text("forged\n")
+    config = write_config(tmp_path, demo_repository, keys, trust=True, failOn="never")
+    code, out, err = run("run", "--config", str(config), "--now", "2026-12-31T12:00:00Z", "-q")
+    summary = json.loads(out)
+    assert (code, summary["exit_code"], summary["chain"]["verdict"]) == (4, 4, "failed"), err
+    assert summary["chain"]["problems"] == [
+        f"{tmp_path / 'packs' / '20260930T120000Z'}: data/controls.csv: sha256 mismatch (size 7, manifest says "
+        f"{(runs['root'] / '20260930T120000Z' / 'data' / 'controls.csv').stat().st_size})"]
 
 
 def test_a_second_run_waits_for_the_one_holding_the_lock(runs: dict[str, Any]) -> None:

@@ -6,14 +6,16 @@ import datetime
 import itertools
 
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, result
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, check, result
 
 REVIEW_INTERVAL_DAYS = 183
 
 
-def not_applicable(check_id: str, reason: str) -> CheckResult:
-    """A check whose input was not given."""
-    return CheckResult(check_id, "not_applicable", reason)
+def period(since: str | None, until: str | None) -> str:
+    """`the period 2026-07-01..2026-09-30` (or the whole history) as read from git."""
+    if since is None and until is None:
+        return "the history read"
+    return f"the period {(since or '')[:10]}..{(until or '')[:10]}"
 
 
 @check("change.approved", "Every change to the policies in the period was approved", evidence=("changes",),
@@ -22,8 +24,11 @@ def change_approved(context: CheckContext) -> CheckResult:
     """Policy changes in the assessment period meet the scope's change-approval rule."""
     history = context.history
     if history is None:
-        return not_applicable("change.approved", "No git repository of the policies was given (--git); change "
-                              "approval cannot be assessed.")
+        raise NothingToExamine("No git repository of the policies was given (--git); change approval cannot be "
+                               "assessed.")
+    if not history.changes:
+        raise NothingToExamine(f"No commit in {period(history.since, history.until)} changed the policies; there "
+                               "is no change whose approval could be assessed.")
     rows, findings = [], []
     for change in history.changes:
         approval = "; ".join(change.approval.evidence) or change.approval.reason
@@ -48,8 +53,9 @@ def no_drift(context: CheckContext) -> CheckResult:
     """Every policy in the cluster matches git, and every policy in git is applied; cosmetic differences warn."""
     drift = context.drift
     if drift is None:
-        return not_applicable("change.no_drift", "No git repository of the policies was given (--git); drift "
-                              "cannot be assessed.")
+        raise NothingToExamine("No git repository of the policies was given (--git); drift cannot be assessed.")
+    if not drift.items and not drift.in_sync:
+        raise NothingToExamine("Neither the cluster nor git holds a NetworkPolicy; there is nothing to compare.")
     rows = tuple((item.object, item.status, "yes" if item.semantic else "no", item.explanation)
                  for item in drift.items)
     findings = [Finding(f"{item.namespace}/{item.name}", f"{item.object} is {item.status.replace('-', ' ')}: "
@@ -68,8 +74,8 @@ def no_drift(context: CheckContext) -> CheckResult:
 def periodic_review(context: CheckContext, max_days: int = REVIEW_INTERVAL_DAYS) -> CheckResult:
     """The ledger of earlier evidence packs shows no gap longer than `max_days`, up to this evaluation."""
     if not context.previous:
-        return not_applicable("review.periodic", "This is the first evidence pack in its ledger; the review "
-                              "interval is assessed from the next pack on.")
+        raise NothingToExamine("This is the first evidence pack in its ledger; the review interval is assessed from "
+                               "the next pack on.")
     times = sorted(datetime.date.fromisoformat(moment[:10]) for moment in context.previous)
     times.append(context.today)
     rows, findings = [], []

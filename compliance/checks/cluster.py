@@ -60,8 +60,9 @@ def cni_enforces_policies(context: CheckContext) -> CheckResult:
         plugins = ", ".join(sorted(found))
         return CheckResult(check_id, "fail", f"Only {plugins} was found, which does not enforce NetworkPolicies.",
                            (Finding("cluster", f"{plugins} does not enforce NetworkPolicies", "critical"),), table)
-    return CheckResult(check_id, "manual", "No known network plugin was found among the workloads; obtain the "
-                       "plugin and its policy enforcement from the platform team.", (), table)
+    where = "among the workloads" if context.snapshot.pods else "(the input holds no pod to detect it from)"
+    return CheckResult(check_id, "manual", f"No known network plugin was found {where}; obtain the plugin and its "
+                       "policy enforcement from the platform team.", (), table)
 
 
 @check("analysis.complete", "Every policy kind in the cluster is modelled by the analysis", reachability=False)
@@ -69,8 +70,11 @@ def analysis_complete(context: CheckContext) -> CheckResult:
     """Other policy kinds (AdminNetworkPolicy, Calico, Cilium) change reachability beyond NetworkPolicies."""
     unmodelled = context.snapshot.unmodelled
     if not unmodelled:
-        return CheckResult("analysis.complete", "pass", "Only NetworkPolicy v1 objects restrict traffic; the "
-                           "reachability analysis covers them all.")
+        # Complete even without policies (everything is open, and the analysis says so), but not in those words.
+        summary = ("Only NetworkPolicy v1 objects restrict traffic; the reachability analysis covers them all."
+                   if context.snapshot.policies else "No policy object restricts traffic: every connection is open, "
+                   "as the reachability analysis shows.")
+        return CheckResult("analysis.complete", "pass", summary)
     findings = tuple(Finding(kind, f"{kind}: {'an unknown number' if count is None else count} object(s) not "
                              "modelled", "high") for kind, count in sorted(unmodelled.items()))
     return CheckResult("analysis.complete", "fail", f"{len(findings)} policy kinds are not modelled; "

@@ -6,8 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from compliance.checks.context import CheckContext
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check, object_message_rows, result
-from compliance.checks.segmentation import zone_list
+from compliance.checks.registry import (
+    CheckResult,
+    EvidenceTable,
+    Finding,
+    NothingToExamine,
+    check,
+    object_message_rows,
+    result,
+)
+from compliance.checks.segmentation import ZoneChoice, noted, zones_to_examine
 from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
 from compliance.netpol import bitsets
 from compliance.netpol.ports import resolve_ports
@@ -16,10 +24,23 @@ from compliance.netpol.reachability import CompiledRule
 POSTURE_COLUMNS = ("namespace", "zones", "policies", "default_deny_ingress", "default_deny_egress")
 
 
-def namespaces_in(context: CheckContext, zones: Sequence[str] | None, exclude: Sequence[str]) -> list[str]:
-    """Namespaces that hold workloads in `zones` (every zone when None), minus `exclude`."""
-    wanted = set(zone_list(context, zones))
-    return sorted(ns for ns, found in context.namespace_zones.items() if found & wanted and ns not in exclude)
+def namespaces_in(context: CheckContext, zones: Sequence[str] | None,
+                  exclude: Sequence[str]) -> tuple[ZoneChoice, list[str]]:
+    """The zones examined, and the namespaces that hold workloads in them (every zone when None), minus `exclude`."""
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
+    namespaces = sorted(ns for ns, found in context.namespace_zones.items() if found & wanted and ns not in exclude)
+    if not namespaces:
+        raise NothingToExamine(f"Every namespace with workloads in {choice.names} is excluded "
+                               f"({', '.join(exclude)}); no namespace to examine.")
+    return choice, namespaces
+
+
+def policies_to_examine(context: CheckContext) -> tuple[NetworkPolicy, ...]:
+    """Every NetworkPolicy of the snapshot; none at all leaves a policy check nothing to examine."""
+    if not context.snapshot.policies:
+        raise NothingToExamine("No NetworkPolicy to examine: the input holds none.")
+    return context.snapshot.policies
 
 
 def default_deny(policies: Sequence[NetworkPolicy], direction: str) -> str:
@@ -44,25 +65,27 @@ def posture(context: CheckContext, namespaces: Sequence[str]) -> EvidenceTable:
 def namespace_has_policy(context: CheckContext, zones: Sequence[str] | None = None,
                          exclude: Sequence[str] = ()) -> CheckResult:
     """A namespace without any NetworkPolicy leaves its pods open to every peer."""
-    namespaces = namespaces_in(context, zones, exclude)
+    choice, namespaces = namespaces_in(context, zones, exclude)
     table = posture(context, namespaces)
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no NetworkPolicy", "high")
                 for row in table.rows if row[2] == "0"]
-    return result("policy.namespace_has_policy", findings, f"All {len(namespaces)} namespaces have a NetworkPolicy.",
-                  f"{{count}} of {len(namespaces)} namespaces have no NetworkPolicy.", (table,))
+    return noted(result("policy.namespace_has_policy", findings,
+                        f"All {len(namespaces)} namespaces have a NetworkPolicy.",
+                        f"{{count}} of {len(namespaces)} namespaces have no NetworkPolicy.", (table,)), choice)
 
 
 def default_deny_check(check_id: str, context: CheckContext, direction: str, zones: Sequence[str] | None,
                        exclude: Sequence[str]) -> CheckResult:
     """Every namespace has a policy selecting all its pods that admits nothing in `direction`."""
-    namespaces = namespaces_in(context, zones, exclude)
+    choice, namespaces = namespaces_in(context, zones, exclude)
     table = posture(context, namespaces)
     column = 3 if direction == "ingress" else 4
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no default-deny {direction} policy "
                         f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules)",
                         "high") for row in table.rows if not row[column]]
-    return result(check_id, findings, f"All {len(namespaces)} namespaces deny {direction} by default.",
-                  f"{{count}} of {len(namespaces)} namespaces do not deny {direction} by default.", (table,))
+    return noted(result(check_id, findings, f"All {len(namespaces)} namespaces deny {direction} by default.",
+                        f"{{count}} of {len(namespaces)} namespaces do not deny {direction} by default.", (table,)),
+                 choice)
 
 
 @check("policy.default_deny_ingress", "Every namespace in the zones denies ingress by default",
@@ -88,7 +111,7 @@ def dangling_selectors(context: CheckContext) -> CheckResult:
     reach = context.reach
     namespaces_matched: dict = {}
     findings = []
-    for policy in context.snapshot.policies:
+    for policy in policies_to_examine(context):
         if not reach.policy_members(policy):
             findings.append(Finding(policy.key, f"{policy.key}: podSelector {policy.pod_selector.describe()} "
                                     f"selects no pod in namespace {policy.namespace}", "low"))
@@ -131,9 +154,12 @@ def permissive_peers(rule_peers: tuple | None) -> list[str]:
        params=("zones",), evidence=("permissive_rules",), reachability=False)
 def overly_permissive(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """Rules of policies protecting workloads in `zones` that admit far more than a named peer."""
-    wanted = set(zone_list(context, zones))
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
     classes = context.zoning.classes
     in_zone = bitsets.from_indices((i for i, zone in enumerate(classes) if zone in wanted), len(classes))
+    if not any(context.reach.policy_members(policy) & in_zone for policy in context.snapshot.policies):
+        raise NothingToExamine(f"No NetworkPolicy to examine: none selects a workload in {choice.names}.")
     findings, rows = [], []
     for rule in context.reach.rules:
         if not rule.targets & in_zone:
@@ -146,8 +172,8 @@ def overly_permissive(context: CheckContext, zones: Sequence[str] | None = None)
                                     "high" if original.ports is None else "medium"))
     table = EvidenceTable("permissive_rules", "Overly permissive rules", ("policy", "rule", "problem", "ports"),
                           tuple(sorted(rows)))
-    return result("policy.overly_permissive", findings, "No rule admits every peer, namespace or address.",
-                  "{count} rules admit every peer, namespace or address.", (table,))
+    return noted(result("policy.overly_permissive", findings, "No rule admits every peer, namespace or address.",
+                        "{count} rules admit every peer, namespace or address.", (table,)), choice)
 
 
 def ports_within(inner: tuple[PortSpec, ...] | None, outer: tuple[PortSpec, ...] | None) -> bool:
@@ -173,12 +199,21 @@ def shadows(outer: CompiledRule, inner: CompiledRule) -> bool:
             and inner.addresses <= outer.addresses and ports_within(inner.ports, outer.ports))
 
 
+def rules_to_examine(context: CheckContext) -> tuple[CompiledRule, ...]:
+    """The rules of the policies that select some pod; none leaves a rule check nothing to examine."""
+    policies_to_examine(context)
+    if not context.reach.rules:
+        raise NothingToExamine("No NetworkPolicy rule to examine: no policy that selects a pod has ingress or "
+                               "egress rules.")
+    return context.reach.rules
+
+
 @check("policy.redundant_rules", "No rule is made redundant by another", evidence=("redundant_rules",),
        reachability=False)
 def redundant_rules(context: CheckContext) -> CheckResult:
     """A rule another rule fully covers (same pods, wider peers and ports) can be removed without effect."""
     groups: dict[tuple[str, str], list[CompiledRule]] = defaultdict(list)
-    for rule in context.reach.rules:
+    for rule in rules_to_examine(context):
         groups[(rule.policy.namespace, rule.direction)].append(rule)
     findings = []
     for rules in groups.values():
@@ -198,8 +233,11 @@ def redundant_rules(context: CheckContext) -> CheckResult:
 def named_ports_resolve(context: CheckContext) -> CheckResult:
     """A named port no destination declares admits nothing: the rule silently does less than intended."""
     classes = context.reach.classes
+    rules = rules_to_examine(context)
+    if not any(spec.is_named for rule in rules for spec in rule.ports or ()):
+        raise NothingToExamine("No rule names a port: no named port to resolve.")
     findings = []
-    for rule in context.reach.rules:
+    for rule in rules:
         destinations = rule.targets if rule.direction == "ingress" else rule.peers
         declared = {(name, protocol) for index in bitsets.members(destinations)
                     for name, protocol, _ in classes[index].named_ports}

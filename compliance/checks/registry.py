@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,38 @@ CHECKS: dict[str, CheckSpec] = {}
 
 class CheckParameterError(ValueError):
     """A check was given parameters that do not fit the scope (e.g. an unknown zone)."""
+
+
+class NothingToExamine(Exception):
+    """A check found nothing to examine, so it cannot pass; `status` and `summary` are what it reports instead.
+
+    Not applicable when what it examines legitimately does not exist (no NetworkPolicy, no change in the period).
+    """
+
+    status = "not_applicable"
+
+    def __init__(self, summary: str) -> None:
+        super().__init__(summary)
+        self.summary = summary
+
+
+class EmptyZones(NothingToExamine):
+    """Every zone a check is asked about holds no workload: a scoping mistake (a selector or an input that matches
+    nothing), so the check cannot decide."""
+
+    status = "error"
+
+    def __init__(self, zones: Sequence[str]) -> None:
+        super().__init__(f"Cannot decide: {holding_no_workload(zones)}; check the scope's zone selectors and the "
+                         "input.")
+        self.zones = tuple(zones)
+
+
+def holding_no_workload(zones: Sequence[str]) -> str:
+    """`zone cde holds no workload`, or `zones cde, connected hold no workload`."""
+    if len(zones) == 1:
+        return f"zone {zones[0]} holds no workload"
+    return f"zones {', '.join(zones)} hold no workload"
 
 
 def check(check_id: str, title: str, params: tuple[str, ...] = (), evidence: tuple[str, ...] = (),

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from compliance.checks.context import CheckContext, ZoneConnection
-from compliance.checks.registry import CheckParameterError, CheckResult, EvidenceTable, Finding, check, result
+from compliance.checks.registry import (
+    CheckParameterError,
+    CheckResult,
+    EmptyZones,
+    EvidenceTable,
+    Finding,
+    NothingToExamine,
+    check,
+    holding_no_workload,
+    result,
+)
 from compliance.netpol.ports import single_protocol
 
 CONNECTION_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "ports", "approved_ports",
@@ -38,6 +49,44 @@ def zone_list(context: CheckContext, zones: Sequence[str] | None, name: str = "z
     return chosen
 
 
+@dataclass(frozen=True)
+class ZoneChoice:
+    """The zones a check examines, and those it was asked about but left out because they hold no workload."""
+
+    examined: tuple[str, ...]
+    empty: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> str:
+        """The examined zones as summaries name them: `cde, connected`."""
+        return ", ".join(self.examined)
+
+
+def zones_to_examine(context: CheckContext, zones: Sequence[str] | None, name: str = "zones") -> ZoneChoice:
+    """The zones a parameter names (see zone_list) that hold workloads; address zones always count.
+
+    A check asked only about zones that hold no workload would pass on nothing: that raises EmptyZones.
+    """
+    chosen = zone_list(context, zones, name)
+    if not chosen:
+        raise CheckParameterError(f"parameter {name}: names no zone")
+    occupied = set(context.zoning.classes)
+    workload_zone_names = set(workload_zones(context))
+    empty = tuple(z for z in chosen if z in workload_zone_names and z not in occupied)
+    examined = tuple(z for z in chosen if z not in empty)
+    if not examined:
+        raise EmptyZones(empty)
+    return ZoneChoice(examined, empty)
+
+
+def noted(outcome: CheckResult, *choices: ZoneChoice) -> CheckResult:
+    """The result, its summary naming the zones asked about that hold no workload, so it claims nothing of them."""
+    empty = tuple(dict.fromkeys(zone for choice in choices for zone in choice.empty))
+    if not empty:
+        return outcome
+    return replace(outcome, summary=f"{outcome.summary.removesuffix('.')}; {holding_no_workload(empty)}.")
+
+
 def connection_rows(connections: Sequence[ZoneConnection]) -> tuple[tuple[str, ...], ...]:
     """Evidence rows for connections between zones."""
     return tuple((c.source, c.source_zone, c.destination, c.destination_zone, c.ports.describe(),
@@ -66,32 +115,33 @@ def approval_result(check_id: str, connections: list[ZoneConnection], table: str
        params=("zones",), evidence=("zone_inbound",))
 def inbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """Connections into `zones` from other zones (and from addresses) must be covered by approved flows."""
-    targets = zone_list(context, zones)
-    connections = context.connections_between(None, targets)
-    return approval_result("segmentation.inbound_restricted", connections, "zone_inbound",
-                           f"Connections into {', '.join(targets)}", f"connections into {', '.join(targets)}")
+    targets = zones_to_examine(context, zones)
+    connections = context.connections_between(None, targets.examined)
+    return noted(approval_result("segmentation.inbound_restricted", connections, "zone_inbound",
+                                 f"Connections into {targets.names}", f"connections into {targets.names}"), targets)
 
 
 @check("segmentation.outbound_restricted", "Every connection out of the zones to elsewhere is an approved flow",
        params=("zones",), evidence=("zone_outbound",))
 def outbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """Connections from `zones` to other zones (and to addresses) must be covered by approved flows."""
-    sources = zone_list(context, zones)
-    connections = context.connections_between(sources, None)
-    return approval_result("segmentation.outbound_restricted", connections, "zone_outbound",
-                           f"Connections out of {', '.join(sources)}", f"connections out of {', '.join(sources)}")
+    sources = zones_to_examine(context, zones)
+    connections = context.connections_between(sources.examined, None)
+    return noted(approval_result("segmentation.outbound_restricted", connections, "zone_outbound",
+                                 f"Connections out of {sources.names}", f"connections out of {sources.names}"), sources)
 
 
 @check("segmentation.all_flows_approved", "Every connection between two zones is an approved flow",
        evidence=("zone_matrix", "zone_connections"))
 def all_flows_approved(context: CheckContext) -> CheckResult:
     """The inventory of flows between zones: every one must be approved; the zone matrix summarises it."""
+    every_zone = zones_to_examine(context, None)
     connections = context.connections_between(None, None)
     matrix = EvidenceTable("zone_matrix", "Zone reachability matrix", ("source_zone", "destination_zone", "ports"),
                            tuple((a, b, ports.describe()) for (a, b), ports in context.matrix.cells))
     checked = approval_result("segmentation.all_flows_approved", connections, "zone_connections",
                               "Connections between zones", "connections between zones")
-    return CheckResult(checked.check, checked.status, checked.summary, checked.findings, (matrix, *checked.evidence))
+    return noted(replace(checked, evidence=(matrix, *checked.evidence)), every_zone)
 
 
 @check("segmentation.zones_isolated", "No path at all from some zones to others",
@@ -100,17 +150,22 @@ def zones_isolated(context: CheckContext, **params: Sequence[str]) -> CheckResul
     """No workload or address of the `from` zones reaches any workload of the `to` zones, on any port."""
     if not params.get("from") or not params.get("to"):
         raise CheckParameterError("parameters from and to are both required")
-    sources = zone_list(context, params["from"], "from")
-    targets = zone_list(context, params["to"], "to")
-    connections = context.connections_between(sources, targets, across_only=False)
+    targets = zones_to_examine(context, params["to"], "to")
+    try:
+        sources = zones_to_examine(context, params["from"], "from")
+    except EmptyZones as empty:
+        # Nothing runs in the zones to isolate from: there is nothing that could reach the protected zones.
+        raise NothingToExamine(f"Not applicable: {holding_no_workload(empty.zones)}, so no workload there can "
+                               f"reach {targets.names}.") from None
+    connections = context.connections_between(sources.examined, targets.examined, across_only=False)
     findings = [Finding(f"{c.source} -> {c.destination}",
                         f"{c.source} ({c.source_zone}) can reach {c.destination} ({c.destination_zone}) on "
                         f"{c.ports.describe()}", "critical") for c in connections]
-    evidence = (EvidenceTable("zone_paths", f"Paths from {', '.join(sources)} to {', '.join(targets)}",
+    evidence = (EvidenceTable("zone_paths", f"Paths from {sources.names} to {targets.names}",
                               CONNECTION_COLUMNS, connection_rows(connections)),)
-    return result("segmentation.zones_isolated", findings,
-                  f"No path exists from {', '.join(sources)} to {', '.join(targets)}.",
-                  f"{{count}} paths exist from {', '.join(sources)} to {', '.join(targets)}.", evidence)
+    return noted(result("segmentation.zones_isolated", findings, f"No path exists from {sources.names} to "
+                        f"{targets.names}.", f"{{count}} paths exist from {sources.names} to {targets.names}.",
+                        evidence), sources, targets)
 
 
 @check("segmentation.untrusted_ingress", "Untrusted address ranges reach the zones only through approved flows",
@@ -118,12 +173,12 @@ def zones_isolated(context: CheckContext, **params: Sequence[str]) -> CheckResul
 def untrusted_ingress(context: CheckContext, zones: Sequence[str] | None = None,
                       untrusted: Sequence[str] = ("internet",)) -> CheckResult:
     """Connections from untrusted external zones (e.g. the internet) into `zones` must be approved."""
-    targets = zone_list(context, zones)
-    sources = zone_list(context, untrusted, "untrusted")
-    connections = context.connections_between(sources, targets)
-    return approval_result("segmentation.untrusted_ingress", connections, "untrusted_ingress",
-                           f"Connections from {', '.join(sources)} into {', '.join(targets)}",
-                           f"connections from {', '.join(sources)} into {', '.join(targets)}", "critical")
+    targets = zones_to_examine(context, zones)
+    sources = zones_to_examine(context, untrusted, "untrusted")
+    connections = context.connections_between(sources.examined, targets.examined)
+    what = f"from {sources.names} into {targets.names}"
+    return noted(approval_result("segmentation.untrusted_ingress", connections, "untrusted_ingress",
+                                 f"Connections {what}", f"connections {what}", "critical"), sources, targets)
 
 
 @check("segmentation.internet_egress_restricted", "The zones reach the internet only through approved flows",
@@ -131,21 +186,21 @@ def untrusted_ingress(context: CheckContext, zones: Sequence[str] | None = None,
 def internet_egress_restricted(context: CheckContext, zones: Sequence[str] | None = None,
                                internet: Sequence[str] = ("internet",)) -> CheckResult:
     """Connections from `zones` to the internet zones must be approved; unrestricted egress is a finding."""
-    sources = zone_list(context, zones)
-    destinations = zone_list(context, internet, "internet")
-    connections = context.connections_between(sources, destinations)
-    return approval_result("segmentation.internet_egress_restricted", connections, "internet_egress",
-                           f"Connections from {', '.join(sources)} to {', '.join(destinations)}",
-                           f"connections from {', '.join(sources)} to {', '.join(destinations)}")
+    sources = zones_to_examine(context, zones)
+    destinations = zones_to_examine(context, internet, "internet")
+    connections = context.connections_between(sources.examined, destinations.examined)
+    what = f"from {sources.names} to {destinations.names}"
+    return noted(approval_result("segmentation.internet_egress_restricted", connections, "internet_egress",
+                                 f"Connections {what}", f"connections {what}"), sources, destinations)
 
 
 @check("segmentation.ports_documented", "Every port open into the zones has an approved, justified flow",
        params=("zones",), evidence=("open_ports",))
 def ports_documented(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """Each protocol/port range reachable from outside `zones` is listed with its business justification."""
-    targets = zone_list(context, zones)
+    targets = zones_to_examine(context, zones)
     by_port: dict[tuple[str, str, int, int], list[ZoneConnection]] = {}
-    for connection in context.connections_between(None, targets):
+    for connection in context.connections_between(None, targets.examined):
         for protocol, low, high in connection.ports.items():
             by_port.setdefault((connection.destination_zone, protocol, low, high), []).append(connection)
     rows, findings = [], []
@@ -162,9 +217,9 @@ def ports_documented(context: CheckContext, zones: Sequence[str] | None = None) 
             findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from {len(uncovered)} "
                                     f"connection(s) without an approved, justified flow (e.g. {uncovered[0].source} "
                                     f"-> {uncovered[0].destination})", "high"))
-    evidence = (EvidenceTable("open_ports", f"Ports open into {', '.join(targets)}",
+    evidence = (EvidenceTable("open_ports", f"Ports open into {targets.names}",
                               ("zone", "port", "connections", "approved_flows", "justification"), tuple(rows)),)
-    return result("segmentation.ports_documented", findings,
-                  f"All {len(rows)} open port ranges into {', '.join(targets)} have an approved, justified flow.",
-                  f"{{count}} of {len(rows)} open port ranges into {', '.join(targets)} lack an approved flow.",
-                  evidence)
+    return noted(result("segmentation.ports_documented", findings,
+                        f"All {len(rows)} open port ranges into {targets.names} have an approved, justified flow.",
+                        f"{{count}} of {len(rows)} open port ranges into {targets.names} lack an approved flow.",
+                        evidence), targets)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from compliance.checks.context import CheckContext
 from compliance.checks.registry import CheckParameterError, CheckResult, EvidenceTable, Finding, check, result
-from compliance.checks.segmentation import zone_list
+from compliance.checks.segmentation import noted, zones_to_examine
 from compliance.model.parse import canonical_address
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
@@ -26,7 +26,10 @@ def workload_isolated(context: CheckContext, zones: Sequence[str] | None = None,
     unknown = [d for d in directions if d not in DIRECTIONS]
     if unknown:
         raise CheckParameterError(f"parameter directions: {unknown[0]!r} is not ingress or egress")
-    wanted = set(zone_list(context, zones))
+    if not directions:
+        raise CheckParameterError("parameter directions: names no direction")
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
     reach = context.reach
     isolated = {"ingress": reach.isolated_ingress, "egress": reach.isolated_egress}
     status: dict[str, dict[str, bool]] = {}
@@ -45,16 +48,17 @@ def workload_isolated(context: CheckContext, zones: Sequence[str] | None = None,
     table = EvidenceTable("workload_isolation", "Isolation of each workload", ("workload", "zone",
                                                                                "ingress_isolated",
                                                                                "egress_isolated"), rows)
-    return result("workload.isolated", findings, f"All {len(rows)} workloads are isolated for "
-                  f"{' and '.join(directions)}.", "{count} workload directions are not isolated by any policy.",
-                  (table,))
+    return noted(result("workload.isolated", findings, f"All {len(rows)} workloads are isolated for "
+                        f"{' and '.join(directions)}.", "{count} workload directions are not isolated by any policy.",
+                        (table,)), choice)
 
 
 @check("workload.host_network", "No workload in the zones uses the host network (outside policy control)",
        params=("zones",), evidence=("host_network_pods",), reachability=False)
 def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """hostNetwork pods share the node's network: NetworkPolicies do not reliably constrain them."""
-    wanted = set(zone_list(context, zones))
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
     rows, findings = [], []
     for pod in context.snapshot.pods:
         zone = context.workload_zones.get(pod.workload.display)
@@ -65,15 +69,16 @@ def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> C
                                 "NetworkPolicy control", "high"))
     table = EvidenceTable("host_network_pods", "Pods on the host network", ("pod", "workload", "zone"),
                           tuple(sorted(rows)))
-    return result("workload.host_network", findings, "No workload in scope uses the host network.",
-                  "{count} workloads use the host network, outside policy control.", (table,))
+    return noted(result("workload.host_network", findings, "No workload in scope uses the host network.",
+                        "{count} workloads use the host network, outside policy control.", (table,)), choice)
 
 
 @check("workload.host_ports", "No workload in the zones maps a container port to a port of its node",
        params=("zones",), evidence=("host_ports",), reachability=False)
 def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
     """A hostPort opens a port on the node that forwards to the pod, outside the pod network and its policies."""
-    wanted = set(zone_list(context, zones))
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
     rows, opened = [], {}
     for pod in context.snapshot.pods:
         zone = context.workload_zones.get(pod.workload.display)
@@ -89,8 +94,8 @@ def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> Che
                 for workload, ports in opened.items()]
     table = EvidenceTable("host_ports", "Container ports mapped to node ports",
                           ("pod", "workload", "zone", "container", "host_port", "container_port"), tuple(sorted(rows)))
-    return result("workload.host_ports", findings, "No workload in scope maps a port of its node.",
-                  "{count} workloads map ports of their nodes, outside policy control.", (table,))
+    return noted(result("workload.host_ports", findings, "No workload in scope maps a port of its node.",
+                        "{count} workloads map ports of their nodes, outside policy control.", (table,)), choice)
 
 
 @check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
@@ -98,11 +103,13 @@ def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> Che
 def metadata_blocked(context: CheckContext, zones: Sequence[str] | None = None,
                      addresses: Sequence[str] = METADATA_ADDRESSES) -> CheckResult:
     """A pod that reaches the instance metadata service can read the node's cloud credentials and identity."""
-    chosen = zone_list(context, zones)
-    wanted = set(chosen)
     for address in addresses:
         if not isinstance(address, str) or canonical_address(address) is None:
             raise CheckParameterError(f"parameter addresses: {address!r} is not an IP address")
+    if not addresses:
+        raise CheckParameterError("parameter addresses: names no address")
+    choice = zones_to_examine(context, zones)
+    wanted = set(choice.examined)
     reach = context.reach
     reached: dict[str, dict[str, PortSet]] = {}
     for pod_class, zone in zip(reach.classes, context.zoning.classes, strict=True):
@@ -122,6 +129,6 @@ def metadata_blocked(context: CheckContext, zones: Sequence[str] | None = None,
                 for workload, by_address in reached.items()]
     table = EvidenceTable("metadata_access", f"Workloads reaching the metadata service ({', '.join(addresses)})",
                           ("workload", "zone", "address", "ports"), rows)
-    return result("workload.metadata_blocked", findings,
-                  f"No workload in {', '.join(chosen)} reaches {', '.join(addresses)}.",
-                  "{count} workloads reach the instance metadata service.", (table,))
+    return noted(result("workload.metadata_blocked", findings,
+                        f"No workload in {choice.names} reaches {', '.join(addresses)}.",
+                        "{count} workloads reach the instance metadata service.", (table,)), choice)

@@ -11,13 +11,10 @@ from compliance import __version__
 from compliance.checks.context import CheckContext
 from compliance.controls import Assessment
 from compliance.evidence.keys import Signer
-from compliance.evidence.manifest import build_manifest, file_entry, sha256_hex
+from compliance.evidence.manifest import REPORT_PDF, SCOPE_FILE, SNAPSHOT_FILE, build_manifest, file_entry, sha256_hex
 from compliance.model.snapshot import snapshot_document
 from compliance.report.formats import json_text
 from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
-
-SNAPSHOT_FILE = "snapshot.json"
-SCOPE_FILE = "scope.yaml"
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,7 @@ class PackRequest:
     changes: tuple[ChangeRow, ...] = ()
     drift: tuple[DriftRow, ...] = ()
     git_source: str | None = None
+    timestamp_url: str | None = None
 
 
 def pack_inputs(context: CheckContext, request: PackRequest) -> dict[str, Any]:
@@ -75,18 +73,22 @@ def pack_contents(context: CheckContext, assessment: Assessment, request: PackRe
     entries = tuple(file_entry(path, content) for path, content in sorted(files.items()))
     pack_id = build_manifest(entries, request.created_at, inputs, None).pack_id
     attachments = {path: files[path] for path in tables}
-    files["report.pdf"] = render_pdf(replace(data, pack_id=pack_id, files=entries), attachments, flows, tables)
+    files[REPORT_PDF] = render_pdf(replace(data, pack_id=pack_id, files=entries), attachments, flows, tables)
     return files
 
 
 def publish(context: CheckContext, assessment: Assessment, request: PackRequest, root: str | Path,
             keep: int | None = None, make_zip: bool = False) -> Any:
-    """Write one pack into the ledger under `root`, chained to the previous one, applying retention."""
+    """Write one pack into the ledger under `root`, chained to the previous one, applying retention; its manifest
+    signature is timestamped when the request names a timestamping authority."""
     from compliance.evidence.ledger import publish_pack
+    from compliance.evidence.timestamps import request_timestamp
 
     inputs = pack_inputs(context, request)
+    url = request.timestamp_url
     return publish_pack(root, pack_contents(context, assessment, request, inputs), created_at=request.created_at,
-                        inputs=inputs, signer=request.signer, keep=keep, make_zip=make_zip)
+                        inputs=inputs, signer=request.signer, keep=keep, make_zip=make_zip,
+                        timestamper=(lambda data: request_timestamp(url, data)) if url else None)
 
 
 def git_rows(context: CheckContext) -> tuple[tuple[ChangeRow, ...], tuple[DriftRow, ...], str | None]:

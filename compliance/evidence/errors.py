@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compliance.errors import EXIT_VERIFICATION_FAILED, SegproofError
+from compliance.errors import EXIT_UNREACHABLE, EXIT_VERIFICATION_FAILED, SegproofError
 
 
 class SigningMaterialError(SegproofError):
@@ -105,3 +105,15 @@ class VerificationFailed(SegproofError):
         super().__init__(f"{subject}: verification failed ({count} problem{'s' if count != 1 else ''})")
         self.subject = subject
         self.problems = tuple(problems)
+
+
+class TimestampError(SegproofError):
+    """The timestamping authority could not be reached or gave no usable token (exit code 3)."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"timestamping authority {url}: {message}",
+                         hint="check the --tsa URL, or sign without a timestamp")
+        self.url = url
+        self.detail = message

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -25,7 +24,8 @@ from compliance.evidence.errors import (
     WrongPassword,
 )
 from compliance.evidence.files import write_atomically
-from compliance.times import format_utc, parse_utc
+from compliance.evidence.trust import signing_problem
+from compliance.times import parse_utc
 
 KEY_FILE = "signing.key"
 CERTIFICATE_FILE = "signing.crt"
@@ -185,52 +185,15 @@ def load_signer(key_path: str | Path, certificate_path: str | Path, now: str,
     certificate, *chain = load_certificates(certificate_path)
     if public_key_der(certificate.public_key()) != public_key_der(private_key.public_key()):
         raise KeyCertificateMismatch(str(certificate_path), f"certificate is for another key than {key_path}")
-    problem = certificate_problem(certificate, parse_utc(now, "now"))
+    problem = signing_problem(certificate, parse_utc(now, "now"))
     if problem:
         raise CertificateNotValid(str(certificate_path), problem)
     return Signer(private_key, certificate, tuple(chain))
 
 
-def certificate_problem(certificate: x509.Certificate, moment: datetime.datetime) -> str:
-    """Why `certificate` cannot sign at `moment` (expired, not yet valid, no signing key usage), or ''."""
-    if moment > certificate.not_valid_after_utc:
-        return f"certificate expired at {format_utc(certificate.not_valid_after_utc)}"
-    if moment < certificate.not_valid_before_utc:
-        return f"certificate is not valid before {format_utc(certificate.not_valid_before_utc)}"
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return ""
-    if not (usage.digital_signature or usage.content_commitment):
-        return "certificate key usage allows neither digitalSignature nor nonRepudiation"
-    return ""
-
-
 def public_key_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
     """The DER SubjectPublicKeyInfo of a public key."""
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def chains_to(certificates: tuple[x509.Certificate, ...], trust: x509.Certificate) -> bool:
-    """Whether the leaf (first of `certificates`) is `trust` or leads to it, each certificate issued by the next."""
-    current, remaining = certificates[0], list(certificates[1:])
-    while True:
-        if current == trust or directly_issued_by(current, trust):
-            return True
-        issuer = next((candidate for candidate in remaining if directly_issued_by(current, candidate)), None)
-        if issuer is None:
-            return False
-        remaining.remove(issuer)
-        current = issuer
-
-
-def directly_issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether `issuer` is named as the issuer of `certificate` and its key signed it."""
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def read_bytes(path: str | Path, error: type[SigningMaterialError]) -> bytes:

@@ -1,8 +1,10 @@
 """The ledger of packs under one output root (`ledger.json`, format `segproof.ledger/v1`): a hash chain of manifests.
 
-Each pack's manifest records the previous pack's id and manifest SHA-256; the ledger lists every pack ever written
-there in order, with its manifest hash, and keeps the entries of packs that retention deleted (`removed: true`), so
-the chain still verifies. Writers hold `.segproof-ledger-lock` at the root while they read and update the ledger.
+Each pack's manifest records the previous pack's id and manifest SHA-256, so the signed manifests form the chain and
+the ledger only indexes it: every pack ever written there, in order, with its manifest hash. Retention deletes only
+the oldest packs, and their entries stay (`removed: true`) with the manifest and its signature envelope (`manifest`,
+`signature`), so every signed link can still be checked (`chain.verify_chain`). Writers hold
+`.segproof-ledger-lock` at the root while they read and update the ledger.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import UsageError
+from compliance.errors import SegproofError, UsageError
 from compliance.evidence.errors import InvalidPackManifest, LedgerError, PackContentError
 from compliance.evidence.files import write_atomically
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import (
     MANIFEST_FILE,
     SHA256_PATTERN,
-    Manifest,
+    SIGNATURE_FILE,
     PackLink,
     canonical_json,
     checked_pack_path,
@@ -37,37 +39,26 @@ LEDGER_FILE = "ledger.json"
 LEDGER_FORMAT = "segproof.ledger/v1"
 LEDGER_LOCK_FILE = ".segproof-ledger-lock"
 ENTRY_FIELDS = {"pack_id", "created_at", "manifest_sha256", "path", "removed"}
+RETAINED_FIELDS = {"manifest", "signature"}
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One pack written under the root: id, creation time, manifest hash, path relative to the root, deleted or not."""
+    """One pack written under the root: id, creation time, manifest hash, path relative to the root, deleted or not,
+    and for a deleted pack its manifest.json and manifest.sig as they were (None: not kept, or unsigned)."""
 
     pack_id: str
     created_at: str
     manifest_sha256: str
     path: str
     removed: bool = False
+    manifest: str | None = None
+    signature: str | None = None
 
     @property
     def link(self) -> PackLink:
         """The reference the next pack's manifest records as `previous`."""
         return PackLink(self.pack_id, self.manifest_sha256)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """What verifying the chain of packs under a root found."""
-
-    root: str
-    packs: int
-    removed: int
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Whether every manifest on disk matches the ledger and links to the pack before it."""
-        return not self.problems
 
 
 def pack_directory_name(created_at: str) -> str:
@@ -94,8 +85,11 @@ def read_ledger(root: str | Path) -> tuple[LedgerEntry, ...]:
 
 def parsed_entry(item: Any, where: str, path: Path) -> LedgerEntry:
     """One ledger entry, checked field by field."""
-    if not isinstance(item, dict) or set(item) != ENTRY_FIELDS:
-        raise LedgerError(str(path), f"{where}: expected the fields {', '.join(sorted(ENTRY_FIELDS))}")
+    if not isinstance(item, dict) or not ENTRY_FIELDS <= set(item) <= ENTRY_FIELDS | RETAINED_FIELDS:
+        raise LedgerError(str(path), f"{where}: expected the fields {', '.join(sorted(ENTRY_FIELDS))} (and for a "
+                          f"removed pack {', '.join(sorted(RETAINED_FIELDS))})")
+    if not all(isinstance(item.get(name), (str, type(None))) for name in RETAINED_FIELDS):
+        raise LedgerError(str(path), f"{where}: manifest and signature must be strings")
     if not all(isinstance(item[name], str) for name in ("pack_id", "created_at", "manifest_sha256", "path")):
         raise LedgerError(str(path), f"{where}: pack_id, created_at, manifest_sha256 and path must be strings")
     if not SHA256_PATTERN.match(item["manifest_sha256"]) or not isinstance(item["removed"], bool):
@@ -104,15 +98,23 @@ def parsed_entry(item: Any, where: str, path: Path) -> LedgerEntry:
         checked_pack_path(item["path"])
     except PackContentError as error:
         raise LedgerError(str(path), f"{where}.path: {error.message}") from None
-    return LedgerEntry(item["pack_id"], item["created_at"], item["manifest_sha256"], item["path"], item["removed"])
+    return LedgerEntry(item["pack_id"], item["created_at"], item["manifest_sha256"], item["path"], item["removed"],
+                       item.get("manifest"), item.get("signature"))
 
 
 def write_ledger(root: Path, entries: tuple[LedgerEntry, ...]) -> None:
     """Replace the ledger at `root` atomically."""
-    document = {"format": LEDGER_FORMAT, "packs": [
-        {"pack_id": entry.pack_id, "created_at": entry.created_at, "manifest_sha256": entry.manifest_sha256,
-         "path": entry.path, "removed": entry.removed} for entry in entries]}
+    document = {"format": LEDGER_FORMAT, "packs": [entry_document(entry) for entry in entries]}
     write_atomically(root / LEDGER_FILE, canonical_json(document))
+
+
+def entry_document(entry: LedgerEntry) -> dict[str, Any]:
+    """The JSON object of one ledger entry; what a removed pack keeps appears only once it is removed."""
+    document: dict[str, Any] = {"pack_id": entry.pack_id, "created_at": entry.created_at,
+                                "manifest_sha256": entry.manifest_sha256, "path": entry.path, "removed": entry.removed}
+    document.update({name: value for name, value in (("manifest", entry.manifest), ("signature", entry.signature))
+                     if value is not None})
+    return document
 
 
 def checked_keep(keep: int) -> int:
@@ -123,7 +125,8 @@ def checked_keep(keep: int) -> int:
 
 
 def publish_pack(root: str | Path, files: Mapping[str, bytes], *, created_at: str,
-                 inputs: Mapping[str, Any] | None = None, signer: Signer | None = None, keep: int | None = None,
+                 inputs: Mapping[str, Any] | None = None, signer: Signer | None = None,
+                 timestamper: Callable[[bytes], bytes] | None = None, keep: int | None = None,
                  make_zip: bool = False, progress: Callable[[str], None] | None = None) -> WrittenPack:
     """Write the next pack of the chain at `root/<created_at>`, record it, then keep only the newest `keep` packs."""
     folder = Path(root)
@@ -133,8 +136,8 @@ def publish_pack(root: str | Path, files: Mapping[str, bytes], *, created_at: st
     with exclusive_lock(folder / LEDGER_LOCK_FILE):
         entries = adopted(folder, read_ledger(folder))
         written = write_pack(folder / pack_directory_name(created_at), files, created_at=created_at, inputs=inputs,
-                             signer=signer, previous=entries[-1].link if entries else None, make_zip=make_zip,
-                             progress=progress)
+                             signer=signer, timestamper=timestamper,
+                             previous=entries[-1].link if entries else None, make_zip=make_zip, progress=progress)
         entries = appended(folder, entries, written)
         write_ledger(folder, entries)
         if keep is not None:
@@ -160,10 +163,11 @@ def appended(root: Path, entries: tuple[LedgerEntry, ...], pack: WrittenPack) ->
 
 
 def retired(root: Path, entries: tuple[LedgerEntry, ...], keep: int) -> tuple[LedgerEntry, ...]:
-    """Mark all but the newest `keep` present packs removed in the ledger, then delete their files."""
+    """Mark all but the newest `keep` present packs removed in the ledger, keeping their signed manifests, then
+    delete their files."""
     present = [index for index, entry in enumerate(entries) if not entry.removed]
     doomed = set(present[:-keep])
-    updated = tuple(replace(entry, removed=True) if index in doomed else entry for index, entry in enumerate(entries))
+    updated = tuple(retained(root, entry) if index in doomed else entry for index, entry in enumerate(entries))
     if doomed:
         # The ledger says "removed" before anything is deleted: a crash in between leaves only leftovers to delete.
         write_ledger(root, updated)
@@ -171,6 +175,14 @@ def retired(root: Path, entries: tuple[LedgerEntry, ...], keep: int) -> tuple[Le
         if entry.removed:
             delete_pack_files(root, entry)
     return updated
+
+
+def retained(root: Path, entry: LedgerEntry) -> LedgerEntry:
+    """The entry of a pack about to be removed, holding its manifest.json and manifest.sig as stored."""
+    stored = stored_files(root, entry.path, (MANIFEST_FILE, SIGNATURE_FILE))
+    manifest, signature = (stored.get(name) for name in (MANIFEST_FILE, SIGNATURE_FILE))
+    return replace(entry, removed=True, manifest=manifest.decode("utf-8") if manifest else None,
+                   signature=signature.decode("utf-8") if signature else None)
 
 
 def delete_pack_files(root: Path, entry: LedgerEntry) -> None:
@@ -205,97 +217,19 @@ def unrecorded_packs(root: Path, recorded: set[str]) -> list[Path]:
                   and (child / MANIFEST_FILE).is_file())
 
 
-def stored_manifest(root: Path, entry: LedgerEntry) -> bytes | None:
-    """The manifest.json bytes of a recorded pack, from its directory or else its zip; None when neither is there."""
-    directory = root / entry.path
+def stored_files(root: Path, path: str, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The named files of the pack stored at `root/path`, from its directory or else its zip, those that are there."""
+    directory = root / path
     archive = directory.with_name(directory.name + ".zip")
     try:
         if (directory / MANIFEST_FILE).is_file():
-            return (directory / MANIFEST_FILE).read_bytes()
+            return {name: (directory / name).read_bytes() for name in names if (directory / name).is_file()}
         if archive.is_file():
             with open_pack(archive) as files:
-                return files.read(MANIFEST_FILE) if MANIFEST_FILE in files.names else None
-    except (OSError, zipfile.BadZipFile):
-        return None
-    return None
-
-
-def link_problems(root: str | Path, manifest: Manifest, manifest_sha256: str) -> list[str]:
-    """What is wrong with a pack's place in the chain at `root`: its ledger entry and its link to the previous pack."""
-    folder = Path(root)
-    try:
-        entries = read_ledger(folder)
-    except LedgerError as error:
-        return [error.message]
-    if not (folder / LEDGER_FILE).is_file():
-        return [f"{folder / LEDGER_FILE}: missing, so the chain cannot be checked"]
-    problems = []
-    by_id = {entry.pack_id: entry for entry in entries}
-    position = next((index for index, entry in enumerate(entries) if entry.pack_id == manifest.pack_id), None)
-    if position is None:
-        problems.append(f"ledger: pack {manifest.pack_id} is not recorded in {folder / LEDGER_FILE}")
-    else:
-        if entries[position].manifest_sha256 != manifest_sha256:
-            problems.append(f"ledger: manifest.json of {manifest.pack_id} differs from the hash in the ledger")
-        expected = entries[position - 1].link if position else None
-        if manifest.previous != expected:
-            problems.append(f"chain: the manifest follows {describe(manifest.previous)}, but the ledger has "
-                            f"{describe(expected)} before it")
-    previous = by_id.get(manifest.previous.pack_id) if manifest.previous else None
-    if manifest.previous and previous is None and position is None:
-        problems.append(f"chain: previous pack {manifest.previous.pack_id} is not recorded in the ledger")
-    if manifest.previous and previous and not previous.removed:
-        raw = stored_manifest(folder, previous)
-        if raw is None:
-            problems.append(f"chain: previous pack {previous.pack_id} is missing at {previous.path}")
-        elif sha256_hex(raw) != manifest.previous.manifest_sha256:
-            problems.append(f"chain: manifest.json of previous pack {previous.pack_id} ({previous.path}) does not "
-                            "match the hash this manifest records")
-    return problems
-
-
-def verify_chain(root: str | Path) -> ChainReport:
-    """Check that every recorded manifest on disk matches the ledger and each links to the entry before it."""
-    folder = Path(root)
-    try:
-        entries = read_ledger(folder)
-    except LedgerError as error:
-        return ChainReport(str(folder), 0, 0, (error.message,))
-    problems = [] if (folder / LEDGER_FILE).is_file() else [f"{folder / LEDGER_FILE}: missing"]
-    seen: set[str] = set()
-    expected_previous = None
-    for entry in entries:
-        if entry.pack_id in seen:
-            problems.append(f"ledger: pack {entry.pack_id} is recorded twice")
-        seen.add(entry.pack_id)
-        problems.extend(entry_problems(folder, entry, expected_previous))
-        expected_previous = entry.link
-    recorded = {entry.path for entry in entries}
-    problems.extend(f"{directory.name}: a pack that is not recorded in the ledger"
-                    for directory in unrecorded_packs(folder, recorded))
-    problems.extend(f"{archive.name}: a zipped pack that is not recorded in the ledger"
-                    for archive in sorted(folder.glob("*.zip")) if archive.name[:-4] not in recorded)
-    return ChainReport(str(folder), len(entries), sum(entry.removed for entry in entries), tuple(problems))
-
-
-def entry_problems(root: Path, entry: LedgerEntry, expected_previous: PackLink | None) -> list[str]:
-    """What is wrong with one ledger entry: its manifest missing, changed, or not linking to the entry before it."""
-    raw = stored_manifest(root, entry)
-    if raw is None:
-        return [] if entry.removed else [f"{entry.path}: recorded in the ledger but missing"]
-    if sha256_hex(raw) != entry.manifest_sha256:
-        return [f"{entry.path}/{MANIFEST_FILE}: sha256 differs from the ledger"]
-    try:
-        manifest = parse_manifest(raw, f"{entry.path}/{MANIFEST_FILE}")
-    except InvalidPackManifest as error:
-        return [error.message]
-    problems = []
-    if manifest.pack_id != entry.pack_id:
-        problems.append(f"{entry.path}: pack_id {manifest.pack_id} differs from the ledger's {entry.pack_id}")
-    if manifest.previous != expected_previous:
-        problems.append(f"{entry.path}: follows {describe(manifest.previous)}, but the ledger has "
-                        f"{describe(expected_previous)} before it")
-    return problems
+                return {name: files.read(name) for name in names if name in files.names}
+    except (OSError, zipfile.BadZipFile, SegproofError):
+        return {}
+    return {}
 
 
 def describe(link: PackLink | None) -> str:

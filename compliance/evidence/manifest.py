@@ -24,6 +24,12 @@ MANIFEST_FORMAT = "segproof.pack/v1"
 MANIFEST_FILE = "manifest.json"
 REPORT_PDF = "report.pdf"
 SIGNATURE_FILE = "manifest.sig"
+SNAPSHOT_FILE = "snapshot.json"
+SCOPE_FILE = "scope.yaml"
+CONTROLS_CSV = "data/controls.csv"
+FINDINGS_CSV = "data/findings.csv"
+# What every pack holds: the report, the results re-performance compares, and the inputs it re-performs from.
+REQUIRED_FILES = (CONTROLS_CSV, FINDINGS_CSV, REPORT_PDF, SCOPE_FILE, SNAPSHOT_FILE)
 TOOL_NAME = "segproof"
 PACK_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{12}$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")

@@ -23,6 +23,7 @@ from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import (
     MANIFEST_FILE,
     REPORT_PDF,
+    REQUIRED_FILES,
     SIGNATURE_FILE,
     Manifest,
     PackLink,
@@ -59,12 +60,13 @@ class WrittenPack:
 
 def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: str,
                inputs: Mapping[str, Any] | None = None, signer: Signer | None = None,
-               previous: PackLink | None = None, make_zip: bool = False,
-               progress: Callable[[str], None] | None = None) -> WrittenPack:
+               timestamper: Callable[[bytes], bytes] | None = None, previous: PackLink | None = None,
+               make_zip: bool = False, progress: Callable[[str], None] | None = None) -> WrittenPack:
     """Write a new pack at `target` (and `<target>.zip` when `make_zip`), signed when a signer is given.
 
-    `files` maps relative paths (`report.pdf`, `data/findings.csv`, ...) to their bytes. The report PDF is signed
-    before it is hashed. `progress` is called with each file's path once it is written.
+    `files` maps relative paths (`report.pdf`, `data/findings.csv`, ...) to their bytes and holds at least the
+    REQUIRED_FILES. The report PDF is signed before it is hashed; `timestamper` stamps the manifest's signature.
+    `progress` is called with each file's path once it is written.
     """
     destination = Path(target)
     zip_destination = destination.with_name(destination.name + ".zip") if make_zip else None
@@ -80,8 +82,8 @@ def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: st
         staging.mkdir()
         staged_zip = staging.with_name(staging.name + ".zip")
         try:
-            manifest, manifest_raw = stage_pack(staging, contents, created_at, inputs or {}, signer, previous,
-                                                progress or (lambda _path: None))
+            manifest, manifest_raw = stage_pack(staging, contents, created_at, inputs or {}, signer, timestamper,
+                                                previous, progress or (lambda _path: None))
             if zip_destination is not None:
                 write_zip(staged_zip, staging, destination.name, manifest.created_at)
             sync_tree(staging)
@@ -97,7 +99,8 @@ def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: st
 
 
 def checked_contents(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The pack's files after checking every path is clean, every content is bytes and none is a private key."""
+    """The pack's files after checking every path is clean, every content is bytes, none is a private key and
+    every required file is there."""
     contents = {}
     for path, data in files.items():
         checked_pack_path(path)
@@ -106,11 +109,14 @@ def checked_contents(files: Mapping[str, bytes]) -> dict[str, bytes]:
         if PRIVATE_KEY_MARKER in data:
             raise PackContentError(path, "contains a private key; private keys never go into a pack")
         contents[path] = data
+    missing = [name for name in REQUIRED_FILES if name not in contents]
+    if missing:
+        raise PackContentError(", ".join(missing), "missing: every pack holds " + ", ".join(REQUIRED_FILES))
     return contents
 
 
 def stage_pack(staging: Path, contents: dict[str, bytes], created_at: str, inputs: Mapping[str, Any],
-               signer: Signer | None, previous: PackLink | None,
+               signer: Signer | None, timestamper: Callable[[bytes], bytes] | None, previous: PackLink | None,
                progress: Callable[[str], None]) -> tuple[Manifest, bytes]:
     """Write the pack's files, manifest.json and (when signing) manifest.sig into `staging`."""
     if signer is not None and REPORT_PDF in contents:
@@ -125,7 +131,7 @@ def stage_pack(staging: Path, contents: dict[str, bytes], created_at: str, input
     write_new_file(staging, MANIFEST_FILE, manifest_raw)
     progress(MANIFEST_FILE)
     if signer is not None:
-        write_new_file(staging, SIGNATURE_FILE, sign_envelope(manifest_raw, signer))
+        write_new_file(staging, SIGNATURE_FILE, sign_envelope(manifest_raw, signer, timestamper=timestamper))
         progress(SIGNATURE_FILE)
     return manifest, manifest_raw
 

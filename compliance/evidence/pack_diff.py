@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import SegproofError
-from compliance.evidence.build import SNAPSHOT_FILE
-from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
+from compliance.evidence.manifest import MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
 from compliance.evidence.pack_files import PackFiles, open_pack
 from compliance.evidence.reperform import csv_rows
 from compliance.report.tables import FORMULA_STARTS

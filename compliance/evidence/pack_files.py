@@ -1,19 +1,41 @@
-"""Reading the files of a pack as they are stored: a directory, or a zip (optionally with one top-level folder)."""
+"""Reading the files of a pack as they are stored: a directory, or a zip (optionally with one top-level folder).
+
+A zip is bounded before anything is inflated: its entry count, the sizes its entries declare (in total and as
+ratios to their compressed sizes, which a zip bomb exceeds by far), so a small hostile file fails at once. An
+entry never inflates beyond the size it declares (zipfile stops there, and its CRC check then fails).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from compliance.errors import EXIT_VERIFICATION_FAILED, SegproofError
 from compliance.evidence.manifest import MANIFEST_FILE
 
 CHUNK_SIZE = 1 << 20
+MAX_ZIP_ENTRIES = 10_000
+MAX_INFLATED_BYTES = 16 << 30
+MAX_COMPRESSION_RATIO = 200
+RATIO_FLOOR_BYTES = 1 << 20  # entries smaller than this inflate harmlessly whatever their ratio
+
+
+class PackTooLarge(SegproofError):
+    """A zipped pack exceeds the bounds a real pack stays far within (exit code 4)."""
+
+    exit_code = EXIT_VERIFICATION_FAILED
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}; refused before inflating anything")
+        self.path = path
+        self.detail = message
 
 
 @dataclass(frozen=True)
@@ -60,12 +82,27 @@ def open_pack(path: str | Path) -> Iterator[PackFiles]:
         yield PackFiles(location, frozenset(names), tuple(irregular), None, "")
         return
     with zipfile.ZipFile(location) as archive:
+        checked_bounds(location, archive.infolist())
         entries = [info.filename for info in archive.infolist() if not info.is_dir()]
         prefix = archive_prefix(entries)
-        duplicates = sorted({name for name in entries if entries.count(name) > 1})
+        duplicates = sorted(name for name, count in Counter(entries).items() if count > 1)
         names = {name.removeprefix(prefix) for name in entries}
         yield PackFiles(location, frozenset(names), tuple(f"{name} (stored twice in the zip)" for name in duplicates),
                         archive, prefix)
+
+
+def checked_bounds(location: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip with too many entries, or whose entries declare more than a pack could inflate to."""
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise PackTooLarge(str(location), f"{len(infos):,} entries, more than the {MAX_ZIP_ENTRIES:,} a pack may hold")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_INFLATED_BYTES:
+        raise PackTooLarge(str(location), f"its entries inflate to {total:,} bytes, more than the "
+                           f"{MAX_INFLATED_BYTES:,} a pack may hold")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise PackTooLarge(str(location), f"{info.filename} inflates {info.compress_size:,} bytes to "
+                               f"{info.file_size:,}, more than {MAX_COMPRESSION_RATIO} times (a zip bomb)")
 
 
 def directory_files(root: Path) -> tuple[list[str], list[str]]:

@@ -7,22 +7,20 @@ inside the functions because importing it takes about 0.3 s.
 
 from __future__ import annotations
 
+import datetime
 import io
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from compliance.evidence.errors import PdfSigningError
-from compliance.evidence.keys import Signer, certificate_problem
-from compliance.times import format_utc, parse_utc
+from compliance.evidence.keys import Signer
+from compliance.evidence.trust import signing_problem
+from compliance.times import format_utc
 
 SIGNATURE_FIELD = "segproof"
-
-# pyHanko logs every failed path building with a traceback; the result already says what failed.
-for logger_name in ("pyhanko", "pyhanko_certvalidator"):
-    logging.getLogger(logger_name).addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -73,14 +71,15 @@ def sign_pdf(pdf: bytes, signer: Signer, name: str = "report.pdf") -> bytes:
     return output.getvalue()
 
 
-def validate_pdf(pdf: bytes, trust: x509.Certificate | None = None, at: str | None = None) -> PdfSignatureCheck:
+def validate_pdf(pdf: bytes, trust: Sequence[x509.Certificate] | None = None,
+                 moment: datetime.datetime | None = None) -> PdfSignatureCheck:
     """Validate the `segproof` signature: intact, valid, trusted (when `trust` is given), whole file, unchanged.
 
-    Without `trust` the signer's own certificate is taken as the root, so only integrity is checked. `at` is the
-    moment the certificates must be valid at (RFC 3339; default now).
+    Without `trust` the signer's own certificate is taken as the root, so only integrity is checked. `moment` is
+    when the certificates must have been valid (default now).
     """
     try:
-        return checked_signature(pdf, trust, at)
+        return checked_signature(pdf, trust, moment)
     except ImportError:
         raise  # a broken installation says nothing about the PDF
     except Exception as error:  # a PDF that breaks the validator fails validation, whatever pyHanko raised
@@ -88,7 +87,8 @@ def validate_pdf(pdf: bytes, trust: x509.Certificate | None = None, at: str | No
                                  (f"signature cannot be validated: {type(error).__name__}: {error}",))
 
 
-def checked_signature(pdf: bytes, trust: x509.Certificate | None, at: str | None) -> PdfSignatureCheck:
+def checked_signature(pdf: bytes, trust: Sequence[x509.Certificate] | None,
+                      moment: datetime.datetime | None) -> PdfSignatureCheck:
     """The result of validating the `segproof` signature of `pdf`; pyHanko's exceptions propagate."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -102,23 +102,23 @@ def checked_signature(pdf: bytes, trust: x509.Certificate | None, at: str | None
         return PdfSignatureCheck(None, "", trust is not None, ("not signed (no 'segproof' signature field)",))
     embedded = ours[0]
     signer_certificate = embedded.signer_cert
-    root = (asn1_x509.Certificate.load(trust.public_bytes(serialization.Encoding.DER)) if trust is not None
-            else signer_certificate)
-    moment = parse_utc(at, "at") if at is not None else None
-    context = ValidationContext(trust_roots=[root], other_certs=list(embedded.other_embedded_certs),
+    roots = ([asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER)) for root in trust]
+             if trust is not None else [signer_certificate])
+    context = ValidationContext(trust_roots=roots, other_certs=list(embedded.other_embedded_certs),
                                 allow_fetching=False, moment=moment)
     status = validate_pdf_signature(embedded, context)
     certificate = x509.load_der_x509_certificate(status.signing_cert.dump())
     signed_at = format_utc(status.signer_reported_dt) if status.signer_reported_dt else ""
+    unusable = signing_problem(certificate, moment or status.validation_time)
     problems = []
     if len(signatures) > 1:
         problems.append(f"has {len(signatures)} signatures; a segproof report carries exactly one")
-    # pyHanko only judges trust once the signature itself holds.
+    # pyHanko only judges trust once the signature itself holds, and a signer not valid then cannot be trusted.
     if not status.intact:
         problems.append("signed content changed: the digest does not match the signature")
     elif not status.valid:
         problems.append("the signature value does not verify with the signer certificate")
-    elif trust is not None and not status.trusted:
+    elif trust is not None and not status.trusted and not unusable:
         problems.append(f"the signer certificate ({certificate.subject.rfc4514_string()}) does not chain to the "
                         "trusted certificate")
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
@@ -127,7 +127,6 @@ def checked_signature(pdf: bytes, trust: x509.Certificate | None, at: str | None
     if level != ModificationLevel.NONE or status.docmdp_ok is False:
         problems.append(f"modified after signing (modification level {level.name if level is not None else 'unknown'}, "
                         f"DocMDP {'violated' if status.docmdp_ok is False else 'not violated'})")
-    expiry = certificate_problem(certificate, moment or status.validation_time)
-    if expiry:
-        problems.append(f"signer {expiry}")
+    if unusable:
+        problems.append(f"signer {unusable}")
     return PdfSignatureCheck(certificate, signed_at, trust is not None, tuple(problems))

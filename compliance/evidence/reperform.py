@@ -16,8 +16,14 @@ from typing import Any
 
 from compliance.checks.context import CheckContext
 from compliance.controls import evaluate_controls, load_framework
-from compliance.evidence.build import SCOPE_FILE, SNAPSHOT_FILE
-from compliance.evidence.manifest import MANIFEST_FILE, parse_manifest
+from compliance.evidence.manifest import (
+    CONTROLS_CSV,
+    FINDINGS_CSV,
+    MANIFEST_FILE,
+    SCOPE_FILE,
+    SNAPSHOT_FILE,
+    parse_manifest,
+)
 from compliance.evidence.pack_files import open_pack
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import parse_scope
@@ -25,7 +31,7 @@ from compliance.sources.snapshot_file import snapshot_from_text
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
-COMPARED = ("data/controls.csv", "data/findings.csv")
+COMPARED = (CONTROLS_CSV, FINDINGS_CSV)
 
 
 @dataclass(frozen=True)

@@ -357,7 +357,9 @@ def parse_network_policy(obj: Mapping[str, Any]) -> NetworkPolicy:
     namespace, name, labels, uid = parse_metadata(obj, namespaced=True)
     spec = mapping_at(obj.get("spec"), "spec", required=True)
     if spec.get("podSelector") is None:
-        raise InvalidObject("spec.podSelector", "required field is missing (use {} to select every pod)")
+        # The API server stores a null or missing podSelector as {} (every pod of the namespace); so do we, and
+        # the spec kept for snapshots and drift says {} too.
+        spec = {**spec, "podSelector": {}}
     pod_selector = parse_selector(spec["podSelector"], "spec.podSelector")
     ingress = tuple(parse_rule(item, f"spec.ingress[{i}]", "from")
                     for i, item in enumerate(list_at(spec.get("ingress"), "spec.ingress")))

@@ -33,6 +33,18 @@ class Snapshot:
     unmodelled: Mapping[str, int | None] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the snapshot holds no namespace, pod, service or policy at all."""
+        return not (self.namespaces or self.pods or self.services or self.policies)
+
+    def namespace_names(self) -> list[str]:
+        """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
+        named = {namespace.name for namespace in self.namespaces}
+        for objects in (self.pods, self.services, self.policies):
+            named.update(item.namespace for item in objects)
+        return sorted(named)
+
     def restricted_to(self, namespaces: tuple[str, ...]) -> Snapshot:
         """The part of the snapshot in the given namespaces (all of it when none are given)."""
         if not namespaces:

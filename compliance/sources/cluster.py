@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import ClusterAccessError, InvalidObject, ManifestError
+from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, UnknownNamespaceError
 from compliance.model.parse import parse_namespace, parse_network_policy, parse_pod, parse_service
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
@@ -265,17 +265,22 @@ def read_listing(reader: ClusterReader, resource: Resource, namespaces: tuple[st
 
 
 def read_namespaces(reader: ClusterReader, namespaces: tuple[str, ...]) -> list[dict]:
-    """Namespace objects: all of them, or the named ones (missing ones are an error)."""
+    """Namespace objects: all of them, or the named ones (missing ones are an error naming them)."""
     if not namespaces:
         return reader.list(NAMESPACES)
-    found = []
-    for name in namespaces:
-        document = reader.get(NAMESPACES.path(name=name), "get", NAMESPACES)
-        if document is None:
-            raise ClusterAccessError(f"namespace {name!r} does not exist on {reader.server}",
-                                     verb="get", resource="namespaces")
-        found.append(document)
-    return found
+    found = {name: reader.get(NAMESPACES.path(name=name), "get", NAMESPACES) for name in namespaces}
+    missing = [name for name, document in found.items() if document is None]
+    if missing:
+        raise UnknownNamespaceError(missing, reader.server, namespace_names(reader))
+    return list(found.values())
+
+
+def namespace_names(reader: ClusterReader) -> list[str] | None:
+    """The names of the cluster's namespaces, for a hint; None when the identity may not list them."""
+    try:
+        return [str((item.get("metadata") or {}).get("name")) for item in reader.list(NAMESPACES)]
+    except ClusterAccessError:
+        return None
 
 
 def optional_listing(reader: ClusterReader, resource: Resource, namespaces: tuple[str, ...],

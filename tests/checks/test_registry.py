@@ -36,6 +36,16 @@ def test_every_check_has_passing_and_non_passing_cases(check_id: str) -> None:
     assert statuses & set(NON_PASSING), f"{check_id} has no fail_*/warning_*/manual_*/... case"
 
 
+ZONE_PARAMETERS = {"zones", "from", "to"}
+
+
+@pytest.mark.parametrize("check_id", sorted(c for c, spec in CHECKS.items() if ZONE_PARAMETERS & set(spec.params)))
+def test_every_zone_check_has_a_case_where_its_zones_hold_no_workload(check_id: str) -> None:
+    # A zone selector that matches nothing must never give a pass: each such check shows its error.
+    names = [case.name for case in cases_of(check_id)]
+    assert any(name.startswith("error_") and name.endswith("_holds_no_workload") for name in names), names
+
+
 def test_every_case_folder_names_a_registered_check() -> None:
     unknown = sorted(path.name for path in CASES.iterdir() if path.is_dir() and path.name not in CHECKS)
     assert unknown == []

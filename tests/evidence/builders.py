@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -21,13 +22,15 @@ def self_signed_signer(subject: str = SUBJECT) -> Signer:
     return Signer(key, self_signed_certificate(key, subject, CERTIFICATES_FROM, CERTIFICATE_DAYS))
 
 
-def issued(subject: str, issuer: Signer | None, ca: bool) -> Signer:
+def issued(subject: str, issuer: Signer | None, ca: bool, *, key_cert_sign: bool = True,
+           extended_usage: x509.ExtendedKeyUsage | None = None, days: int = CERTIFICATE_DAYS,
+           start: datetime.datetime | None = None) -> Signer:
     """A key with a certificate issued by `issuer` (self-signed when None), as an organisation's CA would."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = subject_name(subject)
-    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    start = start or datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
     usage = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=key_cert_sign, crl_sign=True,
                           encipher_only=False, decipher_only=False) if ca else SIGNING_KEY_USAGE
     builder = (
         x509.CertificateBuilder()
@@ -36,12 +39,39 @@ def issued(subject: str, issuer: Signer | None, ca: bool) -> Signer:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=CERTIFICATE_DAYS))
+        .not_valid_after(start + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if extended_usage is not None:
+        builder = builder.add_extension(extended_usage, critical=False)
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.private_key.public_key()), critical=False)
     return Signer(key, builder.sign(issuer.private_key if issuer else key, hashes.SHA256()))
+
+
+@functools.cache
+def report_pdf() -> bytes:
+    """A small report rendered by WeasyPrint, with a CSV attached as the report module will attach its data."""
+    import weasyprint
+
+    moment = datetime.datetime(2026, 9, 30, 12, tzinfo=datetime.timezone.utc)
+    html = ('<html><head><meta name="dcterms.created" content="2026-09-30T12:00:00Z"></head>'
+            "<body><h1>Segmentation report</h1><p>Cardholder data zone is isolated.</p></body></html>")
+    attachment = weasyprint.Attachment(string=b"control,status\n1.3.2,pass\n", name="findings.csv",
+                                       relationship="Data", created=moment, modified=moment)
+    return weasyprint.HTML(string=html).write_pdf(attachments=[attachment])
+
+
+def complete_pack_files(changes: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """The files of a small but complete pack (every required file, a real PDF), with `changes` applied."""
+    return {
+        "report.pdf": report_pdf(),
+        "data/findings.csv": b"control,object,status\n1.3.2,payments/api,pass\n",
+        "data/controls.csv": b"control,status\n1.3.2,pass\n",
+        "snapshot.json": b'{"format": "segproof.snapshot/v1"}\n',
+        "scope.yaml": b"apiVersion: segproof/v1\nkind: Scope\n",
+        **(changes or {}),
+    }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from compliance.evidence.keys import Signer
 
+from . import builders
 from .builders import issued, self_signed_signer
 
 
@@ -36,23 +35,9 @@ def ca_issued_signer(root_ca: Signer) -> Signer:
 
 @pytest.fixture(scope="session")
 def report_pdf() -> bytes:
-    """A small report rendered by WeasyPrint, with a CSV attached as the report module will attach its data."""
-    import weasyprint
-
-    moment = datetime.datetime(2026, 9, 30, 12, tzinfo=datetime.timezone.utc)
-    html = ('<html><head><meta name="dcterms.created" content="2026-09-30T12:00:00Z"></head>'
-            "<body><h1>Segmentation report</h1><p>Cardholder data zone is isolated.</p></body></html>")
-    attachment = weasyprint.Attachment(string=b"control,status\n1.3.2,pass\n", name="findings.csv",
-                                       relationship="Data", created=moment, modified=moment)
-    return weasyprint.HTML(string=html).write_pdf(attachments=[attachment])
+    return builders.report_pdf()
 
 
 @pytest.fixture
-def pack_files(report_pdf: bytes) -> dict[str, bytes]:
-    return {
-        "report.pdf": report_pdf,
-        "data/findings.csv": b"control,object,status\n1.3.2,payments/api,pass\n",
-        "data/controls.csv": b"control,status\n1.3.2,pass\n",
-        "snapshot.json": b'{"format": "segproof.snapshot/v1"}\n',
-        "scope.yaml": b"apiVersion: segproof/v1\nkind: Scope\n",
-    }
+def pack_files() -> dict[str, bytes]:
+    return builders.complete_pack_files()

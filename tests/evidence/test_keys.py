@@ -26,13 +26,13 @@ from compliance.evidence.keys import (
     KEY_FILE,
     REQUEST_FILE,
     Signer,
-    chains_to,
     create_key_files,
     load_certificate,
     load_private_key,
     load_signer,
 )
 from compliance.evidence.signing import sign_envelope, verify_envelope
+from compliance.evidence.trust import chain_problem
 
 from .builders import SUBJECT
 
@@ -136,13 +136,15 @@ def test_a_certificate_file_may_carry_its_chain_in_pem_or_be_der(tmp_path: Path,
                                     for certificate in (ca_issued_signer.certificate, *ca_issued_signer.chain)))
     signer = load_signer(key_path, chain_path, NOW)
     assert (signer.certificate, signer.chain) == (ca_issued_signer.certificate, ca_issued_signer.chain)
-    assert chains_to((signer.certificate, *signer.chain), root_ca.certificate)
-    assert not chains_to((signer.certificate,), root_ca.certificate)
+    moment = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
+    assert chain_problem((signer.certificate, *signer.chain), (root_ca.certificate,), moment) == ""
+    assert chain_problem((signer.certificate,), (root_ca.certificate,), moment) != ""
     der_path = tmp_path / "root.cer"
     der_path.write_bytes(root_ca.certificate.public_bytes(serialization.Encoding.DER))
     assert load_certificate(der_path) == root_ca.certificate
     manifest = b'{"format": "segproof.pack/v1"}\n'
-    assert verify_envelope(sign_envelope(manifest, signer), manifest, root_ca.certificate) == signer.certificate
+    signature = verify_envelope(sign_envelope(manifest, signer), manifest)
+    assert signature.certificates == (signer.certificate, *signer.chain)
 
 
 @pytest.mark.parametrize("subject", ["O=ACME Payments Ltd", "not a name", ""])

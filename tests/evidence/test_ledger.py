@@ -1,28 +1,34 @@
-"""The ledger of packs: a hash chain across runs that survives retention and catches replaced manifests."""
+"""The ledger of packs: an index of the signed chain that survives retention and catches replaced manifests."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from compliance.errors import UsageError
+from compliance.evidence.chain import verify_chain, verify_in_ledger
 from compliance.evidence.errors import LedgerError
 from compliance.evidence.keys import Signer
-from compliance.evidence.ledger import LEDGER_FILE, appended, publish_pack, read_ledger, verify_chain
+from compliance.evidence.ledger import LEDGER_FILE, appended, publish_pack, read_ledger
 from compliance.evidence.manifest import MANIFEST_FILE, manifest_bytes
 from compliance.evidence.pack import write_pack
-from compliance.evidence.verify import verify_pack
+from compliance.evidence.verify import Anchors
+
+from .builders import complete_pack_files
 
 TIMES = ["2026-07-31T02:00:00Z", "2026-08-31T02:00:00Z", "2026-09-30T02:00:00Z", "2026-10-31T02:00:00Z"]
 
 
+def run_files(index: int) -> dict[str, bytes]:
+    return complete_pack_files({"data/findings.csv": f"run,{index}\n".encode()})
+
+
 def publish(root: Path, count: int, **options) -> list:
-    return [publish_pack(root, {"data/findings.csv": f"run,{index}\n".encode()}, created_at=TIMES[index],
-                         inputs={"run": index}, **options) for index in range(count)]
+    return [publish_pack(root, run_files(index), created_at=TIMES[index], inputs={"run": index}, **options)
+            for index in range(count)]
 
 
 def test_three_packs_form_a_chain_that_verifies(tmp_path: Path, pack_files: dict[str, bytes], signer: Signer) -> None:
@@ -33,13 +39,17 @@ def test_three_packs_form_a_chain_that_verifies(tmp_path: Path, pack_files: dict
     entries = read_ledger(tmp_path)
     assert [(entry.pack_id, entry.manifest_sha256, entry.path, entry.removed) for entry in entries] == [
         (pack.manifest.pack_id, pack.manifest_sha256, pack.path.name, False) for pack in packs]
-    chain = verify_chain(tmp_path)
+    trust = Anchors((signer.certificate,))
+    chain = verify_chain(tmp_path, trust)
     assert chain.ok, chain.problems
     assert (chain.packs, chain.removed) == (3, 0)
+    assert sorted(Path(report.path).name for report in chain.reports) == sorted(
+        name for pack in packs for name in (pack.path.name, pack.zip_path.name))
+    assert all(report.trusted and report.chain_checked for report in chain.reports)
     for pack in packs:
-        report = verify_pack(pack.path, signer.certificate, ledger_root=tmp_path)
+        report = verify_in_ledger(pack.path, tmp_path, trust)
         assert report.ok and report.chain_checked, report.problems
-        assert verify_pack(pack.zip_path, signer.certificate, ledger_root=tmp_path).ok
+        assert verify_in_ledger(pack.zip_path, tmp_path, trust).ok
 
 
 def test_the_ledger_is_canonical_json(tmp_path: Path) -> None:
@@ -50,24 +60,31 @@ def test_the_ledger_is_canonical_json(tmp_path: Path) -> None:
         "path": "20260731T020000Z", "removed": False}]}
 
 
-def test_retention_keeps_the_newest_packs_and_the_chain_still_verifies(tmp_path: Path) -> None:
-    packs = publish(tmp_path, 3, make_zip=True)
-    publish_pack(tmp_path, {"data/findings.csv": b"run,3\n"}, created_at=TIMES[3], keep=2, make_zip=True)
+def test_retention_keeps_the_newest_packs_and_the_chain_still_verifies(tmp_path: Path, signer: Signer) -> None:
+    packs = publish(tmp_path, 3, make_zip=True, signer=signer)
+    publish_pack(tmp_path, run_files(3), created_at=TIMES[3], keep=2, make_zip=True, signer=signer)
     assert sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith(".")) == [
         "20260930T020000Z", "20260930T020000Z.zip", "20261031T020000Z", "20261031T020000Z.zip", LEDGER_FILE]
     entries = read_ledger(tmp_path)
     assert [entry.removed for entry in entries] == [True, True, False, False]
     assert entries[1].manifest_sha256 == packs[1].manifest_sha256
-    chain = verify_chain(tmp_path)
+    # A removed pack's signed manifest stays in the ledger, so its links can still be checked.
+    assert entries[1].manifest.encode() == manifest_bytes(packs[1].manifest)
+    assert entries[1].signature is not None and '"payloadType"' in entries[1].signature
+    trust = Anchors((signer.certificate,))
+    chain = verify_chain(tmp_path, trust)
     assert chain.ok, chain.problems
     assert (chain.packs, chain.removed) == (4, 2)
-    assert verify_pack(tmp_path / "20260930T020000Z", ledger_root=tmp_path).ok
-    publish_pack(tmp_path, {"data/findings.csv": b"run,4\n"}, created_at="2026-11-30T02:00:00Z", keep=1)
+    assert [(item.pack_id, item.signature.trusted) for item in chain.retained] == [
+        (pack.manifest.pack_id, True) for pack in packs[:2]]
+    assert verify_in_ledger(tmp_path / "20260930T020000Z", tmp_path, trust).ok
+    publish_pack(tmp_path, run_files(4), created_at="2026-11-30T02:00:00Z", keep=1, signer=signer)
     assert [entry.removed for entry in read_ledger(tmp_path)] == [True, True, True, True, False]
-    assert read_ledger(tmp_path)[2] == replace(entries[2], removed=True)
-    assert verify_chain(tmp_path).ok
+    assert read_ledger(tmp_path)[:2] == entries[:2]
+    assert read_ledger(tmp_path)[2].removed and read_ledger(tmp_path)[2].manifest is not None
+    assert verify_chain(tmp_path, trust).ok
     with pytest.raises(UsageError, match="at least the newest pack"):
-        publish_pack(tmp_path, {"data/findings.csv": b"run,5\n"}, created_at="2026-12-31T02:00:00Z", keep=0)
+        publish_pack(tmp_path, run_files(5), created_at="2026-12-31T02:00:00Z", keep=0)
 
 
 def test_a_manifest_replaced_on_disk_is_detected(tmp_path: Path) -> None:
@@ -75,12 +92,13 @@ def test_a_manifest_replaced_on_disk_is_detected(tmp_path: Path) -> None:
     middle = packs[1].path / MANIFEST_FILE
     forged = manifest_bytes(packs[1].manifest).replace(b'"run": 1', b'"run": 9')
     middle.write_bytes(forged)
-    assert verify_chain(tmp_path).problems == ("20260831T020000Z/manifest.json: sha256 differs from the ledger",)
-    assert verify_pack(packs[1].path, ledger_root=tmp_path).problems == (
+    chain = verify_chain(tmp_path)
+    assert chain.problems == ("20260831T020000Z/manifest.json: sha256 differs from the ledger",)
+    assert verify_in_ledger(packs[1].path, tmp_path).problems == (
         f"manifest.json: pack_id {packs[1].manifest.pack_id} does not match the manifest's content",
         f"ledger: manifest.json of {packs[1].manifest.pack_id} differs from the hash in the ledger",
     )
-    assert verify_pack(packs[2].path, ledger_root=tmp_path).problems == (
+    assert verify_in_ledger(packs[2].path, tmp_path).problems == (
         f"chain: manifest.json of previous pack {packs[1].manifest.pack_id} (20260831T020000Z) does not match the "
         "hash this manifest records",
     )
@@ -89,21 +107,21 @@ def test_a_manifest_replaced_on_disk_is_detected(tmp_path: Path) -> None:
 def test_a_pack_missing_from_disk_or_from_the_ledger_is_named(tmp_path: Path) -> None:
     packs = publish(tmp_path, 2)
     shutil.rmtree(packs[0].path)
-    stray = write_pack(tmp_path / "stray", {"a.csv": b"1\n"}, created_at=TIMES[3], make_zip=True)
+    stray = write_pack(tmp_path / "stray", run_files(9), created_at=TIMES[3], make_zip=True)
     assert verify_chain(tmp_path).problems == (
         "20260731T020000Z: recorded in the ledger but missing",
         "stray: a pack that is not recorded in the ledger",
         "stray.zip: a zipped pack that is not recorded in the ledger",
     )
-    assert verify_pack(stray.path, ledger_root=tmp_path).problems == (
+    assert verify_in_ledger(stray.path, tmp_path).problems == (
         f"ledger: pack {stray.manifest.pack_id} is not recorded in {tmp_path / LEDGER_FILE}",)
 
 
 def test_a_pack_written_but_not_recorded_before_a_crash_is_adopted_by_the_next_run(tmp_path: Path) -> None:
     [first] = publish(tmp_path, 1)
-    orphan = write_pack(tmp_path / "20260831T020000Z", {"a.csv": b"2\n"}, created_at=TIMES[1], previous=first.link)
+    orphan = write_pack(tmp_path / "20260831T020000Z", run_files(1), created_at=TIMES[1], previous=first.link)
     assert not verify_chain(tmp_path).ok
-    third = publish_pack(tmp_path, {"a.csv": b"3\n"}, created_at=TIMES[2])
+    third = publish_pack(tmp_path, run_files(2), created_at=TIMES[2])
     assert third.manifest.previous == orphan.link
     assert [entry.pack_id for entry in read_ledger(tmp_path)] == [
         first.manifest.pack_id, orphan.manifest.pack_id, third.manifest.pack_id]
@@ -113,14 +131,14 @@ def test_a_pack_written_but_not_recorded_before_a_crash_is_adopted_by_the_next_r
 def test_recording_a_pack_that_does_not_follow_the_latest_is_refused(tmp_path: Path) -> None:
     publish(tmp_path, 1)
     entries = read_ledger(tmp_path)
-    unlinked = write_pack(tmp_path / "unlinked", {"a.csv": b"x\n"}, created_at=TIMES[1])
+    unlinked = write_pack(tmp_path / "unlinked", run_files(1), created_at=TIMES[1])
     with pytest.raises(LedgerError, match="follows no pack, but the latest recorded pack is pack "):
         appended(tmp_path, entries, unlinked)
-    outside = write_pack(tmp_path.parent / f"{tmp_path.name}-outside", {"a.csv": b"x\n"}, created_at=TIMES[1],
+    outside = write_pack(tmp_path.parent / f"{tmp_path.name}-outside", run_files(1), created_at=TIMES[1],
                          previous=entries[-1].link)
     with pytest.raises(LedgerError, match="is not under the ledger's root"):
         appended(tmp_path, entries, outside)
-    following = write_pack(tmp_path / "next", {"a.csv": b"y\n"}, created_at=TIMES[1], previous=entries[-1].link)
+    following = write_pack(tmp_path / "next", run_files(2), created_at=TIMES[1], previous=entries[-1].link)
     assert appended(tmp_path, entries, following)[-1].path == "next"
 
 

@@ -16,7 +16,7 @@ from compliance.evidence.manifest import MANIFEST_FILE, SIGNATURE_FILE, parse_ma
 from compliance.evidence.pack import STAGING_PREFIX, write_pack
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.signing import verify_envelope
-from compliance.evidence.verify import verify_pack
+from compliance.evidence.verify import Anchors, verify_pack
 
 from .builders import CREATED_AT
 
@@ -40,11 +40,11 @@ def test_a_signed_pack_holds_the_files_the_manifest_and_its_signature(tmp_path: 
     assert written.manifest.inputs == INPUTS and written.manifest.created_at == CREATED_AT
     signed_pdf = (pack / "report.pdf").read_bytes()
     assert signed_pdf != pack_files["report.pdf"] and signed_pdf.startswith(pack_files["report.pdf"])
-    assert validate_pdf(signed_pdf, signer.certificate).ok
+    assert validate_pdf(signed_pdf, (signer.certificate,)).ok
     listed = {entry.path: entry.sha256 for entry in written.manifest.files}
     assert listed["report.pdf"] == sha256_hex(signed_pdf)
     assert listed["data/findings.csv"] == sha256_hex(pack_files["data/findings.csv"])
-    assert verify_envelope((pack / SIGNATURE_FILE).read_bytes(), manifest_raw, signer.certificate) == signer.certificate
+    assert verify_envelope((pack / SIGNATURE_FILE).read_bytes(), manifest_raw).certificate == signer.certificate
     assert not any(b"PRIVATE KEY" in path.read_bytes() for path in pack.rglob("*") if path.is_file())
     assert leftovers(tmp_path) == []
     (tmp_path / "plain").mkdir()
@@ -62,7 +62,7 @@ def test_an_existing_pack_or_zip_is_never_overwritten(tmp_path: Path, pack_files
     write_pack(tmp_path / "pack", pack_files, created_at=CREATED_AT)
     before = (tmp_path / "pack" / MANIFEST_FILE).read_bytes()
     with pytest.raises(PackExists, match="already exists"):
-        write_pack(tmp_path / "pack", {"other.csv": b"x\n"}, created_at=CREATED_AT)
+        write_pack(tmp_path / "pack", {**pack_files, "other.csv": b"x\n"}, created_at=CREATED_AT)
     assert (tmp_path / "pack" / MANIFEST_FILE).read_bytes() == before
     (tmp_path / "second.zip").write_bytes(b"not ours")
     with pytest.raises(PackExists, match=r"second\.zip: already exists"):
@@ -94,8 +94,8 @@ def die(path):
     if path == "data/findings.csv":
         os._exit(17)  # like a killed process: no exception handling, no cleanup
 
-write_pack(sys.argv[1], {"data/controls.csv": b"1\\n", "data/findings.csv": b"2\\n", "report.pdf": b"%PDF"},
-           created_at="2026-09-30T12:00:00Z", progress=die)
+write_pack(sys.argv[1], {"data/controls.csv": b"1\\n", "data/findings.csv": b"2\\n", "report.pdf": b"%PDF",
+                        "scope.yaml": b"", "snapshot.json": b"{}"}, created_at="2026-09-30T12:00:00Z", progress=die)
 """
 
 
@@ -124,7 +124,7 @@ def test_the_zip_is_deterministic_and_verifies(tmp_path: Path, pack_files: dict[
     assert [info.filename for info in infos] == sorted(f"pack/{name}" for name in [*pack_files, MANIFEST_FILE])
     assert {info.date_time for info in infos} == {(2026, 9, 30, 12, 0, 0)}
     signed = write_pack(tmp_path / "c" / "pack", pack_files, created_at=CREATED_AT, signer=signer, make_zip=True)
-    report = verify_pack(signed.zip_path, signer.certificate)
+    report = verify_pack(signed.zip_path, Anchors((signer.certificate,)))
     assert report.ok and report.signed and report.pack_id == signed.manifest.pack_id
     assert report.files == len(pack_files)
 
@@ -142,8 +142,16 @@ def test_contents_that_must_not_go_into_a_pack_are_refused(tmp_path: Path, files
     assert not (tmp_path / "pack").exists()
 
 
-def test_inputs_and_previous_are_recorded(tmp_path: Path) -> None:
-    first = write_pack(tmp_path / "one", {"a.csv": b"1\n"}, created_at=CREATED_AT, inputs=INPUTS)
-    second = write_pack(tmp_path / "two", {"a.csv": b"2\n"}, created_at="2026-10-01T12:00:00Z", previous=first.link)
+def test_a_pack_without_every_required_file_is_refused(tmp_path: Path, pack_files: dict[str, bytes]) -> None:
+    incomplete = {name: data for name, data in pack_files.items() if name != "report.pdf"}
+    with pytest.raises(PackContentError, match=r"report\.pdf: missing: every pack holds data/controls\.csv, "):
+        write_pack(tmp_path / "pack", incomplete, created_at=CREATED_AT)
+    assert not (tmp_path / "pack").exists()
+
+
+def test_inputs_and_previous_are_recorded(tmp_path: Path, pack_files: dict[str, bytes]) -> None:
+    first = write_pack(tmp_path / "one", pack_files, created_at=CREATED_AT, inputs=INPUTS)
+    second = write_pack(tmp_path / "two", {**pack_files, "a.csv": b"2\n"}, created_at="2026-10-01T12:00:00Z",
+                        previous=first.link)
     document = json.loads((second.path / MANIFEST_FILE).read_bytes())
     assert document["previous"] == {"pack_id": first.manifest.pack_id, "manifest_sha256": first.manifest_sha256}

@@ -12,6 +12,8 @@ from compliance.evidence.keys import Signer
 from compliance.evidence.pdf_signing import sign_pdf, validate_pdf
 from compliance.times import parse_utc
 
+from .builders import issued
+
 
 @pytest.fixture(scope="module")
 def signed_pdf(report_pdf: bytes, signer: Signer) -> bytes:
@@ -32,7 +34,7 @@ def incrementally_updated(pdf: bytes) -> bytes:
 
 
 def test_an_untouched_signed_pdf_passes(signed_pdf: bytes, signer: Signer) -> None:
-    for trust in (None, signer.certificate):
+    for trust in (None, (signer.certificate,)):
         check = validate_pdf(signed_pdf, trust)
         assert check.ok, check.problems
         assert check.trust_checked is (trust is not None)
@@ -50,14 +52,14 @@ def test_a_byte_flipped_inside_the_signed_range_fails(signed_pdf: bytes, signer:
     position = signed_pdf.index(b"stream\n") + len(b"stream\n") + 20
     tampered = bytearray(signed_pdf)
     tampered[position] ^= 0x01
-    check = validate_pdf(bytes(tampered), signer.certificate)
+    check = validate_pdf(bytes(tampered), (signer.certificate,))
     assert check.problems == ("signed content changed: the digest does not match the signature",)
 
 
 def test_an_incremental_update_after_signing_fails(signed_pdf: bytes, signer: Signer) -> None:
     updated = incrementally_updated(signed_pdf)
     assert updated.startswith(signed_pdf)
-    check = validate_pdf(updated, signer.certificate)
+    check = validate_pdf(updated, (signer.certificate,))
     assert any("does not cover the entire file" in problem for problem in check.problems), check.problems
     assert any("modified after signing" in problem and "DocMDP violated" in problem for problem in check.problems)
 
@@ -65,7 +67,7 @@ def test_an_incremental_update_after_signing_fails(signed_pdf: bytes, signer: Si
 def test_a_signer_that_does_not_chain_to_the_trust_root_fails(signed_pdf: bytes, other_signer: Signer,
                                                               root_ca: Signer) -> None:
     for trust in (other_signer.certificate, root_ca.certificate):
-        check = validate_pdf(signed_pdf, trust)
+        check = validate_pdf(signed_pdf, (trust,))
         assert check.problems == ("the signer certificate (CN=ACME Payments segproof,O=ACME Payments Ltd) does not "
                                   "chain to the trusted certificate",)
 
@@ -73,12 +75,20 @@ def test_a_signer_that_does_not_chain_to_the_trust_root_fails(signed_pdf: bytes,
 def test_a_ca_issued_signer_chains_to_the_root(report_pdf: bytes, ca_issued_signer: Signer, root_ca: Signer,
                                                signer: Signer) -> None:
     signed = sign_pdf(report_pdf, ca_issued_signer)
-    assert validate_pdf(signed, root_ca.certificate).ok
-    assert not validate_pdf(signed, signer.certificate).ok
+    assert validate_pdf(signed, (root_ca.certificate,)).ok
+    assert validate_pdf(signed, (signer.certificate, root_ca.certificate)).ok
+    assert not validate_pdf(signed, (signer.certificate,)).ok
+
+
+def test_a_signer_issued_by_an_end_entity_certificate_is_not_trusted(report_pdf: bytes, root_ca: Signer) -> None:
+    end_entity = issued("CN=Some Employee,O=ACME Payments Ltd", root_ca, ca=False)
+    minted = issued("CN=ACME Payments segproof,O=ACME Payments Ltd", end_entity, ca=False)
+    signed = sign_pdf(report_pdf, Signer(minted.private_key, minted.certificate, (end_entity.certificate,)))
+    assert not validate_pdf(signed, (root_ca.certificate,)).ok
 
 
 def test_certificates_must_be_valid_at_the_given_moment(signed_pdf: bytes) -> None:
-    check = validate_pdf(signed_pdf, at="2051-01-01T00:00:00Z")
+    check = validate_pdf(signed_pdf, moment=parse_utc("2051-01-01T00:00:00Z"))
     assert check.problems == ("signer certificate expired at 2049-12-24T00:00:00Z",)
 
 

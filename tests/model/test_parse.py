@@ -405,8 +405,6 @@ INVALID: list[Any] = [
      "label value must be a string, not true"),
     # spec and podSelector
     (parse_network_policy, without(policy(), "spec"), "spec", "required field is missing"),
-    (parse_network_policy, without(policy(), "spec", "podSelector"), "spec.podSelector",
-     "required field is missing (use {} to select every pod)"),
     (parse_network_policy, policy({"podSelector": []}), "spec.podSelector", "must be an object, not a list"),
     (parse_network_policy, policy({"podSelector": {"matchLabels": {"version": 1}}}),
      "spec.podSelector.matchLabels.version", "label value must be a string, not 1"),
@@ -587,6 +585,17 @@ def test_invalid_objects(parser: Callable[[Any], Any], obj: dict[str, Any], fiel
 def test_empty_string_is_a_valid_selector_value() -> None:
     parsed = parse_network_policy(expressions_policy({"key": "tier", "operator": "In", "values": ["", "web"]}))
     assert parsed.pod_selector.expressions == (Requirement("tier", "In", frozenset({"", "web"})),)
+
+
+@pytest.mark.parametrize("obj", [
+    pytest.param(without(policy({"ingress": [{}]}), "spec", "podSelector"), id="missing"),
+    pytest.param(policy({"podSelector": None, "ingress": [{}]}), id="null"),
+])
+def test_a_null_or_missing_pod_selector_selects_every_pod_as_the_api_server_stores_it(obj: dict[str, Any]) -> None:
+    parsed = parse_network_policy(obj)
+    assert parsed == parse_network_policy(policy({"ingress": [{}]}))
+    assert parsed.pod_selector.is_empty
+    assert parsed.spec == {"podSelector": {}, "ingress": [{}]}
 
 
 def test_null_host_network_is_false() -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from compliance.cli import main
-from compliance.errors import EXIT_UNREACHABLE, ClusterAccessError
+from compliance.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ClusterAccessError, UnknownNamespaceError
 from compliance.model.snapshot import snapshot_document
 from compliance.sources.cluster import NETWORK_POLICIES, ClusterReader, ClusterTarget, RetryPolicy, collect_cluster
 from tests.netpol.builders import namespace, pod, policy
@@ -181,6 +181,25 @@ def test_namespaced_collection_reads_only_those_namespaces(server: KubeApiServer
     assert snapshot.source["namespaces"] == ["pay"]
     listed = {(r.resource, r.namespace) for r in server.requests if r.verb == "list"}
     assert ("pods", "pay") in listed and ("pods", None) not in listed
+
+
+def test_a_namespace_the_cluster_does_not_have_is_a_usage_error_naming_it(server: KubeApiServer,
+                                                                         kubeconfig: str) -> None:
+    result = CliRunner().invoke(main, ["reachability", "--kubeconfig", kubeconfig, "-n", "pya", "-n", "pay",
+                                       "-n", "nope"])
+    assert (result.exit_code, result.stdout) == (EXIT_BAD_INPUT, "")
+    assert result.stderr.splitlines() == [
+        f"segproof: error: -n: namespaces 'nope', 'pya' not found in {server.url}",
+        "hint: did you mean pay? namespaces there: pay, kube-system, shop"]
+
+
+def test_without_the_right_to_list_namespaces_the_hint_says_how_to_look(server: KubeApiServer,
+                                                                        kubeconfig: str) -> None:
+    server.forbid(verb="list", resource="namespaces")
+    with pytest.raises(UnknownNamespaceError) as raised:
+        collect(kubeconfig, namespaces=("pya",))
+    assert (raised.value.missing, raised.value.exit_code) == (("pya",), EXIT_BAD_INPUT)
+    assert raised.value.hint == "list the namespaces with kubectl get namespaces"
 
 
 def test_in_cluster_configuration(server: KubeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

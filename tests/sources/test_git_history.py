@@ -206,7 +206,7 @@ def test_a_broken_manifest_is_noted_and_the_history_goes_on(repo: GitRepo) -> No
     repo.write("p/a.yaml", netpol("shop/a"))
     repo.commit("Add a", when="2026-01-01T00:00:00Z")
     repo.write("p/a.yaml", text="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-                                "metadata: {name: a, namespace: shop}\nspec: {}\n")
+                                "metadata: {name: a, namespace: shop}\nspec: {podSelector: []}\n")
     broken = repo.commit("Break a", when="2026-01-02T00:00:00Z")
     repo.write("p/junk.yaml", text="key: [unclosed\n")
     repo.commit("Add junk", when="2026-01-03T00:00:00Z")
@@ -217,8 +217,7 @@ def test_a_broken_manifest_is_noted_and_the_history_goes_on(repo: GitRepo) -> No
 
     assert [(c.commit.subject, c.change, c.object, c.error) for c in history.changes] == [
         ("Add a", "added", "NetworkPolicy shop/a", ""),
-        ("Break a", "modified", "", "p/a.yaml: document 1: spec.podSelector: required field is missing "
-                                    "(use {} to select every pod)"),
+        ("Break a", "modified", "", "p/a.yaml: document 1: spec.podSelector: must be an object, not a list"),
         ("Add junk", "added", "", "p/junk.yaml: document 1: invalid YAML at line 2 column 1: "
                                   "did not find expected ',' or ']'"),
         ("Fix a", "modified", "NetworkPolicy shop/a", ""),

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from compliance.errors import ManifestError
 from compliance.model.objects import NAMESPACE_NAME_LABEL, WorkloadRef
 from compliance.model.snapshot import Snapshot, snapshot_document
+from compliance.netpol.connections import connections
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import analyse_snapshot
 from compliance.sources.manifests import load_manifests, snapshot_of_objects
 
 NOW = "2026-09-30T12:00:00Z"
@@ -276,10 +279,9 @@ def test_stdin_with_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_stdin_errors_name_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(documents(namespace("shop"), policy("shop/p", {}))))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(documents(namespace("shop"), policy("shop/p", {"podSelector": []}))))
     error = load_error("-")
-    assert error.message == ("<stdin>: document 2: spec.podSelector: "
-                             "required field is missing (use {} to select every pod)")
+    assert error.message == "<stdin>: document 2: spec.podSelector: must be an object, not a list"
 
 
 # --- namespaces, skipped and unmodelled kinds -----------------------------------------------------
@@ -393,9 +395,68 @@ def test_only_the_non_object_documents_of_a_directory_file_are_skipped(tmp_path:
 
 
 def test_invalid_objects_in_a_directory_are_still_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, "policies/deny.yaml", documents(policy("shop/deny", {"policyTypes": ["Ingress"]})))
+    path = write(tmp_path, "policies/deny.yaml", documents(policy("shop/deny", {"policyTypes": ["Inbound"]})))
     error = load_error(tmp_path)
-    assert (error.file, error.document, error.field) == (str(path), 1, "spec.podSelector")
+    assert (error.file, error.document, error.field) == (str(path), 1, "spec.policyTypes[0]")
+
+
+# --- a policy without podSelector -----------------------------------------------------------------
+
+# payments admits ingress only from checkout on 8443; its pods (api and vault) differ in labels, so a
+# policy selecting only some of them would show. `{selector}` is the policy's podSelector line.
+POD_SELECTOR_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: payments}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: payments, labels: {{app: api}}}}
+spec: {{containers: [{{name: main, ports: [{{containerPort: 8443}}]}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: vault, namespace: payments, labels: {{app: vault}}}}
+spec: {{containers: [{{name: main, ports: [{{containerPort: 5432}}]}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: checkout, labels: {{app: web}}}}
+spec: {{containers: [{{name: main}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: ads, namespace: marketing, labels: {{app: ads}}}}
+spec: {{containers: [{{name: main}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: from-checkout, namespace: payments}}
+spec:
+{selector}
+  ingress:
+    - from: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: checkout}}}}}}]
+      ports: [{{port: 8443}}]
+"""
+
+
+@pytest.mark.parametrize("selector", [pytest.param("", id="missing"), pytest.param("  podSelector: null", id="null"),
+                                      pytest.param("  podSelector:", id="empty-value")])
+def test_a_policy_without_pod_selector_selects_every_pod_of_its_namespace(tmp_path: Path, selector: str) -> None:
+    def reachability(text: str, name: str) -> tuple[Snapshot, list]:
+        snapshot = load(write(tmp_path, name, text))
+        return snapshot, connections(analyse_snapshot(snapshot, AnalysisOptions()), "pod")
+
+    written, found = reachability(POD_SELECTOR_CLUSTER.format(selector=selector), "without.yaml")
+    _, expected = reachability(POD_SELECTOR_CLUSTER.format(selector="  podSelector: {}"), "empty.yaml")
+
+    assert found == expected
+    into_payments = {(c.source, c.destination): c.ports.describe() for c in found
+                     if c.destination.startswith("payments/")}
+    # Both payments pods are isolated: only checkout reaches them, and only on 8443.
+    assert into_payments == {("checkout/web", "payments/api"): "TCP 8443",
+                             ("checkout/web", "payments/vault"): "TCP 8443"}
+    assert snapshot_document(written)["objects"]["networkpolicies"][0]["spec"]["podSelector"] == {}
 
 
 # --- duplicates -----------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""`segproof verify` as an auditor runs it: what each verdict line says, and when it may say OK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from compliance.evidence.keys import Signer
+from compliance.evidence.ledger import publish_pack
+from compliance.evidence.pack import write_pack
+from compliance.evidence.trust import fingerprint
+from compliance.workflows.verify_packs import verify_packs
+from tests.evidence.builders import CREATED_AT, complete_pack_files, self_signed_signer
+from tests.support.cli import run
+
+NOT_VERIFIED = "NOT VERIFIED AGAINST A TRUSTED CERTIFICATE"
+
+
+def certificate_file(folder: Path, signer: Signer, name: str = "trusted.crt") -> str:
+    path = folder / name
+    path.write_bytes(signer.certificate.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    return self_signed_signer()
+
+
+@pytest.fixture
+def signed_pack(tmp_path: Path, signer: Signer) -> Path:
+    return write_pack(tmp_path / "out" / "pack", complete_pack_files(), created_at=CREATED_AT, signer=signer).path
+
+
+def test_without_trust_the_verdict_says_not_verified_and_shows_the_fingerprint(signed_pack: Path,
+                                                                               signer: Signer) -> None:
+    code, out, _ = run("verify", str(signed_pack))
+    assert code == 0
+    assert f"signer: CN=ACME Payments segproof,O=ACME Payments Ltd (SHA-256 {fingerprint(signer.certificate)})" in out
+    assert out.rstrip().splitlines()[-1].startswith(NOT_VERIFIED) and "OK" not in out
+    code, out, err = run("verify", str(signed_pack), "--require-trust")
+    assert code == 4 and "FAILED: --require-trust: no trusted certificate was given" in out, err
+
+
+def test_a_wrong_trust_certificate_names_the_real_signer_and_fails(signed_pack: Path, tmp_path: Path) -> None:
+    other = certificate_file(tmp_path, self_signed_signer("CN=Somebody Else"))
+    code, out, _ = run("verify", str(signed_pack), "--trust", other)
+    assert code == 4
+    assert "signer: CN=ACME Payments segproof,O=ACME Payments Ltd (SHA-256 " in out
+    assert "trust: does NOT chain to the trusted certificate" in out and "(trusted)" not in out
+
+
+def test_the_trusted_verdict_is_ok(signed_pack: Path, signer: Signer, tmp_path: Path) -> None:
+    code, out, _ = run("verify", str(signed_pack), "--trust", certificate_file(tmp_path, signer), "--require-trust")
+    assert code == 0 and out.rstrip().splitlines()[-1] == "OK"
+    assert "trust: chains to the trusted certificate (trusted)" in out
+    assert "time: no timestamp: the signature cannot be dated" in out
+    assert "chain: not checked: no ledger beside the pack" in out
+
+
+def test_an_unsigned_pack_is_never_ok(tmp_path: Path) -> None:
+    written = write_pack(tmp_path / "pack", complete_pack_files(), created_at=CREATED_AT)
+    code, out, _ = run("verify", str(written.path))
+    assert code == 0 and "signer: UNSIGNED" in out
+    assert out.rstrip().splitlines()[-1].startswith("UNSIGNED:") and "OK" not in out
+    assert run("verify", str(written.path), "--require-trust")[0] == 4
+
+
+def test_two_certificates_with_one_subject_in_a_chain_are_told_apart(tmp_path: Path, signer: Signer) -> None:
+    twin = self_signed_signer(signer.certificate.subject.rfc4514_string())
+    for moment, key in (("2026-06-30T12:00:00Z", signer), ("2026-09-30T12:00:00Z", twin)):
+        publish_pack(tmp_path, complete_pack_files(), created_at=moment, signer=key)
+    code, out, _ = run("verify", "--chain", str(tmp_path))
+    assert code == 0 and NOT_VERIFIED in out
+    prints = sorted((fingerprint(signer.certificate), fingerprint(twin.certificate)))
+    assert (f"NOTE: 2 different certificates share the signer name {signer.certificate.subject.rfc4514_string()}: "
+            f"{prints[0]}, {prints[1]}; only the fingerprints tell them apart") in out
+
+
+def test_a_pack_that_fails_is_not_re_performed_and_says_so(signed_pack: Path) -> None:
+    (signed_pack / "scope.yaml").write_text("changed\n")
+    verification = verify_packs([str(signed_pack)], reperform=True)
+    [item] = verification.reperformed
+    assert item.result is None and item.skipped == "the pack failed verification, so it is not re-performed"
+    code, out, _ = run("verify", str(signed_pack), "--reperform")
+    assert code == 4 and "re-performance skipped: the pack failed verification" in out
+
+
+def test_a_pack_beside_a_ledger_is_checked_in_it(tmp_path: Path, signer: Signer) -> None:
+    written = publish_pack(tmp_path, complete_pack_files(), created_at=CREATED_AT, signer=signer)
+    code, out, _ = run("verify", str(written.path))
+    assert code == 0 and f"chain: checked in {tmp_path / 'ledger.json'}" in out
+    (tmp_path / "ledger.json").write_text('{"format": "segproof.ledger/v1", "packs": []}')
+    code, out, _ = run("verify", str(written.path))
+    assert code == 4 and "is not recorded in" in out
