@@ -263,7 +263,7 @@ def explain(snapshot: Snapshot, now: str, quiet: bool, options: Any, source: str
 
 def scope_text(path: str) -> str:
     """The scope file's text; an unreadable file is a scope error naming it."""
-    from compliance.scope import ScopeError
+    from compliance.errors import ScopeError
 
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -378,9 +378,10 @@ def run(options: Any, config_file: str, now: str | None, wait: float, quiet: boo
     import os
 
     from compliance.assessment import configured_git
+    from compliance.errors import RunConfigError
     from compliance.evidence.run_lock import run_lock
     from compliance.report.run_output import run_summary
-    from compliance.run_config import RunConfigError, load_run_config
+    from compliance.run_config import load_run_config
 
     config = load_run_config(config_file)
     clock = utc_now(now)
@@ -669,7 +670,7 @@ def keys_create(out: str, subject: str, csr: bool) -> None:
 def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str, ...], require_trust: bool,
            chain: str | None, reperform: bool, git_repository: str | None) -> None:
     """Re-hash every file of each PACK, check signatures, trust, time and chain links; exit 4 naming every mismatch."""
-    from compliance.evidence.errors import VerificationFailed
+    from compliance.errors import VerificationFailed
     from compliance.workflows.verify_packs import load_anchors, verify_packs
 
     if not packs and not chain:

@@ -18,11 +18,10 @@ import yaml
 from compliance.checks import CHECKS
 from compliance.checks.context import CheckContext
 from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding, NothingToExamine
-from compliance.errors import InvalidObject, SegproofError, UsageError
-from compliance.model.parse import list_at, mapping_at, string_at
+from compliance.documents import list_at, mapping_at, only_keys, string_at, yaml_problem
+from compliance.errors import CatalogError, InvalidObject, InvalidValue
 from compliance.resources import resource_dir
-from compliance.scope import ScopeException, only_keys
-from compliance.sources.yaml_text import yaml_problem
+from compliance.scope import ScopeException
 
 STATUS_ORDER = ("error", "fail", "warning", "manual", "excepted", "pass", "not_applicable")
 FAILING_STATUSES = {"fail": frozenset({"fail", "error"}), "warning": frozenset({"fail", "error", "warning"}),
@@ -31,10 +30,6 @@ FRAMEWORK_KEYS = {"id", "name", "version", "title", "publisher", "note"}
 CONTROL_KEYS = {"id", "title", "objective", "testing", "severity", "checks", "manual"}
 CHECK_KEYS = {"check", "params", "evidence"}
 MANUAL_KEYS = {"reason", "request"}
-
-
-class CatalogError(SegproofError):
-    """A control catalog is invalid; the message names the file and key."""
 
 
 @dataclass(frozen=True)
@@ -199,16 +194,16 @@ def load_framework(framework_id: str) -> Framework:
     if framework_id not in files and len(versions) == 1:
         framework_id = versions[0]
     if framework_id not in files:
-        raise UsageError(f"unknown framework {framework_id!r}", hint=f"available: {', '.join(files)}")
+        raise InvalidValue(f"unknown framework {framework_id!r}", hint=f"available: {', '.join(files)}")
     path = files[framework_id]
     try:
         framework = parse_catalog(yaml.safe_load(path.read_text(encoding="utf-8")))
     except InvalidObject as problem:
-        raise CatalogError(f"{path}: {problem.field}: {problem.detail}") from None
+        raise CatalogError(str(path), problem.field, problem.detail) from None
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: {yaml_problem(error)}") from None
+        raise CatalogError(str(path), "", yaml_problem(error)) from None
     if framework.id != framework_id:
-        raise CatalogError(f"{path}: framework.id: {framework.id!r} does not match the file name")
+        raise CatalogError(str(path), "framework.id", f"{framework.id!r} does not match the file name")
     return framework
 
 

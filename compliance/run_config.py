@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from compliance.controls import FAILING_STATUSES, load_framework
-from compliance.errors import ConfigError, InvalidObject, UsageError
-from compliance.model.parse import list_at, mapping_at, string_at
-from compliance.scope import boolean_at, only_keys, segproof_document
-from compliance.sources.yaml_text import parse_config
+from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
+from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
@@ -24,10 +22,6 @@ CLUSTER_KEYS = {"inCluster", "kubeconfig", "context"}
 GIT_KEYS = {"url", "path", "branch", "paths", "tokenEnv", "sshKeyFile"}
 OUTPUT_KEYS = {"root", "retain", "zip"}
 SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
-
-
-class RunConfigError(ConfigError):
-    """The run configuration is invalid; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +188,7 @@ def load_run_config(path: str) -> RunConfig:
     for index, framework in enumerate(config.frameworks):
         try:
             load_framework(framework)
-        except UsageError as error:
+        except InvalidValue as error:
             raise RunConfigError(path, f"frameworks[{index}]", error.message, error.hint) from None
     return config
 

@@ -14,20 +14,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.errors import ConfigError, InvalidObject
-from compliance.model.parse import list_at, mapping_at, parse_network, parse_policy_port, parse_selector, string_at
+from compliance.documents import (
+    boolean_at,
+    date_at,
+    list_at,
+    mapping_at,
+    only_keys,
+    parse_config,
+    segproof_document,
+    string_at,
+)
+from compliance.errors import InvalidObject, ScopeError
+from compliance.model.parse import parse_network, parse_policy_port, parse_selector
 from compliance.model.policy import IPBlock
 from compliance.model.selectors import LabelSelector
 from compliance.netpol.addresses import block_spans
 from compliance.netpol.intervals import contains
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, resolve_port
-from compliance.sources.yaml_text import parse_config
-
-SCOPE_API_VERSION = "segproof/v1"
-
-
-class ScopeError(ConfigError):
-    """The scope file is invalid; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -203,46 +206,6 @@ FLOW_KEYS = {"from", "to", "ports", "justification", "approver", "ticket"}
 END_KEYS = {"zone", "namespaceSelector", "podSelector"}
 EXCEPTION_KEYS = {"control", "target", "justification", "approver", "expires"}
 APPROVAL_KEYS = {"requirePullRequest", "acceptTrailers", "requireSignedCommits"}
-
-
-def only_keys(mapping: Mapping[str, Any], allowed: set[str], field: str) -> None:
-    """Reject keys the format does not define, naming the first one."""
-    for key in mapping:
-        if key not in allowed:
-            where = f"{field}.{key}" if field else str(key)
-            raise InvalidObject(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
-
-
-def segproof_document(document: Any, kind: str, keys: set[str]) -> Mapping[str, Any]:
-    """The top mapping of one of segproof's own files: `apiVersion: segproof/v1`, `kind`, and only `keys`."""
-    top = mapping_at(document, "", required=True)
-    only_keys(top, keys, "")
-    if top.get("apiVersion") != SCOPE_API_VERSION:
-        raise InvalidObject("apiVersion", f"must be {SCOPE_API_VERSION}, not {top.get('apiVersion')!r}")
-    if top.get("kind") != kind:
-        raise InvalidObject("kind", f"must be {kind}, not {top.get('kind')!r}")
-    return top
-
-
-def date_at(value: Any, field: str) -> datetime.date:
-    """A date given as YYYY-MM-DD."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(string_at(value, field, required=True))
-    except ValueError:
-        raise InvalidObject(field, f"invalid date {value!r} (expected YYYY-MM-DD)") from None
-
-
-def boolean_at(value: Any, field: str, default: bool) -> bool:
-    """A boolean, `default` when absent."""
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise InvalidObject(field, "must be true or false")
-    return value
 
 
 def parse_zone(value: Any, field: str) -> Zone:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from compliance.checks.context import CheckContext
 from compliance.controls import FAILING_STATUSES, Assessment, ControlResult, Framework, evaluate_controls
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection, connections
@@ -122,7 +122,7 @@ def with_policies(snapshot: Snapshot, policies: Sequence[NetworkPolicy], deleted
     merged = {(p.namespace, p.name): p for p in snapshot.policies}
     for namespace, name in deleted:
         if (namespace, name) not in merged:
-            raise UsageError(f"{namespace}/{name}: no such NetworkPolicy to delete",
+            raise InvalidValue(f"{namespace}/{name}: no such NetworkPolicy to delete",
                              hint="name a policy of the source as ns/name")
         del merged[(namespace, name)]
     merged.update({(p.namespace, p.name): p for p in policies})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue
 
 
 def parse_utc(text: str, field: str = "time") -> datetime.datetime:
@@ -12,7 +12,7 @@ def parse_utc(text: str, field: str = "time") -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (AttributeError, ValueError):
-        raise UsageError(f"{field}: invalid time {text!r}", hint="use RFC 3339, e.g. 2026-09-30T12:00:00Z") from None
+        raise InvalidValue(f"{field}: invalid time {text!r}", hint="use RFC 3339, e.g. 2026-09-30T12:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.astimezone(datetime.timezone.utc)

@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from compliance.scope import (
-    UNZONED_EXTERNAL,
-    ChangeApproval,
-    Scope,
-    ScopeError,
-    ScopeException,
-    parse_scope,
-)
+from compliance.errors import ScopeError
+from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, parse_scope
 from tests.netpol.builders import ports
 from tests.support.documents import with_value
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from compliance.controls import FAILING_STATUSES
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue
 from compliance.resources import resource_dir
 from compliance.simulate import ControlChange, FindingChange, policy_key, with_policies
 from compliance.sources.manifests import load_manifests
@@ -81,7 +81,7 @@ def test_policies_are_laid_over_the_source(proposals: dict[str, str]) -> None:
     assert {"payments/card-vault-from-anywhere", "analytics/default-deny-all"} <= set(keys)
     assert "payments/tokenizer-ingress" not in keys
     assert next(p for p in changed.policies if p.key == "payments/card-vault-ingress").ingress == ()
-    with pytest.raises(UsageError, match="analytics/nothing: no such NetworkPolicy to delete"):
+    with pytest.raises(InvalidValue, match="analytics/nothing: no such NetworkPolicy to delete"):
         with_policies(snapshot, (), [("analytics", "nothing")])
     assert policy_key("payments/card-vault") == ("payments", "card-vault")
     for text in ("payments", "/x", "a/b/c", "a/"):

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from compliance.evidence.errors import InvalidPackManifest, LedgerError
+from compliance.errors import InvalidPackManifest, LedgerError
 from compliance.evidence.ledger import (
     LEDGER_FILE,
     LedgerEntry,

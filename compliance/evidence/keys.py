@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from compliance.errors import UsageError
-from compliance.evidence.errors import (
+from compliance.errors import (
     CertificateNotValid,
+    InvalidValue,
     KeyCertificateMismatch,
     KeyFilesExist,
     NotACertificate,
@@ -62,7 +62,7 @@ def subject_name(subject: str) -> x509.Name:
     except ValueError:
         name = None
     if name is None or not name.get_attributes_for_oid(NameOID.COMMON_NAME):
-        raise UsageError(f"subject {subject!r}: not an RFC 4514 name with a CN",
+        raise InvalidValue(f"subject {subject!r}: not an RFC 4514 name with a CN",
                          hint='e.g. "CN=ACME Payments segproof,O=ACME Payments Ltd"')
     return name
 

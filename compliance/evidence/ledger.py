@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import SegproofError, UsageError
-from compliance.evidence.errors import InvalidPackManifest, LedgerError, PackContentError
+from compliance.errors import InvalidPackManifest, InvalidValue, LedgerError, PackContentError, SegproofError
 from compliance.evidence.files import write_atomically
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import (
@@ -118,9 +117,9 @@ def entry_document(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def checked_keep(keep: int) -> int:
-    """`keep` if it keeps at least the newest pack, else a UsageError."""
+    """`keep` if it keeps at least the newest pack, else an InvalidValue."""
     if keep < 1:
-        raise UsageError(f"retain: {keep}: at least the newest pack must be kept")
+        raise InvalidValue(f"retain: {keep}: at least the newest pack must be kept")
     return keep
 
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance import __version__
-from compliance.errors import UsageError
-from compliance.evidence.errors import InvalidPackManifest, PackContentError
+from compliance.errors import InvalidPackManifest, InvalidValue, PackContentError
 from compliance.times import canonical_utc, compact_utc
 
 MANIFEST_FORMAT = "segproof.pack/v1"
@@ -165,7 +164,7 @@ def parse_manifest(data: bytes, name: str = MANIFEST_FILE) -> Manifest:
     created_at = document.get("created_at")
     try:
         canonical = canonical_utc(created_at) if isinstance(created_at, str) else None
-    except UsageError:
+    except InvalidValue:
         canonical = None
     if canonical is None or canonical != created_at:
         raise InvalidPackManifest(name, f"created_at: {created_at!r} is not a canonical RFC 3339 UTC time")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.evidence.errors import PackContentError, PackExists
+from compliance.errors import PackContentError, PackExists
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import (
     MANIFEST_FILE,

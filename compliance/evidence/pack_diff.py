@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import SegproofError
+from compliance.errors import UnreadablePack
 from compliance.evidence.manifest import MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
 from compliance.evidence.pack_files import PackFiles, open_pack
 from compliance.evidence.reperform import csv_rows
@@ -25,14 +25,6 @@ CONTROLS_CSV = "data/controls.csv"
 ZONE_MATRIX_CSV = "data/zone_matrix.csv"
 EXCEPTIONS_CSV = "data/exceptions.csv"
 Row = dict[str, str]
-
-
-class UnreadablePack(SegproofError):
-    """A pack to compare cannot be read: not a pack directory or zip, or a file the comparison needs is missing."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}", hint="give a pack directory or its zip, as `segproof pack` writes them")
-        self.path = path
 
 
 @dataclass(frozen=True)

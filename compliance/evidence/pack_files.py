@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from compliance.errors import EXIT_VERIFICATION_FAILED, SegproofError
+from compliance.errors import PackTooLarge
 from compliance.evidence.manifest import MANIFEST_FILE
 
 CHUNK_SIZE = 1 << 20
@@ -25,17 +25,6 @@ MAX_ZIP_ENTRIES = 10_000
 MAX_INFLATED_BYTES = 16 << 30
 MAX_COMPRESSION_RATIO = 200
 RATIO_FLOOR_BYTES = 1 << 20  # entries smaller than this inflate harmlessly whatever their ratio
-
-
-class PackTooLarge(SegproofError):
-    """A zipped pack exceeds the bounds a real pack stays far within (exit code 4)."""
-
-    exit_code = EXIT_VERIFICATION_FAILED
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}; refused before inflating anything")
-        self.path = path
-        self.detail = message
 
 
 @dataclass(frozen=True)

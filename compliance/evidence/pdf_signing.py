@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from compliance.evidence.errors import PdfSigningError
+from compliance.errors import PdfSigningError
 from compliance.evidence.keys import Signer
 from compliance.evidence.trust import signing_problem
 from compliance.times import format_utc

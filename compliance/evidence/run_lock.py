@@ -14,23 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from compliance.errors import EXIT_UNREACHABLE, SegproofError
+from compliance.errors import RunInProgress
 
 RUN_LOCK_FILE = ".segproof-run-lock"
 POLL_SECONDS = 0.2
-
-
-class RunInProgress(SegproofError):
-    """Another run holds the output root's lock and did not finish within the wait (exit code 3)."""
-
-    exit_code = EXIT_UNREACHABLE
-
-    def __init__(self, root: str, holder: str, waited: float) -> None:
-        super().__init__(f"{root}: another segproof run is writing packs here ({holder}); gave up after waiting "
-                         f"{waited:g} s", hint="runs on one output root never interleave: retry when it is done, or "
-                         "give a longer --wait")
-        self.root = root
-        self.holder = holder
 
 
 @contextmanager

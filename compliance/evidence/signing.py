@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from compliance.evidence.errors import InvalidEnvelope
+from compliance.errors import InvalidEnvelope
 from compliance.evidence.keys import Signer, public_key_der
 from compliance.evidence.manifest import MANIFEST_FILE, SIGNATURE_FILE, canonical_json, sha256_hex
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from compliance.evidence.errors import TimestampError
+from compliance.errors import TimestampError
 from compliance.evidence.trust import chain_problem
 
 TIMEOUT_SECONDS = 30

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from compliance.errors import UsageError
-from compliance.evidence.errors import InvalidEnvelope, InvalidPackManifest
+from compliance.errors import InvalidEnvelope, InvalidPackManifest, InvalidValue, PackTooLarge
 from compliance.evidence.manifest import (
     MANIFEST_FILE,
     REPORT_PDF,
@@ -29,7 +28,7 @@ from compliance.evidence.manifest import (
     parse_manifest,
     sha256_hex,
 )
-from compliance.evidence.pack_files import PackFiles, PackTooLarge, open_pack
+from compliance.evidence.pack_files import PackFiles, open_pack
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.evidence.signing import verify_envelope
 from compliance.evidence.timestamps import TimestampCheck, check_timestamp
@@ -126,7 +125,7 @@ def verify_pack(path: str | Path, anchors: Anchors = NO_ANCHORS, at: datetime.da
     """
     location = Path(path)
     if not location.exists():
-        raise UsageError(f"{location}: no such pack directory or zip")
+        raise InvalidValue(f"{location}: no such pack directory or zip")
     moment = at or datetime.datetime.now(datetime.timezone.utc)
     try:
         with open_pack(location) as files:

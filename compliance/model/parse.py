@@ -11,6 +11,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
+from compliance.documents import list_at, mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
 from compliance.model.objects import (
     NAMESPACE_NAME_LABEL,
@@ -27,52 +28,6 @@ from compliance.model.selectors import OPERATORS, Labels, LabelSelector, Require
 
 PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 TERMINATED_PHASES = ("Succeeded", "Failed")
-
-
-def mapping_at(value: Any, field: str, required: bool = False) -> Mapping[str, Any]:
-    """`value` as a mapping; None is an empty mapping unless required."""
-    if value is None:
-        if required:
-            raise InvalidObject(field, "required field is missing")
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidObject(field, f"must be an object, not {type_name(value)}")
-    return value
-
-
-def list_at(value: Any, field: str) -> list[Any]:
-    """`value` as a list; None is an empty list."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidObject(field, f"must be a list, not {type_name(value)}")
-    return value
-
-
-def string_at(value: Any, field: str, required: bool = False) -> str:
-    """`value` as a string; None is "" unless required."""
-    if value is None or value == "":
-        if required:
-            raise InvalidObject(field, "required field is missing")
-        return ""
-    if not isinstance(value, str):
-        raise InvalidObject(field, f"must be a string, not {type_name(value)}")
-    return value
-
-
-def type_name(value: Any) -> str:
-    """What `value` is, for error messages: the value itself for scalars, else a JSON-ish type name."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return "null" if value is None else type(value).__name__
 
 
 def parse_labels(value: Any, field: str) -> Labels:

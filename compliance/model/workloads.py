@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compliance.documents import mapping_at, type_name
 from compliance.errors import InvalidObject
-from compliance.model.parse import mapping_at, parse_metadata, type_name
+from compliance.model.parse import parse_metadata
 
 # kind -> (path of the pod template, field holding the pod count, or None for one pod)
 TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {

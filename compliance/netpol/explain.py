@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue
 from compliance.model.objects import Pod
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.options import AnalysisOptions
@@ -48,11 +48,11 @@ def resolve_endpoints(snapshot: Snapshot, text: str) -> list[Endpoint]:
         kinds = sorted({pod.workload.kind for pod in snapshot.pods
                         if f"{pod.workload.namespace}/{pod.workload.name}" == text})
         if len(kinds) > 1:
-            raise UsageError(f"{text!r} names workloads of several kinds ({', '.join(kinds)})",
+            raise InvalidValue(f"{text!r} names workloads of several kinds ({', '.join(kinds)})",
                              hint=f"add the kind, e.g. {text}[{kinds[0]}]")
         pods = [pod for pod in snapshot.pods if f"{pod.workload.namespace}/{pod.workload.name}" == text]
     if not pods:
-        raise UsageError(f"no pod or workload named {text!r}",
+        raise InvalidValue(f"no pod or workload named {text!r}",
                          hint="use ns/pod, ns/workload, ns/workload[Kind] or an IP address")
     return [Endpoint(pod=pod) for pod in representatives(pods)]
 
@@ -63,7 +63,7 @@ def explain(snapshot: Snapshot, source: str, destination: str, options: Analysis
     sources = resolve_endpoints(snapshot, source)
     destinations = resolve_endpoints(snapshot, destination)
     if all(endpoint.pod is None for endpoint in sources + destinations):
-        raise UsageError("both ends are addresses outside the cluster; policies only act on pods")
+        raise InvalidValue("both ends are addresses outside the cluster; policies only act on pods")
     context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options)
     verdicts = tuple(context.connection(s, d) for s in sources for d in destinations)
     return Explanation(source, destination, ports, verdicts, options.assumptions(snapshot.unmodelled))

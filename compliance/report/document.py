@@ -19,7 +19,7 @@ from typing import Any
 
 from compliance.checks.registry import CHECKS, CheckResult
 from compliance.controls import STATUS_ORDER, ControlResult
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue
 from compliance.report.charts import zone_matrix_svg
 from compliance.report.inputs import ReportInput
 from compliance.report.tables import (
@@ -85,7 +85,7 @@ def time_text(text: str) -> str:
     """`2026-09-30 12:00:00 UTC` from RFC 3339; the text itself when it is not a time."""
     try:
         return parse_utc(text).strftime("%Y-%m-%d %H:%M:%S UTC")
-    except UsageError:
+    except InvalidValue:
         return text
 
 

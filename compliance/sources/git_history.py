@@ -23,7 +23,7 @@ from typing import Any
 
 import git
 
-from compliance.errors import GitSourceError, ManifestError, UsageError
+from compliance.errors import GitSourceError, InvalidValue, ManifestError
 from compliance.model.objects import Namespace
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.snapshot import Snapshot
@@ -293,7 +293,7 @@ def time_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
         else:
             moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--{option}: invalid date {text!r}",
+        raise InvalidValue(f"--{option}: invalid date {text!r}",
                          hint="use YYYY-MM-DD or RFC 3339, e.g. 2026-07-01T00:00:00Z") from None
     return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc))
 

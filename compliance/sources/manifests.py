@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from compliance.documents import load_all, type_name, yaml_problem
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.objects import Namespace, Pod, Service, WorkloadRef
 from compliance.model.parse import (
@@ -20,13 +21,11 @@ from compliance.model.parse import (
     parse_network_policy,
     parse_pod,
     parse_service,
-    type_name,
 )
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
-from compliance.sources.yaml_text import load_all, yaml_problem
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from compliance.errors import EXIT_BAD_INPUT, UsageError
-from compliance.evidence.errors import (
+from compliance.errors import (
+    EXIT_BAD_INPUT,
     CertificateNotValid,
+    InvalidValue,
     KeyCertificateMismatch,
     KeyFilesExist,
     NotACertificate,
@@ -149,6 +150,6 @@ def test_a_certificate_file_may_carry_its_chain_in_pem_or_be_der(tmp_path: Path,
 
 @pytest.mark.parametrize("subject", ["O=ACME Payments Ltd", "not a name", ""])
 def test_a_subject_needs_a_common_name(tmp_path: Path, subject: str) -> None:
-    with pytest.raises(UsageError, match="not an RFC 4514 name with a CN"):
+    with pytest.raises(InvalidValue, match="not an RFC 4514 name with a CN"):
         create_key_files(tmp_path, subject, NOW)
     assert not (tmp_path / KEY_FILE).exists()

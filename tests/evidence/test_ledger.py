@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance.errors import UsageError
+from compliance.errors import InvalidValue, LedgerError
 from compliance.evidence.chain import verify_chain, verify_in_ledger
-from compliance.evidence.errors import LedgerError
 from compliance.evidence.keys import Signer
 from compliance.evidence.ledger import LEDGER_FILE, appended, publish_pack, read_ledger
 from compliance.evidence.manifest import MANIFEST_FILE, manifest_bytes
@@ -83,7 +82,7 @@ def test_retention_keeps_the_newest_packs_and_the_chain_still_verifies(tmp_path:
     assert read_ledger(tmp_path)[:2] == entries[:2]
     assert read_ledger(tmp_path)[2].removed and read_ledger(tmp_path)[2].manifest is not None
     assert verify_chain(tmp_path, trust).ok
-    with pytest.raises(UsageError, match="at least the newest pack"):
+    with pytest.raises(InvalidValue, match="at least the newest pack"):
         publish_pack(tmp_path, run_files(5), created_at="2026-12-31T02:00:00Z", keep=0)
 
 

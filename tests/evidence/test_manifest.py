@@ -7,8 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from compliance.errors import EXIT_VERIFICATION_FAILED
-from compliance.evidence.errors import InvalidPackManifest, PackContentError
+from compliance.errors import EXIT_VERIFICATION_FAILED, InvalidPackManifest, PackContentError
 from compliance.evidence.manifest import (
     FileEntry,
     Manifest,

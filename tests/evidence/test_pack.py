@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.evidence.errors import PackContentError, PackExists
+from compliance.errors import PackContentError, PackExists
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import MANIFEST_FILE, SIGNATURE_FILE, parse_manifest, sha256_hex
 from compliance.evidence.pack import STAGING_PREFIX, write_pack

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance.evidence.pack_files import MAX_ZIP_ENTRIES, PackTooLarge, open_pack
+from compliance.errors import PackTooLarge
+from compliance.evidence.pack_files import MAX_ZIP_ENTRIES, open_pack
 from compliance.evidence.verify import verify_pack
 from tests.support.cli import run
 from tests.support.zip_bombs import write_bomb, write_many_entries

@@ -7,7 +7,7 @@ import io
 import pypdf
 import pytest
 
-from compliance.evidence.errors import PdfSigningError
+from compliance.errors import PdfSigningError
 from compliance.evidence.keys import Signer
 from compliance.evidence.pdf_signing import sign_pdf, validate_pdf
 from compliance.times import parse_utc

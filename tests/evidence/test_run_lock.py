@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from compliance.evidence.run_lock import RUN_LOCK_FILE, RunInProgress, run_lock
+from compliance.errors import RunInProgress
+from compliance.evidence.run_lock import RUN_LOCK_FILE, run_lock
 
 
 def test_a_second_holder_gives_up_after_the_wait_naming_the_first(tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from compliance.errors import EXIT_VERIFICATION_FAILED
-from compliance.evidence.errors import InvalidEnvelope
+from compliance.errors import EXIT_VERIFICATION_FAILED, InvalidEnvelope
 from compliance.evidence.keys import Signer
 from compliance.evidence.signing import PAYLOAD_TYPE, key_id, pae, sign_envelope, verify_envelope
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.errors import UsageError
-from compliance.evidence.errors import VerificationFailed
+from compliance.errors import InvalidValue, VerificationFailed
 from compliance.evidence.keys import Signer
 from compliance.evidence.manifest import MANIFEST_FILE, SIGNATURE_FILE, manifest_bytes, parse_manifest, sha256_hex
 from compliance.evidence.pack import WrittenPack, write_pack
@@ -152,7 +151,7 @@ def test_a_missing_or_broken_manifest_is_named(signed_pack: WrittenPack) -> None
 
 
 def test_what_is_not_a_pack_is_said_so(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no such pack"):
+    with pytest.raises(InvalidValue, match="no such pack"):
         verify_pack(tmp_path / "absent")
     (tmp_path / "file.zip").write_bytes(b"not a zip")
     [problem] = verify_pack(tmp_path / "file.zip").problems

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.errors import EXIT_UNREACHABLE, GitSourceError, ManifestError, UsageError
+from compliance.errors import EXIT_UNREACHABLE, GitSourceError, InvalidValue, ManifestError
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import endpoint_zones
 from compliance.netpol.options import AnalysisOptions
@@ -198,7 +198,7 @@ def test_since_and_until_select_commits_by_committed_time(repo: GitRepo) -> None
     assert summary(read_history(repo.path, RULE, until="2026-01-31")) == [
         ("Add a", "added", "NetworkPolicy shop/a", "p/a.yaml")]
     assert read_history(repo.path, RULE, since="2027-01-01").changes == ()
-    with pytest.raises(UsageError, match="--since: invalid date 'last tuesday'"):
+    with pytest.raises(InvalidValue, match="--since: invalid date 'last tuesday'"):
         read_history(repo.path, RULE, since="last tuesday")
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compliance.documents import fast_documents, load_all
 from compliance.resources import resource_dir
-from compliance.sources.yaml_text import fast_documents, load_all
 
 CORPUS = os.environ.get("SEGPROOF_CONFORMANCE_DIR")
 
