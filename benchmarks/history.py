@@ -31,11 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
-from compliance.cli import COLLECTOR_THRESHOLDS  # noqa: E402
+from compliance.analysis.approvals import approval_of  # noqa: E402
+from compliance.analysis.history_effects import assess_history, with_reachability  # noqa: E402
+from compliance.cli.main import COLLECTOR_THRESHOLDS  # noqa: E402
 from compliance.netpol.options import AnalysisOptions  # noqa: E402
 from compliance.scope import ChangeApproval  # noqa: E402
-from compliance.sources import git_history  # noqa: E402
-from compliance.sources.approvals import approval_of  # noqa: E402
+from compliance.sources.git.history import LOG_FORMAT, parse_log, read_history  # noqa: E402
+from compliance.sources.git.manifests import is_manifest  # noqa: E402
+from compliance.sources.git.repository import open_repository, read_blobs  # noqa: E402
 from compliance.sources.manifests import snapshot_of_objects  # noqa: E402
 
 
@@ -107,27 +110,27 @@ def raw_log(repository: Path) -> bytes:
     """The output of the `git log` that read_history parses."""
     return subprocess.run(["git", "log", "HEAD", "--first-parent", "--diff-merges=first-parent", "--root", "--raw",
                            "--no-abbrev", "-M", "-z", "--reverse", "--no-show-signature", "--no-relative",
-                           "--no-color", f"--format={git_history.LOG_FORMAT}"],
+                           "--no-color", f"--format={LOG_FORMAT}"],
                           cwd=repository, check=True, capture_output=True).stdout
 
 
 def blob_texts(repository: Path, blobs: list[str]) -> list[str]:
     """The texts of blobs, read as read_history reads them (one pipelined `git cat-file --batch`)."""
-    with git_history.open_repository(str(repository)) as repo:
-        return [data.decode() for _, _, data in git_history.read_blobs(repo, str(repository), [(b, b) for b in blobs])]
+    with open_repository(str(repository)) as repo:
+        return [data.decode() for _, _, data in read_blobs(repo, str(repository), [(b, b) for b in blobs])]
 
 
 def history_rows(repository: Path, commits: int) -> list[str]:
     """Table rows for reading a long history, with what any exact reader must do at least: run the log, read
     each changed manifest version and parse its YAML (here with the Rust parser alone, no validation)."""
     log_seconds, log = best_of(lambda: raw_log(repository))
-    blobs = sorted({change.blob for _, files in git_history.parse_log(log.decode(), str(repository))
-                    for change in files if change.target and git_history.is_manifest(change.target, change.mode)})
+    blobs = sorted({change.blob for _, files in parse_log(log.decode(), str(repository))
+                    for change in files if change.target and is_manifest(change.target, change.mode)})
     pass_seconds, _ = best_of(lambda: [approval_of(commit, ChangeApproval()) for commit, _ in
-                                       git_history.parse_log(raw_log(repository).decode(), str(repository))])
+                                       parse_log(raw_log(repository).decode(), str(repository))])
     read_seconds, texts = best_of(lambda: blob_texts(repository, blobs))
     parse_seconds, _ = best_of(lambda: [ryaml.loads_all(text) for text in texts])
-    history_seconds, history = best_of(lambda: git_history.read_history(str(repository), ChangeApproval()))
+    history_seconds, history = best_of(lambda: assess_history(read_history(str(repository)), ChangeApproval()))
     floor = log_seconds + read_seconds + parse_seconds
     return [f"| raw `git log` | {commits:,} | | {log_seconds:.2f} |",
             f"| the log pass: that log parsed into commits and files, with approval evidence "
@@ -159,9 +162,9 @@ def main() -> None:
         print("\n".join(history_rows(long_history, args.commits + 1)))
         short_history = Path(scratch) / "short"
         build_repository(short_history, policies, args.delta_commits)
-        history = git_history.read_history(str(short_history), ChangeApproval())
+        history = assess_history(read_history(str(short_history)), ChangeApproval())
         started = time.perf_counter()
-        git_history.with_reachability(history, topology, AnalysisOptions())
+        with_reachability(history, topology, AnalysisOptions())
         deltas = time.perf_counter() - started
         print(f"| reachability deltas, {cluster.pods:,} pods | {args.delta_commits + 1:,} | "
               f"{len(history.changes):,} | {deltas:.2f} |")

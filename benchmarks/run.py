@@ -39,7 +39,7 @@ def peak_mb() -> float:
 def child(pods: int, manifests: str, out: str) -> None:
     """Run the stages in this process (collector tuned as the CLI tunes it), printing one JSON line per stage."""
     sys.path.insert(0, str(ROOT))
-    from compliance.cli import COLLECTOR_THRESHOLDS
+    from compliance.cli.main import COLLECTOR_THRESHOLDS
 
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
@@ -51,25 +51,25 @@ def child(pods: int, manifests: str, out: str) -> None:
     from compliance.sources.manifests import load_manifests
     snapshot = load_manifests([manifests], "2026-09-30T12:00:00Z")
     report("load", started)
-    from compliance.checks.context import CheckContext
+    from compliance.analysis.system import AssessedSystem
     from compliance.netpol.options import AnalysisOptions
     from compliance.scope import parse_scope
     scope_path = ROOT / "benchmarks" / "scope.yaml"
     scope = parse_scope(scope_path.read_text(), str(scope_path))
-    context = CheckContext(snapshot, scope, AnalysisOptions(), datetime.date(2026, 9, 30))
+    system = AssessedSystem(snapshot, scope, AnalysisOptions(), datetime.date(2026, 9, 30))
     started = time.perf_counter()
-    _ = context.reach
+    _ = system.reach
     report("analyse", started)
     started = time.perf_counter()
-    _ = context.matrix
+    _ = system.matrix
     report("zone matrix", started)
     from compliance.controls import evaluate_controls, load_framework
     started = time.perf_counter()
-    assessment = evaluate_controls(context, [load_framework("pci-dss-4.0.1")])
+    assessment = evaluate_controls(system, [load_framework("pci-dss-4.0.1")])
     report("evaluate PCI", started)
     started = time.perf_counter()
-    from compliance.evidence.build import PackRequest, publish
-    publish(context, assessment, PackRequest(scope_path.read_text(), "2026-09-30T12:00:00Z", ("pci-dss-4.0.1",)), out)
+    from compliance.workflows.publish import PackRequest, publish
+    publish(system, assessment, PackRequest(scope_path.read_text(), "2026-09-30T12:00:00Z", ("pci-dss-4.0.1",)), out)
     report("pack", started)
 
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import yaml
 
+from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.context import CheckContext
 from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding, NothingToExamine
 from compliance.documents import list_at, mapping_at, only_keys, string_at, yaml_problem
 from compliance.errors import CatalogError, InvalidObject, InvalidValue
+from compliance.model.unmodelled import describe_unmodelled
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException
 
@@ -207,16 +208,16 @@ def load_framework(framework_id: str) -> Framework:
     return framework
 
 
-def run_check(context: CheckContext, reference: CheckReference) -> CheckResult:
+def run_check(system: AssessedSystem, reference: CheckReference) -> CheckResult:
     """One check's result; it cannot pass when the analysis is incomplete, its parameters do not fit or it found
     nothing to examine."""
     spec = CHECKS[reference.check]
-    if spec.reachability and not context.complete:
-        kinds = ", ".join(sorted(context.snapshot.unmodelled))
-        return CheckResult(spec.id, "error", f"Cannot decide: the cluster also has {kinds}, which change "
-                           "reachability and are not modelled.", params=reference.params)
+    if spec.reachability and not system.complete:
+        return CheckResult(spec.id, "error", f"Cannot decide: the cluster also has "
+                           f"{describe_unmodelled(system.snapshot.unmodelled)}, which change reachability and are "
+                           "not modelled.", params=reference.params)
     try:
-        outcome = spec.function(context, **reference.params)
+        outcome = spec.function(system, **reference.params)
     except CheckParameterError as error:
         return CheckResult(spec.id, "error", f"Cannot decide: {error}.", params=reference.params)
     except NothingToExamine as nothing:
@@ -226,7 +227,7 @@ def run_check(context: CheckContext, reference: CheckReference) -> CheckResult:
 
 
 def apply_exceptions(result: CheckResult, identifiers: Sequence[str], exceptions: Sequence[ScopeException],
-                     context: CheckContext, used: dict[int, set]) -> tuple[CheckResult, list]:
+                     system: AssessedSystem, used: dict[int, set]) -> tuple[CheckResult, list]:
     """The result with findings covered by active exceptions set aside; all-excepted failures become excepted.
 
     `used` collects, per exception, the distinct (check, finding) pairs it covered.
@@ -234,7 +235,7 @@ def apply_exceptions(result: CheckResult, identifiers: Sequence[str], exceptions
     excepted, remaining = [], []
     for finding in result.findings:
         index = next((i for i, e in enumerate(exceptions)
-                      if e.active(context.today) and e.covers(identifiers, finding.object)), None)
+                      if e.active(system.today) and e.covers(identifiers, finding.object)), None)
         if index is None:
             remaining.append(finding)
         else:
@@ -252,10 +253,10 @@ def control_status(results: Sequence[CheckResult]) -> str:
     return min((r.status for r in results), key=STATUS_ORDER.index)
 
 
-def evaluate_controls(context: CheckContext, frameworks: Sequence[Framework]) -> Assessment:
-    """Run every control of the frameworks against the context."""
+def evaluate_controls(system: AssessedSystem, frameworks: Sequence[Framework]) -> Assessment:
+    """Run every control of the frameworks against the system."""
     cache: dict[str, CheckResult] = {}
-    exceptions = context.scope.exceptions
+    exceptions = system.scope.exceptions
     used: dict[int, set] = {}
     controls = []
     for framework in frameworks:
@@ -266,16 +267,16 @@ def evaluate_controls(context: CheckContext, frameworks: Sequence[Framework]) ->
             results, excepted = [], []
             for reference in control.checks:
                 if reference.key not in cache:
-                    cache[reference.key] = run_check(context, reference)
+                    cache[reference.key] = run_check(system, reference)
                 adjusted, covered = apply_exceptions(cache[reference.key],
                                                      (f"{framework.id}/{control.id}", reference.check),
-                                                     exceptions, context, used)
+                                                     exceptions, system, used)
                 results.append(adjusted)
                 excepted += covered
             status = control_status(results)
             summary = " ".join(dict.fromkeys(r.summary for r in results if r.status == status))
             controls.append(ControlResult(framework.id, control, status, summary, tuple(results), tuple(excepted)))
-    uses = tuple(ExceptionUse(exception, "expired" if not exception.active(context.today) else
+    uses = tuple(ExceptionUse(exception, "expired" if not exception.active(system.today) else
                               "applied" if used.get(index) else "unused", len(used.get(index, ())))
                  for index, exception in enumerate(exceptions))
     checks = tuple(cache[key] for key in sorted(cache))

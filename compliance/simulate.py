@@ -17,9 +17,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.policy_changes import SpecChange, spec_changes
+from compliance.analysis.system import AssessedSystem
 from compliance.controls import FAILING_STATUSES, Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
+from compliance.model.history import Revision
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection, connections
@@ -27,17 +29,8 @@ from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse_snapshot, block_cuts
 from compliance.scope import Scope
-from compliance.sources.git_history import Revision
 
 PolicyKey = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class PolicyChange:
-    """A NetworkPolicy that differs between the two states: added, modified (its spec) or deleted."""
-
-    policy: str
-    change: str
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ class Simulation:
 
     before: str
     after: str
-    policies: tuple[PolicyChange, ...]
+    policies: tuple[SpecChange, ...]
     opened: tuple[Connection, ...]
     closed: tuple[Connection, ...]
     zones: Mapping[str, str]
@@ -146,20 +139,6 @@ def revisions(snapshot: Snapshot, base: Revision, head: Revision) -> tuple[Snaps
                                                                 f"{head.rev} ({head.commit[:12]})")
 
 
-def policy_changes(before: Snapshot, after: Snapshot) -> tuple[PolicyChange, ...]:
-    """The policies added, modified (by spec) or deleted from `before` to `after`, by namespace and name."""
-    old, new = ({p.key: p for p in state.policies} for state in (before, after))
-    found = []
-    for key in sorted(set(old) | set(new), key=lambda k: tuple(k.split("/", 1))):
-        if key not in old:
-            found.append(PolicyChange(key, "added"))
-        elif key not in new:
-            found.append(PolicyChange(key, "deleted"))
-        elif json.dumps(old[key].spec, sort_keys=True) != json.dumps(new[key].spec, sort_keys=True):
-            found.append(PolicyChange(key, "modified"))
-    return tuple(found)
-
-
 def findings_of(result: ControlResult) -> dict[tuple[str, str, str], FindingChange]:
     """The open findings of a control by (check, parameters, object)."""
     return {(r.check, json.dumps(dict(r.params), sort_keys=True), f.object):
@@ -190,8 +169,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     if scope is None:
         reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:
-        contexts = [CheckContext(state, scope, options, today, address_cuts=blocks) for state in (before, after)]
-        reaches = [context.reach for context in contexts]
+        systems = [AssessedSystem(state, scope, options, today, address_cuts=blocks) for state in (before, after)]
+        reaches = [system.reach for system in systems]
     cuts = (*scope.address_cuts, *blocks) if scope else blocks
     opened, closed = diff_connections(connections(reaches[0], "workload"), connections(reaches[1], "workload"), cuts)
     zones: dict[str, str] = {}
@@ -200,9 +179,10 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
         zone_of = endpoint_zones(before.pods, before.topology_labels(), scope)
         zones = {name: zone_of(name) for c in (*opened, *closed) for name in (c.source, c.destination)}
         zones_opened, zones_closed = tuple(roll_up(opened, zone_of)), tuple(roll_up(closed, zone_of))
-        assessments = [evaluate_controls(context, frameworks) for context in contexts]
+        assessments = [evaluate_controls(system, frameworks) for system in systems]
         controls = control_changes(*assessments, opened)
-    return Simulation(labels[0], labels[1], policy_changes(before, after), tuple(opened), tuple(closed),
+    specs = [{policy.key: policy.spec for policy in state.policies} for state in (before, after)]
+    return Simulation(labels[0], labels[1], spec_changes(*specs), tuple(opened), tuple(closed),
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,
                       options.assumptions(after.unmodelled))
 

@@ -32,3 +32,8 @@ def canonical_utc(text: str, field: str = "time") -> str:
 def compact_utc(text: str, field: str = "time") -> str:
     """`20260930T120000Z`: the canonical form without separators, for names that sort by time."""
     return canonical_utc(text, field).replace("-", "").replace(":", "")
+
+
+def current_utc() -> str:
+    """The current time in the canonical form."""
+    return format_utc(datetime.datetime.now(datetime.timezone.utc))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.context import CheckContext
 from compliance.controls import STATUS_ORDER, Assessment, Framework, catalog_files, evaluate_controls, load_framework
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import parse_scope
@@ -45,7 +45,7 @@ def sample_assessment(framework_id: str) -> Assessment:
     """One catalog evaluated on the sample cluster and its scope."""
     snapshot = load_manifests([str(ROOT / "samples" / "cluster")], "2026-09-30T00:00:00Z")
     scope = parse_scope((ROOT / "samples" / "scope.yaml").read_text(encoding="utf-8"), "samples/scope.yaml")
-    context = CheckContext(snapshot, scope, AnalysisOptions(), date(2026, 9, 30))
+    context = AssessedSystem(snapshot, scope, AnalysisOptions(), date(2026, 9, 30))
     return evaluate_controls(context, [framework(framework_id)])
 
 

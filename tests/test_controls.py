@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner
 
 from compliance import controls as controls_module
+from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.context import CheckContext
 from compliance.checks.registry import CheckResult
 from compliance.cli import main
 from compliance.controls import (
@@ -159,9 +159,9 @@ def scope_with(exceptions: list[dict[str, Any]] = ()) -> Scope:
 
 
 def context(snapshot: Snapshot | None = None, scope: Scope | None = None, today: datetime.date = TODAY
-            ) -> CheckContext:
-    """A CheckContext on the small cluster."""
-    return CheckContext(snapshot or cluster(*OBJECTS), scope or scope_with(), AnalysisOptions(), today)
+            ) -> AssessedSystem:
+    """A AssessedSystem on the small cluster."""
+    return AssessedSystem(snapshot or cluster(*OBJECTS), scope or scope_with(), AnalysisOptions(), today)
 
 
 def control(control_id: str, *checks: CheckReference, manual: str = "") -> Control:
@@ -196,7 +196,7 @@ def counting(monkeypatch: pytest.MonkeyPatch, check_id: str) -> list[dict[str, A
     calls: list[dict[str, Any]] = []
     spec = CHECKS[check_id]
 
-    def wrapper(ctx: CheckContext, **params: Any) -> CheckResult:
+    def wrapper(ctx: AssessedSystem, **params: Any) -> CheckResult:
         calls.append(params)
         return spec.function(ctx, **params)
     monkeypatch.setitem(CHECKS, check_id, dataclasses.replace(spec, function=wrapper))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, evaluate_controls, load_framework
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
@@ -23,7 +23,7 @@ PATH = "analytics/dashboard[Deployment] -> payments/tokenizer[Deployment]"
 def assess(cluster: Path) -> Assessment:
     snapshot = load_manifests([str(cluster)], "2026-03-31T12:00:00Z")
     scope = parse_scope((SAMPLES / "scope.yaml").read_text(), "scope.yaml")
-    return evaluate_controls(CheckContext(snapshot, scope, AnalysisOptions(), TODAY), [load_framework("pci-dss")])
+    return evaluate_controls(AssessedSystem(snapshot, scope, AnalysisOptions(), TODAY), [load_framework("pci-dss")])
 
 
 def control(assessment: Assessment, control_id: str):

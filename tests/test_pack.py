@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from compliance.evidence.keys import load_certificate
 from compliance.evidence.pdf_signing import validate_pdf
-from compliance.evidence.reperform import reperform
 from compliance.resources import resource_dir
+from compliance.workflows.reperform import reperform
 from tests.support.cli import run
 from tests.support.tsa import TimestampAuthority
 

@@ -188,9 +188,9 @@ def test_an_unreachable_repository_is_exit_3_naming_it(tmp_path: Path, demo_repo
 
 
 def test_a_local_repository_is_read_in_place_and_a_url_through_the_cache(tmp_path: Path, demo_repository: str) -> None:
-    from compliance.assessment import configured_git
-    from compliance.run_config import load_run_config
-    from compliance.sources.git_source import GitSource
+    from compliance.sources.git.source import GitSource
+    from compliance.workflows.run_config import load_run_config
+    from compliance.workflows.run_unattended import configured_git
 
     local = load_run_config(str(write_config(tmp_path, demo_repository, None,
                                              git={"path": demo_repository, "paths": ["clusters"]})))

@@ -9,7 +9,7 @@ import yaml
 
 from compliance.errors import RunConfigError
 from compliance.resources import resource_dir
-from compliance.run_config import ClusterSource, git_token, load_run_config, parse_run_config
+from compliance.workflows.run_config import ClusterSource, git_token, load_run_config, parse_run_config
 
 MINIMAL = {"apiVersion": "segproof/v1", "kind": "RunConfig", "source": {"snapshot": "cluster.json"},
            "scope": "scope.yaml", "output": {"root": "packs"}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import itertools
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, check, result
 
 REVIEW_INTERVAL_DAYS = 183
@@ -20,26 +20,26 @@ def period(since: str | None, until: str | None) -> str:
 
 @check("change.approved", "Every change to the policies in the period was approved", evidence=("changes",),
        reachability=False)
-def change_approved(context: CheckContext) -> CheckResult:
+def change_approved(system: AssessedSystem) -> CheckResult:
     """Policy changes in the assessment period meet the scope's change-approval rule."""
-    history = context.history
-    if history is None:
+    assessed = system.history
+    if assessed is None:
         raise NothingToExamine("No git repository of the policies was given (--git); change approval cannot be "
                                "assessed.")
-    if not history.changes:
-        raise NothingToExamine(f"No commit in {period(history.since, history.until)} changed the policies; there "
-                               "is no change whose approval could be assessed.")
+    if not assessed.changes:
+        raise NothingToExamine(f"No commit in {period(assessed.history.since, assessed.history.until)} changed the "
+                               "policies; there is no change whose approval could be assessed.")
     rows, findings = [], []
-    for change in history.changes:
-        approval = "; ".join(change.approval.evidence) or change.approval.reason
+    for effects in assessed.changes:
+        change, approval = effects.change, effects.approval
         rows.append((change.commit.sha[:12], change.commit.committed_at, change.commit.author,
-                     change.object or change.path, change.change, "yes" if change.approval.approved else "no",
-                     approval))
-        if not change.approval.approved:
+                     change.object or change.path, change.change, "yes" if approval.approved else "no",
+                     "; ".join(approval.evidence) or approval.reason))
+        if not approval.approved:
             findings.append(Finding(change.object.split(" ", 1)[-1] if change.object else change.path,
                                     f"commit {change.commit.sha[:12]} by {change.commit.author} on "
                                     f"{change.commit.committed_at[:10]} {change.change} {change.object or change.path}"
-                                    f" without approval: {change.approval.reason}", "high"))
+                                    f" without approval: {approval.reason}", "high"))
     table = EvidenceTable("changes", "Changes to the policies in the period",
                           ("commit", "committed_at", "author", "object", "change", "approved", "approval"),
                           tuple(rows))
@@ -49,16 +49,16 @@ def change_approved(context: CheckContext) -> CheckResult:
 
 
 @check("change.no_drift", "The cluster runs the policies approved in git", evidence=("drift",), reachability=False)
-def no_drift(context: CheckContext) -> CheckResult:
+def no_drift(system: AssessedSystem) -> CheckResult:
     """Every policy in the cluster matches git, and every policy in git is applied; cosmetic differences warn."""
-    drift = context.drift
+    drift = system.drift
     if drift is None:
         raise NothingToExamine("No git repository of the policies was given (--git); drift cannot be assessed.")
     if not drift.items and not drift.in_sync:
         raise NothingToExamine("Neither the cluster nor git holds a NetworkPolicy; there is nothing to compare.")
     rows = tuple((item.object, item.status, "yes" if item.semantic else "no", item.explanation)
                  for item in drift.items)
-    findings = [Finding(f"{item.namespace}/{item.name}", f"{item.object} is {item.status.replace('-', ' ')}: "
+    findings = [Finding(f"{item.namespace}/{item.name}", f"{item.object} is {item.status.words}: "
                         f"{item.explanation}", "high" if item.semantic else "low") for item in drift.items]
     table = (EvidenceTable("drift", "Differences between the cluster and git",
                            ("object", "state", "changes_reachability", "detail"), rows),)
@@ -71,13 +71,13 @@ def no_drift(context: CheckContext) -> CheckResult:
 
 @check("review.periodic", "Segmentation evidence is produced at least every six months",
        params=("max_days",), evidence=("review_history",), reachability=False)
-def periodic_review(context: CheckContext, max_days: int = REVIEW_INTERVAL_DAYS) -> CheckResult:
+def periodic_review(system: AssessedSystem, max_days: int = REVIEW_INTERVAL_DAYS) -> CheckResult:
     """The ledger of earlier evidence packs shows no gap longer than `max_days`, up to this evaluation."""
-    if not context.previous:
+    if not system.previous:
         raise NothingToExamine("This is the first evidence pack in its ledger; the review interval is assessed from "
                                "the next pack on.")
-    times = sorted(datetime.date.fromisoformat(moment[:10]) for moment in context.previous)
-    times.append(context.today)
+    times = sorted(datetime.date.fromisoformat(moment[:10]) for moment in system.previous)
+    times.append(system.today)
     rows, findings = [], []
     for earlier, later in itertools.pairwise(times):
         gap = (later - earlier).days
@@ -87,5 +87,5 @@ def periodic_review(context: CheckContext, max_days: int = REVIEW_INTERVAL_DAYS)
                                     f"{later} (at most {max_days} allowed)", "medium"))
     table = EvidenceTable("review_history", "Intervals between evidence packs", ("from", "to", "days"), tuple(rows))
     return result("review.periodic", findings, f"Evidence was produced at most {max_days} days apart "
-                  f"({len(context.previous)} earlier packs).", f"{{count}} intervals exceed {max_days} days.",
+                  f"({len(system.previous)} earlier packs).", f"{{count}} intervals exceed {max_days} days.",
                   (table,))

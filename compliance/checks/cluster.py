@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
 
 # Network plugins by the workload names they run under, and whether they enforce NetworkPolicies: "yes", "no", or
@@ -41,9 +41,9 @@ def detected(workloads: Sequence[str]) -> dict[str, list[str]]:
 
 @check("cluster.cni_enforces_policies", "A network plugin that enforces NetworkPolicies runs in the cluster",
        evidence=("network_plugins",), reachability=False)
-def cni_enforces_policies(context: CheckContext) -> CheckResult:
+def cni_enforces_policies(system: AssessedSystem) -> CheckResult:
     """NetworkPolicies are only as good as the plugin enforcing them; detected from its workloads."""
-    found = detected(sorted({pod.workload.display for pod in context.snapshot.pods}))
+    found = detected(sorted({pod.workload.display for pod in system.snapshot.pods}))
     rows = tuple((plugin, PLUGINS[plugin][1], ", ".join(workloads)) for plugin, workloads in sorted(found.items()))
     table = (EvidenceTable("network_plugins", "Network plugins detected", ("plugin", "enforces_policies",
                                                                              "workloads"), rows),)
@@ -60,19 +60,19 @@ def cni_enforces_policies(context: CheckContext) -> CheckResult:
         plugins = ", ".join(sorted(found))
         return CheckResult(check_id, "fail", f"Only {plugins} was found, which does not enforce NetworkPolicies.",
                            (Finding("cluster", f"{plugins} does not enforce NetworkPolicies", "critical"),), table)
-    where = "among the workloads" if context.snapshot.pods else "(the input holds no pod to detect it from)"
+    where = "among the workloads" if system.snapshot.pods else "(the input holds no pod to detect it from)"
     return CheckResult(check_id, "manual", f"No known network plugin was found {where}; obtain the plugin and its "
                        "policy enforcement from the platform team.", (), table)
 
 
 @check("analysis.complete", "Every policy kind in the cluster is modelled by the analysis", reachability=False)
-def analysis_complete(context: CheckContext) -> CheckResult:
+def analysis_complete(system: AssessedSystem) -> CheckResult:
     """Other policy kinds (AdminNetworkPolicy, Calico, Cilium) change reachability beyond NetworkPolicies."""
-    unmodelled = context.snapshot.unmodelled
+    unmodelled = system.snapshot.unmodelled
     if not unmodelled:
         # Complete even without policies (everything is open, and the analysis says so), but not in those words.
         summary = ("Only NetworkPolicy v1 objects restrict traffic; the reachability analysis covers them all."
-                   if context.snapshot.policies else "No policy object restricts traffic: every connection is open, "
+                   if system.snapshot.policies else "No policy object restricts traffic: every connection is open, "
                    "as the reachability analysis shows.")
         return CheckResult("analysis.complete", "pass", summary)
     findings = tuple(Finding(kind, f"{kind}: {'an unknown number' if count is None else count} object(s) not "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import (
     CheckResult,
     EvidenceTable,
@@ -24,23 +24,23 @@ from compliance.netpol.reachability import CompiledRule
 POSTURE_COLUMNS = ("namespace", "zones", "policies", "default_deny_ingress", "default_deny_egress")
 
 
-def namespaces_in(context: CheckContext, zones: Sequence[str] | None,
+def namespaces_in(system: AssessedSystem, zones: Sequence[str] | None,
                   exclude: Sequence[str]) -> tuple[ZoneChoice, list[str]]:
     """The zones examined, and the namespaces that hold workloads in them (every zone when None), minus `exclude`."""
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
-    namespaces = sorted(ns for ns, found in context.namespace_zones.items() if found & wanted and ns not in exclude)
+    namespaces = sorted(ns for ns, found in system.namespace_zones.items() if found & wanted and ns not in exclude)
     if not namespaces:
         raise NothingToExamine(f"Every namespace with workloads in {choice.names} is excluded "
                                f"({', '.join(exclude)}); no namespace to examine.")
     return choice, namespaces
 
 
-def policies_to_examine(context: CheckContext) -> tuple[NetworkPolicy, ...]:
+def policies_to_examine(system: AssessedSystem) -> tuple[NetworkPolicy, ...]:
     """Every NetworkPolicy of the snapshot; none at all leaves a policy check nothing to examine."""
-    if not context.snapshot.policies:
+    if not system.snapshot.policies:
         raise NothingToExamine("No NetworkPolicy to examine: the input holds none.")
-    return context.snapshot.policies
+    return system.snapshot.policies
 
 
 def default_deny(policies: Sequence[NetworkPolicy], direction: str) -> str:
@@ -49,12 +49,12 @@ def default_deny(policies: Sequence[NetworkPolicy], direction: str) -> str:
                  and not p.rules(direction)), "")
 
 
-def posture(context: CheckContext, namespaces: Sequence[str]) -> EvidenceTable:
+def posture(system: AssessedSystem, namespaces: Sequence[str]) -> EvidenceTable:
     """Per namespace: its zones, how many policies it has, and its default-deny policies."""
     by_namespace: dict[str, list[NetworkPolicy]] = defaultdict(list)
-    for policy in context.snapshot.policies:
+    for policy in system.snapshot.policies:
         by_namespace[policy.namespace].append(policy)
-    rows = tuple((ns, ", ".join(sorted(context.namespace_zones.get(ns, ()))), str(len(by_namespace[ns])),
+    rows = tuple((ns, ", ".join(sorted(system.namespace_zones.get(ns, ()))), str(len(by_namespace[ns])),
                   default_deny(by_namespace[ns], "ingress"), default_deny(by_namespace[ns], "egress"))
                  for ns in namespaces)
     return EvidenceTable("namespace_posture", "NetworkPolicy posture of each namespace", POSTURE_COLUMNS, rows)
@@ -62,11 +62,11 @@ def posture(context: CheckContext, namespaces: Sequence[str]) -> EvidenceTable:
 
 @check("policy.namespace_has_policy", "Every namespace in the zones has at least one NetworkPolicy",
        params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
-def namespace_has_policy(context: CheckContext, zones: Sequence[str] | None = None,
+def namespace_has_policy(system: AssessedSystem, zones: Sequence[str] | None = None,
                          exclude: Sequence[str] = ()) -> CheckResult:
     """A namespace without any NetworkPolicy leaves its pods open to every peer."""
-    choice, namespaces = namespaces_in(context, zones, exclude)
-    table = posture(context, namespaces)
+    choice, namespaces = namespaces_in(system, zones, exclude)
+    table = posture(system, namespaces)
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no NetworkPolicy", "high")
                 for row in table.rows if row[2] == "0"]
     return noted(result("policy.namespace_has_policy", findings,
@@ -74,11 +74,11 @@ def namespace_has_policy(context: CheckContext, zones: Sequence[str] | None = No
                         f"{{count}} of {len(namespaces)} namespaces have no NetworkPolicy.", (table,)), choice)
 
 
-def default_deny_check(check_id: str, context: CheckContext, direction: str, zones: Sequence[str] | None,
+def default_deny_check(check_id: str, system: AssessedSystem, direction: str, zones: Sequence[str] | None,
                        exclude: Sequence[str]) -> CheckResult:
     """Every namespace has a policy selecting all its pods that admits nothing in `direction`."""
-    choice, namespaces = namespaces_in(context, zones, exclude)
-    table = posture(context, namespaces)
+    choice, namespaces = namespaces_in(system, zones, exclude)
+    table = posture(system, namespaces)
     column = 3 if direction == "ingress" else 4
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no default-deny {direction} policy "
                         f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules)",
@@ -90,28 +90,28 @@ def default_deny_check(check_id: str, context: CheckContext, direction: str, zon
 
 @check("policy.default_deny_ingress", "Every namespace in the zones denies ingress by default",
        params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
-def default_deny_ingress(context: CheckContext, zones: Sequence[str] | None = None,
+def default_deny_ingress(system: AssessedSystem, zones: Sequence[str] | None = None,
                          exclude: Sequence[str] = ()) -> CheckResult:
     """A default-deny ingress policy in each namespace: new workloads start isolated."""
-    return default_deny_check("policy.default_deny_ingress", context, "ingress", zones, exclude)
+    return default_deny_check("policy.default_deny_ingress", system, "ingress", zones, exclude)
 
 
 @check("policy.default_deny_egress", "Every namespace in the zones denies egress by default",
        params=("zones", "exclude"), evidence=("namespace_posture",), reachability=False)
-def default_deny_egress(context: CheckContext, zones: Sequence[str] | None = None,
+def default_deny_egress(system: AssessedSystem, zones: Sequence[str] | None = None,
                         exclude: Sequence[str] = ()) -> CheckResult:
     """A default-deny egress policy in each namespace: new workloads cannot call out."""
-    return default_deny_check("policy.default_deny_egress", context, "egress", zones, exclude)
+    return default_deny_check("policy.default_deny_egress", system, "egress", zones, exclude)
 
 
 @check("policy.dangling_selectors", "Policies and peers select existing pods and namespaces",
        evidence=("dangling_selectors",), reachability=False)
-def dangling_selectors(context: CheckContext) -> CheckResult:
+def dangling_selectors(system: AssessedSystem) -> CheckResult:
     """Selectors that match nothing: a policy protecting nobody, or a rule admitting a peer that does not exist."""
-    reach = context.reach
+    reach = system.reach
     namespaces_matched: dict = {}
     findings = []
-    for policy in policies_to_examine(context):
+    for policy in policies_to_examine(system):
         if not reach.policy_members(policy):
             findings.append(Finding(policy.key, f"{policy.key}: podSelector {policy.pod_selector.describe()} "
                                     f"selects no pod in namespace {policy.namespace}", "low"))
@@ -123,7 +123,7 @@ def dangling_selectors(context: CheckContext) -> CheckResult:
                     selector = peer.namespace_selector
                     if selector is not None and selector not in namespaces_matched:
                         namespaces_matched[selector] = any(selector.matches(labels)
-                                                           for labels in context.namespace_labels.values())
+                                                           for labels in system.namespace_labels.values())
                     if selector is not None and not namespaces_matched[selector]:
                         findings.append(Finding(policy.key, f"{policy.key} {direction}[{index}]: namespaceSelector "
                                                 f"{selector.describe()} matches no namespace", "low"))
@@ -152,16 +152,16 @@ def permissive_peers(rule_peers: tuple | None) -> list[str]:
 
 @check("policy.overly_permissive", "No rule admits every peer, every namespace or every address",
        params=("zones",), evidence=("permissive_rules",), reachability=False)
-def overly_permissive(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def overly_permissive(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Rules of policies protecting workloads in `zones` that admit far more than a named peer."""
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
-    classes = context.zoning.classes
+    classes = system.zoning.classes
     in_zone = bitsets.from_indices((i for i, zone in enumerate(classes) if zone in wanted), len(classes))
-    if not any(context.reach.policy_members(policy) & in_zone for policy in context.snapshot.policies):
+    if not any(system.reach.policy_members(policy) & in_zone for policy in system.snapshot.policies):
         raise NothingToExamine(f"No NetworkPolicy to examine: none selects a workload in {choice.names}.")
     findings, rows = [], []
-    for rule in context.reach.rules:
+    for rule in system.reach.rules:
         if not rule.targets & in_zone:
             continue
         original = rule.policy.rules(rule.direction)[rule.index]
@@ -199,21 +199,21 @@ def shadows(outer: CompiledRule, inner: CompiledRule) -> bool:
             and inner.addresses <= outer.addresses and ports_within(inner.ports, outer.ports))
 
 
-def rules_to_examine(context: CheckContext) -> tuple[CompiledRule, ...]:
+def rules_to_examine(system: AssessedSystem) -> tuple[CompiledRule, ...]:
     """The rules of the policies that select some pod; none leaves a rule check nothing to examine."""
-    policies_to_examine(context)
-    if not context.reach.rules:
+    policies_to_examine(system)
+    if not system.reach.rules:
         raise NothingToExamine("No NetworkPolicy rule to examine: no policy that selects a pod has ingress or "
                                "egress rules.")
-    return context.reach.rules
+    return system.reach.rules
 
 
 @check("policy.redundant_rules", "No rule is made redundant by another", evidence=("redundant_rules",),
        reachability=False)
-def redundant_rules(context: CheckContext) -> CheckResult:
+def redundant_rules(system: AssessedSystem) -> CheckResult:
     """A rule another rule fully covers (same pods, wider peers and ports) can be removed without effect."""
     groups: dict[tuple[str, str], list[CompiledRule]] = defaultdict(list)
-    for rule in rules_to_examine(context):
+    for rule in rules_to_examine(system):
         groups[(rule.policy.namespace, rule.direction)].append(rule)
     findings = []
     for rules in groups.values():
@@ -230,10 +230,10 @@ def redundant_rules(context: CheckContext) -> CheckResult:
 
 @check("policy.named_ports_resolve", "Every named port in a rule is declared by a destination pod",
        evidence=("unresolved_named_ports",), reachability=False)
-def named_ports_resolve(context: CheckContext) -> CheckResult:
+def named_ports_resolve(system: AssessedSystem) -> CheckResult:
     """A named port no destination declares admits nothing: the rule silently does less than intended."""
-    classes = context.reach.classes
-    rules = rules_to_examine(context)
+    classes = system.reach.classes
+    rules = rules_to_examine(system)
     if not any(spec.is_named for rule in rules for spec in rule.ports or ()):
         raise NothingToExamine("No rule names a port: no named port to resolve.")
     findings = []

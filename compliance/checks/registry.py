@@ -94,7 +94,7 @@ def holding_no_workload(zones: Sequence[str]) -> str:
 
 def check(check_id: str, title: str, params: tuple[str, ...] = (), evidence: tuple[str, ...] = (),
           reachability: bool = True) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
-    """Register a check function under `check_id`; it is called as function(context, **params).
+    """Register a check function under `check_id`; it is called as function(system, **params).
 
     `reachability` marks checks whose verdict rests on reachability: they cannot decide (status error)
     while policy kinds that segproof does not model exist in the cluster.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from compliance.checks.context import CheckContext, ZoneConnection
+from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.checks.registry import (
     CheckParameterError,
     CheckResult,
@@ -23,26 +23,26 @@ CONNECTION_COLUMNS = ("source", "source_zone", "destination", "destination_zone"
                       "unapproved_ports", "approved_flows")
 
 
-def workload_zones(context: CheckContext) -> list[str]:
+def workload_zones(system: AssessedSystem) -> list[str]:
     """The zones that hold workloads (not address ranges), in scope order."""
-    return [z for z in context.scope.zone_names if not (context.scope.zone(z) and context.scope.zone(z).external)]
+    return [z for z in system.scope.zone_names if not (system.scope.zone(z) and system.scope.zone(z).external)]
 
 
-def zone_list(context: CheckContext, zones: Sequence[str] | None, name: str = "zones") -> list[str]:
+def zone_list(system: AssessedSystem, zones: Sequence[str] | None, name: str = "zones") -> list[str]:
     """Zone names from a parameter, checked against the scope; None means every workload zone.
 
     `*` stands for every workload zone and `-name` removes a zone, so `[*, -cde, -connected]` is
     every zone outside the CDE and the systems connected to it.
     """
     if zones is None:
-        return workload_zones(context)
+        return workload_zones(system)
     chosen: list[str] = []
     for token in zones:
         if token == "*":
-            chosen += [z for z in workload_zones(context) if z not in chosen]
+            chosen += [z for z in workload_zones(system) if z not in chosen]
         elif token.startswith("-"):
             chosen = [z for z in chosen if z != token[1:]]
-        elif token not in context.zones:
+        elif token not in system.zones:
             raise CheckParameterError(f"parameter {name}: zone {token!r} is not declared in the scope")
         elif token not in chosen:
             chosen.append(token)
@@ -62,16 +62,16 @@ class ZoneChoice:
         return ", ".join(self.examined)
 
 
-def zones_to_examine(context: CheckContext, zones: Sequence[str] | None, name: str = "zones") -> ZoneChoice:
+def zones_to_examine(system: AssessedSystem, zones: Sequence[str] | None, name: str = "zones") -> ZoneChoice:
     """The zones a parameter names (see zone_list) that hold workloads; address zones always count.
 
     A check asked only about zones that hold no workload would pass on nothing: that raises EmptyZones.
     """
-    chosen = zone_list(context, zones, name)
+    chosen = zone_list(system, zones, name)
     if not chosen:
         raise CheckParameterError(f"parameter {name}: names no zone")
-    occupied = set(context.zoning.classes)
-    workload_zone_names = set(workload_zones(context))
+    occupied = set(system.zoning.classes)
+    workload_zone_names = set(workload_zones(system))
     empty = tuple(z for z in chosen if z in workload_zone_names and z not in occupied)
     examined = tuple(z for z in chosen if z not in empty)
     if not examined:
@@ -113,32 +113,32 @@ def approval_result(check_id: str, connections: list[ZoneConnection], table: str
 
 @check("segmentation.inbound_restricted", "Every connection into the zones from elsewhere is an approved flow",
        params=("zones",), evidence=("zone_inbound",))
-def inbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def inbound_restricted(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Connections into `zones` from other zones (and from addresses) must be covered by approved flows."""
-    targets = zones_to_examine(context, zones)
-    connections = context.connections_between(None, targets.examined)
+    targets = zones_to_examine(system, zones)
+    connections = system.connections_between(None, targets.examined)
     return noted(approval_result("segmentation.inbound_restricted", connections, "zone_inbound",
                                  f"Connections into {targets.names}", f"connections into {targets.names}"), targets)
 
 
 @check("segmentation.outbound_restricted", "Every connection out of the zones to elsewhere is an approved flow",
        params=("zones",), evidence=("zone_outbound",))
-def outbound_restricted(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def outbound_restricted(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Connections from `zones` to other zones (and to addresses) must be covered by approved flows."""
-    sources = zones_to_examine(context, zones)
-    connections = context.connections_between(sources.examined, None)
+    sources = zones_to_examine(system, zones)
+    connections = system.connections_between(sources.examined, None)
     return noted(approval_result("segmentation.outbound_restricted", connections, "zone_outbound",
                                  f"Connections out of {sources.names}", f"connections out of {sources.names}"), sources)
 
 
 @check("segmentation.all_flows_approved", "Every connection between two zones is an approved flow",
        evidence=("zone_matrix", "zone_connections"))
-def all_flows_approved(context: CheckContext) -> CheckResult:
+def all_flows_approved(system: AssessedSystem) -> CheckResult:
     """The inventory of flows between zones: every one must be approved; the zone matrix summarises it."""
-    every_zone = zones_to_examine(context, None)
-    connections = context.connections_between(None, None)
+    every_zone = zones_to_examine(system, None)
+    connections = system.connections_between(None, None)
     matrix = EvidenceTable("zone_matrix", "Zone reachability matrix", ("source_zone", "destination_zone", "ports"),
-                           tuple((a, b, ports.describe()) for (a, b), ports in context.matrix.cells))
+                           tuple((a, b, ports.describe()) for (a, b), ports in system.matrix.cells))
     checked = approval_result("segmentation.all_flows_approved", connections, "zone_connections",
                               "Connections between zones", "connections between zones")
     return noted(replace(checked, evidence=(matrix, *checked.evidence)), every_zone)
@@ -146,18 +146,18 @@ def all_flows_approved(context: CheckContext) -> CheckResult:
 
 @check("segmentation.zones_isolated", "No path at all from some zones to others",
        params=("from", "to"), evidence=("zone_paths",))
-def zones_isolated(context: CheckContext, **params: Sequence[str]) -> CheckResult:
+def zones_isolated(system: AssessedSystem, **params: Sequence[str]) -> CheckResult:
     """No workload or address of the `from` zones reaches any workload of the `to` zones, on any port."""
     if not params.get("from") or not params.get("to"):
         raise CheckParameterError("parameters from and to are both required")
-    targets = zones_to_examine(context, params["to"], "to")
+    targets = zones_to_examine(system, params["to"], "to")
     try:
-        sources = zones_to_examine(context, params["from"], "from")
+        sources = zones_to_examine(system, params["from"], "from")
     except EmptyZones as empty:
         # Nothing runs in the zones to isolate from: there is nothing that could reach the protected zones.
         raise NothingToExamine(f"Not applicable: {holding_no_workload(empty.zones)}, so no workload there can "
                                f"reach {targets.names}.") from None
-    connections = context.connections_between(sources.examined, targets.examined, across_only=False)
+    connections = system.connections_between(sources.examined, targets.examined, across_only=False)
     findings = [Finding(f"{c.source} -> {c.destination}",
                         f"{c.source} ({c.source_zone}) can reach {c.destination} ({c.destination_zone}) on "
                         f"{c.ports.describe()}", "critical") for c in connections]
@@ -170,12 +170,12 @@ def zones_isolated(context: CheckContext, **params: Sequence[str]) -> CheckResul
 
 @check("segmentation.untrusted_ingress", "Untrusted address ranges reach the zones only through approved flows",
        params=("zones", "untrusted"), evidence=("untrusted_ingress",))
-def untrusted_ingress(context: CheckContext, zones: Sequence[str] | None = None,
+def untrusted_ingress(system: AssessedSystem, zones: Sequence[str] | None = None,
                       untrusted: Sequence[str] = ("internet",)) -> CheckResult:
     """Connections from untrusted external zones (e.g. the internet) into `zones` must be approved."""
-    targets = zones_to_examine(context, zones)
-    sources = zones_to_examine(context, untrusted, "untrusted")
-    connections = context.connections_between(sources.examined, targets.examined)
+    targets = zones_to_examine(system, zones)
+    sources = zones_to_examine(system, untrusted, "untrusted")
+    connections = system.connections_between(sources.examined, targets.examined)
     what = f"from {sources.names} into {targets.names}"
     return noted(approval_result("segmentation.untrusted_ingress", connections, "untrusted_ingress",
                                  f"Connections {what}", f"connections {what}", "critical"), sources, targets)
@@ -183,12 +183,12 @@ def untrusted_ingress(context: CheckContext, zones: Sequence[str] | None = None,
 
 @check("segmentation.internet_egress_restricted", "The zones reach the internet only through approved flows",
        params=("zones", "internet"), evidence=("internet_egress",))
-def internet_egress_restricted(context: CheckContext, zones: Sequence[str] | None = None,
+def internet_egress_restricted(system: AssessedSystem, zones: Sequence[str] | None = None,
                                internet: Sequence[str] = ("internet",)) -> CheckResult:
     """Connections from `zones` to the internet zones must be approved; unrestricted egress is a finding."""
-    sources = zones_to_examine(context, zones)
-    destinations = zones_to_examine(context, internet, "internet")
-    connections = context.connections_between(sources.examined, destinations.examined)
+    sources = zones_to_examine(system, zones)
+    destinations = zones_to_examine(system, internet, "internet")
+    connections = system.connections_between(sources.examined, destinations.examined)
     what = f"from {sources.names} to {destinations.names}"
     return noted(approval_result("segmentation.internet_egress_restricted", connections, "internet_egress",
                                  f"Connections {what}", f"connections {what}"), sources, destinations)
@@ -196,11 +196,11 @@ def internet_egress_restricted(context: CheckContext, zones: Sequence[str] | Non
 
 @check("segmentation.ports_documented", "Every port open into the zones has an approved, justified flow",
        params=("zones",), evidence=("open_ports",))
-def ports_documented(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def ports_documented(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Each protocol/port range reachable from outside `zones` is listed with its business justification."""
-    targets = zones_to_examine(context, zones)
+    targets = zones_to_examine(system, zones)
     by_port: dict[tuple[str, str, int, int], list[ZoneConnection]] = {}
-    for connection in context.connections_between(None, targets.examined):
+    for connection in system.connections_between(None, targets.examined):
         for protocol, low, high in connection.ports.items():
             by_port.setdefault((connection.destination_zone, protocol, low, high), []).append(connection)
     rows, findings = [], []

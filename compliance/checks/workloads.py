@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckParameterError, CheckResult, EvidenceTable, Finding, check, result
 from compliance.checks.segmentation import noted, zones_to_examine
 from compliance.model.parse import canonical_address
@@ -20,7 +20,7 @@ METADATA_ADDRESSES = ("169.254.169.254", "fd00:ec2::254")
 
 @check("workload.isolated", "Every workload in the zones is selected by a policy for each direction",
        params=("zones", "directions"), evidence=("workload_isolation",))
-def workload_isolated(context: CheckContext, zones: Sequence[str] | None = None,
+def workload_isolated(system: AssessedSystem, zones: Sequence[str] | None = None,
                       directions: Sequence[str] = ("ingress",)) -> CheckResult:
     """Workloads that no policy isolates accept (or send) traffic from (to) anyone."""
     unknown = [d for d in directions if d not in DIRECTIONS]
@@ -28,22 +28,22 @@ def workload_isolated(context: CheckContext, zones: Sequence[str] | None = None,
         raise CheckParameterError(f"parameter directions: {unknown[0]!r} is not ingress or egress")
     if not directions:
         raise CheckParameterError("parameter directions: names no direction")
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
-    reach = context.reach
+    reach = system.reach
     isolated = {"ingress": reach.isolated_ingress, "egress": reach.isolated_egress}
     status: dict[str, dict[str, bool]] = {}
-    for pod_class, zone in zip(reach.classes, context.zoning.classes, strict=True):
+    for pod_class, zone in zip(reach.classes, system.zoning.classes, strict=True):
         if zone not in wanted:
             continue
-        for workload in context.workloads_of_class[pod_class.index]:
+        for workload in system.workloads_of_class[pod_class.index]:
             flags = status.setdefault(workload, {d: True for d in DIRECTIONS})
             for direction in DIRECTIONS:
                 flags[direction] &= bitsets.has(isolated[direction], pod_class.index)
-    findings = [Finding(workload, f"{workload} ({context.workload_zones[workload]}) is not isolated for "
+    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) is not isolated for "
                         f"{direction}: no NetworkPolicy selects it", "high")
                 for workload, flags in status.items() for direction in directions if not flags[direction]]
-    rows = tuple((workload, context.workload_zones[workload], *("yes" if flags[d] else "no" for d in DIRECTIONS))
+    rows = tuple((workload, system.workload_zones[workload], *("yes" if flags[d] else "no" for d in DIRECTIONS))
                  for workload, flags in sorted(status.items()))
     table = EvidenceTable("workload_isolation", "Isolation of each workload", ("workload", "zone",
                                                                                "ingress_isolated",
@@ -55,13 +55,13 @@ def workload_isolated(context: CheckContext, zones: Sequence[str] | None = None,
 
 @check("workload.host_network", "No workload in the zones uses the host network (outside policy control)",
        params=("zones",), evidence=("host_network_pods",), reachability=False)
-def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def host_network(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """hostNetwork pods share the node's network: NetworkPolicies do not reliably constrain them."""
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
     rows, findings = [], []
-    for pod in context.snapshot.pods:
-        zone = context.workload_zones.get(pod.workload.display)
+    for pod in system.snapshot.pods:
+        zone = system.workload_zones.get(pod.workload.display)
         if pod.host_network and zone in wanted:
             rows.append((pod.display, pod.workload.display, zone))
     for workload in sorted({row[1] for row in rows}):
@@ -75,13 +75,13 @@ def host_network(context: CheckContext, zones: Sequence[str] | None = None) -> C
 
 @check("workload.host_ports", "No workload in the zones maps a container port to a port of its node",
        params=("zones",), evidence=("host_ports",), reachability=False)
-def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> CheckResult:
+def host_ports(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """A hostPort opens a port on the node that forwards to the pod, outside the pod network and its policies."""
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
     rows, opened = [], {}
-    for pod in context.snapshot.pods:
-        zone = context.workload_zones.get(pod.workload.display)
+    for pod in system.snapshot.pods:
+        zone = system.workload_zones.get(pod.workload.display)
         if zone not in wanted:
             continue
         for port in pod.ports:
@@ -89,7 +89,7 @@ def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> Che
                 rows.append((pod.display, pod.workload.display, zone, port.container,
                              f"{port.protocol} {port.host_port}", str(port.port)))
                 opened.setdefault(pod.workload.display, set()).add(f"{port.protocol} {port.host_port}")
-    findings = [Finding(workload, f"{workload} ({context.workload_zones[workload]}) opens node port(s) "
+    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) opens node port(s) "
                         f"{', '.join(sorted(ports))} to its pods, outside NetworkPolicy control", "high")
                 for workload, ports in opened.items()]
     table = EvidenceTable("host_ports", "Container ports mapped to node ports",
@@ -100,7 +100,7 @@ def host_ports(context: CheckContext, zones: Sequence[str] | None = None) -> Che
 
 @check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
        params=("zones", "addresses"), evidence=("metadata_access",))
-def metadata_blocked(context: CheckContext, zones: Sequence[str] | None = None,
+def metadata_blocked(system: AssessedSystem, zones: Sequence[str] | None = None,
                      addresses: Sequence[str] = METADATA_ADDRESSES) -> CheckResult:
     """A pod that reaches the instance metadata service can read the node's cloud credentials and identity."""
     for address in addresses:
@@ -108,22 +108,22 @@ def metadata_blocked(context: CheckContext, zones: Sequence[str] | None = None,
             raise CheckParameterError(f"parameter addresses: {address!r} is not an IP address")
     if not addresses:
         raise CheckParameterError("parameter addresses: names no address")
-    choice = zones_to_examine(context, zones)
+    choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
-    reach = context.reach
+    reach = system.reach
     reached: dict[str, dict[str, PortSet]] = {}
-    for pod_class, zone in zip(reach.classes, context.zoning.classes, strict=True):
+    for pod_class, zone in zip(reach.classes, system.zoning.classes, strict=True):
         if zone not in wanted:
             continue
         for address in addresses:
             ports = reach.egress_to_address(pod_class.index, address)
             if ports:
-                for workload in context.workloads_of_class[pod_class.index]:
+                for workload in system.workloads_of_class[pod_class.index]:
                     by_address = reached.setdefault(workload, {})
                     by_address[address] = by_address.get(address, NO_PORTS) | ports
-    rows = tuple((workload, context.workload_zones[workload], address, ports.describe())
+    rows = tuple((workload, system.workload_zones[workload], address, ports.describe())
                  for workload, by_address in sorted(reached.items()) for address, ports in sorted(by_address.items()))
-    findings = [Finding(workload, f"{workload} ({context.workload_zones[workload]}) reaches the instance metadata "
+    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) reaches the instance metadata "
                         f"service: {'; '.join(f'{a} on {p.describe()}' for a, p in sorted(by_address.items()))}",
                         "high")
                 for workload, by_address in reached.items()]

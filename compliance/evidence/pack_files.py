@@ -7,7 +7,9 @@ entry never inflates beyond the size it declares (zipfile stops there, and its C
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import zipfile
 from collections import Counter
@@ -120,3 +122,8 @@ def archive_prefix(entries: list[str]) -> str:
         return ""
     top = entries[0].split("/", 1)[0] + "/"
     return top if all(name.startswith(top) for name in entries) else ""
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a pack CSV (UTF-8 with a byte-order mark) as dicts."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))

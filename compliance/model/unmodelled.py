@@ -5,6 +5,7 @@ When any exist, reachability-based results must say the analysis is incomplete a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -35,3 +36,9 @@ UNMODELLED_POLICY_KINDS = (
                "CiliumClusterwideNetworkPolicy", False),
 )
 BY_GROUP_AND_KIND = {(k.group, k.kind): k for k in UNMODELLED_POLICY_KINDS}
+
+
+def describe_unmodelled(unmodelled: Mapping[str, int | None]) -> str:
+    """`AdminNetworkPolicy (count unknown), CiliumNetworkPolicy (3)`: the unmodelled kinds with their counts."""
+    return ", ".join(f"{kind} ({'count unknown' if count is None else count})" for kind, count in
+                     sorted(unmodelled.items()))

@@ -178,51 +178,86 @@ def same_rules(first: NetworkPolicy | None, second: NetworkPolicy | None) -> boo
 
 
 class IncrementalReachability:
-    """Reachability of fixed pods while their policies change one at a time.
+    """Reachability of fixed pods while their policies change one at a time: history replays changes (`apply`),
+    drift and simulations weigh one policy against another (`compare`).
 
     A policy selects pods of its own namespace only, so replacing it can change only connections from or to
     that namespace: a change whose rules are the same, or whose old and new versions select no pod, is not
     evaluated, and otherwise only the connections touching that namespace are listed and compared.
+    `address_cuts` are kept as boundaries of address ranges in the results (e.g. the CIDRs of zones);
+    `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one.
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
                  policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload",
-                 address_cuts: Sequence[IPBlock] = ()) -> None:
+                 address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = ()) -> None:
         self.pods = tuple(pods)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
         self.policies = {(policy.namespace, policy.name): policy for policy in policies}
         self.address_cuts = (*address_cuts, *ip_version_cuts(self.policies.values()))
+        self.analysis_cuts = tuple(analysis_cuts)
         self.pod_labels: dict[str, list[dict[str, str]]] = defaultdict(list)
         for pod in self.pods:
             self.pod_labels[pod.namespace].append(dict(pod.labels))
         self.reach: ReachabilityMap | None = None
+        self.touching: dict[str, list[Connection]] = {}
         self.evaluations = 0
 
-    def analyse(self) -> ReachabilityMap:
-        """Reachability under the current policies."""
+    def analyse(self, policies: Iterable[NetworkPolicy] | None = None) -> ReachabilityMap:
+        """Reachability under the current policies (or the given ones)."""
         self.evaluations += 1
-        return analyse(self.pods, self.policies.values(), self.namespace_labels, self.options, self.address_cuts)
+        return analyse(self.pods, self.policies.values() if policies is None else policies, self.namespace_labels,
+                       self.options, (*self.address_cuts, *self.analysis_cuts))
 
     def apply(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
                                                                                        list[Connection]]:
         """Set (or delete, with None) one policy; (opened, closed) connections as in `diff_connections`."""
-        key = (namespace, name)
+        return self.swap((namespace, name), policy, keep=True)
+
+    def compare(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
+                                                                                         list[Connection]]:
+        """(opened, closed) if one policy were set (or deleted, with None); the policies stay as they are."""
+        return self.swap((namespace, name), policy, keep=False)
+
+    def swap(self, key: tuple[str, str], policy: NetworkPolicy | None,
+             keep: bool) -> tuple[list[Connection], list[Connection]]:
+        """(opened, closed) by setting the policy `key`, kept or not."""
+        namespace = key[0]
         previous = self.policies.get(key)
         new_cuts = tuple(cut for cut in ip_version_cuts([policy] if policy else []) if cut not in self.address_cuts)
         if new_cuts:  # from now on, "before" and "after" both model the IP versions the new policy brings
             self.address_cuts += new_cuts
-            self.reach = None
+            self.reset()
         if same_rules(previous, policy) or not (self.selects_pods(previous) or self.selects_pods(policy)):
-            self.store(key, policy)
+            if keep:
+                self.store(key, policy)
             return [], []
+        before = self.connections_touching(namespace)
+        if keep:
+            self.store(key, policy)
+            self.touching.clear()
+            self.reach = self.analyse()
+            after = self.connections_touching(namespace)
+        else:
+            swapped = {**self.policies, key: policy}
+            after = connections_touching(self.analyse(p for p in swapped.values() if p is not None), self.level,
+                                         (namespace,))
+        return diff_connections(before, after, self.address_cuts)
+
+    def connections_touching(self, namespace: str) -> list[Connection]:
+        """The connections touching `namespace` under the current policies, listed once per namespace."""
         if self.reach is None:
             self.reach = self.analyse()
-        before = connections_touching(self.reach, self.level, (namespace,))
-        self.store(key, policy)
-        self.reach = self.analyse()
-        return diff_connections(before, connections_touching(self.reach, self.level, (namespace,)), self.address_cuts)
+        if namespace not in self.touching:
+            self.touching[namespace] = connections_touching(self.reach, self.level, (namespace,))
+        return self.touching[namespace]
+
+    def reset(self) -> None:
+        """Forget the reachability computed under the policies as they were."""
+        self.reach = None
+        self.touching.clear()
 
     def selects_pods(self, policy: NetworkPolicy | None) -> bool:
         """Whether a policy selects some pod (a policy that selects none allows and denies nothing)."""
@@ -230,7 +265,7 @@ class IncrementalReachability:
                                           for labels in self.pod_labels.get(policy.namespace, ()))
 
     def store(self, key: tuple[str, str], policy: NetworkPolicy | None) -> None:
-        """Keep the new version of a policy (None removes it)."""
+        """Keep the new version of a policy (None removes it); the caller keeps the reachability up to date."""
         if policy is None:
             self.policies.pop(key, None)
         else:

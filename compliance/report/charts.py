@@ -12,7 +12,7 @@ import io
 import textwrap
 from typing import Any
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.netpol.ports import PortSet
 from compliance.report.zone_flows import ZoneFlows, ZonePair, zone_flows
 
@@ -36,7 +36,7 @@ RC = {"svg.hashsalt": "segproof-zone-matrix", "svg.fonttype": "none", "font.fami
 TEXT_LEGEND = {"none": ".", "same_zone": "~", "approved": "ok", "unapproved": "!!"}
 
 
-def as_flows(source: ZoneFlows | CheckContext) -> ZoneFlows:
+def as_flows(source: ZoneFlows | AssessedSystem) -> ZoneFlows:
     """The zone flows of an analysis, or the flows already computed."""
     return source if isinstance(source, ZoneFlows) else zone_flows(source)
 
@@ -156,7 +156,7 @@ def draw(flows: ZoneFlows) -> Any:
     return figure
 
 
-def zone_matrix_svg(source: ZoneFlows | CheckContext) -> str:
+def zone_matrix_svg(source: ZoneFlows | AssessedSystem) -> str:
     """The zone matrix as SVG text (deterministic: fixed hash salt, no date)."""
     import matplotlib
 
@@ -168,7 +168,7 @@ def zone_matrix_svg(source: ZoneFlows | CheckContext) -> str:
     return buffer.getvalue()
 
 
-def zone_matrix_png(source: ZoneFlows | CheckContext, dpi: int = PNG_DPI) -> bytes:
+def zone_matrix_png(source: ZoneFlows | AssessedSystem, dpi: int = PNG_DPI) -> bytes:
     """The zone matrix as PNG bytes (fixed resolution, no metadata)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -182,7 +182,7 @@ def zone_matrix_png(source: ZoneFlows | CheckContext, dpi: int = PNG_DPI) -> byt
     return buffer.getvalue()
 
 
-def zone_matrix_text(source: ZoneFlows | CheckContext) -> str:
+def zone_matrix_text(source: ZoneFlows | AssessedSystem) -> str:
     """The zone matrix for a terminal: a grid of symbols, a legend, then every cross-zone path with its ports."""
     flows = as_flows(source)
     zones = flows.zones

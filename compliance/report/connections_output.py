@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
 from compliance.report.formats import csv_text, json_text, text_table
 
@@ -57,5 +58,5 @@ def incomplete_banner(assumptions: Mapping[str, object]) -> str:
     unmodelled = assumptions.get("unmodelled_policies")
     if not unmodelled:
         return ""
-    kinds = ", ".join(f"{kind} ({'count unknown' if count is None else count})" for kind, count in unmodelled.items())
-    return f"INCOMPLETE ANALYSIS: these policies also change reachability and are not modelled: {kinds}\n\n"
+    return ("INCOMPLETE ANALYSIS: these policies also change reachability and are not modelled: "
+            f"{describe_unmodelled(unmodelled)}\n\n")

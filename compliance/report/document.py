@@ -20,6 +20,7 @@ from typing import Any
 from compliance.checks.registry import CHECKS, CheckResult
 from compliance.controls import STATUS_ORDER, ControlResult
 from compliance.errors import InvalidValue
+from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
 from compliance.report.inputs import ReportInput
 from compliance.report.tables import (
@@ -127,7 +128,7 @@ def status_counts(data: ReportInput, framework: str) -> list[dict[str, Any]]:
 
 def zone_rows(data: ReportInput, workloads: Table, flows: ZoneFlows) -> list[dict[str, Any]]:
     """Each zone with how it is selected and what it holds."""
-    scope = data.context.scope
+    scope = data.system.scope
     members: dict[str, list[int]] = {}
     for record in workloads.records():
         members.setdefault(record["zone"], []).append(record["pods"])
@@ -260,7 +261,7 @@ def drift_view(data: ReportInput, tables: Mapping[str, Table]) -> dict[str, Any]
     """The drift section: counts per state and the first differing policies."""
     table = tables["data/drift.csv"]
     drift = data.drift
-    states = {state: sum(1 for d in drift if d.state_name == state) for state in ("unmanaged", "not_applied",
+    states = {state: sum(1 for d in drift if d.state == state) for state in ("unmanaged", "not_applied",
                                                                                   "different")}
     return {"given": data.git_given, "source": data.git_source or "", "rows": table.records(PDF_TABLE_ROWS),
             "total": len(drift), "more": max(0, len(drift) - PDF_TABLE_ROWS), "path": table.path,
@@ -282,9 +283,9 @@ def sections(frameworks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def report_context(data: ReportInput, flows: ZoneFlows | None = None,
                    tables: Mapping[str, Table] | None = None) -> dict[str, Any]:
     """Everything the template shows, as plain values."""
-    flows = flows or zone_flows(data.context)
+    flows = flows or zone_flows(data.system)
     tables = tables or report_tables(data, flows)
-    context, scope, snapshot = data.context, data.context.scope, data.context.snapshot
+    system, scope, snapshot = data.system, data.system.scope, data.system.snapshot
     workloads = tables["data/workloads.csv"]
     records = workloads.records()
     host_network = [r["workload"] for r in records if r["host_network"] != "no"]
@@ -314,15 +315,14 @@ def report_context(data: ReportInput, flows: ZoneFlows | None = None,
         "signer": data.signer or "", "signed": data.signer is not None,
         "source": source_text(snapshot.source), "collected_at": time_text(snapshot.collected_at),
         "complete": data.complete,
-        "unmodelled": [f"{kind} ({'count unknown' if count is None else count})"
-                       for kind, count in sorted(unmodelled.items())],
+        "unmodelled": describe_unmodelled(unmodelled),
         "frameworks": frameworks, "sections": sections(frameworks),
         "statuses": [{"status": s, "label": STATUS_LABELS[s], "meaning": STATUS_MEANINGS[s]}
                      for s in STATUS_ORDER],
         "summary_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in SUMMARY_STATUSES],
         "verdicts": [{"tone": v.tone, "text": v.text, "detail": v.detail}
                      for v in verdicts(flows, host_network, unisolated, data.complete)],
-        "counts": {"namespaces": len(context.namespace_labels), "pods": len(snapshot.pods),
+        "counts": {"namespaces": len(system.namespace_labels), "pods": len(snapshot.pods),
                    "workloads": len(records), "policies": len(snapshot.policies),
                    "connections": len(flows.connections), "cross_zone": len(flows.cross_zone),
                    "unapproved": len(flows.unapproved)},

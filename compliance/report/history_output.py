@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compliance.analysis.drift import Drift, DriftItem, DriftState
+from compliance.analysis.history_effects import AssessedHistory, ChangeEffects, Provenance
+from compliance.model.history import Commit, History, signature_description
 from compliance.netpol.connections import Connection
 from compliance.report.connections_output import connections_list
 from compliance.report.formats import csv_text, json_text, text_table
-from compliance.sources.approvals import signature_description
-from compliance.sources.drift import Drift, DriftItem
-from compliance.sources.git_history import Change, Commit, History, Provenance
 
 HISTORY_FORMAT = "segproof.history/v1"
 PROVENANCE_FORMAT = "segproof.provenance/v1"
@@ -21,7 +21,6 @@ HISTORY_CSV_HEADER = ("commit", "committed_at", "author", "authored_at", "commit
                       "approval_reason", "opened", "closed", "opened_zones", "closed_zones", "error")
 PROVENANCE_CSV_HEADER = ("object", "path", "commit", "committed_at", "author", "committer", "subject", "change",
                          "signature", "approved", "approval_evidence", "approval_reason")
-DRIFT_STATUS_ORDER = ("unmanaged", "not-applied", "different")
 
 
 def connections_cell(found: Sequence[Connection] | None) -> str:
@@ -41,8 +40,9 @@ def history_git(history: History) -> dict[str, Any]:
             "paths": list(history.paths), "since": history.since, "until": history.until}
 
 
-def change_json(change: Change) -> dict[str, Any]:
+def change_json(effects: ChangeEffects) -> dict[str, Any]:
     """One change in the `segproof.history/v1` contract."""
+    change = effects.change
     commit = change.commit
     return {
         "commit": commit.sha,
@@ -56,38 +56,38 @@ def change_json(change: Change) -> dict[str, Any]:
         "path": change.path,
         "previous_path": change.previous_path or None,
         "signature": signature_json(commit),
-        "approval": {"evidence": list(change.approval.evidence), "reason": change.approval.reason},
-        "approved": change.approval.approved,
-        "opened": connections_list(change.opened),
-        "closed": connections_list(change.closed),
-        "opened_zones": connections_list(change.zones_opened),
-        "closed_zones": connections_list(change.zones_closed),
+        "approval": {"evidence": list(effects.approval.evidence), "reason": effects.approval.reason},
+        "approved": effects.approval.approved,
+        "opened": connections_list(effects.opened),
+        "closed": connections_list(effects.closed),
+        "opened_zones": connections_list(effects.zones_opened),
+        "closed_zones": connections_list(effects.zones_closed),
         "error": change.error or None,
     }
 
 
-def history_json(history: History) -> str:
+def history_json(assessed: AssessedHistory) -> str:
     """The history as JSON (`segproof.history/v1`), one connection per line; opened/closed are null when no
     topology was given."""
     return json_text({
         "format": HISTORY_FORMAT,
-        "git": history_git(history),
-        "level": history.level or None,
-        "assumptions": None if history.assumptions is None else dict(history.assumptions),
-        "warnings": list(history.warnings),
-        "changes": [change_json(change) for change in history.changes],
+        "git": history_git(assessed.history),
+        "level": assessed.level or None,
+        "assumptions": None if assessed.assumptions is None else dict(assessed.assumptions),
+        "warnings": list(assessed.history.warnings),
+        "changes": [change_json(effects) for effects in assessed.changes],
     }, flat_below=4)
 
 
-def history_csv(history: History) -> str:
+def history_csv(assessed: AssessedHistory) -> str:
     """One row per change; connections are joined in one cell each."""
     return csv_text(HISTORY_CSV_HEADER, (
         (c.commit.sha, c.commit.committed_at, c.commit.author, c.commit.authored_at, c.commit.committer,
          c.commit.subject, c.object, c.change, c.path, c.previous_path, c.commit.signature, c.commit.signer,
-         "yes" if c.approval.approved else "no", "; ".join(c.approval.evidence), c.approval.reason,
-         connections_cell(c.opened), connections_cell(c.closed), connections_cell(c.zones_opened),
-         connections_cell(c.zones_closed), c.error)
-        for c in history.changes))
+         "yes" if e.approval.approved else "no", "; ".join(e.approval.evidence), e.approval.reason,
+         connections_cell(e.opened), connections_cell(e.closed), connections_cell(e.zones_opened),
+         connections_cell(e.zones_closed), c.error)
+        for e in assessed.changes for c in (e.change,)))
 
 
 def count(found: Sequence[Connection] | None) -> str:
@@ -100,30 +100,32 @@ def connection_lines(label: str, found: Sequence[Connection] | None) -> list[str
     return [f"    {label} {c.source} -> {c.destination}  {c.ports.describe()}" for c in found or ()]
 
 
-def history_table(history: History) -> str:
+def history_table(assessed: AssessedHistory) -> str:
     """A table of changes, then the connections each opened or closed, unapproved commits, errors and warnings."""
+    history = assessed.history
     rows = [(c.commit.committed_at, c.commit.sha[:10], c.commit.author_name, c.change, c.object or "(unreadable)",
-             c.commit.signature, "yes" if c.approval.approved else "NO", count(c.opened), count(c.closed))
-            for c in history.changes]
+             c.commit.signature, "yes" if e.approval.approved else "NO", count(e.opened), count(e.closed))
+            for e in assessed.changes for c in (e.change,)]
     lines = [text_table(("COMMITTED", "COMMIT", "AUTHOR", "CHANGE", "OBJECT", "SIG", "APPROVED", "OPENED", "CLOSED"),
                         rows).rstrip("\n"),
              f"\n{len(history.changes)} changes on {history.rev} ({history.commit[:12]})"
              + (f" under {', '.join(history.paths)}" if history.paths else "")
              + (f" from {history.since}" if history.since else "") + (f" to {history.until}" if history.until else "")
              + "."]
-    moved = [c for c in history.changes if c.opened or c.closed or c.zones_opened or c.zones_closed]
+    moved = [e for e in assessed.changes if e.opened or e.closed or e.zones_opened or e.zones_closed]
     if moved:
         lines.append("\nConnections opened (+) and closed (-):")
-        for c in moved:
+        for e in moved:
+            c = e.change
             lines.append(f"  {c.commit.sha[:10]} {c.object} ({c.change}, {c.commit.author_name}, "
                          f"{c.commit.committed_at}): {c.commit.subject}")
-            lines += connection_lines("+", c.opened) + connection_lines("-", c.closed)
-            lines += connection_lines("+ zones", c.zones_opened) + connection_lines("- zones", c.zones_closed)
-    unapproved = {c.commit.sha: c for c in history.changes if not c.approval.approved}
+            lines += connection_lines("+", e.opened) + connection_lines("-", e.closed)
+            lines += connection_lines("+ zones", e.zones_opened) + connection_lines("- zones", e.zones_closed)
+    unapproved = {e.change.commit.sha: e for e in assessed.changes if not e.approval.approved}
     if unapproved:
         lines.append("\nNot approved:")
-        lines += [f"  {c.commit.sha[:10]} {c.commit.author_name}: {c.commit.subject}: {c.approval.reason}"
-                  for c in unapproved.values()]
+        lines += [f"  {e.change.commit.sha[:10]} {e.change.commit.author_name}: {e.change.commit.subject}: "
+                  f"{e.approval.reason}" for e in unapproved.values()]
     errors = [c for c in history.changes if c.error]
     if errors:
         lines.append("\nUnreadable manifests (their last readable content stands in):")
@@ -134,18 +136,18 @@ def history_table(history: History) -> str:
 
 def provenance_record(record: Provenance) -> dict[str, Any]:
     """One object and the change that last set it."""
-    change = record.change
     found: dict[str, Any] = {"object": record.current.display, "path": record.current.path}
-    if change is None:
+    if record.change is None:
         return {**found, "commit": None, "author": None, "authored_at": None, "committer": None,
                 "committed_at": None, "subject": None, "change": None, "signature": None, "approval": None,
                 "approved": None}
+    change, approval = record.change.change, record.change.approval
     return {**found, "commit": change.commit.sha, "author": change.commit.author,
             "authored_at": change.commit.authored_at, "committer": change.commit.committer,
             "committed_at": change.commit.committed_at, "subject": change.commit.subject, "change": change.change,
             "signature": signature_json(change.commit),
-            "approval": {"evidence": list(change.approval.evidence), "reason": change.approval.reason},
-            "approved": change.approval.approved}
+            "approval": {"evidence": list(approval.evidence), "reason": approval.reason},
+            "approved": approval.approved}
 
 
 def provenance_json(history: History, records: Sequence[Provenance]) -> str:
@@ -156,13 +158,13 @@ def provenance_json(history: History, records: Sequence[Provenance]) -> str:
 
 def provenance_row(record: Provenance) -> tuple[str, ...]:
     """One CSV row: the object, then its last change (empty when none was read)."""
-    change = record.change
-    if change is None:
+    if record.change is None:
         return record.current.display, record.current.path, *("",) * 10
+    change, approval = record.change.change, record.change.approval
     return (record.current.display, record.current.path, change.commit.sha, change.commit.committed_at,
             change.commit.author, change.commit.committer, change.commit.subject, change.change,
-            change.commit.signature, "yes" if change.approval.approved else "no", "; ".join(change.approval.evidence),
-            change.approval.reason)
+            change.commit.signature, "yes" if approval.approved else "no", "; ".join(approval.evidence),
+            approval.reason)
 
 
 def provenance_csv(records: Sequence[Provenance]) -> str:
@@ -172,8 +174,8 @@ def provenance_csv(records: Sequence[Provenance]) -> str:
 
 def provenance_table(records: Sequence[Provenance]) -> str:
     """Each current object with who last set it, when, and whether that was approved."""
-    rows = [(r.current.display, r.change.commit.committed_at, r.change.commit.sha[:10], r.change.commit.author_name,
-             "yes" if r.change.approval.approved else "NO") if r.change else
+    rows = [(r.current.display, r.change.change.commit.committed_at, r.change.change.commit.sha[:10],
+             r.change.change.commit.author_name, "yes" if r.change.approval.approved else "NO") if r.change else
             (r.current.display, "(before the history read)", "", "", "")
             for r in records]
     return text_table(("OBJECT", "SET AT", "COMMIT", "AUTHOR", "APPROVED"), rows)
@@ -196,9 +198,7 @@ def drift_item_json(item: DriftItem) -> dict[str, Any]:
 def drift_summary(drift: Drift) -> dict[str, int]:
     """Counts by status and by effect."""
     return {
-        "unmanaged": sum(1 for i in drift.items if i.status == "unmanaged"),
-        "not_applied": sum(1 for i in drift.items if i.status == "not-applied"),
-        "different": sum(1 for i in drift.items if i.status == "different"),
+        **{state.key: sum(1 for item in drift.items if item.status is state) for state in DriftState},
         "semantic": sum(1 for i in drift.items if i.semantic),
         "cosmetic": sum(1 for i in drift.items if not i.semantic),
         "in_sync": drift.in_sync,
@@ -226,13 +226,11 @@ def drift_text(drift: Drift) -> str:
              f"({drift.commit[:12]}){where}",
              f"{len(drift.items)} differences ({summary['semantic']} change reachability, {summary['cosmetic']} "
              f"cosmetic); {drift.in_sync} policies in sync."]
-    titles = {"unmanaged": "Only in the cluster (unmanaged)", "not-applied": "Only in git (not applied)",
-              "different": "Different"}
-    for status in DRIFT_STATUS_ORDER:
-        items = [item for item in drift.items if item.status == status]
+    for state in DriftState:
+        items = [item for item in drift.items if item.status is state]
         if not items:
             continue
-        lines.append(f"\n{titles[status]}:")
+        lines.append(f"\n{state.title}:")
         for item in items:
             lines.append(f"  {item.object}" + (f" ({item.path})" if item.path else ""))
             lines.append(f"    {'SEMANTIC' if item.semantic else 'cosmetic'}: {item.explanation}")

@@ -1,19 +1,34 @@
 """Everything the auditor's report shows, gathered in one value: the assessment, the analysis, the pack's identity.
 
 The report modules (tables, charts, document) read only this value, so a report is a pure function of it.
-Git results reach the report as simple rows (`ChangeRow`, `DriftRow`) that the pack builder adapts from
-`compliance.sources.git_history` and `compliance.sources.drift`.
+Git results reach the report as simple rows (`ChangeRow`, `DriftRow`) that the publishing workflow adapts from
+the analysis of the history and the drift; the pack's files as anything with a path, a SHA-256 and a size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment
-from compliance.evidence.manifest import FileEntry
+
+
+class HashedFile(Protocol):
+    """A file of the pack as its appendix lists it."""
+
+    @property
+    def path(self) -> str:
+        """Its path within the pack."""
+
+    @property
+    def sha256(self) -> str:
+        """Its SHA-256, lowercase hex."""
+
+    @property
+    def size(self) -> int:
+        """Its size in bytes."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +70,12 @@ class DriftRow:
     semantic: bool
     detail: str
 
-    @property
-    def state_name(self) -> str:
-        """The state with `_` separators (`not-applied` as written by the drift module becomes `not_applied`)."""
-        return self.state.replace("-", "_")
-
 
 @dataclass(frozen=True)
 class ReportInput:
     """What the report shows.
 
-    `context` gives the scope, zones, zone matrix, workload connections and snapshot; `assumptions` is
+    `system` gives the scope, zones, zone matrix, workload connections and snapshot; `assumptions` is
     `AnalysisOptions.assumptions(snapshot.unmodelled)`; `created_at` is RFC 3339 UTC and also dates the PDF.
     `git_source` names the repository and revision the changes and drift come from (e.g.
     `https://git.example.com/netpol.git@1a2b3c4`); None means no git history was given, and the report says so.
@@ -73,7 +83,7 @@ class ReportInput:
     """
 
     assessment: Assessment
-    context: CheckContext
+    system: AssessedSystem
     assumptions: Mapping[str, Any]
     pack_id: str
     created_at: str
@@ -81,7 +91,7 @@ class ReportInput:
     signer: str | None = None
     changes: tuple[ChangeRow, ...] = ()
     drift: tuple[DriftRow, ...] = ()
-    files: tuple[FileEntry, ...] = ()
+    files: tuple[HashedFile, ...] = ()
     git_source: str | None = None
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from compliance.evidence.pack_diff import ControlDifference, PackDiff, PackSide, ZoneDifference
+from compliance.analysis.pack_comparison import ControlDifference, PackDiff, PackSide, ZoneDifference
 from compliance.report import markdown
 from compliance.report.formats import json_text, text_table
 
@@ -61,7 +61,7 @@ def zone_rows(found: PackDiff) -> list[tuple[str, ...]]:
 
 def policy_rows(found: PackDiff) -> list[tuple[str, ...]]:
     """POLICY, CHANGE, FIELDS of each changed policy."""
-    return [(p.policy, p.change, ", ".join(p.fields)) for p in found.policies]
+    return [(p.policy, p.kind, ", ".join(p.fields)) for p in found.policies]
 
 
 def exception_rows(found: PackDiff) -> list[tuple[str, ...]]:
@@ -110,7 +110,7 @@ def pack_diff_json(found: PackDiff) -> str:
         "after": asdict(found.after),
         "controls": [control_json(c) for c in found.controls],
         "zones": [zone_json(z) for z in found.zones],
-        "policies": [{"policy": p.policy, "change": p.change, "fields": list(p.fields)} for p in found.policies],
+        "policies": [{"policy": p.policy, "change": p.kind, "fields": list(p.fields)} for p in found.policies],
         "exceptions": [{"control": e.control, "target": e.target, "change": e.change,
                         "state": {"before": e.state_before, "after": e.state_after},
                         "expires": {"before": e.expires_before, "after": e.expires_after}} for e in found.exceptions],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compliance.analysis.policy_changes import SpecChangeKind
 from compliance.netpol.connections import Connection
 from compliance.report import markdown
 from compliance.report.connections_output import assumptions_lines, connection_json, connections_list, incomplete_banner
@@ -12,6 +13,8 @@ from compliance.report.formats import json_text, text_table
 from compliance.simulate import ControlChange, FindingChange, Simulation, Verdict
 
 SIMULATION_FORMAT = "segproof.simulation/v1"
+# The words of the `segproof.simulation/v1` contract for how a policy changes.
+POLICY_WORDS = {SpecChangeKind.ADDED: "added", SpecChangeKind.REMOVED: "deleted", SpecChangeKind.CHANGED: "modified"}
 
 
 def path_text(connection: Connection, zones: Mapping[str, str]) -> str:
@@ -59,7 +62,7 @@ def simulation_text(simulation: Simulation, verdict: Verdict) -> str:
         lines += ["", "Offending paths:" if verdict.paths else "New failing findings:"]
         lines += [f"  {item}" for item in offending(simulation, verdict)]
     lines += ["", f"Policies changed ({len(simulation.policies)}):"]
-    lines += [f"  {change.change:<9} {change.policy}" for change in simulation.policies] or ["  none"]
+    lines += [f"  {POLICY_WORDS[change.kind]:<9} {change.policy}" for change in simulation.policies] or ["  none"]
     for title, found in (("Connections opened", simulation.opened), ("Connections closed", simulation.closed)):
         lines += ["", f"{title} ({len(found)}):"]
         lines.append(text_table(connection_header(simulation.zones), connection_rows(found, simulation.zones))
@@ -112,7 +115,7 @@ def simulation_json(simulation: Simulation, verdict: Verdict) -> str:
         "verdict": {"fail_on": verdict.fail_on, "failed": verdict.failed, "summary": headline(simulation, verdict),
                     "worse": [change.control for change in verdict.worse],
                     "offending": offending(simulation, verdict) if verdict.worse else []},
-        "policies": [{"policy": change.policy, "change": change.change} for change in simulation.policies],
+        "policies": [{"policy": change.policy, "change": POLICY_WORDS[change.kind]} for change in simulation.policies],
         "opened": connections_json(simulation.opened, simulation.zones),
         "closed": connections_json(simulation.closed, simulation.zones),
         "zones_opened": connections_json(simulation.zones_opened, {}),
@@ -160,7 +163,8 @@ def simulation_markdown(simulation: Simulation, verdict: Verdict) -> str:
             for sign, found in (("added:", c.new_findings), ("resolved:", c.resolved_findings)) for f in found)
             or "_none_"))
     body.append(markdown.details(f"Policies changed ({len(simulation.policies)})", "\n".join(
-        f"- {change.change} {markdown.code(change.policy)}" for change in simulation.policies) or "_none_"))
+        f"- {POLICY_WORDS[change.kind]} {markdown.code(change.policy)}" for change in simulation.policies)
+        or "_none_"))
     body.append(markdown.details("Assumptions", "\n".join(
         f"- {markdown.text(line)}" for line in assumptions_lines(simulation.assumptions))))
     return "\n".join(parts) + "\n" + "\n".join(body)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding
 from compliance.controls import Assessment, ControlResult
 from compliance.model.objects import PROTOCOLS
@@ -184,18 +184,18 @@ def exception_cells(exception: ScopeException) -> tuple[str, str, str, str, str]
             exception.expires.isoformat() if exception.expires else "", exception.justification)
 
 
-def class_zone_and_policies(context: CheckContext) -> list[tuple[str, list[str], list[str]]]:
+def class_zone_and_policies(system: AssessedSystem) -> list[tuple[str, list[str], list[str]]]:
     """Per pod class: its zone and the policies selecting it for ingress and for egress."""
-    reach = context.reach
+    reach = system.reach
     ingress: list[list[str]] = [[] for _ in reach.classes]
     egress: list[list[str]] = [[] for _ in reach.classes]
-    for policy in context.snapshot.policies:
+    for policy in system.snapshot.policies:
         for index in bitsets.members(reach.policy_members(policy)):
             if policy.isolates_ingress:
                 ingress[index].append(policy.key)
             if policy.isolates_egress:
                 egress[index].append(policy.key)
-    return list(zip(context.zoning.classes, ingress, egress, strict=True))
+    return list(zip(system.zoning.classes, ingress, egress, strict=True))
 
 
 def mixed(values: Sequence[bool]) -> str:
@@ -203,16 +203,16 @@ def mixed(values: Sequence[bool]) -> str:
     return "yes" if all(values) else "no" if not any(values) else "partial"
 
 
-def workloads_table(context: CheckContext) -> Table:
+def workloads_table(system: AssessedSystem) -> Table:
     """data/workloads.csv: every workload with its zone, pods, isolation per direction and selecting policies."""
-    reach = context.reach
-    per_class = class_zone_and_policies(context)
+    reach = system.reach
+    per_class = class_zone_and_policies(system)
     workloads: dict[str, dict[str, Any]] = {}
     for pod_class in reach.classes:
         zone, ingress, egress = per_class[pod_class.index]
         for pod in pod_class.pods:
             entry = workloads.setdefault(pod.workload.display, {
-                "ref": pod.workload, "zone": context.workload_zones.get(pod.workload.display, zone), "pods": 0,
+                "ref": pod.workload, "zone": system.workload_zones.get(pod.workload.display, zone), "pods": 0,
                 "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
                 "egress_policies": set()})
             entry["pods"] += 1
@@ -230,11 +230,11 @@ def workloads_table(context: CheckContext) -> Table:
     return sorted_table("data/workloads.csv", WORKLOADS_COLUMNS, rows, ("workload",))
 
 
-def policies_table(context: CheckContext) -> Table:
+def policies_table(system: AssessedSystem) -> Table:
     """data/policies.csv: every NetworkPolicy with its types, selector, rule counts and what it selects."""
-    reach, zones = context.reach, context.zoning.classes
+    reach, zones = system.reach, system.zoning.classes
     rows = []
-    for policy in context.snapshot.policies:
+    for policy in system.snapshot.policies:
         selected = [(reach.classes[i], zones[i]) for i in bitsets.members(reach.policy_members(policy))]
         pods = [pod for c, _ in selected for pod in c.pods]
         rows.append((policy.namespace, policy.name, "; ".join(policy.policy_types), policy.pod_selector.describe(),
@@ -301,7 +301,7 @@ def changes_table(data: ReportInput) -> Table:
 
 def drift_table(data: ReportInput) -> Table:
     """data/drift.csv: policies that differ between the cluster and git."""
-    rows = [(d.object, d.state_name, yes_no(d.semantic), d.detail) for d in data.drift]
+    rows = [(d.object, d.state, yes_no(d.semantic), d.detail) for d in data.drift]
     return sorted_table("data/drift.csv", DRIFT_COLUMNS, rows, ("object", "state", "detail"))
 
 
@@ -383,10 +383,10 @@ def evidence_tables(assessment: Assessment) -> tuple[Table, list[Table]]:
 
 def report_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str, Table]:
     """Every CSV of the pack as a Table, by relative path."""
-    flows = flows or zone_flows(data.context)
+    flows = flows or zone_flows(data.system)
     index, evidence = evidence_tables(data.assessment)
-    tables = [controls_table(data.assessment), findings_table(data.assessment), policies_table(data.context),
-              workloads_table(data.context), reachability_table(flows), zone_matrix_table(flows),
+    tables = [controls_table(data.assessment), findings_table(data.assessment), policies_table(data.system),
+              workloads_table(data.system), reachability_table(flows), zone_matrix_table(flows),
               approved_flows_table(flows), exceptions_table(data.assessment), changes_table(data),
               drift_table(data), index, *evidence]
     return {table.path: table for table in sorted(tables, key=lambda t: t.path)}

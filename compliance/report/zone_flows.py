@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from compliance.checks.context import CheckContext, ZoneConnection
+from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.scope import UNZONED_EXTERNAL, ApprovedFlow, Scope
 
@@ -128,14 +128,14 @@ class ZoneFlows:
         return frozenset(use.flow.source.zone for use in self.flow_uses if use.flow.destination.zone in self.cde)
 
 
-def zone_flows(context: CheckContext) -> ZoneFlows:
+def zone_flows(system: AssessedSystem) -> ZoneFlows:
     """The report's segmentation picture for one analysis."""
-    scope = context.scope
-    connections = tuple(context.connections_between(None, None, across_only=False))
+    scope = system.scope
+    connections = tuple(system.connections_between(None, None, across_only=False))
     cde = cde_zones(scope)
-    matrix = context.matrix
+    matrix = system.matrix
     used = {key for key, _ in matrix.cells}
-    zones = tuple(zone for zone in context.zones
+    zones = tuple(zone for zone in system.zones
                   if zone != UNZONED_EXTERNAL or any(UNZONED_EXTERNAL in key for key in used))
     external = frozenset(z.name for z in scope.zones if z.external) | {UNZONED_EXTERNAL}
     grouped: dict[tuple[str, str], list[ZoneConnection]] = {}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from compliance.evidence.chain import ChainReport, ledger_beside, verify_chain, verify_in_ledger
 from compliance.evidence.keys import load_certificates
-from compliance.evidence.reperform import Reperformance, reperform_in_place
 from compliance.evidence.verify import NO_ANCHORS, Anchors, PackReport, SignatureReport, verify_pack
+from compliance.workflows.reperform import Reperformance, reperform_in_place
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,15 @@ from typing import Any
 import pytest
 import yaml
 
+from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.context import CheckContext
 from compliance.checks.registry import SEVERITIES, STATUSES, CheckResult
 from compliance.controls import CheckReference, run_check
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
-from compliance.sources.drift import drift as compare
-from compliance.sources.git_history import read_history, read_revision
+from compliance.sources.git.source import GitSource
 from compliance.sources.manifests import load_manifests
+from compliance.workflows.assess import git_evidence
 
 CASES = Path(__file__).parent / "cases"
 SHARED_SCOPE = CASES / "scope.yaml"
@@ -116,13 +116,11 @@ def run_case(case: Case, scratch: Path) -> CheckResult:
     commits = read_yaml(case.path / "git.yaml", None)
     if commits is not None:
         repository = build_repository(commits["commits"], scratch / "repo")
-        history = read_history(repository, scope.change_approval, since=scope.period_start.isoformat(),
-                               until=scope.period_end.isoformat())
-        drift = compare(snapshot, read_revision(repository), AnalysisOptions())
+        history, drift = git_evidence(GitSource(repository, "HEAD", ()), snapshot, scope, AnalysisOptions())
     previous = tuple(read_yaml(case.path / "previous.yaml", []))
-    context = CheckContext(snapshot, scope, AnalysisOptions(), TODAY, history=history, drift=drift,
-                           previous=previous)
-    return run_check(context, CheckReference(case.check, params, spec.evidence))
+    system = AssessedSystem(snapshot, scope, AnalysisOptions(), TODAY, history=history, drift=drift,
+                            previous=previous)
+    return run_check(system, CheckReference(case.check, params, spec.evidence))
 
 
 @pytest.mark.parametrize("case", case_folders(), ids=lambda case: case.id)

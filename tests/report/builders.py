@@ -8,11 +8,12 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from compliance.checks.context import CheckContext
+from compliance.analysis.system import AssessedSystem
 from compliance.controls import Framework, evaluate_controls, parse_catalog
+from compliance.evidence.manifest import FileEntry
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.options import AnalysisOptions
-from compliance.report.inputs import ChangeRow, DriftRow, FileEntry, ReportInput
+from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
 from compliance.resources import resource_dir
 from compliance.scope import Scope, parse_scope
 from compliance.sources.manifests import load_manifests
@@ -81,7 +82,7 @@ def report_input(changes: tuple[ChangeRow, ...] = (), drift: tuple[DriftRow, ...
     """A ReportInput for the sample cluster evaluated against the test catalog."""
     snapshot = snapshot or sample_snapshot()
     options = AnalysisOptions()
-    context = CheckContext(snapshot, scope or sample_scope(), options, TODAY)
+    context = AssessedSystem(snapshot, scope or sample_scope(), options, TODAY)
     assessment = evaluate_controls(context, [framework()])
     entries = tuple(FileEntry(path, hashlib.sha256(content).hexdigest(), len(content))
                     for path, content in sorted((files or {}).items()))
@@ -100,6 +101,6 @@ CHANGES = (
 DRIFT = (
     DriftRow("NetworkPolicy payments/tokenizer-ingress", "different", True, "+1 connection: spec.ingress[1] differs"),
     DriftRow("NetworkPolicy checkout/allow-legacy-frontend", "unmanaged", False, "@only in the cluster"),
-    DriftRow("NetworkPolicy api-gateway/partner", "not-applied", False, "-only in git"),
+    DriftRow("NetworkPolicy api-gateway/partner", "not_applied", False, "-only in git"),
 )
 GIT_SOURCE = "https://git.acme.example/platform/netpol.git@9f8e7d6"

@@ -11,13 +11,13 @@ from compliance.report.zone_flows import ZoneFlows, zone_flows
 
 @pytest.fixture(scope="module")
 def flows(sample: ReportInput) -> ZoneFlows:
-    return zone_flows(sample.context)
+    return zone_flows(sample.system)
 
 
 def test_svg_is_deterministic_and_names_every_zone(flows: ZoneFlows, sample: ReportInput) -> None:
     svg = charts.zone_matrix_svg(flows)
     assert svg.startswith("<?xml") and "</svg>" in svg
-    assert svg == charts.zone_matrix_svg(sample.context)
+    assert svg == charts.zone_matrix_svg(sample.system)
     assert "<dc:date>" not in svg
     for zone in flows.zones:
         assert zone in svg

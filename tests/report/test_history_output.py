@@ -6,6 +6,9 @@ import csv
 import io
 import json
 
+from compliance.analysis.approvals import Approval
+from compliance.analysis.history_effects import AssessedHistory, ChangeEffects, Provenance
+from compliance.model.history import Change, Commit, History, TrackedObject
 from compliance.model.parse import parse_network_policy
 from compliance.netpol.connections import Connection
 from compliance.report.history_output import (
@@ -17,8 +20,6 @@ from compliance.report.history_output import (
     provenance_json,
     provenance_table,
 )
-from compliance.sources.approvals import Approval
-from compliance.sources.git_history import Change, Commit, History, Provenance, TrackedObject
 from tests.netpol.builders import policy, ports
 
 COMMIT = Commit("1" * 40, ("0" * 40,), "Dave Ruiz", "dave@example.com", "2026-02-12T21:10:00Z", "Dave Ruiz",
@@ -28,14 +29,17 @@ WEBHOOKS = TrackedObject("NetworkPolicy", "api", "webhooks", "p/api/webhooks.yam
                          DOCUMENT)
 REFUSED = Approval((), False, "no pull request")
 OPENED = Connection("api/gateway[Deployment]", "0.0.0.0-255.255.255.255[External]", ports("all"))
-ADDED = Change(COMMIT, 4, "added", WEBHOOKS.path, REFUSED, after=WEBHOOKS, opened=(OPENED,), closed=())
-BROKEN = Change(COMMIT, 4, "modified", "p/x.yaml", REFUSED, error="p/x.yaml: document 1: invalid YAML")
+ADDED = ChangeEffects(Change(COMMIT, 4, "added", WEBHOOKS.path, after=WEBHOOKS), REFUSED, opened=(OPENED,),
+                      closed=())
+BROKEN = ChangeEffects(Change(COMMIT, 4, "modified", "p/x.yaml", error="p/x.yaml: document 1: invalid YAML"),
+                       REFUSED)
 
 
-def history(*changes: Change) -> History:
-    """A history of the given changes on main."""
-    return History("/srv/netpol", "main", "f" * 40, ("p",), None, None, changes, (), (WEBHOOKS,),
-                   ("a warning",), "workload", {"complete": True})
+def history(*changes: ChangeEffects) -> AssessedHistory:
+    """A history of the given changes on main, with their connections computed."""
+    read = History("/srv/netpol", "main", "f" * 40, ("p",), None, None, tuple(e.change for e in changes), (),
+                   (WEBHOOKS,), ("a warning",))
+    return AssessedHistory(read, changes, "workload", {"complete": True})
 
 
 def test_history_json_follows_the_contract() -> None:
@@ -70,7 +74,7 @@ def test_history_csv_and_table() -> None:
 
 def test_provenance_outputs() -> None:
     records = (Provenance(WEBHOOKS, ADDED), Provenance(WEBHOOKS, None))
-    document = json.loads(provenance_json(history(ADDED), records))
+    document = json.loads(provenance_json(history(ADDED).history, records))
     assert document["format"] == "segproof.provenance/v1"
     assert document["objects"][0]["commit"] == "1" * 40 and document["objects"][1]["commit"] is None
     rows = list(csv.reader(io.StringIO(provenance_csv(records))))

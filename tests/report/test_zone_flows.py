@@ -10,7 +10,7 @@ from compliance.scope import Zone
 
 
 def test_cde_is_recognised_by_name_or_description(sample: ReportInput) -> None:
-    scope = sample.context.scope
+    scope = sample.system.scope
     assert cde_zones(scope) == ("cde",)
     renamed = dataclasses.replace(scope, zones=(Zone("payments", "Holds cardholder data"), Zone("pci-cde-2"),
                                                 Zone("decode")))
@@ -18,7 +18,7 @@ def test_cde_is_recognised_by_name_or_description(sample: ReportInput) -> None:
 
 
 def test_pairs_and_flow_use(sample: ReportInput) -> None:
-    flows = zone_flows(sample.context)
+    flows = zone_flows(sample.system)
     assert flows.zones[0] == "cde" and flows.zones[-1] == "external"
     pair = flows.pair("out-of-scope", "cde")
     assert (pair.state, pair.connections, pair.unapproved_connections, pair.into_cde) == ("unapproved", 4, 4, True)
@@ -33,7 +33,7 @@ def test_pairs_and_flow_use(sample: ReportInput) -> None:
 
 
 def test_verdicts_in_plain_words(sample: ReportInput) -> None:
-    flows = zone_flows(sample.context)
+    flows = zone_flows(sample.system)
     found = verdicts(flows, ["kube-system/calico-node[DaemonSet]"], [], complete=True)
     texts = [v.text for v in found]
     assert "Out-of-scope systems can reach the CDE: 4 paths" in texts
@@ -44,7 +44,7 @@ def test_verdicts_in_plain_words(sample: ReportInput) -> None:
 
 
 def test_no_path_verdict_is_qualified_when_incomplete(sample: ReportInput) -> None:
-    flows = zone_flows(sample.context)
+    flows = zone_flows(sample.system)
     without = dataclasses.replace(flows, connections=tuple(c for c in flows.connections
                                                            if c.source_zone != "out-of-scope"))
     complete = verdicts(without, [], [], complete=True)
@@ -54,5 +54,5 @@ def test_no_path_verdict_is_qualified_when_incomplete(sample: ReportInput) -> No
 
 
 def test_without_a_cde_zone(sample: ReportInput) -> None:
-    flows = dataclasses.replace(zone_flows(sample.context), cde=())
+    flows = dataclasses.replace(zone_flows(sample.system), cde=())
     assert verdicts(flows, [], [], True)[0].text == "No zone is marked as the cardholder data environment"

@@ -222,7 +222,7 @@ def test_unmodelled_policy_kinds_are_counted_and_reported(tmp_path: Path) -> Non
     assumptions = json.loads(result.stdout)["assumptions"]
     assert assumptions["complete"] is False
     assert assumptions["unmodelled_policies"] == {"CiliumNetworkPolicy": 2}
-    assert "analysis incomplete: 2 CiliumNetworkPolicy also change reachability" in result.stderr
+    assert "analysis incomplete: CiliumNetworkPolicy (2) also change reachability" in result.stderr
 
 
 def test_two_collections_of_an_unchanged_cluster_are_identical(kubeconfig: str) -> None:

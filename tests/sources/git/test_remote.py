@@ -12,7 +12,7 @@ from typing import ClassVar
 import pytest
 
 from compliance.errors import GitSourceError
-from compliance.sources.git_remote import (
+from compliance.sources.git.remote import (
     FETCHED_REF,
     Credentials,
     cache_directory,

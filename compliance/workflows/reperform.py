@@ -6,16 +6,12 @@ Controls whose checks need an input the pack does not carry are set aside and na
 
 from __future__ import annotations
 
-import csv
-import datetime
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from compliance.checks.context import CheckContext
-from compliance.controls import evaluate_controls, load_framework
+from compliance.controls import load_framework
+from compliance.evidence.ledger import read_ledger
 from compliance.evidence.manifest import (
     CONTROLS_CSV,
     FINDINGS_CSV,
@@ -24,10 +20,13 @@ from compliance.evidence.manifest import (
     SNAPSHOT_FILE,
     parse_manifest,
 )
-from compliance.evidence.pack_files import open_pack
+from compliance.evidence.pack_files import csv_rows, open_pack
 from compliance.netpol.options import AnalysisOptions
+from compliance.report.tables import controls_table, csv_text, findings_table
 from compliance.scope import parse_scope
+from compliance.sources.git.source import GitSource
 from compliance.sources.snapshot_file import snapshot_from_text
+from compliance.workflows.assess import assess
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
@@ -41,11 +40,6 @@ class Reperformance:
     compared: int
     set_aside: tuple[str, ...]
     problems: tuple[str, ...]
-
-
-def csv_rows(text: str) -> list[dict[str, str]]:
-    """The rows of a pack CSV (UTF-8 with a byte-order mark) as dicts."""
-    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str]], key: Callable[[dict], tuple],
@@ -67,23 +61,13 @@ def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str
     return found
 
 
-def git_evidence(repository: str, recorded: dict[str, Any], snapshot: Any, scope: Any, options: AnalysisOptions
-                 ) -> tuple[Any, Any]:
-    """The history of the scope's period and the drift, at the commit and paths the pack recorded."""
-    from compliance.sources.drift import drift
-    from compliance.sources.git_history import read_history, read_revision
-
-    commit, paths = recorded["commit"], tuple(recorded.get("paths", ()))
-    history = read_history(repository, scope.change_approval, commit, paths, since=scope.period_start.isoformat(),
-                           until=scope.period_end.isoformat())
-    return history, drift(snapshot, read_revision(repository, commit, paths), options)
-
-
 def reperform(pack: str | Path, git_repository: str | None = None,
               previous: Sequence[str] | None = None) -> Reperformance:
-    """Evaluate the pack's snapshot and scope again (with git and earlier packs when available) and compare."""
-    from compliance.report.tables import controls_table, csv_text, findings_table
+    """Evaluate the pack's snapshot and scope again (with git and earlier packs when available) and compare.
 
+    The evaluation is the one performance ran (`workflows.assess.assess`), at the git commit and paths the pack
+    recorded.
+    """
     with open_pack(pack) as files:
         manifest = parse_manifest(files.read(MANIFEST_FILE))
         snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
@@ -93,14 +77,13 @@ def reperform(pack: str | Path, git_repository: str | None = None,
     assumptions = inputs.get("assumptions", {})
     options = AnalysisOptions(ipblock_selects_pods=assumptions.get("ipblock_selects_pods", True),
                               host_network_isolated=assumptions.get("host_network_isolated", False))
-    history = drift = None
-    if inputs.get("git") and git_repository:
-        history, drift = git_evidence(git_repository, inputs["git"], snapshot, scope, options)
-    context = CheckContext(snapshot, scope, options, datetime.date.fromisoformat(manifest.created_at[:10]),
-                           history=history, drift=drift, previous=tuple(previous or ()))
-    assessment = evaluate_controls(context, [load_framework(f) for f in inputs.get("frameworks", ())])
+    recorded = inputs.get("git")
+    git = (GitSource(git_repository, recorded["commit"], tuple(recorded.get("paths", ())))
+           if recorded and git_repository else None)
+    assessment = assess(snapshot, scope, options, [load_framework(f) for f in inputs.get("frameworks", ())],
+                        manifest.created_at, git, previous=tuple(previous or ())).assessment
     missing = set()
-    if "git" in inputs and history is None:
+    if "git" in inputs and git is None:
         missing |= GIT_CHECKS
     if previous is None:
         missing |= LEDGER_CHECKS
@@ -121,8 +104,6 @@ def reperform(pack: str | Path, git_repository: str | None = None,
 
 def reperform_in_place(pack: str | Path, git_repository: str | None = None) -> Reperformance:
     """Re-perform a pack with the earlier packs of its ledger, when it sits in one."""
-    from compliance.evidence.ledger import read_ledger
-
     with open_pack(pack) as files:
         pack_id = parse_manifest(files.read(MANIFEST_FILE)).pack_id
     entries = read_ledger(Path(pack).parent)

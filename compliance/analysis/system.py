@@ -1,4 +1,5 @@
-"""What checks evaluate: the snapshot, the scope, and the analysis computed once and shared."""
+"""The assessed system: the snapshot, the scope and the analyses computed from them once and shared by the checks
+(reachability, zones of pod classes, the zone matrix, connections between zones with their approval)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
+from compliance.analysis.drift import Drift
+from compliance.analysis.history_effects import AssessedHistory
 from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
@@ -38,7 +40,7 @@ class ZoneConnection:
         return self.ports - self.approved
 
 
-class CheckContext:
+class AssessedSystem:
     """The inputs of every check, and the analyses several checks share, each computed on first use.
 
     `history` and `drift` come from the policies' git repository and `previous` from earlier packs;
@@ -47,7 +49,8 @@ class CheckContext:
     """
 
     def __init__(self, snapshot: Snapshot, scope: Scope, options: AnalysisOptions, today: datetime.date,
-                 history: Any = None, drift: Any = None, previous: Any = None,
+                 history: AssessedHistory | None = None, drift: Drift | None = None,
+                 previous: tuple[str, ...] | None = None,
                  address_cuts: Sequence[IPBlock] = ()) -> None:
         self.snapshot = snapshot
         self.address_cuts = (*scope.address_cuts, *address_cuts)

@@ -9,43 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from compliance.sources.git_history import Commit
+from compliance.model.history import Commit, signature_description
+from compliance.scope import ChangeApproval
 
 GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
 SQUASHED_PULL_REQUEST = re.compile(r"\(#(\d+)\)\s*$")
 GITLAB_MERGE_REQUEST = re.compile(r"^See merge request (\S*!\d+)\s*$", re.MULTILINE)
 MERGED_BRANCH = re.compile(r"^Merge branch '([^']+)' into '?([^'\s]+)'?")
 PERSON = re.compile(r"^(?P<name>[^<]*?)\s*(?:<(?P<email>[^>]*)>)?\s*$")
-
-SIGNATURE_STATUS = {
-    "G": "good",
-    "B": "bad",
-    "U": "good, unknown validity",
-    "X": "good, expired signature",
-    "Y": "good, expired key",
-    "R": "good, revoked key",
-    "E": "cannot be checked",
-    "N": "none",
-}
-
-
-class ApprovalRule(Protocol):
-    """What counts as an approved change (the scope file's `changeApproval`)."""
-
-    @property
-    def require_pull_request(self) -> bool:
-        """Whether a change needs review evidence: a pull/merge request or an accepted trailer."""
-
-    @property
-    def accept_trailers(self) -> tuple[str, ...]:
-        """Trailer keys that name a reviewer, e.g. Reviewed-by."""
-
-    @property
-    def require_signed_commits(self) -> bool:
-        """Whether the commit must carry a good signature (%G? = G)."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +27,6 @@ class Approval:
     evidence: tuple[str, ...]
     approved: bool
     reason: str = ""
-
-
-def signature_description(status: str) -> str:
-    """The meaning of a %G? letter, e.g. `good` or `none`."""
-    return SIGNATURE_STATUS.get(status, f"unknown status {status!r}")
 
 
 def merge_evidence(commit: Commit) -> list[str]:
@@ -90,7 +57,7 @@ def same_person(named: str, name: str, email: str) -> bool:
     return match.group("name").strip().lower() == name.strip().lower()
 
 
-def approval_of(commit: Commit, rule: ApprovalRule) -> Approval:
+def approval_of(commit: Commit, rule: ChangeApproval) -> Approval:
     """The evidence found on a commit and whether it meets `rule`.
 
     Approved when review evidence is not required or some was found (a pull/merge request, or an accepted

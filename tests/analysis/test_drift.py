@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from compliance.analysis.drift import drift
+from compliance.analysis.policy_changes import differing_fields
 from compliance.netpol.connections import Connection
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.history_output import drift_json, drift_text
-from compliance.sources.drift import differing_fields, drift
-from compliance.sources.git_history import read_revision
+from compliance.sources.git.revision import read_revision
 from compliance.sources.manifests import load_manifests
 from tests.netpol.builders import cluster, namespace, pod, ports
 from tests.support.git_repos import ROOT, GitRepo, build_demo, netpol

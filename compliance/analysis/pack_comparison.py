@@ -1,29 +1,15 @@
-"""Comparing two evidence packs: control statuses, the zone matrix, the policies (by spec) and the exceptions.
-
-Packs are read as stored (directories or zips) from their CSVs, snapshot.json and manifest.json; they are not
-verified here (`segproof verify` does that). Every list is in a stable order, so the same packs give the same
-comparison.
-"""
+"""Comparing two evidence packs as stored: control statuses, the zone matrix, the policies (by spec) and the
+exceptions, from the rows of their CSVs and the policies of their snapshots. Every list is in a stable order, so
+the same packs give the same comparison."""
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from compliance.errors import UnreadablePack
-from compliance.evidence.manifest import MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
-from compliance.evidence.pack_files import PackFiles, open_pack
-from compliance.evidence.reperform import csv_rows
-from compliance.report.tables import FORMULA_STARTS
-from compliance.sources.drift import differing_fields
+from compliance.analysis.policy_changes import SpecChange, spec_changes
 
-CONTROLS_CSV = "data/controls.csv"
-ZONE_MATRIX_CSV = "data/zone_matrix.csv"
-EXCEPTIONS_CSV = "data/exceptions.csv"
 Row = dict[str, str]
 
 
@@ -77,15 +63,6 @@ class ZoneDifference:
 
 
 @dataclass(frozen=True)
-class PolicyDifference:
-    """A NetworkPolicy added, removed or changed (with the spec fields that differ)."""
-
-    policy: str
-    change: str
-    fields: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ExceptionDifference:
     """An exception of the scope added, removed, expired or changed (approver, justification or expiry)."""
 
@@ -106,50 +83,8 @@ class PackDiff:
     after: PackSide
     controls: tuple[ControlDifference, ...]
     zones: tuple[ZoneDifference, ...]
-    policies: tuple[PolicyDifference, ...]
+    policies: tuple[SpecChange, ...]
     exceptions: tuple[ExceptionDifference, ...]
-
-
-def cell(value: str | None) -> str:
-    """A CSV cell as written before the pack neutralised it for spreadsheets (a leading `'` removed)."""
-    text = value or ""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
-
-
-def table(files: PackFiles, name: str) -> tuple[Row, ...]:
-    """The rows of one CSV of the pack, cells restored."""
-    if name not in files.names:
-        raise UnreadablePack(str(files.location), f"{name} is missing")
-    return tuple({key: cell(value) for key, value in row.items()} for row in csv_rows(files.read(name).decode("utf-8")))
-
-
-def snapshot_policies(files: PackFiles) -> dict[str, Any]:
-    """The NetworkPolicy specs of the pack's snapshot by `ns/name`."""
-    if SNAPSHOT_FILE not in files.names:
-        raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is missing")
-    try:
-        objects = json.loads(files.read(SNAPSHOT_FILE))["objects"]["networkpolicies"]
-        return {f"{item['metadata']['namespace']}/{item['metadata']['name']}": item.get("spec") or {}
-                for item in objects}
-    except (ValueError, KeyError, TypeError) as error:
-        raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is not a segproof snapshot ({error})") from None
-
-
-def read_pack(path: str | Path) -> PackContents:
-    """The manifest, controls, zone matrix, exceptions and policies of the pack stored at `path`."""
-    try:
-        with open_pack(path) as files:
-            if MANIFEST_FILE not in files.names:
-                raise UnreadablePack(str(path), f"{MANIFEST_FILE} is missing")
-            manifest = parse_manifest(files.read(MANIFEST_FILE), f"{path}/{MANIFEST_FILE}")
-            inputs = manifest.inputs
-            side = PackSide(str(path), manifest.pack_id, manifest.created_at, tuple(inputs.get("frameworks", ())),
-                            (inputs.get("git") or {}).get("commit"), str(inputs.get("scope_sha256", "")),
-                            dict(inputs.get("assumptions") or {}))
-            return PackContents(side, table(files, CONTROLS_CSV), table(files, ZONE_MATRIX_CSV),
-                                table(files, EXCEPTIONS_CSV), snapshot_policies(files))
-    except (OSError, zipfile.BadZipFile):
-        raise UnreadablePack(str(path), "not a pack directory or zip file") from None
 
 
 def row_pairs(before: Sequence[Row], after: Sequence[Row],
@@ -196,19 +131,6 @@ def zone_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ZoneD
     return tuple(found)
 
 
-def policy_differences(before: dict[str, Any], after: dict[str, Any]) -> tuple[PolicyDifference, ...]:
-    """Policies added, removed, or changed by spec, by namespace and name."""
-    found = []
-    for key in sorted(set(before) | set(after), key=lambda k: tuple(k.split("/", 1))):
-        if key not in before:
-            found.append(PolicyDifference(key, "added"))
-        elif key not in after:
-            found.append(PolicyDifference(key, "removed"))
-        elif before[key] != after[key]:
-            found.append(PolicyDifference(key, "changed", tuple(differing_fields(before[key], after[key], "spec"))))
-    return tuple(found)
-
-
 def exception_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ExceptionDifference, ...]:
     """Exceptions added, removed, expired since the earlier pack, or changed, by control and target."""
     found = []
@@ -230,5 +152,5 @@ def diff_packs(before: PackContents, after: PackContents) -> PackDiff:
     """What changed from the earlier pack to the later one."""
     return PackDiff(before.side, after.side, control_differences(before.controls, after.controls),
                     zone_differences(before.zone_matrix, after.zone_matrix),
-                    policy_differences(before.policies, after.policies),
+                    spec_changes(before.policies, after.policies),
                     exception_differences(before.exceptions, after.exceptions))

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.evidence.pack_diff import cell, exception_differences, zone_change
+from compliance.analysis.pack_comparison import exception_differences, zone_change
 from compliance.resources import resource_dir
+from compliance.workflows.compare_packs import cell
 from tests.support.cli import run
 from tests.support.documents import ANALYTICS_DENY
 

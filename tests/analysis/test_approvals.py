@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.sources.approvals import approval_of, same_person, signature_description
-from compliance.sources.git_history import Commit
+from compliance.analysis.approvals import approval_of, same_person
+from compliance.model.history import Commit, signature_description
 from tests.support.git_repos import RULE, ChangeApproval
 
 MERGE_PARENTS = ("a" * 40, "b" * 40)

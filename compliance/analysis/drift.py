@@ -1,0 +1,129 @@
+"""Drift between a cluster and git: NetworkPolicies only in the cluster (unmanaged), only in git (not applied),
+or with different specs, each judged by whether it changes reachability among the cluster's pods.
+
+A difference is semantic when swapping the cluster's version of that one policy for git's (or adding or
+removing it) changes some connection; otherwise it is cosmetic: defaults written out (protocol TCP,
+policyTypes), another order or form of the same rules, or rules that differ only for pods the cluster
+does not have. Labels and annotations are not compared: they do not change what a policy allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compliance.analysis.policy_changes import SpecChangeKind, spec_changes
+from compliance.model.history import Revision
+from compliance.model.snapshot import Snapshot
+from compliance.model.values import TextEnum
+from compliance.netpol.connections import Connection
+from compliance.netpol.diff import IncrementalReachability, same_rules
+from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.reachability import block_cuts
+
+
+class DriftState(TextEnum):
+    """How a policy differs between the cluster and git, in the order outputs list them."""
+
+    UNMANAGED = "unmanaged"
+    NOT_APPLIED = "not-applied"
+    DIFFERENT = "different"
+
+    @property
+    def title(self) -> str:
+        """The heading of the policies in this state."""
+        return DRIFT_TITLES[self]
+
+    @property
+    def words(self) -> str:
+        """The state in a sentence: `not applied`."""
+        return self.value.replace("-", " ")
+
+    @property
+    def key(self) -> str:
+        """The state as CSV cells and JSON keys name it: `not_applied`."""
+        return self.value.replace("-", "_")
+
+
+DRIFT_TITLES = {DriftState.UNMANAGED: "Only in the cluster (unmanaged)",
+                DriftState.NOT_APPLIED: "Only in git (not applied)", DriftState.DIFFERENT: "Different"}
+# A policy only in the cluster is "added" from git to the cluster; one only in git is "removed".
+STATE_OF_CHANGE = {SpecChangeKind.ADDED: DriftState.UNMANAGED, SpecChangeKind.REMOVED: DriftState.NOT_APPLIED,
+                   SpecChangeKind.CHANGED: DriftState.DIFFERENT}
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One NetworkPolicy that is not the same in the cluster and in git.
+
+    cluster_only: connections allowed with the cluster's version and not with git's; git_only: the reverse.
+    """
+
+    namespace: str
+    name: str
+    status: DriftState
+    path: str
+    fields: tuple[str, ...]
+    semantic: bool
+    explanation: str
+    cluster_only: tuple[Connection, ...] = ()
+    git_only: tuple[Connection, ...] = ()
+
+    @property
+    def object(self) -> str:
+        """`NetworkPolicy ns/name`."""
+        return f"NetworkPolicy {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The differences between a cluster's NetworkPolicies and those in git, sorted by namespace and name."""
+
+    repository: str
+    rev: str
+    commit: str
+    paths: tuple[str, ...]
+    cluster_source: Mapping[str, Any]
+    collected_at: str
+    level: str
+    assumptions: Mapping[str, object]
+    items: tuple[DriftItem, ...]
+    in_sync: int
+
+
+def explanation(status: DriftState, cluster_only: list[Connection], git_only: list[Connection],
+                rules_equal: bool) -> str:
+    """Why a difference is semantic or cosmetic, in one sentence."""
+    if cluster_only or git_only:
+        return (f"changes reachability: {len(cluster_only)} connection(s) only with the cluster's version, "
+                f"{len(git_only)} only with git's")
+    if rules_equal:
+        return "same rules once defaults are applied (e.g. protocol TCP, policyTypes)"
+    if status is DriftState.DIFFERENT:
+        return "the rules differ but allow the same connections among this cluster's pods"
+    return "allows and denies nothing among this cluster's pods"
+
+
+def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level: str = "workload") -> Drift:
+    """The NetworkPolicies that differ between `cluster` and the git revision, judged on the cluster's pods."""
+    # Every comparison cuts the address space at the ipBlocks of both sides, so its ranges compare one to one.
+    tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.policies, options, level,
+                                      analysis_cuts=block_cuts([*cluster.policies, *revision.policies]))
+    in_cluster = {p.key: p for p in cluster.policies}
+    in_git = {p.key: p for p in revision.policies}
+    paths = {f"{o.namespace}/{o.name}": o.path for o in revision.objects if o.kind == "NetworkPolicy"}
+    changes = spec_changes({key: p.spec for key, p in in_git.items()}, {key: p.spec for key, p in in_cluster.items()})
+    items = []
+    for change in changes:
+        ours, theirs = in_cluster.get(change.policy), in_git.get(change.policy)
+        namespace, name = change.policy.split("/", 1)
+        status = STATE_OF_CHANGE[change.kind]
+        rules_equal = same_rules(ours, theirs)
+        git_only, cluster_only = ([], []) if rules_equal else tracker.compare(namespace, name, theirs)
+        items.append(DriftItem(namespace, name, status, paths.get(change.policy, ""), change.fields,
+                               bool(cluster_only or git_only), explanation(status, cluster_only, git_only, rules_equal),
+                               tuple(cluster_only), tuple(git_only)))
+    return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
+                 cluster.collected_at, level, options.assumptions(cluster.unmodelled), tuple(items),
+                 len(set(in_cluster) | set(in_git)) - len(items))

@@ -1,0 +1,5 @@
+"""`python -m compliance.cli`."""
+
+from compliance.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""Commands of the analysis: reachability, explain, collect, zones."""
+
+from __future__ import annotations
+
+import click
+
+from compliance.cli.main import main
+from compliance.cli.options import analysis_options, feedback, source_options
+from compliance.errors import UsageError
+from compliance.model.objects import LEVELS
+from compliance.netpol.options import AnalysisOptions
+from compliance.workflows.inputs import StateSource
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--level", type=click.Choice(LEVELS), default="workload", show_default=True)
+@click.option("-o", "--output", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
+def reachability(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, level: str,
+                 output: str) -> None:
+    """Who can reach whom, on which ports."""
+    from compliance.report import connections_output
+    from compliance.workflows.analyse import reachability as reach
+
+    found, assumptions = reach(source, options, level, now, feedback(quiet))
+    if output == "json":
+        click.echo(connections_output.connections_json(level, assumptions, found), nl=False)
+    elif output == "csv":
+        click.echo(connections_output.connections_csv(found), nl=False)
+    else:
+        click.echo(connections_output.connections_table(found, assumptions), nl=False)
+
+
+@main.command()
+@source_options
+@click.option("-o", "--output", "output", required=True, metavar="FILE",
+              help="Where to write the snapshot (- for stdout).")
+def collect(source: StateSource, now: str, quiet: bool, output: str) -> None:
+    """Write the cluster state as a snapshot file that every other command can read back (--snapshot)."""
+    from compliance.evidence.files import write_atomically
+    from compliance.model.snapshot import snapshot_document
+    from compliance.report.formats import json_text
+    from compliance.workflows.analyse import collect as collected
+
+    text = json_text(snapshot_document(collected(source, now, feedback(quiet))), flat_below=3)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text)
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--from", "origin", required=True, metavar="SRC", help="ns/pod, ns/workload[Kind] or an IP address.")
+@click.option("--to", "target", required=True, metavar="DST", help="ns/pod, ns/workload[Kind] or an IP address.")
+@click.option("--port", metavar="PORT", help="Only this port or range, e.g. 443/TCP or 8000-8100/UDP.")
+@click.option("-o", "--output", type=click.Choice(("text", "json")), default="text", show_default=True)
+def explain(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, origin: str, target: str,
+            port: str | None, output: str) -> None:
+    """Why SRC may or may not reach DST: the deciding policies and rules."""
+    from compliance.netpol.ports import ALL_PORTS, parse_port_argument
+    from compliance.report import explain_output
+    from compliance.workflows.analyse import explanation
+
+    try:
+        asked = parse_port_argument(port) if port else ALL_PORTS
+    except ValueError as error:
+        raise UsageError(f"--port: {error}") from None
+    found = explanation(source, options, origin, target, asked, now, feedback(quiet))
+    render = explain_output.explanation_json if output == "json" else explain_output.explanation_text
+    click.echo(render(found), nl=False)
+
+
+@main.command()
+@source_options
+@analysis_options
+@click.option("--scope", "scope_file", required=True, metavar="FILE", help="The scope file (zones).")
+@click.option("-o", "--output", type=click.Choice(("text", "svg", "png")), default="text", show_default=True)
+@click.option("--out", "out", metavar="FILE", help="Write the picture here instead of stdout.")
+def zones(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, scope_file: str, output: str,
+          out: str | None) -> None:
+    """The zone x zone matrix of allowed ports: the picture of segmentation."""
+    from compliance.evidence.files import write_atomically
+    from compliance.report import charts
+    from compliance.workflows.analyse import zoned_system
+
+    system = zoned_system(source, scope_file, options, now, feedback(quiet))
+    picture: str | bytes = {"text": charts.zone_matrix_text, "svg": charts.zone_matrix_svg,
+                            "png": charts.zone_matrix_png}[output](system)
+    if out:
+        write_atomically(out, picture)
+    elif isinstance(picture, bytes):
+        click.get_binary_stream("stdout").write(picture)
+    else:
+        click.echo(picture, nl=False)

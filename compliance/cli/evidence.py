@@ -1,0 +1,167 @@
+"""Commands of the evidence: verify packs, compare two packs, create signing keys, and the demo."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from compliance.cli.main import main
+from compliance.cli.options import utc_now
+from compliance.errors import UsageError, VerificationFailed
+from compliance.evidence.pack import WrittenPack
+from compliance.evidence.verify import PackReport, SignatureReport
+from compliance.times import format_utc
+from compliance.workflows.verify_packs import Verification
+
+
+@main.command()
+@click.argument("packs", nargs=-1, metavar="[PACK]...")
+@click.option("--trust", "trust", multiple=True, metavar="CERT",
+              help="Certificate (or CA) the signers must chain to (repeatable; a file may hold several).")
+@click.option("--tsa-trust", "tsa_trust", multiple=True, metavar="CERT",
+              help="Root of a timestamping authority whose timestamps date the signatures (repeatable).")
+@click.option("--require-trust", is_flag=True,
+              help="Fail unless every pack is signed by a certificate that chains to --trust.")
+@click.option("--chain", "chain", metavar="ROOT", help="Verify the whole chain of packs under ROOT (its ledger).")
+@click.option("--reperform", is_flag=True, help="Also evaluate each pack's snapshot and scope again and compare.")
+@click.option("--git", "git_repository", metavar="REPO",
+              help="With --reperform: a clone of the policy repository, to re-perform the git-based checks too.")
+def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str, ...], require_trust: bool,
+           chain: str | None, reperform: bool, git_repository: str | None) -> None:
+    """Re-hash every file of each PACK, check signatures, trust, time and chain links; exit 4 naming every mismatch."""
+    from compliance.workflows.verify_packs import load_anchors, verify_packs
+
+    if not packs and not chain:
+        raise UsageError("nothing to verify", hint="pass a pack directory or zip, or --chain ROOT")
+    verification = verify_packs(packs, chain, load_anchors(trust, tsa_trust), require_trust=require_trust,
+                                reperform=reperform, git_repository=git_repository)
+    click.echo(verification_text(verification), nl=False)
+    if verification.problems:
+        raise VerificationFailed(chain or packs[0], verification.problems)
+
+
+def verification_text(verification: Verification) -> str:
+    """What verify prints: a block per pack, the chain, every problem, then the verdict."""
+    lines = []
+    for report in verification.all_reports:
+        lines += pack_lines(report)
+    for item in verification.reperformed:
+        if item.result is None:
+            lines.append(f"{item.path}: re-performance skipped: {item.skipped}")
+        else:
+            aside = item.result.set_aside
+            lines.append(f"{item.path}: re-performed {item.result.compared} controls from snapshot.json and scope.yaml"
+                         + (f"; set aside (inputs not available): {', '.join(aside)}" if aside else ""))
+    chain = verification.chain
+    if chain is not None:
+        kept = ", its signed manifest kept in the ledger" if chain.removed == 1 else ", their signed manifests kept " \
+            "in the ledger" if chain.removed else ""
+        lines.append(f"{chain.root}: chain of {chain.packs} packs ({chain.removed} removed by retention{kept})")
+    for subject, prints in verification.shared_subjects().items():
+        lines.append(f"NOTE: {len(prints)} different certificates share the signer name {subject}: "
+                     f"{', '.join(prints)}; only the fingerprints tell them apart")
+    lines += [f"FAILED: {problem}" for problem in verification.problems]
+    lines.append(VERDICTS[verification.verdict])
+    return "\n".join(lines) + "\n"
+
+
+VERDICTS = {
+    "trusted": "OK",
+    "untrusted": ("NOT VERIFIED AGAINST A TRUSTED CERTIFICATE: the files match their signed manifests, but without "
+                  "--trust CERT nothing shows who signed them (compare the signer fingerprints above)"),
+    "unsigned": "UNSIGNED: the files match their manifests, but nothing proves who wrote them",
+    "failed": "verification FAILED",
+}
+
+
+def pack_lines(report: PackReport) -> list[str]:
+    """The lines that say what one pack is, who signed it, whether that is trusted, when, and where it is chained."""
+    if not report.pack_id:
+        return [f"{report.path}: not verified"]
+    lines = [f"{report.path}: pack {report.pack_id}, {report.files} files"]
+    signature = report.signature
+    if signature is None:
+        lines.append("  signer: " + ("the signature does not verify" if report.signed
+                                     else "UNSIGNED: nothing proves who wrote the files"))
+    else:
+        lines.append(f"  signer: {signature.subject} (SHA-256 {signature.fingerprint})")
+        lines.append("  trust: " + ("chains to the trusted certificate (trusted)" if signature.trusted
+                                    else "does NOT chain to the trusted certificate" if report.trust_checked
+                                    else "NOT VERIFIED AGAINST A TRUSTED CERTIFICATE (pass --trust CERT)"))
+        lines.append("  time: " + signature_time(signature))
+    lines.append("  chain: " + (f"checked in {report.ledger}" if report.ledger
+                                else "not checked: no ledger beside the pack (use --chain ROOT)"))
+    return lines
+
+
+def signature_time(signature: SignatureReport) -> str:
+    """When a signature is dated: by a (trusted) timestamp, or not at all."""
+    if signature.timestamp is None:
+        return "no timestamp: the signature cannot be dated (certificates are checked now)"
+    trust = ("trusted" if signature.timestamp_trusted else
+             "authority NOT VERIFIED against a trusted certificate (pass --tsa-trust CERT)")
+    return f"timestamped {format_utc(signature.timestamp)} by {signature.timestamp_authority} ({trust})"
+
+
+@main.command()
+@click.argument("pack_a", metavar="PACK_A")
+@click.argument("pack_b", metavar="PACK_B")
+@click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
+def diff(pack_a: str, pack_b: str, output: str) -> None:
+    """What changed from PACK_A to PACK_B (directories or zips): controls, zone matrix, policies, exceptions."""
+    from compliance.report import pack_diff_output
+    from compliance.workflows.compare_packs import compare_packs
+
+    found = compare_packs(pack_a, pack_b)
+    render = {"text": pack_diff_output.pack_diff_text, "json": pack_diff_output.pack_diff_json,
+              "markdown": pack_diff_output.pack_diff_markdown}[output]
+    click.echo(render(found), nl=False)
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys for evidence packs."""
+
+
+@keys.command("create")
+@click.option("--out", "out", required=True, metavar="DIR", help="Directory for signing.key and signing.crt/.csr.")
+@click.option("--subject", default="CN=segproof", show_default=True, help="Distinguished name, e.g. CN=...,O=...")
+@click.option("--csr", is_flag=True, help="Write a certificate signing request for your CA instead of a certificate.")
+def keys_create(out: str, subject: str, csr: bool) -> None:
+    """Create a P-256 signing key with a self-signed certificate (or a CSR). Set SEGPROOF_KEY_PASSWORD to encrypt."""
+    from compliance.evidence.keys import create_key_files
+
+    files = create_key_files(out, subject, utc_now(None), request=csr,
+                             password=os.environb.get(b"SEGPROOF_KEY_PASSWORD"))
+    click.echo(f"private key: {files.key} (keep it secret; it is never written into a pack)")
+    if csr:
+        click.echo(f"certificate signing request: {files.request}")
+        click.echo("send the request to your CA and save the certificate it returns (leaf first, then "
+                   "intermediates, PEM) as signing.crt")
+    else:
+        click.echo(f"self-signed certificate: {files.certificate} (give it to auditors: segproof verify --trust)")
+
+
+def written_lines(written: WrittenPack, signer: str | None) -> list[str]:
+    """What `pack` prints: the pack, its report, and who signed it."""
+    return [f"pack {written.manifest.pack_id}: {written.path}", f"report: {written.path / 'report.pdf'}",
+            f"signed by {signer}" if signer else "UNSIGNED (pass --sign-key and --sign-cert to sign)"]
+
+
+@main.command()
+@click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
+              help="Output root of the demo pack (a ledger: each run adds a pack).")
+@click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
+def demo(out: str, now: str | None) -> None:
+    """Write a complete signed evidence pack for the bundled sample: shop cluster, scope, git history, key."""
+    from compliance.workflows.demo import demo as write_demo
+
+    found = write_demo(out, utc_now(now))
+    signer = found.published.signer
+    click.echo(f"demo: sample cluster {found.cluster}, scope {found.scope}, policy history in {found.repository}, "
+               f"throwaway signing key in {found.keys}")
+    click.echo("\n".join(written_lines(found.published.pack,
+                                        signer.certificate.subject.rfc4514_string() if signer else None)))
+    click.echo(f"check the packs with: segproof verify --chain {out} --trust {found.keys / 'signing.crt'} "
+               f"--reperform --git {found.repository}")

@@ -1,0 +1,163 @@
+"""The git history of the policy manifests, as read: commits, the tracked objects their manifests define, the
+changes each commit made, and the objects at one revision. What a change means (its approval, the connections it
+opened) is the analysis's (`analysis.history_effects`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compliance.model.objects import Namespace
+from compliance.model.policy import NetworkPolicy
+
+TRACKED_KINDS = ("NetworkPolicy", "Namespace")
+ObjectKey = tuple[str, str, str]
+SIGNATURE_STATUS = {
+    "G": "good",
+    "B": "bad",
+    "U": "good, unknown validity",
+    "X": "good, expired signature",
+    "Y": "good, expired key",
+    "R": "good, revoked key",
+    "E": "cannot be checked",
+    "N": "none",
+}
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit of the first-parent history, as `git log` reports it; times are RFC 3339 UTC."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    authored_at: str
+    committer_name: str
+    committer_email: str
+    committed_at: str
+    signature: str
+    signer: str
+    subject: str
+    body: str
+    trailers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def author(self) -> str:
+        """`Name <email>` of the author."""
+        return f"{self.author_name} <{self.author_email}>"
+
+    @property
+    def committer(self) -> str:
+        """`Name <email>` of the committer."""
+        return f"{self.committer_name} <{self.committer_email}>"
+
+    @property
+    def is_merge(self) -> bool:
+        """Whether the commit has more than one parent."""
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True)
+class TrackedObject:
+    """A NetworkPolicy or Namespace as one manifest file in git defines it; `document` is the object as written."""
+
+    kind: str
+    namespace: str
+    name: str
+    path: str
+    value: NetworkPolicy | Namespace = field(repr=False)
+    document: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def key(self) -> ObjectKey:
+        """(kind, namespace, name): the object's identity across files and revisions."""
+        return self.kind, self.namespace, self.name
+
+    @property
+    def display(self) -> str:
+        """`NetworkPolicy ns/name` or `Namespace name`."""
+        return object_display(self.key)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object added, modified or deleted by a commit, or (with `error`) a manifest that could not be read."""
+
+    commit: Commit
+    sequence: int
+    change: str
+    path: str
+    before: TrackedObject | None = None
+    after: TrackedObject | None = None
+    error: str = ""
+
+    @property
+    def target(self) -> TrackedObject | None:
+        """The object as changed (as it was, for a deletion); None for a manifest that could not be read."""
+        return self.after or self.before
+
+    @property
+    def object(self) -> str:
+        """`NetworkPolicy ns/name`, or "" for a manifest that could not be read."""
+        return self.target.display if self.target else ""
+
+    @property
+    def previous_path(self) -> str:
+        """The file that held the object before, when the change moved it; else ""."""
+        if self.before and self.after and self.before.path != self.after.path:
+            return self.before.path
+        return ""
+
+
+@dataclass(frozen=True)
+class History:
+    """Changes to the tracked objects under `paths` on the first-parent history of `rev`.
+
+    `changes` are sorted by committed time, then history order, then object; `initial` and `final` are the
+    objects before the first and after the last commit read (the whole history unless since/until narrow it).
+    """
+
+    repository: str
+    rev: str
+    commit: str
+    paths: tuple[str, ...]
+    since: str | None
+    until: str | None
+    changes: tuple[Change, ...]
+    initial: tuple[TrackedObject, ...]
+    final: tuple[TrackedObject, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The tracked objects defined by the manifests under `paths` at one commit."""
+
+    repository: str
+    rev: str
+    commit: str
+    paths: tuple[str, ...]
+    objects: tuple[TrackedObject, ...]
+
+    @property
+    def policies(self) -> tuple[NetworkPolicy, ...]:
+        """The NetworkPolicies, sorted by namespace and name."""
+        return tuple(o.value for o in self.objects if isinstance(o.value, NetworkPolicy))
+
+
+def object_display(key: ObjectKey) -> str:
+    """`NetworkPolicy ns/name` or `Namespace name`."""
+    kind, namespace, name = key
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def signature_description(status: str) -> str:
+    """The meaning of a %G? letter, e.g. `good` or `none`."""
+    return SIGNATURE_STATUS.get(status, f"unknown status {status!r}")
+
+
+def replay_order(change: Change) -> tuple[int, str, str]:
+    """Order in which changes happened: history order, then object, then path."""
+    return change.sequence, change.object, change.path

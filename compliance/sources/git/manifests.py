@@ -1,0 +1,78 @@
+"""The tracked objects (NetworkPolicies and Namespaces) of manifest files in git, validated as `--manifests`
+validates files, so that a broken manifest is reported on the version that broke it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import git
+
+from compliance.errors import ManifestError
+from compliance.model.history import TRACKED_KINDS, ObjectKey, TrackedObject
+from compliance.sources.git.repository import REGULAR_FILE_MODES, read_blobs
+from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """The tracked objects of one file; with `error`, the file could not be read and `objects` is its last
+    readable content."""
+
+    objects: Mapping[ObjectKey, TrackedObject]
+    error: str = ""
+
+
+def is_manifest(path: str, mode: str) -> bool:
+    """Whether a file is a regular file with a manifest suffix."""
+    return mode in REGULAR_FILE_MODES and path.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def tracked_documents(name: str, text: str) -> list[Document]:
+    """The NetworkPolicy and Namespace documents of one file; other documents are not looked at."""
+    return [document for index, content in parse_documents(name, text) if is_object(content)
+            for document in objects_in(name, index, content) if document.obj.get("kind") in TRACKED_KINDS]
+
+
+def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]) -> dict[ObjectKey, TrackedObject]:
+    """Validated objects of documents (as `collect` validates manifests), by key; ManifestError when invalid."""
+    found = collect(documents)
+    objects: dict[ObjectKey, TrackedObject] = {}
+    for (namespace, name), policy in found.policies.items():
+        document = found.origins[("NetworkPolicy", (namespace, name))]
+        key = ("NetworkPolicy", namespace, name)
+        objects[key] = TrackedObject(*key, path_of(document.file), policy, document.obj)
+    for name, value in found.namespaces.items():
+        document = found.origins[("Namespace", name)]
+        objects[("Namespace", "", name)] = TrackedObject("Namespace", "", name, path_of(document.file), value,
+                                                         document.obj)
+    return objects
+
+
+def manifest_text(data: bytes, name: str) -> str:
+    """A manifest file's UTF-8 text; ManifestError when it is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(name, None, "", "not UTF-8 text") from None
+
+
+def read_manifest_files(repo: git.Repo, repository: str,
+                        versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManifestFile]:
+    """The tracked objects of each (blob, path) file version; a version that cannot be read keeps its error.
+
+    Each blob is read once, however many paths hold it.
+    """
+    paths_of: dict[str, list[str]] = {}
+    for blob, path in versions:
+        paths_of.setdefault(blob, []).append(path)
+    wanted = [(blob, paths[0]) for blob, paths in paths_of.items()]
+    parsed: dict[tuple[str, str], ManifestFile] = {}
+    for blob, _, data in read_blobs(repo, repository, wanted):
+        for path in paths_of[blob]:
+            try:
+                documents = tracked_documents(path, manifest_text(data, path))
+                parsed[(blob, path)] = ManifestFile(tracked_objects(documents, lambda _, path=path: path))
+            except ManifestError as error:
+                parsed[(blob, path)] = ManifestFile({}, error.message)
+    return parsed

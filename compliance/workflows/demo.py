@@ -1,0 +1,58 @@
+"""The demo (`segproof demo`): a complete signed evidence pack for the bundled sample, its shop cluster, scope and
+policy history, signed by a throwaway key."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from compliance.evidence.keys import create_key_files
+from compliance.netpol.options import AnalysisOptions
+from compliance.resources import resource_dir
+from compliance.sources.git.source import GitSource
+from compliance.times import current_utc
+from compliance.workflows.inputs import StateSource
+from compliance.workflows.publish import Published, load_signing, publish_assessment
+
+DEMO_SUBJECT = "CN=ACME Payments segproof demo,O=ACME Payments Ltd"
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What the demo used and wrote: the sample, the policy repository and key beside the ledger, and the pack."""
+
+    cluster: Path
+    scope: Path
+    repository: Path
+    keys: Path
+    published: Published
+
+
+def build_demo_repository(script: Path, target: Path) -> None:
+    """Build the demo policy repository beside `target`, then move it there: an interrupted build is never reused."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.partial-"))
+    try:
+        runpy.run_path(str(script))["build"](staging)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def demo(out: str, now: str) -> Demo:
+    """Write the sample's pack into the ledger at `out`, making the key and repository on the first run."""
+    samples = resource_dir("samples")
+    # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
+    # pack shares one signer, and the repository a pack names is there to re-perform it with.
+    keys, repository = Path(out) / ".demo-key", Path(out) / ".demo-policy-repo"
+    if not (keys / "signing.key").exists():
+        create_key_files(keys, DEMO_SUBJECT, current_utc())
+    if not repository.exists():
+        build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
+    signing = load_signing(str(keys / "signing.key"), str(keys / "signing.crt"))
+    published = publish_assessment(StateSource(manifests=(str(samples / "cluster"),)), str(samples / "scope.yaml"),
+                                   (), AnalysisOptions(), now, out, signing, GitSource(str(repository), "HEAD", ()))
+    return Demo(samples / "cluster", samples / "scope.yaml", repository, keys, published)
