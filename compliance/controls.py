@@ -17,16 +17,21 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding, NothingToExamine
+from compliance.checks.registry import (
+    SEVERITIES,
+    STATUS_ORDER,
+    CheckParameterError,
+    CheckResult,
+    Finding,
+    NothingToExamine,
+    Status,
+)
 from compliance.documents import list_at, mapping_at, only_keys, string_at, yaml_problem
 from compliance.errors import CatalogError, InvalidObject, InvalidValue
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException
 
-STATUS_ORDER = ("error", "fail", "warning", "manual", "excepted", "pass", "not_applicable")
-FAILING_STATUSES = {"fail": frozenset({"fail", "error"}), "warning": frozenset({"fail", "error", "warning"}),
-                    "never": frozenset()}
 FRAMEWORK_KEYS = {"id", "name", "version", "title", "publisher", "note"}
 CONTROL_KEYS = {"id", "title", "objective", "testing", "severity", "checks", "manual"}
 CHECK_KEYS = {"check", "params", "evidence"}
@@ -80,7 +85,7 @@ class ControlResult:
 
     framework: str
     control: Control
-    status: str
+    status: Status
     summary: str
     results: tuple[CheckResult, ...]
     excepted: tuple[tuple[Finding, ScopeException], ...] = ()
@@ -213,13 +218,13 @@ def run_check(system: AssessedSystem, reference: CheckReference) -> CheckResult:
     nothing to examine."""
     spec = CHECKS[reference.check]
     if spec.reachability and not system.complete:
-        return CheckResult(spec.id, "error", f"Cannot decide: the cluster also has "
+        return CheckResult(spec.id, Status.ERROR, f"Cannot decide: the cluster also has "
                            f"{describe_unmodelled(system.snapshot.unmodelled)}, which change reachability and are "
                            "not modelled.", params=reference.params)
     try:
         outcome = spec.function(system, **reference.params)
     except CheckParameterError as error:
-        return CheckResult(spec.id, "error", f"Cannot decide: {error}.", params=reference.params)
+        return CheckResult(spec.id, Status.ERROR, f"Cannot decide: {error}.", params=reference.params)
     except NothingToExamine as nothing:
         return CheckResult(spec.id, nothing.status, nothing.summary, params=reference.params)
     return CheckResult(outcome.check, outcome.status, outcome.summary, outcome.findings, outcome.evidence,
@@ -243,14 +248,16 @@ def apply_exceptions(result: CheckResult, identifiers: Sequence[str], exceptions
             used.setdefault(index, set()).add((result.check, json.dumps(result.params, sort_keys=True), finding))
     if not excepted:
         return result, []
-    status = "excepted" if not remaining and result.status in ("fail", "warning") else result.status
-    summary = result.summary if status != "excepted" else f"{result.summary} All findings are covered by exceptions."
+    status = (Status.EXCEPTED if not remaining and result.status in (Status.FAIL, Status.WARNING)
+              else result.status)
+    summary = (result.summary if status is not Status.EXCEPTED
+               else f"{result.summary} All findings are covered by exceptions.")
     return CheckResult(result.check, status, summary, tuple(remaining), result.evidence, result.params), excepted
 
 
-def control_status(results: Sequence[CheckResult]) -> str:
+def control_status(results: Sequence[CheckResult]) -> Status:
     """The worst status among a control's checks (all not-applicable stays not applicable)."""
-    return min((r.status for r in results), key=STATUS_ORDER.index)
+    return min((r.status for r in results), key=lambda status: status.rank)
 
 
 def evaluate_controls(system: AssessedSystem, frameworks: Sequence[Framework]) -> Assessment:
@@ -262,7 +269,7 @@ def evaluate_controls(system: AssessedSystem, frameworks: Sequence[Framework]) -
     for framework in frameworks:
         for control in framework.controls:
             if not control.checks:
-                controls.append(ControlResult(framework.id, control, "manual", control.manual_reason, ()))
+                controls.append(ControlResult(framework.id, control, Status.MANUAL, control.manual_reason, ()))
                 continue
             results, excepted = [], []
             for reference in control.checks:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 
 from compliance.analysis.policy_changes import SpecChange, spec_changes
 from compliance.analysis.system import AssessedSystem
-from compliance.controls import FAILING_STATUSES, Assessment, ControlResult, Framework, evaluate_controls
+from compliance.checks.registry import FAILING_STATUSES
+from compliance.controls import Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
 from compliance.model.history import Revision
 from compliance.model.policy import NetworkPolicy

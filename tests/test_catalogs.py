@@ -12,7 +12,8 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.controls import STATUS_ORDER, Assessment, Framework, catalog_files, evaluate_controls, load_framework
+from compliance.checks.registry import STATUS_ORDER
+from compliance.controls import Assessment, Framework, catalog_files, evaluate_controls, load_framework
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import parse_scope
 from compliance.sources.manifests import load_manifests

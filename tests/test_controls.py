@@ -16,10 +16,9 @@ from click.testing import CliRunner
 from compliance import controls as controls_module
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import CheckResult
+from compliance.checks.registry import STATUS_ORDER, CheckResult, Status
 from compliance.cli import main
 from compliance.controls import (
-    STATUS_ORDER,
     Assessment,
     CheckReference,
     Control,
@@ -241,12 +240,15 @@ def test_a_control_without_checks_is_manual() -> None:
     pytest.param(["not_applicable", "not_applicable"], "not_applicable", id="all-not-applicable"),
 ])
 def test_worst_status(statuses: list[str], expected: str) -> None:
-    assert control_status([CheckResult("x.y", status, "s.") for status in statuses]) == expected
+    assert control_status([CheckResult("x.y", Status(status), "s.") for status in statuses]) == expected
 
 
-def test_every_status_has_a_rank() -> None:
-    from compliance.checks.registry import STATUSES
-    assert sorted(STATUS_ORDER) == sorted(STATUSES)
+def test_statuses_are_ranked_worst_first_and_written_as_their_values() -> None:
+    assert [status.rank for status in STATUS_ORDER] == list(range(len(Status)))
+    assert STATUS_ORDER[0] is Status.ERROR and STATUS_ORDER[-1] is Status.NOT_APPLICABLE
+    assert (str(Status.NOT_APPLICABLE), f"{Status.PASS}", Status.NOT_APPLICABLE.label) == (
+        "not_applicable", "pass", "Not applicable")
+    assert json.dumps({"status": Status.FAIL}) == '{"status": "fail"}' and Status.FAIL == "fail"
 
 
 def test_control_status_is_the_worst_of_its_checks() -> None:

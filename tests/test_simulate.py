@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.controls import FAILING_STATUSES
+from compliance.checks.registry import FAILING_STATUSES
 from compliance.errors import InvalidValue
 from compliance.resources import resource_dir
 from compliance.simulate import ControlChange, FindingChange, policy_key, with_policies

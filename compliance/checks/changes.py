@@ -6,7 +6,7 @@ import datetime
 import itertools
 
 from compliance.analysis.system import AssessedSystem
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, check, result
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, Status, check, result
 
 REVIEW_INTERVAL_DAYS = 183
 
@@ -66,7 +66,7 @@ def no_drift(system: AssessedSystem) -> CheckResult:
     failed = (f"{semantic} of {{count}} differences between the cluster and git change reachability." if semantic
               else "{count} differences between the cluster and git are cosmetic (no change in reachability).")
     return result("change.no_drift", findings, "The cluster runs exactly the policies in git.", failed, table,
-                  failing_status="fail" if semantic else "warning")
+                  failing_status=Status.FAIL if semantic else Status.WARNING)
 
 
 @check("review.periodic", "Segmentation evidence is produced at least every six months",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from compliance.analysis.system import AssessedSystem
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, Status, check
 
 # Network plugins by the workload names they run under, and whether they enforce NetworkPolicies: "yes", "no", or
 # what the enforcement depends on (the plugin's configuration, which the snapshot does not hold).
@@ -51,17 +51,17 @@ def cni_enforces_policies(system: AssessedSystem) -> CheckResult:
     enforcing = sorted(plugin for plugin in found if PLUGINS[plugin][1] == "yes")
     configurable = sorted(plugin for plugin in found if PLUGINS[plugin][1] not in ("yes", "no"))
     if enforcing:
-        return CheckResult(check_id, "pass", f"{', '.join(enforcing)} enforces NetworkPolicies.", (), table)
+        return CheckResult(check_id, Status.PASS, f"{', '.join(enforcing)} enforces NetworkPolicies.", (), table)
     if configurable:
-        return CheckResult(check_id, "manual", "; ".join(f"{plugin} enforces NetworkPolicies {PLUGINS[plugin][1]}"
+        return CheckResult(check_id, Status.MANUAL, "; ".join(f"{plugin} enforces NetworkPolicies {PLUGINS[plugin][1]}"
                                                          for plugin in configurable)
                            + ": obtain its configuration from the platform team.", (), table)
     if found:
         plugins = ", ".join(sorted(found))
-        return CheckResult(check_id, "fail", f"Only {plugins} was found, which does not enforce NetworkPolicies.",
+        return CheckResult(check_id, Status.FAIL, f"Only {plugins} was found, which does not enforce NetworkPolicies.",
                            (Finding("cluster", f"{plugins} does not enforce NetworkPolicies", "critical"),), table)
     where = "among the workloads" if system.snapshot.pods else "(the input holds no pod to detect it from)"
-    return CheckResult(check_id, "manual", f"No known network plugin was found {where}; obtain the plugin and its "
+    return CheckResult(check_id, Status.MANUAL, f"No known network plugin was found {where}; obtain the plugin and its "
                        "policy enforcement from the platform team.", (), table)
 
 
@@ -74,8 +74,8 @@ def analysis_complete(system: AssessedSystem) -> CheckResult:
         summary = ("Only NetworkPolicy v1 objects restrict traffic; the reachability analysis covers them all."
                    if system.snapshot.policies else "No policy object restricts traffic: every connection is open, "
                    "as the reachability analysis shows.")
-        return CheckResult("analysis.complete", "pass", summary)
+        return CheckResult("analysis.complete", Status.PASS, summary)
     findings = tuple(Finding(kind, f"{kind}: {'an unknown number' if count is None else count} object(s) not "
                              "modelled", "high") for kind, count in sorted(unmodelled.items()))
-    return CheckResult("analysis.complete", "fail", f"{len(findings)} policy kinds are not modelled; "
+    return CheckResult("analysis.complete", Status.FAIL, f"{len(findings)} policy kinds are not modelled; "
                        "reachability-based results cannot be relied on.", findings)

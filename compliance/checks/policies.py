@@ -11,6 +11,7 @@ from compliance.checks.registry import (
     EvidenceTable,
     Finding,
     NothingToExamine,
+    Status,
     check,
     object_message_rows,
     result,
@@ -133,7 +134,7 @@ def dangling_selectors(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("dangling_selectors", "Selectors that match nothing", ("policy", "problem"),
                           object_message_rows(findings))
     return result("policy.dangling_selectors", findings, "Every policy and peer selector matches something.",
-                  "{count} selectors match nothing.", (table,), failing_status="warning")
+                  "{count} selectors match nothing.", (table,), failing_status=Status.WARNING)
 
 
 def permissive_peers(rule_peers: tuple | None) -> list[str]:
@@ -225,7 +226,7 @@ def redundant_rules(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("redundant_rules", "Rules covered by other rules", ("policy", "finding"),
                           object_message_rows(findings))
     return result("policy.redundant_rules", findings, "No rule is covered by another.",
-                  "{count} rules are covered by other rules.", (table,), failing_status="warning")
+                  "{count} rules are covered by other rules.", (table,), failing_status=Status.WARNING)
 
 
 @check("policy.named_ports_resolve", "Every named port in a rule is declared by a destination pod",
@@ -249,4 +250,4 @@ def named_ports_resolve(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("unresolved_named_ports", "Named ports no destination declares", ("policy", "finding"),
                           object_message_rows(findings))
     return result("policy.named_ports_resolve", findings, "Every named port resolves on some destination.",
-                  "{count} named ports resolve on no destination.", (table,), failing_status="warning")
+                  "{count} named ports resolve on no destination.", (table,), failing_status=Status.WARNING)

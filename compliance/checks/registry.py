@@ -6,8 +6,37 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("pass", "fail", "warning", "manual", "not_applicable", "error", "excepted")
+from compliance.model.values import TextEnum
+
 SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class Status(TextEnum):
+    """A check's or a control's verdict, worst first: a control takes the worst of its checks'."""
+
+    ERROR = "error"
+    FAIL = "fail"
+    WARNING = "warning"
+    MANUAL = "manual"
+    EXCEPTED = "excepted"
+    PASS = "pass"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        """How reports name it: `Not applicable`."""
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def rank(self) -> int:
+        """Its place from the worst (0)."""
+        return STATUS_ORDER.index(self)
+
+
+STATUS_ORDER = tuple(Status)
+# The statuses `--fail-on` stops at, for each threshold.
+FAILING_STATUSES = {"fail": frozenset({Status.FAIL, Status.ERROR}),
+                    "warning": frozenset({Status.FAIL, Status.ERROR, Status.WARNING}), "never": frozenset()}
 
 
 @dataclass(frozen=True)
@@ -34,7 +63,7 @@ class CheckResult:
     """The outcome of one check: a status, a one-sentence summary, findings and evidence."""
 
     check: str
-    status: str
+    status: Status
     summary: str
     findings: tuple[Finding, ...] = ()
     evidence: tuple[EvidenceTable, ...] = ()
@@ -66,7 +95,7 @@ class NothingToExamine(Exception):
     Not applicable when what it examines legitimately does not exist (no NetworkPolicy, no change in the period).
     """
 
-    status = "not_applicable"
+    status = Status.NOT_APPLICABLE
 
     def __init__(self, summary: str) -> None:
         super().__init__(summary)
@@ -77,7 +106,7 @@ class EmptyZones(NothingToExamine):
     """Every zone a check is asked about holds no workload: a scoping mistake (a selector or an input that matches
     nothing), so the check cannot decide."""
 
-    status = "error"
+    status = Status.ERROR
 
     def __init__(self, zones: Sequence[str]) -> None:
         super().__init__(f"Cannot decide: {holding_no_workload(zones)}; check the scope's zone selectors and the "
@@ -113,9 +142,9 @@ def object_message_rows(findings: list[Finding] | tuple[Finding, ...]) -> tuple[
 
 
 def result(check_id: str, findings: list[Finding] | tuple[Finding, ...], passed: str, failed: str,
-           evidence: tuple[EvidenceTable, ...] = (), failing_status: str = "fail") -> CheckResult:
+           evidence: tuple[EvidenceTable, ...] = (), failing_status: Status = Status.FAIL) -> CheckResult:
     """A pass/fail result: `failing_status` with `failed` (formatted with the count) when there are findings."""
     ordered = tuple(sorted(findings, key=lambda f: (f.object, f.message)))
     if ordered:
         return CheckResult(check_id, failing_status, failed.format(count=len(ordered)), ordered, evidence)
-    return CheckResult(check_id, "pass", passed, (), evidence)
+    return CheckResult(check_id, Status.PASS, passed, (), evidence)

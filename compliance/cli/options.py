@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from compliance.controls import FAILING_STATUSES
+from compliance.checks.registry import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
 from compliance.sources.cluster import ClusterTarget
 from compliance.sources.git.source import GitSource

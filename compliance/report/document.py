@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from compliance.checks.registry import CHECKS, CheckResult
-from compliance.controls import STATUS_ORDER, ControlResult
+from compliance.checks.registry import CHECKS, STATUS_ORDER, CheckResult, Status
+from compliance.controls import ControlResult
 from compliance.errors import InvalidValue
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
@@ -40,18 +40,18 @@ TEMPLATE = "report.html.j2"
 PDF_TABLE_ROWS = 25
 DETAIL_FINDINGS = 8
 EVIDENCE_EXCERPT_ROWS = 5
-STATUS_LABELS = {"pass": "Pass", "fail": "Fail", "warning": "Warning", "manual": "Manual", "excepted": "Excepted",
-                 "not_applicable": "Not applicable", "error": "Error"}
-SUMMARY_STATUSES = ("pass", "fail", "warning", "manual", "excepted", "not_applicable", "error")
+# The executive summary counts statuses from the best, the worst last.
+SUMMARY_STATUSES = (Status.PASS, Status.FAIL, Status.WARNING, Status.MANUAL, Status.EXCEPTED, Status.NOT_APPLICABLE,
+                    Status.ERROR)
 STATUS_MEANINGS = {
-    "pass": "Every check of the control passed on the evidence in this pack.",
-    "fail": "At least one check found a problem that no active exception covers.",
-    "warning": "A check found a weakness that does not by itself break the requirement; review it.",
-    "manual": "No configuration check can decide the requirement; the listed evidence must be requested.",
-    "excepted": "Every finding is covered by an active, approved exception of the scope.",
-    "not_applicable": "The input the check needs was not given (e.g. no git history), or nothing is in scope.",
-    "error": "A check could not decide (e.g. unmodelled policy kinds, or parameters that do not fit the scope); "
-             "never read as a pass.",
+    Status.PASS: "Every check of the control passed on the evidence in this pack.",
+    Status.FAIL: "At least one check found a problem that no active exception covers.",
+    Status.WARNING: "A check found a weakness that does not by itself break the requirement; review it.",
+    Status.MANUAL: "No configuration check can decide the requirement; the listed evidence must be requested.",
+    Status.EXCEPTED: "Every finding is covered by an active, approved exception of the scope.",
+    Status.NOT_APPLICABLE: "The input the check needs was not given (e.g. no git history), or nothing is in scope.",
+    Status.ERROR: "A check could not decide (e.g. unmodelled policy kinds, or parameters that do not fit the scope); "
+                  "never read as a pass.",
 }
 ENVIRONMENT_LOCK = threading.Lock()
 
@@ -122,7 +122,7 @@ def assumption_rows(assumptions: Mapping[str, Any]) -> list[dict[str, str]]:
 def status_counts(data: ReportInput, framework: str) -> list[dict[str, Any]]:
     """The number of controls per status of one framework, in summary order."""
     counts = data.assessment.counts(framework)
-    return [{"status": status, "label": STATUS_LABELS[status], "count": counts.get(status, 0)}
+    return [{"status": status, "label": status.label, "count": counts.get(status, 0)}
             for status in SUMMARY_STATUSES]
 
 
@@ -194,7 +194,7 @@ def check_view(result: CheckResult, original: CheckResult, paths: Mapping[tuple[
         "check": result.check, "title": spec.title if spec else result.check,
         "params": ", ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
                             for k, v in sorted(result.params.items())),
-        "status": result.status, "status_label": STATUS_LABELS.get(result.status, result.status),
+        "status": result.status, "status_label": result.status.label,
         "summary": result.summary,
         "findings": [{"object": f.object, "message": f.message, "severity": f.severity,
                       "excepted": exception is not None,
@@ -215,7 +215,7 @@ def control_view(result: ControlResult, originals: Mapping[tuple[str, str], Chec
     return {
         "framework": result.framework, "id": control.id, "title": control.title, "severity": control.severity,
         "objective": control.objective, "testing": control.testing, "status": result.status,
-        "status_label": STATUS_LABELS.get(result.status, result.status), "summary": result.summary,
+        "status_label": result.status.label, "summary": result.summary,
         "anchor": anchor("control", result.framework, control.id), "checks": checks,
         "manual_reason": control.manual_reason, "manual_requests": list(control.manual_requests),
         "open_findings": sum(1 for f in findings if f[3] is None),
@@ -317,9 +317,8 @@ def report_context(data: ReportInput, flows: ZoneFlows | None = None,
         "complete": data.complete,
         "unmodelled": describe_unmodelled(unmodelled),
         "frameworks": frameworks, "sections": sections(frameworks),
-        "statuses": [{"status": s, "label": STATUS_LABELS[s], "meaning": STATUS_MEANINGS[s]}
-                     for s in STATUS_ORDER],
-        "summary_statuses": [{"status": s, "label": STATUS_LABELS[s]} for s in SUMMARY_STATUSES],
+        "statuses": [{"status": s, "label": s.label, "meaning": STATUS_MEANINGS[s]} for s in STATUS_ORDER],
+        "summary_statuses": [{"status": s, "label": s.label} for s in SUMMARY_STATUSES],
         "verdicts": [{"tone": v.tone, "text": v.text, "detail": v.detail}
                      for v in verdicts(flows, host_network, unisolated, data.complete)],
         "counts": {"namespaces": len(system.namespace_labels), "pods": len(snapshot.pods),

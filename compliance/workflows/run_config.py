@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.controls import FAILING_STATUSES, load_framework
+from compliance.checks.registry import FAILING_STATUSES
+from compliance.controls import load_framework
 from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.controls import FAILING_STATUSES
+from compliance.checks.registry import FAILING_STATUSES
 from compliance.errors import RunConfigError
 from compliance.evidence.run_lock import run_lock
 from compliance.netpol.options import AnalysisOptions

@@ -24,7 +24,7 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import SEVERITIES, STATUSES, CheckResult
+from compliance.checks.registry import SEVERITIES, CheckResult, Status
 from compliance.controls import CheckReference, run_check
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
@@ -56,7 +56,7 @@ class Case:
     @property
     def status(self) -> str | None:
         """The status the folder's prefix names (longest prefix first: `not_applicable_` before others)."""
-        return next((s for s in sorted(STATUSES, key=len, reverse=True) if self.name.startswith(f"{s}_")), None)
+        return next((s for s in sorted(map(str, Status), key=len, reverse=True) if self.name.startswith(f"{s}_")), None)
 
 
 def case_folders() -> list[Case]:
@@ -126,7 +126,7 @@ def run_case(case: Case, scratch: Path) -> CheckResult:
 @pytest.mark.parametrize("case", case_folders(), ids=lambda case: case.id)
 def test_check_case(case: Case, tmp_path: Path) -> None:
     assert case.check in CHECKS, f"{case.check} is not a registered check"
-    assert case.status is not None, f"{case.name}: name must start with one of {', '.join(STATUSES)} and _"
+    assert case.status is not None, f"{case.name}: name must start with one of {', '.join(map(str, Status))} and _"
     files = {p.name for p in case.path.iterdir()}
     assert "cluster.yaml" in files and files <= CASE_FILES, f"unexpected files {sorted(files - CASE_FILES)}"
     expect = read_yaml(case.path / "expect.yaml", None) or {}
