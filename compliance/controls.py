@@ -114,7 +114,7 @@ class Assessment:
     checks: tuple[CheckResult, ...]
     exceptions: tuple[ExceptionUse, ...]
 
-    def counts(self, framework: str) -> dict[str, int]:
+    def counts(self, framework: str) -> dict[Status, int]:
         """Number of controls per status for one framework."""
         counts = dict.fromkeys(STATUS_ORDER, 0)
         for result in self.controls:
@@ -232,7 +232,8 @@ def run_check(system: AssessedSystem, reference: CheckReference) -> CheckResult:
 
 
 def apply_exceptions(result: CheckResult, identifiers: Sequence[str], exceptions: Sequence[ScopeException],
-                     system: AssessedSystem, used: dict[int, set]) -> tuple[CheckResult, list]:
+                     system: AssessedSystem, used: dict[int, set[tuple[str, str, Finding]]]
+                     ) -> tuple[CheckResult, list[tuple[Finding, ScopeException]]]:
     """The result with findings covered by active exceptions set aside; all-excepted failures become excepted.
 
     `used` collects, per exception, the distinct (check, finding) pairs it covered.
@@ -264,7 +265,7 @@ def evaluate_controls(system: AssessedSystem, frameworks: Sequence[Framework]) -
     """Run every control of the frameworks against the system."""
     cache: dict[str, CheckResult] = {}
     exceptions = system.scope.exceptions
-    used: dict[int, set] = {}
+    used: dict[int, set[tuple[str, str, Finding]]] = {}
     controls = []
     for framework in frameworks:
         for control in framework.controls:

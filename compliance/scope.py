@@ -26,7 +26,7 @@ from compliance.documents import (
 )
 from compliance.errors import InvalidObject, ScopeError
 from compliance.model.parse import parse_network, parse_policy_port, parse_selector
-from compliance.model.policy import IPBlock
+from compliance.model.policy import IPBlock, is_subnet
 from compliance.model.selectors import LabelSelector
 from compliance.netpol.addresses import block_spans
 from compliance.netpol.intervals import contains
@@ -220,7 +220,7 @@ def parse_zone(value: Any, field: str) -> Zone:
     if excepts and not cidrs:
         raise InvalidObject(f"{field}.except", "only an external zone (cidrs) can have except")
     for index, excluded in enumerate(excepts):
-        if not any(excluded.version == cidr.version and excluded.subnet_of(cidr) for cidr in cidrs):
+        if not any(is_subnet(excluded, cidr) for cidr in cidrs):
             raise InvalidObject(f"{field}.except[{index}]", f"{excluded} is not inside any of the zone's cidrs")
     if name == UNZONED_EXTERNAL:
         raise InvalidObject(f"{field}.name", f"{UNZONED_EXTERNAL!r} is reserved for addresses in no zone")
@@ -237,7 +237,7 @@ def parse_zone(value: Any, field: str) -> Zone:
         if "namespaceSelector" in selectors else None,
         pod_selector=parse_selector(zone["podSelector"], f"{field}.podSelector") if "podSelector" in selectors
         else None,
-        cidrs=tuple(IPBlock(cidr, tuple(e for e in excepts if e.version == cidr.version and e.subnet_of(cidr)))
+        cidrs=tuple(IPBlock(cidr, tuple(e for e in excepts if is_subnet(e, cidr)))
                     for cidr in cidrs),
     )
 

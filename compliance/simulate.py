@@ -180,8 +180,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
         zone_of = endpoint_zones(before.pods, before.topology_labels(), scope)
         zones = {name: zone_of(name) for c in (*opened, *closed) for name in (c.source, c.destination)}
         zones_opened, zones_closed = tuple(roll_up(opened, zone_of)), tuple(roll_up(closed, zone_of))
-        assessments = [evaluate_controls(system, frameworks) for system in systems]
-        controls = control_changes(*assessments, opened)
+        earlier, later = [evaluate_controls(system, frameworks) for system in systems]
+        controls = control_changes(earlier, later, opened)
     specs = [{policy.key: policy.spec for policy in state.policies} for state in (before, after)]
     return Simulation(labels[0], labels[1], spec_changes(*specs), tuple(opened), tuple(closed),
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,

@@ -1,14 +1,16 @@
-"""Fixtures shared by the end-to-end tests: a signing key and the demo policy repository."""
+"""Fixtures shared across test files, built once per test run: a signing key and the demo policy repository."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from tests.support.cli import SIGNER, run
-from tests.support.git_repos import build_demo
+from tests.support.git_repos import GitRepo, build_demo
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """(key path, certificate path) made by `segproof keys create` with subject SIGNER."""
     folder = tmp_path_factory.mktemp("keys")
@@ -17,9 +19,15 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return str(folder / "signing.key"), str(folder / "signing.crt")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_repository(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh build of the demo policy repository (samples/git/build_demo_repo.py)."""
     target = tmp_path_factory.mktemp("git") / "netpol"
     build_demo(target)
     return str(target)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    """An empty git repository."""
+    return GitRepo(tmp_path / "repo")

@@ -64,7 +64,8 @@ def approval_of(commit: Commit, rule: ChangeApproval) -> Approval:
     trailer naming someone other than the author), and, when signatures are required, the signature is good.
     """
     accepted = {key.lower() for key in rule.accept_trailers}
-    reviews, self_reviews = [], []
+    reviews: list[str] = []
+    self_reviews: list[str] = []
     for key, value in commit.trailers:
         if key.lower() in accepted:
             own = same_person(value, commit.author_name, commit.author_email)

@@ -31,7 +31,7 @@ class DriftState(TextEnum):
     DIFFERENT = "different"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         """The heading of the policies in this state."""
         return DRIFT_TITLES[self]
 

@@ -122,11 +122,11 @@ def zone_change(was: Row | None, now: Row | None) -> str | None:
 def zone_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ZoneDifference, ...]:
     """Zone pairs whose path opened, closed or changed ports or approval, in the later pack's zone order."""
     found = []
-    for key, was, now in row_pairs(before, after, ("source_zone", "destination_zone")):
+    for (source_zone, destination_zone), was, now in row_pairs(before, after, ("source_zone", "destination_zone")):
         change = zone_change(was, now)
         if change:
-            found.append(ZoneDifference(*key, change, (was or {}).get("ports", ""), (now or {}).get("ports", ""),
-                                        (was or {}).get("unapproved_ports", ""),
+            found.append(ZoneDifference(source_zone, destination_zone, change, (was or {}).get("ports", ""),
+                                        (now or {}).get("ports", ""), (was or {}).get("unapproved_ports", ""),
                                         (now or {}).get("unapproved_ports", "")))
     return tuple(found)
 
@@ -134,7 +134,8 @@ def zone_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ZoneD
 def exception_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[ExceptionDifference, ...]:
     """Exceptions added, removed, expired since the earlier pack, or changed, by control and target."""
     found = []
-    for key, was, now in sorted(row_pairs(before, after, ("control", "target")), key=lambda pair: pair[0]):
+    for (control, target), was, now in sorted(row_pairs(before, after, ("control", "target")),
+                                              key=lambda pair: pair[0]):
         if was is None or now is None:
             change = "added" if was is None else "removed"
         elif now["state"] == "expired" and was["state"] != "expired":
@@ -143,8 +144,9 @@ def exception_differences(before: Sequence[Row], after: Sequence[Row]) -> tuple[
             change = "changed"
         else:
             continue
-        found.append(ExceptionDifference(*key, change, (was or {}).get("state", ""), (now or {}).get("state", ""),
-                                         (was or {}).get("expires", ""), (now or {}).get("expires", "")))
+        found.append(ExceptionDifference(control, target, change, (was or {}).get("state", ""),
+                                         (now or {}).get("state", ""), (was or {}).get("expires", ""),
+                                         (now or {}).get("expires", "")))
     return tuple(found)
 
 

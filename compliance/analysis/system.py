@@ -135,11 +135,13 @@ class AssessedSystem:
             relevant = [(flow, target) for flow, source_bits, target in self.flow_members
                         if bitsets.has(source_bits, crossing.source_class)]
         else:
+            assert crossing.source_range is not None  # a crossing from no class is from an address range
             sources = (reach.ingress_ranges[crossing.source_range].display,)
             relevant = [(flow, target) for flow, _, target in self.flow_members
                         if flow.source.matches(crossing.source_zone, None, None)]
         found: list[ZoneConnection] = []
         if crossing.destinations is None:
+            assert crossing.destination_range is not None  # a crossing into no class is into an address range
             flows = tuple(flow for flow, _ in relevant if flow.destination.matches(crossing.destination_zone, None,
                                                                                    None))
             approved = self.scope.approved_ports(flows) & crossing.ports

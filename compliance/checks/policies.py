@@ -17,7 +17,8 @@ from compliance.checks.registry import (
     result,
 )
 from compliance.checks.segmentation import ZoneChoice, noted, zones_to_examine
-from compliance.model.policy import IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
+from compliance.model.policy import IPBlockPeer, NetworkPolicy, Peer, PortSpec, SelectorPeer
+from compliance.model.selectors import LabelSelector
 from compliance.netpol import bitsets
 from compliance.netpol.ports import resolve_ports
 from compliance.netpol.reachability import CompiledRule
@@ -110,7 +111,7 @@ def default_deny_egress(system: AssessedSystem, zones: Sequence[str] | None = No
 def dangling_selectors(system: AssessedSystem) -> CheckResult:
     """Selectors that match nothing: a policy protecting nobody, or a rule admitting a peer that does not exist."""
     reach = system.reach
-    namespaces_matched: dict = {}
+    namespaces_matched: dict[LabelSelector, bool] = {}
     findings = []
     for policy in policies_to_examine(system):
         if not reach.policy_members(policy):
@@ -137,7 +138,7 @@ def dangling_selectors(system: AssessedSystem) -> CheckResult:
                   "{count} selectors match nothing.", (table,), failing_status=Status.WARNING)
 
 
-def permissive_peers(rule_peers: tuple | None) -> list[str]:
+def permissive_peers(rule_peers: tuple[Peer, ...] | None) -> list[str]:
     """What makes a rule's peers overly broad, in words."""
     if rule_peers is None:
         return ["admits every peer: all pods and every address"]

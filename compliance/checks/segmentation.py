@@ -25,7 +25,7 @@ CONNECTION_COLUMNS = ("source", "source_zone", "destination", "destination_zone"
 
 def workload_zones(system: AssessedSystem) -> list[str]:
     """The zones that hold workloads (not address ranges), in scope order."""
-    return [z for z in system.scope.zone_names if not (system.scope.zone(z) and system.scope.zone(z).external)]
+    return [z for z in system.scope.zone_names if not ((zone := system.scope.zone(z)) and zone.external)]
 
 
 def zone_list(system: AssessedSystem, zones: Sequence[str] | None, name: str = "zones") -> list[str]:

@@ -79,7 +79,8 @@ def host_ports(system: AssessedSystem, zones: Sequence[str] | None = None) -> Ch
     """A hostPort opens a port on the node that forwards to the pod, outside the pod network and its policies."""
     choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
-    rows, opened = [], {}
+    rows = []
+    opened: dict[str, set[str]] = {}
     for pod in system.snapshot.pods:
         zone = system.workload_zones.get(pod.workload.display)
         if zone not in wanted:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
+from compliance.analysis.system import AssessedSystem
 from compliance.cli.main import main
 from compliance.cli.options import analysis_options, feedback, source_options
 from compliance.errors import UsageError
@@ -87,8 +90,9 @@ def zones(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, 
     from compliance.workflows.analyse import zoned_system
 
     system = zoned_system(source, scope_file, options, now, feedback(quiet))
-    picture: str | bytes = {"text": charts.zone_matrix_text, "svg": charts.zone_matrix_svg,
-                            "png": charts.zone_matrix_png}[output](system)
+    renderers: dict[str, Callable[[AssessedSystem], str | bytes]] = {
+        "text": charts.zone_matrix_text, "svg": charts.zone_matrix_svg, "png": charts.zone_matrix_png}
+    picture = renderers[output](system)
     if out:
         write_atomically(out, picture)
     elif isinstance(picture, bytes):

@@ -104,7 +104,8 @@ def controls_list(frameworks: tuple[str, ...]) -> None:
     from compliance.report.formats import text_table
 
     if not frameworks:
-        rows = [(f.id, f.title, str(len(f.controls))) for f in map(load_framework, catalog_files())]
+        rows: list[tuple[str, ...]] = [(f.id, f.title, str(len(f.controls)))
+                                       for f in map(load_framework, catalog_files())]
         click.echo(text_table(("FRAMEWORK", "TITLE", "CONTROLS"), rows), nl=False)
         return
     rows = [(f.id, c.id, c.severity, ", ".join(dict.fromkeys(r.check for r in c.checks)) or "manual", c.title)

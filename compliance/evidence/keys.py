@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from compliance.errors import (
@@ -191,7 +192,7 @@ def load_signer(key_path: str | Path, certificate_path: str | Path, now: str,
     return Signer(private_key, certificate, tuple(chain))
 
 
-def public_key_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
+def public_key_der(public_key: PublicKeyTypes) -> bytes:
     """The DER SubjectPublicKeyInfo of a public key."""
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 

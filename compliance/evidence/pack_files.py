@@ -77,8 +77,8 @@ def open_pack(path: str | Path) -> Iterator[PackFiles]:
         entries = [info.filename for info in archive.infolist() if not info.is_dir()]
         prefix = archive_prefix(entries)
         duplicates = sorted(name for name, count in Counter(entries).items() if count > 1)
-        names = {name.removeprefix(prefix) for name in entries}
-        yield PackFiles(location, frozenset(names), tuple(f"{name} (stored twice in the zip)" for name in duplicates),
+        members = {name.removeprefix(prefix) for name in entries}
+        yield PackFiles(location, frozenset(members), tuple(f"{name} (stored twice in the zip)" for name in duplicates),
                         archive, prefix)
 
 

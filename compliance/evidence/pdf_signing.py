@@ -109,7 +109,7 @@ def checked_signature(pdf: bytes, trust: Sequence[x509.Certificate] | None,
     status = validate_pdf_signature(embedded, context)
     certificate = x509.load_der_x509_certificate(status.signing_cert.dump())
     signed_at = format_utc(status.signer_reported_dt) if status.signer_reported_dt else ""
-    unusable = signing_problem(certificate, moment or status.validation_time)
+    unusable = signing_problem(certificate, moment or context.moment)
     problems = []
     if len(signatures) > 1:
         problems.append(f"has {len(signatures)} signatures; a segproof report carries exactly one")

@@ -208,7 +208,7 @@ def manifest_signature(envelope: bytes, manifest_raw: bytes, anchors: Anchors, m
         signature = verify_envelope(envelope, manifest_raw, name=name)
     except InvalidEnvelope as error:
         return None, [error.message]
-    problems = []
+    problems: list[str] = []
     stamp = check_timestamp(signature.timestamp, signature.value, anchors.timestamp_roots) if signature.timestamp \
         else None
     if stamp is not None:

@@ -23,7 +23,7 @@ from compliance.model.objects import (
     ServicePort,
     WorkloadRef,
 )
-from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, Rule, SelectorPeer
+from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, Rule, SelectorPeer, is_subnet
 from compliance.model.selectors import OPERATORS, Labels, LabelSelector, Requirement, labels_of
 
 PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
@@ -250,7 +250,7 @@ def parse_ip_block(value: Any, field: str) -> IPBlock:
     excepts = []
     for index, item in enumerate(list_at(block.get("except"), f"{field}.except")):
         excluded = parse_network(item, f"{field}.except[{index}]")
-        if excluded.version != cidr.version or not excluded.subnet_of(cidr) or excluded.prefixlen <= cidr.prefixlen:
+        if not is_subnet(excluded, cidr) or excluded.prefixlen <= cidr.prefixlen:
             raise InvalidObject(f"{field}.except[{index}]", f"{excluded} is not a strict subset of cidr {cidr}")
         excepts.append(excluded)
     return IPBlock(cidr, tuple(excepts))

@@ -12,6 +12,15 @@ from compliance.model.selectors import LabelSelector
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+def is_subnet(inner: IPNetwork, outer: IPNetwork) -> bool:
+    """Whether `inner` lies within `outer`; networks of different IP versions never do."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
 @dataclass(frozen=True)
 class PortSpec:
     """A rule's port entry: a number, a range (endPort) or a container port name; None = every port."""

@@ -67,7 +67,7 @@ class Snapshot:
         return labels
 
 
-def metadata_document(namespace: str, name: str, labels: tuple, uid: str, **extra: Any) -> dict[str, Any]:
+def metadata_document(namespace: str, name: str, labels: Labels, uid: str, **extra: Any) -> dict[str, Any]:
     """Trimmed Kubernetes metadata: only what segproof uses."""
     metadata: dict[str, Any] = {"name": name}
     if namespace:

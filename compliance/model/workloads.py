@@ -49,7 +49,7 @@ def expand_workload(obj: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
 
     Pods are named `<workload>-<i>` and owned by the workload, so they group back to it.
     """
-    kind = obj.get("kind")
+    kind = obj["kind"]
     template_path, count_path = TEMPLATES[kind]
     namespace, name, _, _ = parse_metadata(obj, namespaced=True)
     prefix = ".".join(template_path)

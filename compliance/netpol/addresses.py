@@ -93,7 +93,7 @@ def partition(blocks: Iterable[IPBlock]) -> AddressPartition:
     ranges = []
     for version in sorted(cuts):
         last_address = SPACE[version][1]
-        points = sorted(p for p in cuts[version] if p <= last_address)
-        bounds = [*points, last_address + 1]
+        starts = sorted(p for p in cuts[version] if p <= last_address)
+        bounds = [*starts, last_address + 1]
         ranges += [AddressRange(version, low, high - 1) for low, high in itertools.pairwise(bounds)]
     return AddressPartition(tuple(ranges))

@@ -31,7 +31,7 @@ def group_pods(pods: Iterable[Pod], partition: AddressPartition | None) -> tuple
 
     With a partition (ipBlocks select pods), pods whose IPs fall in different ranges of it are kept apart.
     """
-    groups: dict[tuple, list[Pod]] = defaultdict(list)
+    groups: dict[tuple[str, Labels, NamedPorts, bool, tuple[int, ...]], list[Pod]] = defaultdict(list)
     for pod in pods:
         ranges: tuple[int, ...] = ()
         if partition is not None and pod.ips:

@@ -52,11 +52,11 @@ def diff_connections(before: Iterable[Connection], after: Iterable[Connection],
     ranges: dict[tuple[str, bool], tuple[RangePorts, RangePorts]] = defaultdict(lambda: ([], []))
     for side, found in enumerate((before, after)):
         for connection in found:
-            source, destination = external_range(connection.source), external_range(connection.destination)
-            if destination is not None:
-                ranges[(connection.source, True)][side].append((destination, connection.ports))
-            elif source is not None:
-                ranges[(connection.destination, False)][side].append((source, connection.ports))
+            source_range, destination_range = external_range(connection.source), external_range(connection.destination)
+            if destination_range is not None:
+                ranges[(connection.source, True)][side].append((destination_range, connection.ports))
+            elif source_range is not None:
+                ranges[(connection.destination, False)][side].append((source_range, connection.ports))
             else:
                 pairs[(connection.source, connection.destination)][side] |= connection.ports
     opened: list[Connection] = []

@@ -21,7 +21,7 @@ class Explanation:
     destination: str
     ports: PortSet
     verdicts: tuple[ConnectionVerdict, ...]
-    assumptions: dict
+    assumptions: dict[str, object]
 
 
 def representatives(pods: list[Pod]) -> list[Pod]:

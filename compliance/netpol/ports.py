@@ -105,7 +105,7 @@ def port_difference(a: PortSet, b: PortSet) -> PortSet:
                    intervals.difference(a.sctp, b.sctp))
 
 
-def single_protocol(protocol: str, spans: Spans) -> PortSet:
+def single_protocol(protocol: str, spans: list[tuple[int, int]] | Spans) -> PortSet:
     """A port set holding `spans` of one protocol."""
     return PortSet(**{protocol.lower(): intervals.normalise(spans)})
 

@@ -90,7 +90,7 @@ class ReachabilityMap:
     rules: tuple[CompiledRule, ...] = ()
     isolated_ingress: int = 0
     isolated_egress: int = 0
-    compiler: Compiler | None = field(default=None, compare=False, repr=False)
+    compiler: Compiler = field(kw_only=True, compare=False, repr=False)
 
     def policy_members(self, policy: NetworkPolicy) -> int:
         """Bitset of the classes a policy's podSelector matches."""
@@ -292,11 +292,13 @@ class Analysis:
     def source_cells(self, source: int) -> Cells:
         """The destination cells of one source class."""
         everything = self.compiler.everything
+        egress_items: list[tuple[int, tuple[int, int], CompiledRule | None]]
         if bitsets.has(self.isolated_egress, source):
             egress_items = [(rule.peers, rule.peers_span, rule) for rule in self.egress_rules[source]]
         else:
             egress_items = [(everything, self.everything_span, None)]
-        ingress_items = [(self.ingress_open, self.ingress_open_span, None)]
+        ingress_items: list[tuple[int, tuple[int, int], CompiledRule | None]] = [
+            (self.ingress_open, self.ingress_open_span, None)]
         ingress_items += [(rule.targets, rule.targets_span, rule) for rule in self.admitting[source]]
         reachable = 0
         for bits, _, _ in egress_items:
@@ -361,11 +363,11 @@ class Analysis:
         ingress_by_signature: dict[tuple, ExternalPorts] = {}
         ingress = []
         for index, pod_class in enumerate(self.classes):
-            signature = (bitsets.has(self.ingress_open, index), tuple(map(id, self.ingress_rules[index])),
-                         pod_class.named_ports)
-            if signature not in ingress_by_signature:
-                ingress_by_signature[signature] = self.ingress_external(index)
-            ingress.append(ingress_by_signature[signature])
+            ingress_signature = (bitsets.has(self.ingress_open, index), tuple(map(id, self.ingress_rules[index])),
+                                 pod_class.named_ports)
+            if ingress_signature not in ingress_by_signature:
+                ingress_by_signature[ingress_signature] = self.ingress_external(index)
+            ingress.append(ingress_by_signature[ingress_signature])
         return tuple(cells), tuple(egress), tuple(ingress)
 
 
@@ -386,7 +388,8 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     analysis = Analysis(classes, compiler, policies)
     cells, egress, ingress = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
-                           tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress, compiler)
+                           tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress,
+                           compiler=compiler)
 
 
 def direction_blocks(policies: Sequence[NetworkPolicy], direction: str) -> list[IPBlock]:

@@ -97,7 +97,7 @@ class PolicyContext:
         """Whether one from/to entry of `policy` matches `endpoint`."""
         if isinstance(peer, IPBlockPeer):
             if endpoint.pod is None:
-                return peer.block.contains_address(endpoint.address)
+                return endpoint.address is not None and peer.block.contains_address(endpoint.address)
             return self.options.ipblock_selects_pods and any(
                 peer.block.contains_address(ipaddress.ip_address(ip)) for ip in endpoint.pod.ips)
         pod = endpoint.pod

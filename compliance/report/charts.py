@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import io
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compliance.analysis.system import AssessedSystem
 from compliance.netpol.ports import PortSet
 from compliance.report.zone_flows import ZoneFlows, ZonePair, zone_flows
+
+if TYPE_CHECKING:  # matplotlib itself is imported only when a picture is drawn
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 PNG_DPI = 150
 HATCH = "///"
@@ -31,8 +35,8 @@ CHAR_WIDTH = 0.064
 LINE_HEIGHT = 0.135
 LEGEND_ROW = 0.26
 LEGEND_CHAR = 0.056
-RC = {"svg.hashsalt": "segproof-zone-matrix", "svg.fonttype": "none", "font.family": FONT,
-      "hatch.linewidth": 0.6, "hatch.color": HATCH_COLOUR, "path.simplify": False}
+RC: dict[RcKeyType, Any] = {"svg.hashsalt": "segproof-zone-matrix", "svg.fonttype": "none", "font.family": FONT,
+                            "hatch.linewidth": 0.6, "hatch.color": HATCH_COLOUR, "path.simplify": False}
 TEXT_LEGEND = {"none": ".", "same_zone": "~", "approved": "ok", "unapproved": "!!"}
 
 
@@ -94,7 +98,7 @@ def legend_layout(flows: ZoneFlows, left: float, right: float) -> list[tuple[tup
     return placed
 
 
-def draw(flows: ZoneFlows) -> Any:
+def draw(flows: ZoneFlows) -> Figure:
     """The matrix as a matplotlib Figure."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -131,7 +135,7 @@ def draw(flows: ZoneFlows) -> Any:
             axes.add_patch(Rectangle((x, y), CELL_WIDTH, CELL_HEIGHT, facecolor=FILLS[pair.state], edgecolor=GRID,
                                      linewidth=0.5, hatch=HATCH if pair.state == "unapproved" else None))
             text = cell_text(pair)
-            style = {"fontsize": 6.2, "ha": "center", "va": "center", "linespacing": 1.1}
+            style: dict[str, Any] = {"fontsize": 6.2, "ha": "center", "va": "center", "linespacing": 1.1}
             if pair.state == "unapproved":
                 axes.text(x + CELL_WIDTH / 2, y + CELL_HEIGHT / 2, text, color="#7a1f10", fontweight="bold",
                           bbox={"boxstyle": "square,pad=0.12", "facecolor": FILLS["unapproved"], "edgecolor": "none"},

@@ -56,7 +56,7 @@ def connections_table(found: Sequence[Connection], assumptions: Mapping[str, obj
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:
     """A first line saying the result is incomplete when unmodelled policy kinds exist, else nothing."""
     unmodelled = assumptions.get("unmodelled_policies")
-    if not unmodelled:
+    if not isinstance(unmodelled, Mapping) or not unmodelled:
         return ""
     return ("INCOMPLETE ANALYSIS: these policies also change reachability and are not modelled: "
             f"{describe_unmodelled(unmodelled)}\n\n")

@@ -15,9 +15,9 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compliance.checks.registry import CHECKS, STATUS_ORDER, CheckResult, Status
+from compliance.checks.registry import CHECKS, STATUS_ORDER, CheckResult, Finding, Status
 from compliance.controls import ControlResult
 from compliance.errors import InvalidValue
 from compliance.model.unmodelled import describe_unmodelled
@@ -34,7 +34,12 @@ from compliance.report.tables import (
 )
 from compliance.report.zone_flows import ZoneFlows, verdicts, zone_flows
 from compliance.resources import resource_dir
+from compliance.scope import ScopeException
 from compliance.times import parse_utc
+
+if TYPE_CHECKING:  # jinja2 is imported only when a report is rendered
+    import jinja2
+    from markupsafe import Markup
 
 TEMPLATE = "report.html.j2"
 PDF_TABLE_ROWS = 25
@@ -59,7 +64,7 @@ ENVIRONMENT_LOCK = threading.Lock()
 BREAK_POINTS = re.compile(r"(?<=[/,;=])|(?=\[)")
 
 
-def breakable(value: Any) -> Any:
+def breakable(value: Any) -> Markup:
     """Text escaped, with line-break opportunities (<wbr>) after `/ , ; =` and before `[`.
 
     Long identifiers (`ns/workload[Kind]`, address ranges) then wrap at their natural joints instead of
@@ -71,7 +76,7 @@ def breakable(value: Any) -> Any:
     return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
 
 
-def template_environment() -> Any:
+def template_environment() -> jinja2.Environment:
     """The jinja2 environment of the report templates: autoescape on, undefined names are errors."""
     import jinja2
 
@@ -178,7 +183,7 @@ def compact_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]
 
 
 def check_view(result: CheckResult, original: CheckResult, paths: Mapping[tuple[str, str, str], str],
-               findings: Sequence[tuple[str, str, Any, Any]]) -> dict[str, Any]:
+               findings: Sequence[tuple[str, str, Finding, ScopeException | None]]) -> dict[str, Any]:
     """One check of a control: status, summary, findings (open and excepted) and evidence excerpts."""
     params = params_text(result.params)
     own = [(finding, exception) for check, p, finding, exception in findings if check == result.check and p == params]

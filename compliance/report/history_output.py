@@ -230,7 +230,7 @@ def drift_text(drift: Drift) -> str:
         items = [item for item in drift.items if item.status is state]
         if not items:
             continue
-        lines.append(f"\n{state.title}:")
+        lines.append(f"\n{state.heading}:")
         for item in items:
             lines.append(f"  {item.object}" + (f" ({item.path})" if item.path else ""))
             lines.append(f"    {'SEMANTIC' if item.semantic else 'cosmetic'}: {item.explanation}")

@@ -106,13 +106,13 @@ def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     """A table with rows sorted (stably, by pandas) on `keys`; `natural` keys sort digit runs as numbers."""
     import pandas
 
-    rows = [tuple(row) for row in rows]
-    if keys and len(rows) > 1:
+    table_rows = [tuple(row) for row in rows]
+    if keys and len(table_rows) > 1:
         frame = pandas.DataFrame([[natural_key(str(row[columns.index(k)])) if k in natural else row[columns.index(k)]
-                                   for k in keys] for row in rows], columns=list(keys), dtype=object)
+                                   for k in keys] for row in table_rows], columns=list(keys), dtype=object)
         order = frame.sort_values(by=list(keys), kind="stable").index.tolist()
-        rows = [rows[index] for index in order]
-    return Table(path, tuple(columns), tuple(rows))
+        table_rows = [table_rows[index] for index in order]
+    return Table(path, tuple(columns), tuple(table_rows))
 
 
 def csv_text(table: Table) -> str:
@@ -151,7 +151,7 @@ def control_findings(result: ControlResult, originals: Mapping[tuple[str, str], 
     covering: dict[Finding, ScopeException] = {}
     for finding, exception in result.excepted:
         covering.setdefault(finding, exception)
-    found = []
+    found: list[tuple[str, str, Finding, ScopeException | None]] = []
     for adjusted in result.results:
         params = params_text(adjusted.params)
         original = originals.get((adjusted.check, params), adjusted)
@@ -328,10 +328,10 @@ def evidence_files(assessment: Assessment) -> list[EvidenceFile]:
     would still collide gets the check id, then a short hash of the parameters.
     """
     users: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for result in control_order(assessment):
-        for check in result.results:
+    for control in control_order(assessment):
+        for check in control.results:
             key = (check.check, params_text(check.params))
-            reference = result.reference
+            reference = control.reference
             if reference not in users[key]:
                 users[key].append(reference)
     by_name: dict[str, list[tuple[CheckResult, EvidenceTable]]] = defaultdict(list)

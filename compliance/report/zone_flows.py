@@ -173,7 +173,8 @@ def listed(names: Sequence[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def approval_verdict(connections: list, direction: str, caveat: str, where: str, more: str) -> Verdict:
+def approval_verdict(connections: Sequence[ZoneConnection], direction: str, caveat: str, where: str,
+                     more: str) -> Verdict:
     """Whether every connection `direction` the CDE ("into", "out of") is an approved flow."""
     bad = [c for c in connections if c.unapproved]
     if bad:

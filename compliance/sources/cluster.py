@@ -15,13 +15,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, UnknownNamespaceError
 from compliance.model.parse import parse_namespace, parse_network_policy, parse_pod, parse_service
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
-from compliance.sources.manifests import Collected, Document, snapshot_from_objects
+from compliance.sources.manifests import Collected, Document, ModelObject, ObjectName, snapshot_from_objects
+
+if TYPE_CHECKING:  # the kubernetes client is imported only when a cluster is read
+    from kubernetes.client import Configuration
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 RBAC_HINT = "grant read access with the ClusterRole in samples/deploy/rbac.yaml"
@@ -88,7 +91,7 @@ def in_a_pod(target: ClusterTarget) -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and (Path(target.service_account_dir) / "token").is_file()
 
 
-def client_configuration(target: ClusterTarget) -> tuple[Any, str]:
+def client_configuration(target: ClusterTarget) -> tuple[Configuration, str]:
     """A kubernetes client Configuration for the target, and the context name used."""
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
@@ -118,7 +121,7 @@ def client_configuration(target: ClusterTarget) -> tuple[Any, str]:
 class ClusterReader:
     """GETs against one API server with retries, pagination and errors that name what was refused."""
 
-    def __init__(self, configuration: Any, retry: RetryPolicy, progress: Progress | None = None,
+    def __init__(self, configuration: Configuration, retry: RetryPolicy, progress: Progress | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         from kubernetes import client
 
@@ -151,7 +154,7 @@ class ClusterReader:
                 response.read()
                 status = response.status
                 if status not in RETRIED_STATUSES:
-                    document = json.loads(response.data) if response.data else {}
+                    document: dict[str, Any] = json.loads(response.data) if response.data else {}
                     if status in (401, 403):
                         raise access_error(status, document, verb, resource, namespace, self.server)
                     return status, document
@@ -182,10 +185,13 @@ class ClusterReader:
     def list(self, resource: Resource, namespace: str | None = None) -> list[dict]:
         """Every item of a collection, page by page; a 410 (data changed mid-list) restarts the list."""
         for _ in range(self.retry.list_restarts + 1):
-            items = list(self.pages(resource, namespace))
-            if items and items[-1] is None:
-                continue
-            return items
+            items: list[dict] = []
+            for item in self.pages(resource, namespace):
+                if item is None:  # the list expired: read it again from the start
+                    break
+                items.append(item)
+            else:
+                return items
         raise ClusterAccessError(f"the {resource.qualified} list kept changing while it was read "
                                  f"({self.retry.list_restarts + 1} attempts got 410 Gone)",
                                  hint="run again when the cluster is quieter", verb="list",
@@ -272,7 +278,7 @@ def read_namespaces(reader: ClusterReader, namespaces: tuple[str, ...]) -> list[
     missing = [name for name, document in found.items() if document is None]
     if missing:
         raise UnknownNamespaceError(missing, reader.server, namespace_names(reader))
-    return list(found.values())
+    return [document for document in found.values() if document is not None]
 
 
 def namespace_names(reader: ClusterReader) -> list[str] | None:
@@ -321,8 +327,9 @@ def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collect
             collection.warnings.append(f"{kind.name} exists but could not be counted: {error.message}")
             collection.unmodelled[kind.name] = None
             continue
-        if count:
-            collection.unmodelled[kind.name] = collection.unmodelled.get(kind.name, 0) + count
+        counted = collection.unmodelled.get(kind.name, 0)
+        if count and counted is not None:  # a count already unknown (another group's listing refused) stays unknown
+            collection.unmodelled[kind.name] = counted + count
 
 
 def whoami(reader: ClusterReader) -> str | None:
@@ -338,8 +345,8 @@ def whoami(reader: ClusterReader) -> str | None:
     return ((document.get("status") or {}).get("userInfo") or {}).get("username")
 
 
-def collected(server: str, kind: str, items: Sequence[dict], parse: Callable, found: Collected,
-              table: dict, key: Callable) -> None:
+def collected(server: str, kind: str, items: Sequence[dict], parse: Callable[[Mapping[str, Any]], ModelObject | None],
+              found: Collected, table: dict[ObjectName, ModelObject], key: Callable[[ModelObject], ObjectName]) -> None:
     """Parse objects listed from the API into `found`; an invalid one is named by kind and name."""
     for item in items:
         metadata = item.get("metadata") or {}

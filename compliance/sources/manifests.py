@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,6 +28,8 @@ from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
+ModelObject = TypeVar("ModelObject", Namespace, Pod, Service, NetworkPolicy)
 
 
 
@@ -160,9 +162,10 @@ class Collected:
     policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
-    origins: dict[tuple[str, Any], Document] = field(default_factory=dict)
+    origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
 
-    def keep(self, table: dict, key: Any, value: Any, document: Document, kind: str) -> None:
+    def keep(self, table: dict[ObjectName, ModelObject], key: ObjectName, value: ModelObject, document: Document,
+             kind: str) -> None:
         """Store one object; defining it again is only allowed with the same content."""
         if key in table and table[key] != value:
             first = self.origins[(kind, key)]
@@ -199,6 +202,12 @@ def controller_of(obj: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(owner.get("kind") or "Pod"), owner["name"]
 
 
+def workload_key(document: Document) -> tuple[str, str, str]:
+    """(namespace, kind, name) of a workload whose metadata `collect` has checked."""
+    namespace, name, _, _ = parse_metadata(document.obj, namespaced=True)
+    return namespace, document.obj["kind"], name
+
+
 class OwnerChains:
     """Owner references among the workloads of the input, to find a pod's top owner.
 
@@ -209,9 +218,7 @@ class OwnerChains:
     def __init__(self, workloads: Iterable[Document], pods: Iterable[Document]) -> None:
         self.owner: dict[tuple[str, str, str], tuple[str, str] | None] = {}
         for document in workloads:
-            metadata = document.obj.get("metadata") or {}
-            key = (metadata.get("namespace") or "default", document.obj["kind"], metadata.get("name"))
-            self.owner[key] = controller_of(document.obj)
+            self.owner[workload_key(document)] = controller_of(document.obj)
         self.covered: set[tuple[str, str, str]] = set()
         for document in pods:
             namespace = (document.obj.get("metadata") or {}).get("namespace") or "default"
@@ -235,8 +242,7 @@ class OwnerChains:
 
     def expands(self, document: Document) -> bool:
         """Whether a workload's template stands for its pods: it is a top owner and none of its pods is given."""
-        metadata = document.obj.get("metadata") or {}
-        key = (metadata.get("namespace") or "default", document.obj["kind"], metadata.get("name"))
+        key = workload_key(document)
         owner = self.owner.get(key)
         owned = owner is not None and (key[0], *owner) in self.owner
         return not owned and key not in self.covered
@@ -254,7 +260,7 @@ def collect(documents: Iterable[Document]) -> Collected:
         try:
             if (group, kind) in BY_GROUP_AND_KIND:
                 name = BY_GROUP_AND_KIND[(group, kind)].name
-                found.unmodelled[name] = found.unmodelled.get(name, 0) + 1
+                found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
             elif kind in WORKLOAD_KINDS:
                 parse_metadata(obj, namespaced=True)
                 workloads.append(document)

@@ -82,7 +82,7 @@ def reperform(pack: str | Path, git_repository: str | None = None,
            if recorded and git_repository else None)
     assessment = assess(snapshot, scope, options, [load_framework(f) for f in inputs.get("frameworks", ())],
                         manifest.created_at, git, previous=tuple(previous or ())).assessment
-    missing = set()
+    missing: set[str] = set()
     if "git" in inputs and git is None:
         missing |= GIT_CHECKS
     if previous is None:

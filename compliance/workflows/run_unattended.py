@@ -13,11 +13,12 @@ from compliance.checks.registry import FAILING_STATUSES
 from compliance.errors import RunConfigError
 from compliance.evidence.run_lock import run_lock
 from compliance.netpol.options import AnalysisOptions
+from compliance.report.document import render_pdf
 from compliance.sources.cluster import ClusterTarget
 from compliance.sources.git.remote import Credentials, fetch_branch
 from compliance.sources.git.source import GitSource
 from compliance.workflows.inputs import QUIET, Feedback, StateSource
-from compliance.workflows.publish import Published, load_signing, publish_assessment
+from compliance.workflows.publish import Published, Renderer, load_signing, publish_assessment
 from compliance.workflows.run_config import RunConfig, git_token, load_run_config
 from compliance.workflows.verify_packs import Verification, load_anchors, verify_packs
 
@@ -54,8 +55,12 @@ def configured_source(config: RunConfig) -> StateSource:
     return StateSource(config.manifests, config.snapshot, target)
 
 
-def run(config_file: str, options: AnalysisOptions, now: str, wait: float, feedback: Feedback = QUIET) -> RunResult:
-    """One run as the configuration file says, holding the output root's run lock for `wait` seconds at most."""
+def run(config_file: str, options: AnalysisOptions, now: str, wait: float, feedback: Feedback = QUIET,
+        render: Renderer = render_pdf, environment: Mapping[str, str] | None = None) -> RunResult:
+    """One run as the configuration file says, holding the output root's run lock for `wait` seconds at most.
+
+    Git tokens are read from `environment` (the process's environment when None).
+    """
     config = load_run_config(config_file)
     signing = load_signing(config.signing_key, config.signing_certificate, config.timestamp_url)
     root = Path(config.output_root)
@@ -64,9 +69,9 @@ def run(config_file: str, options: AnalysisOptions, now: str, wait: float, feedb
     except OSError as error:
         raise RunConfigError(config.file, "output.root", f"cannot create {root}: {error.strerror or error}") from None
     with run_lock(root, wait):
+        git = configured_git(config, root, os.environ if environment is None else environment)
         published = publish_assessment(configured_source(config), config.scope, config.frameworks, options, now,
-                                       str(root), signing, configured_git(config, root, os.environ), config.zip,
-                                       config.retain, feedback)
+                                       str(root), signing, git, config.zip, config.retain, feedback, render)
     failing = {result.status for result in published.assessment.controls} & FAILING_STATUSES[config.fail_on]
     chain = None
     if config.trust:

@@ -28,12 +28,6 @@ def read(repository: str, rule: ChangeApproval, paths: Sequence[str] = ()) -> As
     return assess_history(read_history(repository, paths=paths), rule)
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    """An empty repository."""
-    return GitRepo(tmp_path / "repo")
-
-
 def test_merges_squashes_and_trailers_as_approval_evidence(repo: GitRepo) -> None:
     repo.write("README.md", text="x\n")
     repo.commit("Initial commit", when="2026-01-01T00:00:00Z")

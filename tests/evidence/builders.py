@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import functools
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from compliance.evidence.keys import SIGNING_KEY_USAGE, Signer, self_signed_certificate, subject_name
+from tests.support.renderers import small_pdf
 
 CERTIFICATES_FROM = "2020-01-01T00:00:00Z"
 CERTIFICATE_DAYS = 30 * 365
@@ -52,23 +52,10 @@ def issued(subject: str, issuer: Signer | None, ca: bool, *, key_cert_sign: bool
     return Signer(key, builder.sign(issuer.private_key if issuer else key, hashes.SHA256()))
 
 
-@functools.cache
-def report_pdf() -> bytes:
-    """A small report rendered by WeasyPrint, with a CSV attached as the report module will attach its data."""
-    import weasyprint
-
-    moment = datetime.datetime(2026, 9, 30, 12, tzinfo=datetime.timezone.utc)
-    html = ('<html><head><meta name="dcterms.created" content="2026-09-30T12:00:00Z"></head>'
-            "<body><h1>Segmentation report</h1><p>Cardholder data zone is isolated.</p></body></html>")
-    attachment = weasyprint.Attachment(string=b"control,status\n1.3.2,pass\n", name="findings.csv",
-                                       relationship="Data", created=moment, modified=moment)
-    return weasyprint.HTML(string=html).write_pdf(attachments=[attachment])
-
-
 def complete_pack_files(changes: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The files of a small but complete pack (every required file, a real PDF), with `changes` applied."""
     return {
-        "report.pdf": report_pdf(),
+        "report.pdf": small_pdf(),
         "data/findings.csv": b"control,object,status\n1.3.2,payments/api,pass\n",
         "data/controls.csv": b"control,status\n1.3.2,pass\n",
         "snapshot.json": b'{"format": "segproof.snapshot/v1"}\n',

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compliance.evidence.keys import Signer
+from tests.support.renderers import small_pdf
 
 from . import builders
 from .builders import issued, self_signed_signer
@@ -35,7 +36,7 @@ def ca_issued_signer(root_ca: Signer) -> Signer:
 
 @pytest.fixture(scope="session")
 def report_pdf() -> bytes:
-    return builders.report_pdf()
+    return small_pdf()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from compliance.sources.git.source import GitSource
 from compliance.sources.manifests import load_manifests
 from compliance.workflows.assess import assess
 from compliance.workflows.publish import assess_and_publish
+from tests.support.renderers import placeholder_report
 
 SAMPLES = resource_dir("samples")
 NOW = "2026-03-31T12:00:00Z"
@@ -47,7 +48,8 @@ def test_published_assessments_chain_and_see_the_earlier_packs(tmp_path: Path) -
     snapshot, scope, text = sample()
     frameworks = [load_framework("pci-dss")]
     for moment in ("2026-03-31T12:00:00Z", "2026-06-30T12:00:00Z"):
-        published = assess_and_publish(snapshot, scope, text, AnalysisOptions(), frameworks, moment, tmp_path)
+        published = assess_and_publish(snapshot, scope, text, AnalysisOptions(), frameworks, moment, tmp_path,
+                                       render=placeholder_report)
     assert [entry.created_at for entry in read_ledger(tmp_path)] == ["2026-03-31T12:00:00Z", "2026-06-30T12:00:00Z"]
     review = next(r for r in published.assessment.checks if r.check == "review.periodic")
     assert review.status == "pass"

@@ -11,10 +11,14 @@ import pytest
 import yaml
 
 from compliance.analysis.pack_comparison import exception_differences, zone_change
+from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.workflows.compare_packs import cell
+from compliance.workflows.inputs import StateSource
+from compliance.workflows.publish import publish_assessment
 from tests.support.cli import run
 from tests.support.documents import ANALYTICS_DENY
+from tests.support.renderers import placeholder_report
 
 SAMPLES = resource_dir("samples")
 SCOPE = """apiVersion: segproof/v1
@@ -72,10 +76,10 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     inputs = tmp_path_factory.mktemp("inputs")
     (inputs / "scope.yaml").write_text(SCOPE)
     fixed = fixed_cluster(inputs / "cluster")
+    # The comparison reads the CSVs, the snapshot and the manifest: the report PDF is a placeholder.
     for cluster, moment in ((SAMPLES / "cluster", "2026-02-01T12:00:00Z"), (fixed, "2026-03-31T12:00:00Z")):
-        code, _, err = run("pack", "--manifests", str(cluster), "--scope", str(inputs / "scope.yaml"), "--framework",
-                           "pci-dss-4.0.1", "--out", str(root), "--now", moment, "--zip", "-q")
-        assert code == 0, err
+        publish_assessment(StateSource(manifests=(str(cluster),)), str(inputs / "scope.yaml"), ("pci-dss-4.0.1",),
+                           AnalysisOptions(), moment, str(root), make_zip=True, render=placeholder_report)
     return root / "20260201T120000Z", root / "20260331T120000Z"
 
 

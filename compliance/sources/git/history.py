@@ -165,8 +165,8 @@ def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], Manife
     touched = {key for path, content in updates.items()
                for key in (*state.files.get(path, ManifestFile({})).objects, *(content.objects if content else ()))}
     before = {key: state.lookup(key) for key in touched}
-    for path, content in updates.items():
-        state.set_file(path, content)
+    for path, update in updates.items():
+        state.set_file(path, update)
     changes = unreadable
     for key in sorted(touched):
         old, new = before[key], state.lookup(key)

@@ -57,6 +57,11 @@ def manifest_text(data: bytes, name: str) -> str:
         raise ManifestError(name, None, "", "not UTF-8 text") from None
 
 
+def named(path: str) -> Callable[[str], str]:
+    """A `path_of` for `tracked_objects` that names every document's file `path`."""
+    return lambda _: path
+
+
 def read_manifest_files(repo: git.Repo, repository: str,
                         versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManifestFile]:
     """The tracked objects of each (blob, path) file version; a version that cannot be read keeps its error.
@@ -72,7 +77,7 @@ def read_manifest_files(repo: git.Repo, repository: str,
         for path in paths_of[blob]:
             try:
                 documents = tracked_documents(path, manifest_text(data, path))
-                parsed[(blob, path)] = ManifestFile(tracked_objects(documents, lambda _, path=path: path))
+                parsed[(blob, path)] = ManifestFile(tracked_objects(documents, named(path)))
             except ManifestError as error:
                 parsed[(blob, path)] = ManifestFile({}, error.message)
     return parsed

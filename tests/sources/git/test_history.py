@@ -20,12 +20,6 @@ def summary(history: History) -> list[tuple[str, str, str, str]]:
     return [(c.commit.subject, c.change, c.object, c.path) for c in history.changes]
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    """An empty repository."""
-    return GitRepo(tmp_path / "repo")
-
-
 def test_added_modified_deleted_with_authors_and_utc_times(repo: GitRepo) -> None:
     repo.write("README.md", text="policies\n")
     repo.commit("Initial commit", when="2026-01-01T09:00:00+01:00")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from compliance.cli import main
 
-BAD_INPUTS = Path(__file__).parent / "data" / "bad"
+BAD_INPUTS = Path(__file__).parents[1] / "data" / "bad"
 EXPECT = "# expect: "
 KNOWN_BUG = "# known-bug: "
 

@@ -17,8 +17,12 @@ from click.testing import CliRunner
 from compliance.cli import main
 from compliance.evidence.ledger import read_ledger
 from compliance.evidence.run_lock import run_lock
+from compliance.netpol.options import AnalysisOptions
+from compliance.report.run_output import run_summary
 from compliance.resources import resource_dir
+from compliance.workflows.run_unattended import run as run_once
 from tests.support.cli import SIGNER
+from tests.support.renderers import placeholder_report
 
 SAMPLES = resource_dir("samples")
 TOKEN = "run-test-token-4f2a"
@@ -52,8 +56,9 @@ def write_config(folder: Path, demo_repository: str, keys: tuple[str, str] | Non
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_repository: str) -> dict[str, Any]:
-    """Three runs into one root: the second while another run holds the lock for a second, the chain verified
-    after two; the third with failOn: never, verifying the chain against its trust certificate."""
+    """Three runs into one root: the second (by the workflow, with a placeholder report) while another run holds
+    the lock for a second, the chain verified after two; the third with failOn: never, verifying the chain against
+    its trust certificate. The first and third run through the command line."""
     folder = tmp_path_factory.mktemp("run")
     config = write_config(folder, demo_repository, keys)
     root = folder / "packs"
@@ -70,7 +75,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_r
     holder.start()
     locked.wait()
     started = time.monotonic()
-    found["results"].append(run("run", "--config", str(config), "--now", MOMENTS[1], "--wait", "60", "-q"))
+    found["second"] = run_once(str(config), AnalysisOptions(), MOMENTS[1], 60, render=placeholder_report,
+                               environment={"SEGPROOF_TEST_TOKEN": TOKEN})
     found["waited"] = time.monotonic() - started
     holder.join()
     found["verified_after_two"] = run("verify", "--chain", str(root), "--trust", keys[1])
@@ -80,7 +86,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_r
 
 
 def test_each_run_prints_a_one_line_json_summary(runs: dict[str, Any], demo_repository: str) -> None:
-    for (code, out, err), moment, expected in zip(runs["results"], MOMENTS, (1, 1, 0), strict=True):
+    for (code, out, err), moment, expected in zip(runs["results"], (MOMENTS[0], MOMENTS[2]), (1, 0), strict=True):
         assert code == expected, err
         assert out.count("\n") == 1
         summary = json.loads(out)
@@ -100,7 +106,7 @@ def test_two_runs_give_two_chained_packs_that_verify(runs: dict[str, Any]) -> No
     assert code == 0, out
     # Each pack is stored as a directory and a zip, and both are verified.
     assert "chain of 2 packs (0 removed by retention)" in out and out.count("(trusted)") == 4
-    first, second = (json.loads(out)["pack_id"] for _, out, _ in runs["results"][:2])
+    first, second = json.loads(runs["results"][0][1])["pack_id"], runs["second"].published.pack.manifest.pack_id
     manifest = json.loads((runs["root"] / second.split("-")[0] / "manifest.json").read_text())
     assert manifest["previous"]["pack_id"] == first
 
@@ -119,24 +125,31 @@ def test_retention_keeps_n_packs_and_the_chain_still_verifies(runs: dict[str, An
 
 def test_a_run_with_a_trust_certificate_verifies_the_chain(runs: dict[str, Any]) -> None:
     summaries = [json.loads(out) for _, out, _ in runs["results"]]
-    assert [summary["chain"] for summary in summaries] == [None, None, {"verdict": "trusted", "problems": []}]
+    assert [summary["chain"] for summary in summaries] == [None, {"verdict": "trusted", "problems": []}]
+    assert runs["second"].chain is None
 
 
-def test_a_run_on_a_tampered_chain_exits_4_naming_the_pack(runs: dict[str, Any], tmp_path: Path, keys: tuple[str, str],
-                                                           demo_repository: str) -> None:
+def test_a_run_on_a_tampered_chain_fails_its_verification_naming_the_pack(runs: dict[str, Any], tmp_path: Path,
+                                                                         keys: tuple[str, str],
+                                                                         demo_repository: str) -> None:
     shutil.copytree(runs["root"], tmp_path / "packs", ignore=shutil.ignore_patterns(".git-cache"))
     (tmp_path / "packs" / "20260930T120000Z" / "data" / "controls.csv").write_text("forged\n")
     config = write_config(tmp_path, demo_repository, keys, trust=True, failOn="never")
-    code, out, err = run("run", "--config", str(config), "--now", "2026-12-31T12:00:00Z", "-q")
-    summary = json.loads(out)
-    assert (code, summary["exit_code"], summary["chain"]["verdict"]) == (4, 4, "failed"), err
-    assert summary["chain"]["problems"] == [
+    result = run_once(str(config), AnalysisOptions(), "2026-12-31T12:00:00Z", 0, render=placeholder_report,
+                      environment={"SEGPROOF_TEST_TOKEN": TOKEN})
+    assert result.chain is not None and result.chain.verdict == "failed"
+    assert result.chain.problems == (
         f"{tmp_path / 'packs' / '20260930T120000Z'}: data/controls.csv: sha256 mismatch (size 7, manifest says "
-        f"{(runs['root'] / '20260930T120000Z' / 'data' / 'controls.csv').stat().st_size})"]
+        f"{(runs['root'] / '20260930T120000Z' / 'data' / 'controls.csv').stat().st_size})",)
+    written = result.published.pack
+    summary = json.loads(run_summary(written.manifest.pack_id, written.manifest.created_at, str(written.path), None,
+                                     None, result.published.assessment, SIGNER, result.failed,
+                                     (result.chain.verdict, result.chain.problems)))
+    assert (summary["exit_code"], summary["chain"]["verdict"]) == (4, "failed")
 
 
 def test_a_second_run_waits_for_the_one_holding_the_lock(runs: dict[str, Any]) -> None:
-    assert runs["results"][1][0] == 1
+    assert runs["second"].failed
     assert runs["waited"] >= HELD_SECONDS * 0.8
 
 

@@ -16,23 +16,41 @@ from pypdf import PdfReader
 
 from compliance.evidence.keys import load_certificate
 from compliance.evidence.pdf_signing import validate_pdf
+from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
+from compliance.workflows.inputs import StateSource
+from compliance.workflows.publish import publish_assessment
 from compliance.workflows.reperform import reperform
 from tests.support.cli import run
+from tests.support.renderers import placeholder_report
 from tests.support.tsa import TimestampAuthority
 
 SAMPLES = resource_dir("samples")
 NOW = "2026-03-31T12:00:00Z"
 
 
+def pack_arguments(demo_repository: str, keys: tuple[str, str], tsa: TimestampAuthority, out: Path) -> list[str]:
+    """`segproof pack` of the sample with git history, signed and timestamped, into `out`."""
+    return ["pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"), "--framework",
+            "pci-dss-4.0.1", "--git", demo_repository, "--out", str(out), "--sign-key", keys[0], "--sign-cert",
+            keys[1], "--tsa", tsa.url, "--now", NOW, "-q"]
+
+
+def tsa_root(root: Path) -> Path:
+    """Where the root fixture keeps the certificate of its pack's timestamping authority."""
+    return root.with_name(f"{root.name}-tsa-root.crt")
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory, keys: tuple[str, str], demo_repository: str) -> Path:
+    """The pack every test here reads: the sample with its git history, signed and timestamped; beside it the
+    root certificate of the timestamping authority (`<root>-tsa-root.crt`)."""
     folder = tmp_path_factory.mktemp("packs")
-    code, out, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                         "--framework", "pci-dss-4.0.1", "--git", demo_repository, "--out", str(folder),
-                         "--sign-key", keys[0], "--sign-cert", keys[1], "--now", NOW, "-q")
-    assert code == 0, err
+    with TimestampAuthority() as tsa:
+        code, out, err = run(*pack_arguments(demo_repository, keys, tsa, folder))
+        assert code == 0 and tsa.requests == 1, err
     assert "signed by CN=Test Signer,O=ACME Payments Ltd" in out
+    tsa_root(folder).write_bytes(tsa.root.public_bytes(serialization.Encoding.PEM))
     return folder
 
 
@@ -123,18 +141,12 @@ def test_a_genuine_pack_copied_out_of_its_ledger_verifies_and_re_performs(pack_c
     assert code == 0 and out.rstrip().endswith("OK"), out + err
 
 
-def test_a_timestamped_pack_names_its_authority_and_time(tmp_path: Path, keys: tuple[str, str]) -> None:
-    with TimestampAuthority() as tsa:
-        code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                           "--framework", "pci-dss-4.0.1", "--out", str(tmp_path), "--sign-key", keys[0],
-                           "--sign-cert", keys[1], "--tsa", tsa.url, "--now", NOW, "-q")
-        assert code == 0 and tsa.requests == 1, err
-        roots = tmp_path / "tsa-root.crt"
-        roots.write_bytes(tsa.root.public_bytes(serialization.Encoding.PEM))
-    code, out, _ = run("verify", "--chain", str(tmp_path), "--trust", keys[1], "--tsa-trust", str(roots))
+def test_a_timestamped_pack_names_its_authority_and_time(root: Path, tmp_path: Path, keys: tuple[str, str]) -> None:
+    code, out, _ = run("verify", "--chain", str(root), "--trust", keys[1], "--tsa-trust",
+                       str(tsa_root(root)))
     assert code == 0 and out.rstrip().endswith("OK"), out
     assert "time: timestamped " in out and " by CN=Test TSA (trusted)" in out
-    code, out, _ = run("verify", "--chain", str(tmp_path), "--trust", keys[1])
+    code, out, _ = run("verify", "--chain", str(root), "--trust", keys[1])
     assert code == 0 and "by CN=Test TSA (authority NOT VERIFIED against a trusted certificate" in out
     code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
                        "--out", str(tmp_path / "other"), "--tsa", "http://127.0.0.1:9/tsa", "--now", NOW, "-q")
@@ -161,21 +173,23 @@ def test_reperforming_names_a_result_that_no_longer_holds(pack_copy: Path) -> No
     assert "pci-dss-4.0.1/1.2.2" in result.set_aside  # git-based, and no clone was given
 
 
+def publish_sample(out: Path, moment: str = NOW, options: AnalysisOptions | None = None) -> Path:
+    """A pack of the sample written by the publishing workflow, with a placeholder report (its PDF is not read)."""
+    published = publish_assessment(StateSource(manifests=(str(SAMPLES / "cluster"),)), str(SAMPLES / "scope.yaml"),
+                                   ("pci-dss-4.0.1",), options or AnalysisOptions(), moment, str(out),
+                                   render=placeholder_report)
+    return published.pack.path
+
+
 def test_reperforming_keeps_the_analysis_options_of_the_pack(tmp_path: Path) -> None:
-    code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                       "--framework", "pci-dss-4.0.1", "--host-network-isolated", "--out", str(tmp_path),
-                       "--now", NOW, "-q")
-    assert code == 0, err
-    pack = tmp_path / "20260331T120000Z"
+    pack = publish_sample(tmp_path, options=AnalysisOptions(host_network_isolated=True))
     assert json.loads((pack / "manifest.json").read_text())["inputs"]["assumptions"]["host_network_isolated"]
     assert reperform(pack).problems == ()
 
 
 def test_packs_under_one_root_form_a_chain(tmp_path: Path) -> None:
     for moment in ("2026-03-31T12:00:00Z", "2026-06-30T12:00:00Z"):
-        code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                           "--framework", "pci-dss-4.0.1", "--out", str(tmp_path), "--now", moment, "-q")
-        assert code == 0, err
+        publish_sample(tmp_path, moment)
     second = json.loads((tmp_path / "20260630T120000Z" / "manifest.json").read_text())
     assert second["previous"]["pack_id"].startswith("20260331T120000Z-")
     code, out, _ = run("verify", "--chain", str(tmp_path))
@@ -184,16 +198,30 @@ def test_packs_under_one_root_form_a_chain(tmp_path: Path) -> None:
     assert "review.periodic" in controls
 
 
-def test_without_a_clock_change_everything_but_signatures_is_identical(tmp_path: Path) -> None:
-    packs = []
-    for name in ("first", "second"):
-        code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                           "--framework", "pci-dss-4.0.1", "--out", str(tmp_path / name), "--now", NOW, "-q")
+def unsigned_content(pack: Path) -> dict[str, object]:
+    """Every file of a pack but its signatures: the report as rendered (before the signature's update), and the
+    manifest without the signed report's hash."""
+    found: dict[str, object] = {p.relative_to(pack).as_posix(): p.read_bytes() for p in pack.rglob("*")
+                                if p.is_file()}
+    del found["manifest.sig"]
+    report = (pack / "report.pdf").read_bytes()
+    found["report.pdf"] = report[:report.index(b"%%EOF") + len(b"%%EOF")]
+    manifest = json.loads((pack / "manifest.json").read_bytes())
+    manifest["files"] = [entry for entry in manifest["files"] if entry["path"] != "report.pdf"]
+    found["manifest.json"] = manifest
+    return found
+
+
+def test_without_a_clock_change_everything_but_signatures_is_identical(root: Path, tmp_path: Path,
+                                                                        keys: tuple[str, str],
+                                                                        demo_repository: str) -> None:
+    with TimestampAuthority() as tsa:
+        code, _, err = run(*pack_arguments(demo_repository, keys, tsa, tmp_path))
         assert code == 0, err
-        packs.append(tmp_path / name / "20260331T120000Z")
-    first = {p.relative_to(packs[0]): p.read_bytes() for p in packs[0].rglob("*") if p.is_file()}
-    second = {p.relative_to(packs[1]): p.read_bytes() for p in packs[1].rglob("*") if p.is_file()}
-    assert first == second
+    again = unsigned_content(tmp_path / "20260331T120000Z")
+    assert again == unsigned_content(root / "20260331T120000Z")
+    assert (tmp_path / "20260331T120000Z" / "report.pdf").read_bytes() != (root / "20260331T120000Z" /
+                                                                          "report.pdf").read_bytes()
 
 
 def test_a_killed_pack_run_leaves_nothing_that_verifies(tmp_path: Path) -> None:
@@ -205,8 +233,6 @@ def test_a_killed_pack_run_leaves_nothing_that_verifies(tmp_path: Path) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "20260331T120000Z").exists()
-    code, _, err = run("pack", "--manifests", str(SAMPLES / "cluster"), "--scope", str(SAMPLES / "scope.yaml"),
-                       "--framework", "pci-dss-4.0.1", "--out", str(tmp_path), "--now", NOW, "-q")
-    assert code == 0, err
+    publish_sample(tmp_path)
     assert not list(tmp_path.glob(".segproof-tmp-*"))
     assert run("verify", "--chain", str(tmp_path))[0] == 0
