@@ -63,13 +63,17 @@ def verification_text(verification: Verification) -> str:
                      f"{', '.join(prints)}; only the fingerprints tell them apart")
     lines += [f"FAILED: {problem}" for problem in verification.problems]
     lines.append(VERDICTS[verification.verdict])
+    if verification.verdict == "untrusted":
+        lines[-1] += "; signed by " + "; ".join(sorted({f"{s.subject} (SHA-256 {s.fingerprint})"
+                                                         for s in verification.signatures if s is not None}))
     return "\n".join(lines) + "\n"
 
 
 VERDICTS = {
     "trusted": "OK",
     "untrusted": ("NOT VERIFIED AGAINST A TRUSTED CERTIFICATE: the files match their signed manifests, but without "
-                  "--trust CERT nothing shows who signed them (compare the signer fingerprints above)"),
+                  "--trust CERT nothing shows who signed them; compare the fingerprint with the certificate you "
+                  "expect"),
     "unsigned": "UNSIGNED: the files match their manifests, but nothing proves who wrote them",
     "failed": "verification FAILED",
 }

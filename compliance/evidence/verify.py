@@ -131,9 +131,9 @@ def verify_pack(path: str | Path, anchors: Anchors = NO_ANCHORS, at: datetime.da
         with open_pack(location) as files:
             return checked_pack(location, files, anchors, moment)
     except PackTooLarge as error:
-        problem = error.message
+        problem = f"{error.detail}; refused before inflating anything"
     except (zipfile.BadZipFile, OSError) as error:
-        problem = f"{location}: not a readable pack directory or zip ({error})"
+        problem = f"not a readable pack directory or zip ({error})"
     return PackReport(str(location), "", "", 0, None, bool(anchors.signers), (problem,))
 
 

@@ -22,7 +22,7 @@ def test_a_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
             open_pack(bomb):
         pass
     [problem] = verify_pack(bomb).problems
-    assert problem.startswith(f"{bomb}: pack/snapshot.json inflates")
+    assert problem.startswith("pack/snapshot.json inflates")
     code, out, err = run("verify", str(bomb))
     assert code == 4 and "zip bomb" in out, (out, err)
 
@@ -31,8 +31,8 @@ def test_a_zip_with_too_many_entries_is_refused(tmp_path: Path) -> None:
     crowded = tmp_path / "pack.zip"
     write_many_entries(crowded, 60_000)
     [problem] = verify_pack(crowded).problems
-    assert problem == (f"{crowded}: 60,000 entries, more than the {MAX_ZIP_ENTRIES:,} a pack may hold; refused "
-                       "before inflating anything")
+    assert problem == (f"60,000 entries, more than the {MAX_ZIP_ENTRIES:,} a pack may hold; refused before "
+                       "inflating anything")
     assert run("verify", str(crowded))[0] == 4
 
 

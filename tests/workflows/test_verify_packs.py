@@ -39,7 +39,10 @@ def test_without_trust_the_verdict_says_not_verified_and_shows_the_fingerprint(s
     code, out, _ = run("verify", str(signed_pack))
     assert code == 0
     assert f"signer: CN=ACME Payments segproof,O=ACME Payments Ltd (SHA-256 {fingerprint(signer.certificate)})" in out
-    assert out.rstrip().splitlines()[-1].startswith(NOT_VERIFIED) and "OK" not in out
+    verdict = out.rstrip().splitlines()[-1]
+    assert verdict.startswith(NOT_VERIFIED) and "OK" not in out
+    assert verdict.endswith(f"signed by CN=ACME Payments segproof,O=ACME Payments Ltd (SHA-256 "
+                            f"{fingerprint(signer.certificate)})")
     code, out, err = run("verify", str(signed_pack), "--require-trust")
     assert code == 4 and "FAILED: --require-trust: no trusted certificate was given" in out, err
 
