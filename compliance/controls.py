@@ -17,17 +17,10 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import (
-    SEVERITIES,
-    STATUS_ORDER,
-    CheckParameterError,
-    CheckResult,
-    Finding,
-    NothingToExamine,
-    Status,
-)
+from compliance.checks.registry import SEVERITIES, CheckParameterError, CheckResult, Finding, NothingToExamine
 from compliance.documents import list_at, mapping_at, only_keys, string_at, yaml_problem
 from compliance.errors import CatalogError, InvalidObject, InvalidValue
+from compliance.model.status import STATUS_ORDER, Status
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException

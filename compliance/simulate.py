@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 
 from compliance.analysis.policy_changes import SpecChange, spec_changes
 from compliance.analysis.system import AssessedSystem
-from compliance.checks.registry import FAILING_STATUSES
 from compliance.controls import Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
 from compliance.model.history import Revision
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
+from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
 from compliance.netpol.options import AnalysisOptions

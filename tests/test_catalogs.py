@@ -12,8 +12,8 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import STATUS_ORDER
 from compliance.controls import Assessment, Framework, catalog_files, evaluate_controls, load_framework
+from compliance.model.status import STATUS_ORDER
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import parse_scope
 from compliance.sources.manifests import load_manifests

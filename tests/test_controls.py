@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from compliance import controls as controls_module
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import STATUS_ORDER, CheckResult, Status
+from compliance.checks.registry import CheckResult
 from compliance.cli import main
 from compliance.controls import (
     Assessment,
@@ -32,6 +32,7 @@ from compliance.controls import (
 )
 from compliance.errors import InvalidObject
 from compliance.model.snapshot import Snapshot
+from compliance.model.status import STATUS_ORDER, Status
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
 from tests.netpol.builders import cluster, namespace, pod, policy

@@ -6,7 +6,8 @@ import datetime
 import itertools
 
 from compliance.analysis.system import AssessedSystem
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, Status, check, result
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, check, result
+from compliance.model.status import Status
 
 REVIEW_INTERVAL_DAYS = 183
 

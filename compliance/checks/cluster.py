@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 
 from compliance.analysis.system import AssessedSystem
-from compliance.checks.registry import CheckResult, EvidenceTable, Finding, Status, check
+from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
+from compliance.model.status import Status
 
 # Network plugins by the workload names they run under, and whether they enforce NetworkPolicies: "yes", "no", or
 # what the enforcement depends on (the plugin's configuration, which the snapshot does not hold).

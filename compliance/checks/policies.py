@@ -11,7 +11,6 @@ from compliance.checks.registry import (
     EvidenceTable,
     Finding,
     NothingToExamine,
-    Status,
     check,
     object_message_rows,
     result,
@@ -19,6 +18,7 @@ from compliance.checks.registry import (
 from compliance.checks.segmentation import ZoneChoice, noted, zones_to_examine
 from compliance.model.policy import IPBlockPeer, NetworkPolicy, Peer, PortSpec, SelectorPeer
 from compliance.model.selectors import LabelSelector
+from compliance.model.status import Status
 from compliance.netpol import bitsets
 from compliance.netpol.ports import resolve_ports
 from compliance.netpol.reachability import CompiledRule

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from compliance.analysis.system import AssessedSystem
 from compliance.cli.main import main
 from compliance.cli.options import analysis_options, feedback, source_options
 from compliance.errors import UsageError
 from compliance.model.objects import LEVELS
 from compliance.netpol.options import AnalysisOptions
 from compliance.workflows.inputs import StateSource
+
+if TYPE_CHECKING:  # loaded when a command runs, not when the command line starts
+    from compliance.analysis.system import AssessedSystem
 
 
 @main.command()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from compliance.cli.main import main
 from compliance.cli.options import utc_now
 from compliance.errors import UsageError, VerificationFailed
-from compliance.evidence.pack import WrittenPack
-from compliance.evidence.verify import PackReport, SignatureReport
 from compliance.times import format_utc
-from compliance.workflows.verify_packs import Verification
+
+if TYPE_CHECKING:  # loaded when a command runs, not when the command line starts
+    from compliance.evidence.pack import WrittenPack
+    from compliance.evidence.verify import PackReport, SignatureReport
+    from compliance.workflows.verify_packs import Verification
 
 
 @main.command()

@@ -11,9 +11,8 @@ from typing import Any
 
 import click
 
-from compliance.checks.registry import FAILING_STATUSES
+from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
-from compliance.sources.cluster import ClusterTarget
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
 from compliance.workflows.inputs import Feedback, StateSource
@@ -67,6 +66,8 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
         chosen = tuple(sorted(set(namespaces)))
         target = None
         if cluster or kubeconfig or context or in_cluster:
+            from compliance.sources.cluster import ClusterTarget
+
             # Without --in-cluster, the service account is used only when running in a pod.
             target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
                                    namespaces=chosen)

@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from compliance.checks.registry import CHECKS, STATUS_ORDER, CheckResult, Finding, Status
+from compliance.checks.registry import CHECKS, CheckResult, Finding
 from compliance.controls import ControlResult
 from compliance.errors import InvalidValue
+from compliance.model.status import STATUS_ORDER, Status
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
 from compliance.report.inputs import ReportInput

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from compliance.controls import Framework, catalog_files, load_framework
 from compliance.errors import EmptyInputError, ScopeError, UnknownNamespaceError, UsageError
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import describe_unmodelled
-from compliance.scope import Scope, parse_scope
-from compliance.sources.cluster import ClusterTarget
+
+if TYPE_CHECKING:  # the command line imports this module at start-up: what it names is loaded when used
+    from compliance.controls import Framework
+    from compliance.scope import Scope
+    from compliance.sources.cluster import ClusterTarget
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -107,9 +110,13 @@ def scope_text(path: str) -> str:
 
 def read_scope(path: str) -> Scope:
     """The scope file, parsed and validated."""
+    from compliance.scope import parse_scope
+
     return parse_scope(scope_text(path), path)
 
 
 def chosen_frameworks(frameworks: Sequence[str]) -> list[Framework]:
     """The catalogs of the frameworks asked for, every shipped one when none is."""
+    from compliance.controls import catalog_files, load_framework
+
     return [load_framework(framework) for framework in (frameworks or tuple(catalog_files()))]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.checks.registry import FAILING_STATUSES
 from compliance.controls import load_framework
 from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
+from compliance.model.status import FAILING_STATUSES
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}

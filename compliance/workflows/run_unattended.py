@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.checks.registry import FAILING_STATUSES
 from compliance.errors import RunConfigError
 from compliance.evidence.run_lock import run_lock
+from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.document import render_pdf
 from compliance.sources.cluster import ClusterTarget

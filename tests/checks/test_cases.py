@@ -24,8 +24,9 @@ import yaml
 
 from compliance.analysis.system import AssessedSystem
 from compliance.checks import CHECKS
-from compliance.checks.registry import SEVERITIES, CheckResult, Status
+from compliance.checks.registry import SEVERITIES, CheckResult
 from compliance.controls import CheckReference, run_check
+from compliance.model.status import Status
 from compliance.netpol.options import AnalysisOptions
 from compliance.scope import Scope, parse_scope
 from compliance.sources.git.source import GitSource

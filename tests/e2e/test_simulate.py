@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.checks.registry import FAILING_STATUSES
 from compliance.errors import InvalidValue
+from compliance.model.status import FAILING_STATUSES
 from compliance.resources import resource_dir
 from compliance.simulate import ControlChange, FindingChange, policy_key, with_policies
 from compliance.sources.manifests import load_manifests
