@@ -36,6 +36,8 @@ class PortSpec:
 
     def describe(self) -> str:
         """`443/TCP`, `8000-8100/TCP`, `http/TCP` or `all/UDP`."""
+        if not self.protocol:  # a cluster policy's named port, of whichever protocol the container declares
+            return f"{self.port}"
         if self.port is None:
             return f"all/{self.protocol}"
         if self.end_port is not None:

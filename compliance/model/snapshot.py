@@ -7,11 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Pod, Service
 from compliance.model.policy import NetworkPolicy
 from compliance.model.selectors import Labels
 
-SNAPSHOT_FORMAT = "segproof.snapshot/v1"
+SNAPSHOT_FORMAT = "segproof.snapshot/v2"
+# v1 is v2 without the cluster policies' lists; it reads as a cluster without them.
+READABLE_FORMATS = ("segproof.snapshot/v1", SNAPSHOT_FORMAT)
+CLUSTER_POLICY_LISTS = {kind: f"{kind.lower()}s" for kind in CLUSTER_POLICY_KINDS}
 
 
 @dataclass(frozen=True)
@@ -19,8 +23,9 @@ class Snapshot:
     """Cluster state from one source, with objects sorted by namespace and name.
 
     `skipped` counts input objects of kinds segproof does not use; `unmodelled` counts policy kinds
-    (AdminNetworkPolicy, Calico, Cilium...) that change reachability but are not modelled, so every
-    reachability-based result built on this snapshot must say it is incomplete.
+    (Calico, Cilium...) that change reachability but are not modelled, so every reachability-based result built
+    on this snapshot must say it is incomplete. `cluster_policies` are the cluster-scoped tiers' policies
+    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), sorted by kind and name.
     """
 
     source: Mapping[str, Any]
@@ -32,11 +37,12 @@ class Snapshot:
     skipped: Mapping[str, int] = field(default_factory=dict)
     unmodelled: Mapping[str, int | None] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    cluster_policies: tuple[ClusterPolicy, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """Whether the snapshot holds no namespace, pod, service or policy at all."""
-        return not (self.namespaces or self.pods or self.services or self.policies)
+        return not (self.namespaces or self.pods or self.services or self.policies or self.cluster_policies)
 
     def namespace_names(self) -> list[str]:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
@@ -139,8 +145,15 @@ def policy_document(policy: NetworkPolicy) -> dict[str, Any]:
             "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
 
 
+def cluster_policy_document(policy: ClusterPolicy) -> dict[str, Any]:
+    """A cluster policy as Kubernetes JSON, its spec exactly as given."""
+    return {"apiVersion": API_VERSIONS[policy.kind], "kind": policy.kind,
+            "metadata": metadata_document("", policy.name, policy.labels, policy.uid),
+            "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
+
+
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot in its file format (`segproof.snapshot/v1`), every list sorted."""
+    """The snapshot in its file format (`segproof.snapshot/v2`), every list sorted."""
     return {
         "format": SNAPSHOT_FORMAT,
         "source": dict(snapshot.source),
@@ -150,6 +163,8 @@ def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
             "pods": [pod_document(p) for p in sorted(snapshot.pods, key=lambda p: (p.namespace, p.name))],
             "services": [service_document(s) for s in sorted(snapshot.services, key=lambda s: (s.namespace, s.name))],
             "networkpolicies": [policy_document(p) for p in sorted(snapshot.policies, key=lambda p: p.key)],
+            **{plural: [cluster_policy_document(p) for p in sorted(snapshot.cluster_policies, key=lambda p: p.name)
+                        if p.kind == kind] for kind, plural in CLUSTER_POLICY_LISTS.items()},
         },
         "skipped": dict(sorted(snapshot.skipped.items())),
         "unmodelled": dict(sorted(snapshot.unmodelled.items())),

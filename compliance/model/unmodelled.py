@@ -21,10 +21,6 @@ class PolicyKind:
 
 
 UNMODELLED_POLICY_KINDS = (
-    PolicyKind("policy.networking.k8s.io", "AdminNetworkPolicy", "adminnetworkpolicies",
-               "AdminNetworkPolicy", False),
-    PolicyKind("policy.networking.k8s.io", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies",
-               "BaselineAdminNetworkPolicy", False),
     PolicyKind("crd.projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
     PolicyKind("projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
     PolicyKind("crd.projectcalico.org", "GlobalNetworkPolicy", "globalnetworkpolicies",

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from compliance.model.objects import NODE_NAMES
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.netpol.reachability import ReachabilityMap
+from compliance.netpol.reachability import Cells, ExternalPorts, ReachabilityMap
 
 
 @dataclass(frozen=True, order=True)
 class Connection:
-    """Source may reach destination on `ports` (names as in the reachability JSON contract)."""
+    """Source may reach destination on `ports` (names as in the reachability JSON contract); `ambiguous` are the
+    ports of `ports` that equal priorities leave undecided (allowed under one ordering, denied under another)."""
 
     source: str
     destination: str
     ports: PortSet
+    ambiguous: PortSet = NO_PORTS
 
 
 def connections(reach: ReachabilityMap, level: str) -> list[Connection]:
@@ -27,23 +29,31 @@ def connections(reach: ReachabilityMap, level: str) -> list[Connection]:
     name_of = NODE_NAMES[level]
     nodes = [sorted({name_of(pod) for pod in pod_class.pods}) for pod_class in reach.classes]
     found: dict[tuple[str, str], PortSet] = {}
+    ambiguous: dict[tuple[str, str], PortSet] = {}
 
-    def add(source: str, destination: str, ports: PortSet) -> None:
+    def add(table: dict[tuple[str, str], PortSet], source: str, destination: str, ports: PortSet) -> None:
         if source != destination:
             key = (source, destination)
-            found[key] = found.get(key, NO_PORTS) | ports
+            table[key] = table.get(key, NO_PORTS) | ports
 
-    for source, cells in enumerate(reach.cells):
-        for bits, ports in cells:
-            for destination in bitsets.members(bits):
+    def add_cells(table: dict[tuple[str, str], PortSet], all_cells: tuple[Cells, ...],
+                  egress_external: tuple[ExternalPorts, ...]) -> None:
+        for source, cells in enumerate(all_cells):
+            for bits, ports in cells:
+                for destination in bitsets.members(bits):
+                    for source_node in nodes[source]:
+                        for destination_node in nodes[destination]:
+                            add(table, source_node, destination_node, ports)
+            for index, ports in egress_external[source]:
                 for source_node in nodes[source]:
-                    for destination_node in nodes[destination]:
-                        add(source_node, destination_node, ports)
-        for index, ports in reach.egress_external[source]:
-            for source_node in nodes[source]:
-                add(source_node, reach.egress_ranges[index].display, ports)
+                    add(table, source_node, reach.egress_ranges[index].display, ports)
+
+    add_cells(found, reach.cells, reach.egress_external)
     for destination, external in enumerate(reach.ingress_external):
         for index, ports in external:
             for destination_node in nodes[destination]:
-                add(reach.ingress_ranges[index].display, destination_node, ports)
-    return sorted(Connection(source, destination, ports) for (source, destination), ports in found.items())
+                add(found, reach.ingress_ranges[index].display, destination_node, ports)
+    if reach.ambiguity is not None:
+        add_cells(ambiguous, reach.ambiguity.cells, reach.ambiguity.egress_external)
+    return sorted(Connection(source, destination, ports, ambiguous.get((source, destination), NO_PORTS))
+                  for (source, destination), ports in found.items())

@@ -120,6 +120,10 @@ def resolve_port(spec: PortSpec, named_ports: NamedPorts | None) -> PortSet:
         return single_protocol(spec.protocol, ALL_PORTS_SPAN)
     if isinstance(spec.port, int):
         return single_protocol(spec.protocol, ((spec.port, spec.end_port or spec.port),))
+    if not spec.protocol:  # a cluster policy's named port: the container port of that name, whatever its protocol
+        return PortSet(**{protocol.lower(): intervals.normalise([(port, port) for name, kind, port in named_ports or ()
+                                                                if name == spec.port and kind == protocol])
+                          for protocol in PROTOCOLS})
     numbers = [(port, port) for name, protocol, port in named_ports or ()
                if name == spec.port and protocol == spec.protocol]
     return single_protocol(spec.protocol, numbers)

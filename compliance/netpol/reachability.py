@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from compliance.model.cluster_policy import Action, ClusterPolicy, DomainNamesPeer, NetworksPeer, PodPeer, Tier
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
 from compliance.model.selectors import Labels
@@ -32,6 +33,7 @@ from compliance.netpol.addresses import AddressPartition, AddressRange, partitio
 from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
+from compliance.netpol.tiers import Decision, resolve_direction
 
 Cells = tuple[tuple[int, PortSet], ...]
 ExternalPorts = tuple[tuple[int, PortSet], ...]
@@ -72,12 +74,64 @@ class CompiledRule:
 
 
 @dataclass(frozen=True)
+class TierRule:
+    """A rule of a cluster policy with its subjects and peers resolved: `targets` are the classes its policy's
+    subject selects, `peers` the classes its peers match, `addresses` the egress range indices its networks
+    (and domain names) match; `rank` orders it in its tier."""
+
+    policy: ClusterPolicy
+    direction: str
+    index: int
+    action: Action
+    peers: int
+    addresses: frozenset[int]
+    ports: tuple[PortSpec, ...] | None
+    targets: int
+
+    @property
+    def named(self) -> bool:
+        """Whether the rule's ports depend on the destination's named ports."""
+        return has_named_port(self.ports)
+
+    @property
+    def rank(self) -> tuple[int, str, int]:
+        """(priority, policy, rule index): its place in the tier."""
+        return self.policy.priority, self.policy.key, self.index
+
+    @property
+    def reference(self) -> str:
+        """`AdminNetworkPolicy/name egress[0]`."""
+        return f"{self.policy.key} {self.direction}[{self.index}]"
+
+    @cached_property
+    def peers_span(self) -> tuple[int, int]:
+        """bitsets.span of the peers."""
+        return bitsets.span(self.peers)
+
+    @cached_property
+    def targets_span(self) -> tuple[int, int]:
+        """bitsets.span of the targets."""
+        return bitsets.span(self.targets)
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """Ports that equal priorities make ambiguous (allowed under one ordering, denied under another), in the
+    shape of the reachability map's cells and external ports; they are part of the map's allowed ports."""
+
+    cells: tuple[Cells, ...]
+    egress_external: tuple[ExternalPorts, ...]
+
+
+@dataclass(frozen=True)
 class ReachabilityMap:
     """Who reaches whom: per source class, disjoint cells of destination classes with their ports.
 
     egress_external[s]: (index into egress_ranges, ports) that class s reaches;
     ingress_external[d]: (index into ingress_ranges, ports) that reach class d;
-    rules: every rule of a policy that selects some pod, resolved; isolated_*: bitsets of isolated classes.
+    rules: every rule of a policy that selects some pod, resolved; isolated_*: bitsets of isolated classes;
+    tier_rules: the rules of cluster policies that select some pod; ambiguity: what equal priorities leave open
+    (None when no two policies of a tier share a priority).
     """
 
     classes: tuple[PodClass, ...]
@@ -90,6 +144,8 @@ class ReachabilityMap:
     rules: tuple[CompiledRule, ...] = ()
     isolated_ingress: int = 0
     isolated_egress: int = 0
+    tier_rules: tuple[TierRule, ...] = ()
+    ambiguity: Ambiguity | None = None
     compiler: Compiler = field(kw_only=True, compare=False, repr=False)
 
     def policy_members(self, policy: NetworkPolicy) -> int:
@@ -154,8 +210,8 @@ class Compiler:
         self.pods = LabelIndex([c.labels for c in classes])
         self.namespaces = namespace_label_index(classes, namespace_labels)
         self.everything = self.pods.everything
-        self.host_network = 0 if options.host_network_isolated else bitsets.from_indices(
-            (c.index for c in classes if c.host_network), len(classes))
+        self.host_network_classes = bitsets.from_indices((c.index for c in classes if c.host_network), len(classes))
+        self.host_network = 0 if options.host_network_isolated else self.host_network_classes
         self.partitions = {"egress": egress_ranges, "ingress": ingress_ranges}
         self.pod_ranges = pod_ranges
         self.by_pod_range: dict[int, list[int]] = defaultdict(list)
@@ -187,13 +243,46 @@ class Compiler:
         for peer in rule.peers:
             if isinstance(peer, IPBlockPeer):
                 addresses |= ranges.indices_within(peer.block)
-                if self.pod_ranges is not None:
-                    inside = self.pod_ranges.indices_within(peer.block)
-                    peers |= bitsets.from_indices(
-                        (c for r, found in self.by_pod_range.items() if r in inside for c in found), len(self.classes))
+                peers |= self.pods_in_blocks((peer.block,))
                 continue
             peers |= self.selector_peer(policy, peer)
         return CompiledRule(policy, direction, index, peers, frozenset(addresses), rule.ports, targets)
+
+    def pods_in_blocks(self, blocks: Iterable[IPBlock]) -> int:
+        """Classes whose pod IPs lie in the blocks (none unless ipBlocks select pods)."""
+        if self.pod_ranges is None:
+            return 0
+        inside: set[int] = set()
+        for block in blocks:
+            inside |= self.pod_ranges.indices_within(block)
+        return bitsets.from_indices((c for r, found in self.by_pod_range.items() if r in inside for c in found),
+                                    len(self.classes))
+
+    def pod_peer(self, peer: PodPeer) -> int:
+        """Classes a cluster policy's subject or pod peer matches; host-network pods never do."""
+        return (self.namespaces.select(peer.namespace_selector) & self.pods.select(peer.pod_selector)
+                & ~self.host_network_classes)
+
+    def tier_rule(self, policy: ClusterPolicy, direction: str, index: int, targets: int) -> TierRule:
+        """One rule of a cluster policy with its peers resolved.
+
+        Networks match their address ranges and, as ipBlocks do, the pods inside them; domain names match every
+        address range (they cannot be resolved here), and nodes no pod or address (node addresses are not read).
+        """
+        rule = policy.rules(direction)[index]
+        ranges = self.partitions[direction]
+        peers = 0
+        addresses: set[int] = set()
+        for peer in rule.peers:
+            if isinstance(peer, PodPeer):
+                peers |= self.pod_peer(peer)
+            elif isinstance(peer, NetworksPeer):
+                for block in peer.blocks:
+                    addresses |= ranges.indices_within(block)
+                peers |= self.pods_in_blocks(peer.blocks)
+            elif isinstance(peer, DomainNamesPeer):
+                addresses |= set(range(len(ranges.ranges)))
+        return TierRule(policy, direction, index, rule.action, peers, frozenset(addresses), rule.ports, targets)
 
     def selector_peer(self, policy: NetworkPolicy, peer: SelectorPeer) -> int:
         """Classes a podSelector/namespaceSelector peer of `policy` matches."""
@@ -235,10 +324,22 @@ def union_of_ports(rules: Iterable[CompiledRule], named_ports: NamedPorts | None
     return result
 
 
+def tier_order(rule: TierRule) -> tuple[int, int, str, int]:
+    """Admin tier first, then Baseline; in a tier by priority, policy and rule."""
+    return (0 if rule.policy.tier is Tier.ADMIN else 1, *rule.rank)
+
+
+def has_ties(policies: Iterable[ClusterPolicy]) -> bool:
+    """Whether two policies of one tier share a priority (their order is then the implementation's)."""
+    seen = [(policy.tier, policy.priority) for policy in policies]
+    return len(seen) != len(set(seen))
+
+
 class Analysis:
     """One reachability computation; holds the compiled rules while cells are built."""
 
-    def __init__(self, classes: tuple[PodClass, ...], compiler: Compiler, policies: Sequence[NetworkPolicy]) -> None:
+    def __init__(self, classes: tuple[PodClass, ...], compiler: Compiler, policies: Sequence[NetworkPolicy],
+                 cluster_policies: Sequence[ClusterPolicy] = ()) -> None:
         self.classes = classes
         self.compiler = compiler
         size = len(classes)
@@ -273,31 +374,76 @@ class Analysis:
         for bits, rules in peer_sets.items():
             for index in bitsets.members(bits):
                 self.admitting[index].extend(rules)
+        self.compile_tiers(cluster_policies)
         self.named_groups: dict[NamedPorts, int] = {}
         for pod_class in classes:
             self.named_groups.setdefault(pod_class.named_ports, 0)
             self.named_groups[pod_class.named_ports] |= 1 << pod_class.index
-        self.port_cache: dict[tuple, PortSet] = {}
+        self.port_cache: dict[tuple, Decision] = {}
 
-    def cell_ports(self, egress: tuple, ingress: tuple, named_ports: NamedPorts) -> PortSet:
+    def compile_tiers(self, cluster_policies: Sequence[ClusterPolicy]) -> None:
+        """The cluster policies' rules: egress rules by subject class, ingress rules by the classes they admit."""
+        size = len(self.classes)
+        self.tier_egress: list[list[TierRule]] = [[] for _ in range(size)]
+        self.tier_admitting: list[list[TierRule]] = [[] for _ in range(size)]
+        self.tier_rules: list[TierRule] = []
+        selecting = []
+        peer_sets: dict[int, list[TierRule]] = defaultdict(list)
+        for policy in cluster_policies:
+            targets = self.compiler.pod_peer(policy.subject)
+            if not targets:
+                continue
+            selecting.append(policy)
+            egress = [self.compiler.tier_rule(policy, "egress", i, targets) for i in range(len(policy.egress))]
+            ingress = [self.compiler.tier_rule(policy, "ingress", i, targets) for i in range(len(policy.ingress))]
+            self.tier_rules += ingress + egress
+            for index in bitsets.members(targets):
+                self.tier_egress[index].extend(egress)
+            for rule in ingress:
+                peer_sets[rule.peers].append(rule)
+        for bits, rules in peer_sets.items():
+            for index in bitsets.members(bits):
+                self.tier_admitting[index].extend(rules)
+        for found in (*self.tier_egress, *self.tier_admitting):
+            found.sort(key=tier_order)
+        self.tiered = bool(self.tier_rules)
+        self.ties = has_ties(selecting)
+
+    def direction_decision(self, tags: tuple, open_tag: bool, named_ports: NamedPorts | None) -> Decision:
+        """The decision of one direction from the rules covering a cell: NetworkPolicy rules (None: the pod is
+        not isolated), and the tiers' rules in order."""
+        np_rules = [tag for tag in tags if isinstance(tag, CompiledRule)]
+        tier = [tag for tag in tags if isinstance(tag, TierRule)]
+        return resolve_direction([rule for rule in tier if rule.policy.tier is Tier.ADMIN], not open_tag,
+                                 lambda: union_of_ports(np_rules, named_ports),
+                                 [rule for rule in tier if rule.policy.tier is Tier.BASELINE], named_ports,
+                                 self.ties)
+
+    def cell_ports(self, egress: tuple, ingress: tuple, named_ports: NamedPorts) -> Decision:
         """The ports of a cell covered by egress rules `egress` and ingress rules `ingress` (None = open)."""
         key = (egress, ingress, named_ports)
         found = self.port_cache.get(key)
         if found is None:
-            allowed_out = ALL_PORTS if egress == (None,) else union_of_ports(egress, named_ports)
-            allowed_in = ALL_PORTS if None in ingress else union_of_ports(ingress, named_ports)
-            found = self.port_cache[key] = allowed_out & allowed_in
+            if self.tiered:
+                found = (self.direction_decision(egress, None in egress, named_ports)
+                         & self.direction_decision(ingress, None in ingress, named_ports))
+            else:
+                allowed_out = ALL_PORTS if egress == (None,) else union_of_ports(egress, named_ports)
+                allowed_in = ALL_PORTS if None in ingress else union_of_ports(ingress, named_ports)
+                allowed = allowed_out & allowed_in
+                found = Decision(allowed, allowed)
+            self.port_cache[key] = found
         return found
 
-    def source_cells(self, source: int) -> Cells:
-        """The destination cells of one source class."""
+    def source_cells(self, source: int) -> tuple[Cells, Cells]:
+        """The destination cells of one source class, and the ambiguous part of their ports."""
         everything = self.compiler.everything
-        egress_items: list[tuple[int, tuple[int, int], CompiledRule | None]]
+        egress_items: list[tuple[int, tuple[int, int], CompiledRule | TierRule | None]]
         if bitsets.has(self.isolated_egress, source):
             egress_items = [(rule.peers, rule.peers_span, rule) for rule in self.egress_rules[source]]
         else:
             egress_items = [(everything, self.everything_span, None)]
-        ingress_items: list[tuple[int, tuple[int, int], CompiledRule | None]] = [
+        ingress_items: list[tuple[int, tuple[int, int], CompiledRule | TierRule | None]] = [
             (self.ingress_open, self.ingress_open_span, None)]
         ingress_items += [(rule.targets, rule.targets_span, rule) for rule in self.admitting[source]]
         reachable = 0
@@ -306,10 +452,20 @@ class Analysis:
         admitted = 0
         for bits, _, _ in ingress_items:
             admitted |= bits
+        # Only an Admin-tier Allow reaches past NetworkPolicies (a Baseline Allow only where none isolates).
+        for rule in self.tier_egress[source]:
+            egress_items.append((rule.peers, rule.peers_span, rule))
+            if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
+                reachable |= rule.peers
+        for rule in self.tier_admitting[source]:
+            ingress_items.append((rule.targets, rule.targets_span, rule))
+            if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
+                admitted |= rule.targets
         reachable &= admitted
         if not reachable:
-            return ()
+            return (), ()
         result: dict[PortSet, int] = defaultdict(int)
+        unsure: dict[PortSet, int] = defaultdict(int)
         for bits, egress in refine([(reachable, ())], egress_items):
             for cell, ingress in refine([(bits, ())], ingress_items):
                 named = any(rule is not None and rule.named for rule in (*egress, *ingress))
@@ -317,26 +473,44 @@ class Analysis:
                 for named_ports, group in groups:
                     part = cell & group
                     if part:
-                        ports = self.cell_ports(egress, ingress, named_ports or ())
-                        if ports:
-                            result[ports] |= part
-        return tuple(sorted(((bits, ports) for ports, bits in result.items()), key=lambda cell: cell[1].items()))
+                        decision = self.cell_ports(egress, ingress, named_ports or ())
+                        if decision.possible:
+                            result[decision.possible] |= part
+                        if decision.ambiguous:
+                            unsure[decision.ambiguous] |= part
+        return sorted_cells(result), sorted_cells(unsure)
 
-    def egress_external(self, source: int) -> ExternalPorts:
-        """Address ranges a source class reaches, with ports."""
+    def egress_external(self, source: int) -> tuple[ExternalPorts, ExternalPorts]:
+        """Address ranges a source class reaches, with ports, and the ambiguous part of those ports."""
         ranges = self.compiler.partitions["egress"].ranges
-        if not bitsets.has(self.isolated_egress, source):
-            return tuple((index, ALL_PORTS) for index in range(len(ranges)))
-        found: dict[int, PortSet] = {}
-        for rule in self.egress_rules[source]:
-            ports = resolve_ports(rule.ports, None)
-            if ports:
-                for index in rule.addresses:
-                    found[index] = found.get(index, NO_PORTS) | ports
-        return tuple(sorted(found.items()))
+        isolated = bitsets.has(self.isolated_egress, source)
+        tier = self.tier_egress[source]
+        if not tier:
+            if not isolated:
+                return tuple((index, ALL_PORTS) for index in range(len(ranges))), ()
+            found: dict[int, PortSet] = {}
+            for rule in self.egress_rules[source]:
+                ports = resolve_ports(rule.ports, None)
+                if ports:
+                    for index in rule.addresses:
+                        found[index] = found.get(index, NO_PORTS) | ports
+            return tuple(sorted(found.items())), ()
+        covering: list[list[CompiledRule | TierRule | None]] = [[] if isolated else [None] for _ in ranges]
+        for rule in [*(self.egress_rules[source] if isolated else ()), *tier]:
+            for index in rule.addresses:
+                covering[index].append(rule)
+        allowed, unsure = [], []
+        for index, tags in enumerate(covering):
+            decision = self.cell_ports(tuple(tags), (None,), ())
+            if decision.possible:
+                allowed.append((index, decision.possible))
+            if decision.ambiguous:
+                unsure.append((index, decision.ambiguous))
+        return tuple(allowed), tuple(unsure)
 
     def ingress_external(self, destination: int) -> ExternalPorts:
-        """Address ranges that reach a destination class, with ports."""
+        """Address ranges that reach a destination class, with ports (no cluster policy rule matches an address
+        range as its source, so only NetworkPolicies decide)."""
         ranges = self.compiler.partitions["ingress"].ranges
         if bitsets.has(self.ingress_open, destination):
             return tuple((index, ALL_PORTS) for index in range(len(ranges)))
@@ -349,17 +523,23 @@ class Analysis:
                     found[index] = found.get(index, NO_PORTS) | ports
         return tuple(sorted(found.items()))
 
-    def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...]]:
-        """Cells and external ports of every class, sources with the same rules computed once."""
-        by_signature: dict[tuple, tuple[Cells, ExternalPorts]] = {}
-        cells, egress = [], []
+    def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...],
+                           Ambiguity | None]:
+        """Cells and external ports of every class, sources with the same rules computed once, and what equal
+        priorities leave ambiguous (None when no two policies of a tier share a priority)."""
+        by_signature: dict[tuple, tuple[tuple[Cells, Cells], tuple[ExternalPorts, ExternalPorts]]] = {}
+        cells, egress, unsure_cells, unsure_egress = [], [], [], []
         for index in range(len(self.classes)):
             signature = (bitsets.has(self.isolated_egress, index), tuple(map(id, self.egress_rules[index])),
-                         tuple(map(id, self.admitting[index])))
+                         tuple(map(id, self.admitting[index])), tuple(map(id, self.tier_egress[index])),
+                         tuple(map(id, self.tier_admitting[index])))
             if signature not in by_signature:
                 by_signature[signature] = (self.source_cells(index), self.egress_external(index))
-            cells.append(by_signature[signature][0])
-            egress.append(by_signature[signature][1])
+            (found_cells, found_unsure), (found_egress, found_unsure_egress) = by_signature[signature]
+            cells.append(found_cells)
+            egress.append(found_egress)
+            unsure_cells.append(found_unsure)
+            unsure_egress.append(found_unsure_egress)
         ingress_by_signature: dict[tuple, ExternalPorts] = {}
         ingress = []
         for index, pod_class in enumerate(self.classes):
@@ -368,28 +548,45 @@ class Analysis:
             if ingress_signature not in ingress_by_signature:
                 ingress_by_signature[ingress_signature] = self.ingress_external(index)
             ingress.append(ingress_by_signature[ingress_signature])
-        return tuple(cells), tuple(egress), tuple(ingress)
+        ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress)) if self.ties else None
+        return tuple(cells), tuple(egress), tuple(ingress), ambiguity
+
+
+def sorted_cells(found: dict[PortSet, int]) -> Cells:
+    """Cells as (classes, ports), in a stable order."""
+    return tuple(sorted(((bits, ports) for ports, bits in found.items()), key=lambda cell: cell[1].items()))
 
 
 def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_labels: dict[str, Labels],
-            options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()) -> ReachabilityMap:
-    """Reachability between all pods and the address ranges the policies' ipBlocks induce.
+            options: AnalysisOptions, address_cuts: Sequence[IPBlock] = (),
+            cluster_policies: Iterable[ClusterPolicy] = ()) -> ReachabilityMap:
+    """Reachability between all pods and the address ranges the policies' ipBlocks (and networks) induce, under
+    the NetworkPolicies and the cluster policies' tiers.
 
     `namespace_labels` must hold every namespace the pods live in. `address_cuts` (e.g. the CIDRs of
     external zones) further split the address ranges, so that each range lies in one zone.
     """
     policies = sorted(policies, key=lambda p: p.key)
+    tiered = sorted(cluster_policies, key=lambda p: (0 if p.tier is Tier.ADMIN else 1, p.priority, p.key))
     blocks = {direction: direction_blocks(policies, direction) for direction in ("egress", "ingress")}
-    egress_ranges = partition([*blocks["egress"], *address_cuts])
+    networks = network_blocks(tiered)
+    egress_ranges = partition([*blocks["egress"], *networks, *address_cuts])
     ingress_ranges = partition([*blocks["ingress"], *address_cuts])
-    pod_ranges = partition(blocks["egress"] + blocks["ingress"]) if options.ipblock_selects_pods else None
+    pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks) if options.ipblock_selects_pods
+                  else None)
     classes = group_pods(pods, pod_ranges)
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges)
-    analysis = Analysis(classes, compiler, policies)
-    cells, egress, ingress = analysis.run()
+    analysis = Analysis(classes, compiler, policies, tiered)
+    cells, egress, ingress, ambiguity = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress,
-                           compiler=compiler)
+                           tuple(analysis.tier_rules), ambiguity, compiler=compiler)
+
+
+def network_blocks(policies: Sequence[ClusterPolicy]) -> list[IPBlock]:
+    """The blocks of the cluster policies' networks peers (egress: no other direction has them)."""
+    return [block for policy in policies for rule in policy.egress for peer in rule.peers
+            if isinstance(peer, NetworksPeer) for block in peer.blocks]
 
 
 def direction_blocks(policies: Sequence[NetworkPolicy], direction: str) -> list[IPBlock]:
@@ -421,4 +618,5 @@ def ip_version_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
                      ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
-    return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts)
+    return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts,
+                   snapshot.cluster_policies)

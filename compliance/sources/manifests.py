@@ -13,6 +13,9 @@ import yaml
 
 from compliance.documents import load_all, type_name, yaml_problem
 from compliance.errors import InvalidObject, ManifestError
+from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
+from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
+from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import Namespace, Pod, Service, WorkloadRef
 from compliance.model.parse import (
     namespace_with_labels,
@@ -22,6 +25,7 @@ from compliance.model.parse import (
     parse_pod,
     parse_service,
 )
+from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import BY_GROUP_AND_KIND
@@ -29,7 +33,7 @@ from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
-ModelObject = TypeVar("ModelObject", Namespace, Pod, Service, NetworkPolicy)
+ModelObject = TypeVar("ModelObject", Namespace, Pod, Service, NetworkPolicy, ClusterPolicy)
 
 
 
@@ -160,6 +164,7 @@ class Collected:
     pods: dict[tuple[str, str], Pod] = field(default_factory=dict)
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
+    cluster_policies: dict[str, ClusterPolicy] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
@@ -261,6 +266,8 @@ def collect(documents: Iterable[Document]) -> Collected:
             if (group, kind) in BY_GROUP_AND_KIND:
                 name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
+            elif group == CLUSTER_POLICY_GROUP and kind in CLUSTER_POLICY_KINDS:
+                keep_cluster_policy(found, kind, obj, document)
             elif kind in WORKLOAD_KINDS:
                 parse_metadata(obj, namespaced=True)
                 workloads.append(document)
@@ -306,6 +313,17 @@ def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: D
         found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
 
 
+def keep_cluster_policy(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
+    """Parse and keep an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy of the version
+    segproof models; another version of one of them is a policy kind that is not modelled."""
+    if obj.get("apiVersion") != CLUSTER_POLICY_VERSIONS[kind]:
+        name = f"{kind} ({obj.get('apiVersion')})"
+        found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
+        return
+    policy = parse_cluster_policy(obj)
+    found.keep(found.cluster_policies, policy.key, policy, document, kind)
+
+
 def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str, owners: OwnerChains,
             names: Sequence[str] = ()) -> None:
     """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated; with
@@ -338,6 +356,7 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         pods=tuple(found.pods[key] for key in sorted(found.pods)),
         services=tuple(found.services[key] for key in sorted(found.services)),
         policies=tuple(found.policies[key] for key in sorted(found.policies)),
+        cluster_policies=tuple(found.cluster_policies[key] for key in sorted(found.cluster_policies)),
         skipped=dict(sorted(found.skipped.items())),
         unmodelled=dict(sorted(found.unmodelled.items())),
         warnings=tuple(warnings),

@@ -1,4 +1,4 @@
-"""Cluster state from a snapshot file (`segproof.snapshot/v1`), as written by `segproof collect`."""
+"""Cluster state from a snapshot file (`segproof.snapshot/v2`, or v1), as written by `segproof collect`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import ManifestError
-from compliance.model.snapshot import SNAPSHOT_FORMAT, Snapshot
+from compliance.model.cluster_policy import API_VERSIONS
+from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
 from compliance.sources.manifests import Document, collect, read_text, snapshot_from_objects
 
-OBJECT_KINDS = {"namespaces": "Namespace", "pods": "Pod", "services": "Service", "networkpolicies": "NetworkPolicy"}
+OBJECT_KINDS = {"namespaces": "Namespace", "pods": "Pod", "services": "Service", "networkpolicies": "NetworkPolicy",
+                **{plural: kind for kind, plural in CLUSTER_POLICY_LISTS.items()}}
+API_VERSION_OF = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "NetworkPolicy": "networking.k8s.io/v1",
+                  **API_VERSIONS}
 
 
 def snapshot_documents(name: str, objects: Mapping[str, Any]) -> Iterator[Document]:
@@ -24,8 +28,7 @@ def snapshot_documents(name: str, objects: Mapping[str, Any]) -> Iterator[Docume
             field = f"objects.{key}[{index}]"
             if not isinstance(item, Mapping):
                 raise ManifestError(name, None, field, "must be a Kubernetes object")
-            api_version = "networking.k8s.io/v1" if kind == "NetworkPolicy" else "v1"
-            yield Document(name, 1, field, {"apiVersion": api_version, **item, "kind": kind})
+            yield Document(name, 1, field, {"apiVersion": API_VERSION_OF[kind], **item, "kind": kind})
 
 
 def load_snapshot_file(path: str) -> Snapshot:
@@ -41,9 +44,9 @@ def snapshot_from_text(text: str, path: str) -> Snapshot:
     except json.JSONDecodeError as error:
         raise ManifestError(path, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
                             f"{error.msg}") from None
-    if not isinstance(document, Mapping) or document.get("format") != SNAPSHOT_FORMAT:
+    if not isinstance(document, Mapping) or document.get("format") not in READABLE_FORMATS:
         found = document.get("format") if isinstance(document, Mapping) else None
-        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r}, found {found!r}")
+        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v1), found {found!r}")
     objects = document.get("objects")
     if not isinstance(objects, Mapping):
         raise ManifestError(path, None, "objects", "required field is missing")

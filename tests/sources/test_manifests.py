@@ -331,8 +331,9 @@ UNMODELLED = [
     ("projectcalico.org/v3", "GlobalNetworkPolicy", "Calico GlobalNetworkPolicy"),
     ("cilium.io/v2", "CiliumNetworkPolicy", "CiliumNetworkPolicy"),
     ("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
-    ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", "AdminNetworkPolicy"),
-    ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", "BaselineAdminNetworkPolicy"),
+    ("policy.networking.k8s.io/v1beta1", "AdminNetworkPolicy", "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)"),
+    ("policy.networking.k8s.io/v1beta1", "ClusterNetworkPolicy",
+     "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)"),
 ]
 
 
@@ -351,8 +352,9 @@ def test_unmodelled_counts_add_up_across_kinds(tmp_path: Path) -> None:
     snapshot = load(write(tmp_path, "cni.yaml", documents(*(other(api, kind) for api, kind, _ in UNMODELLED),
                                                           policy("shop/real"))))
     assert snapshot.unmodelled == {
-        "AdminNetworkPolicy": 1, "BaselineAdminNetworkPolicy": 1, "Calico GlobalNetworkPolicy": 1,
+        "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1, "Calico GlobalNetworkPolicy": 1,
         "Calico NetworkPolicy": 2, "CiliumClusterwideNetworkPolicy": 1, "CiliumNetworkPolicy": 1,
+        "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
     }
     assert policy_refs(snapshot) == ["shop/real"]
 

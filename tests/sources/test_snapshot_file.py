@@ -40,7 +40,7 @@ def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("document", "message"), [
-    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v1', found 'something/else'"),
+    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v2' (or v1), found 'something/else'"),
     ({"format": "segproof.snapshot/v1"}, "objects: required field is missing"),
     ({"format": "segproof.snapshot/v1", "objects": {"pods": [{"metadata": {"name": "p"},
                                                               "status": {"podIP": "nope"}}]}},
