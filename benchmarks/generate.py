@@ -3,7 +3,9 @@
 A cluster of N pods has about N/100 namespaces spread over PCI zones, Deployments with 1-5 replicas
 and named ports, about N/10 NetworkPolicies: default-deny in most namespaces, DNS egress, ingress by
 tier with matchExpressions (In, NotIn, Exists), cross-namespace rules by zone, monitoring scrapes,
-egress to ipBlocks with except, and port ranges (endPort).
+egress to ipBlocks with except, and port ranges (endPort). Optionally, cluster-scoped admin policies as platform
+teams write them: CDE guardrails, Pass to namespace owners, metadata-service denies, team isolation, and a
+BaselineAdminNetworkPolicy default.
 
     python3 benchmarks/generate.py --pods 10000 --out cluster.yaml   # Deployments (manifests)
     python3 benchmarks/generate.py --pods 10000 --live --out pods.json  # running pods, as an API lists them
@@ -125,8 +127,57 @@ def namespace_policies(rng: random.Random, ns: str, zone: str, apps: list[tuple[
     return policies
 
 
-def generate(pods: int, seed: int = 1) -> Cluster:
-    """A cluster of about `pods` pods (exactly, in live form)."""
+def zone_peer(*zones: str, operator: str = "In") -> dict[str, Any]:
+    """A `namespaces` peer or subject: namespaces whose pci-zone is (or is not) one of `zones`."""
+    return {"namespaces": {"matchExpressions": [{"key": "pci-zone", "operator": operator, "values": list(zones)}]}}
+
+
+def admin_network_policies(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """`count` cluster policies: AdminNetworkPolicies of distinct priorities (guardrails, Passes, team rules) and
+    one BaselineAdminNetworkPolicy."""
+    def anp(name: str, priority: int, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+                "metadata": {"name": name}, "spec": {"priority": priority, **spec}}
+
+    monitoring = {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    dns = {"pods": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}}
+    dns_ports = [{"portNumber": {"protocol": "UDP", "port": 53}}, {"portNumber": {"protocol": "TCP", "port": 53}}]
+    policies = [
+        anp("allow-monitoring", 1, {"subject": {"namespaces": {}}, "ingress": [
+            {"name": "scrape", "action": "Allow", "from": [monitoring], "ports": [{"namedPort": "metrics"}]}]}),
+        anp("allow-dns", 2, {"subject": {"namespaces": {}}, "egress": [
+            {"name": "dns", "action": "Allow", "to": [dns], "ports": dns_ports}]}),
+        anp("deny-metadata", 3, {"subject": {"namespaces": {}}, "egress": [
+            {"name": "imds", "action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]}]}),
+        anp("cde-guardrail", 4, {"subject": zone_peer("cde"), "ingress": [
+            {"name": "from-connected", "action": "Pass", "from": [zone_peer("connected", "cde")]},
+            {"name": "from-system", "action": "Pass", "from": [zone_peer("system")]},
+            {"name": "everyone-else", "action": "Deny", "from": [{"namespaces": {}}]}]}),
+        anp("restricted-egress", 5, {"subject": zone_peer("restricted"), "egress": [
+            {"name": "internal", "action": "Pass", "to": [{"namespaces": {}}]},
+            {"name": "partners", "action": "Allow", "to": [{"networks": ["198.51.100.0/24"]}],
+             "ports": [{"portNumber": {"protocol": "TCP", "port": 443}}]},
+            {"name": "internet", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]}),
+    ]
+    for index in range(count - len(policies) - 1):
+        team = f"team-{index % 37}"
+        ports = [{"portRange": {"protocol": "TCP", "start": 8000 + index, "end": 8100 + index}}]
+        action = rng.choice(["Pass", "Deny", "Allow"])
+        same_team = {"namespaces": {"matchLabels": {"team": team}}}
+        policies.append(anp(f"{team}-isolation-{index}", 10 + index, {
+            "subject": same_team,
+            "ingress": [{"name": "same-team", "action": "Pass", "from": [same_team]},
+                        {"name": "others", "action": action, "from": [zone_peer("cde", operator="NotIn")],
+                         "ports": ports}]}))
+    policies.append({"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+                     "metadata": {"name": "default"}, "spec": {"subject": {"namespaces": {}}, "ingress": [
+                         {"name": "default-deny-cross-zone", "action": "Deny", "from": [zone_peer("general")]}]}})
+    return policies[:count]
+
+
+def generate(pods: int, seed: int = 1, admin_policies: int = 0) -> Cluster:
+    """A cluster of about `pods` pods (exactly, in live form), with `admin_policies` cluster policies."""
     rng = random.Random(seed)
     manifests: list[dict[str, Any]] = []
     live: list[dict[str, Any]] = []
@@ -161,7 +212,9 @@ def generate(pods: int, seed: int = 1) -> Cluster:
             apps.append((app, tier))
             budget -= replicas
         manifests += namespace_policies(rng, ns, zone, apps)
-    live += [o for o in manifests if o["kind"] == "NetworkPolicy"]
+    if admin_policies:
+        manifests += admin_network_policies(rng, admin_policies)
+    live += [o for o in manifests if o["kind"] not in ("Namespace", "Deployment")]
     return Cluster(manifests, live)
 
 
@@ -170,10 +223,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--admin-policies", type=int, default=0, help="cluster-scoped admin policies to add")
     parser.add_argument("--live", action="store_true", help="running pods instead of Deployments")
     parser.add_argument("--out", default="-")
     args = parser.parse_args()
-    cluster = generate(args.pods, args.seed)
+    cluster = generate(args.pods, args.seed, args.admin_policies)
     document = {"apiVersion": "v1", "kind": "List", "items": cluster.live if args.live else cluster.manifests}
     if args.out.endswith((".yaml", ".yml")):
         import yaml

@@ -1,9 +1,10 @@
 """Benchmarks: wall time and peak memory per stage on synthetic clusters, and the best Python peer.
 
-    python3 benchmarks/run.py [--sizes 1000,10000,50000,150000] [--with-nca]
+    python3 benchmarks/run.py [--sizes 1000,10000,50000,150000] [--admin-policies 0,50] [--with-nca]
 
 Each size runs in a fresh process: the cluster is generated (benchmarks/generate.py) and written as
-YAML manifests, then timed stage by stage: load (read and validate the YAML), analyse (reachability),
+YAML manifests (with each count of --admin-policies cluster-scoped admin policies added), then timed stage by
+stage: load (read and validate the YAML), analyse (reachability),
 zone matrix, evaluate PCI DSS, pack (CSVs, PDF and manifest, unsigned). Peak memory is the process's
 peak RSS at the end of each stage. The `reachability` row times the whole `segproof reachability`
 process as a user runs it. With --with-nca, network-config-analyzer 2.1.0 is installed into its own
@@ -73,19 +74,19 @@ def child(pods: int, manifests: str, out: str) -> None:
     report("pack", started)
 
 
-def measure(pods: int, scratch: Path) -> tuple[dict[str, dict], float, str, int]:
+def measure(pods: int, admin_policies: int, scratch: Path) -> tuple[dict[str, dict], float, str, int]:
     """Stage timings of one size, the `segproof reachability` process time, the manifests path and policy count."""
     sys.path.insert(0, str(ROOT))
     import yaml
 
     from benchmarks.generate import generate
 
-    cluster = generate(pods)
-    manifests = scratch / f"cluster-{pods}.yaml"
+    cluster = generate(pods, admin_policies=admin_policies)
+    manifests = scratch / f"cluster-{pods}-{admin_policies}.yaml"
     manifests.write_text(yaml.dump({"apiVersion": "v1", "kind": "List", "items": cluster.manifests},
                                    Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
     process = subprocess.run([sys.executable, __file__, "--child", str(pods), str(manifests),
-                              str(scratch / f"pack-{pods}")], capture_output=True, text=True, cwd=ROOT)
+                              str(scratch / f"pack-{pods}-{admin_policies}")], capture_output=True, text=True, cwd=ROOT)
     stages = {}
     for line in process.stdout.splitlines():
         record = json.loads(line)
@@ -117,6 +118,7 @@ def main() -> None:
     """Print the results table (markdown)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,50000,150000")
+    parser.add_argument("--admin-policies", default="0", help="counts of admin policies to add, e.g. 0,50")
     parser.add_argument("--with-nca", action="store_true")
     parser.add_argument("--nca-max-pods", type=int, default=10_000,
                         help="largest size NCA is timed at (it grows about as namespaces^2.35)")
@@ -126,17 +128,18 @@ def main() -> None:
         child(int(args.child[0]), args.child[1], args.child[2])
         return
     sizes = [int(size) for size in args.sizes.split(",")]
+    admin_counts = [int(count) for count in args.admin_policies.split(",")]
     print(f"segproof benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
-    print("| pods | policies | " + " | ".join(f"{stage} s (peak MB)" for stage in STAGES) +
+    print("| pods | policies | admin policies | " + " | ".join(f"{stage} s (peak MB)" for stage in STAGES) +
           " | `segproof reachability` s |" + (" NCA s | ratio |" if args.with_nca else ""))
-    print("|---:|---:|" + "---:|" * len(STAGES) + "---:|" + ("---:|---:|" if args.with_nca else ""))
+    print("|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|" + ("---:|---:|" if args.with_nca else ""))
     with tempfile.TemporaryDirectory() as scratch:
-        for pods in sizes:
-            stages, whole, manifests, policies = measure(pods, Path(scratch))
+        for pods, admin in ((pods, admin) for pods in sizes for admin in admin_counts):
+            stages, whole, manifests, policies = measure(pods, admin, Path(scratch))
             cells = [f"{stages[s]['seconds']:.2f} ({stages[s]['peak_mb']:,.0f})" if s in stages else "n/a"
                      for s in STAGES]
-            row = f"| {pods:,} | {policies:,} | " + " | ".join(cells) + f" | {whole:.2f} |"
-            if args.with_nca and pods <= args.nca_max_pods:
+            row = f"| {pods:,} | {policies:,} | {admin} | " + " | ".join(cells) + f" | {whole:.2f} |"
+            if args.with_nca and pods <= args.nca_max_pods and not admin:
                 nca = nca_seconds(manifests)
                 row += f" {nca:.1f} | {nca / whole:.0f}x |"
             elif args.with_nca:

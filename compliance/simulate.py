@@ -1,4 +1,5 @@
-"""What-if: the connections and control results a change to the NetworkPolicies would bring, before it is applied.
+"""What-if: the connections and control results a change to the policies (NetworkPolicies and the cluster-scoped
+kinds) would bring, before it is applied.
 
 The topology (namespaces, pods and their labels) comes from one source. The two states lay policies over it:
 proposed manifests (and deletions) over the source's policies, or the policies of a base and a head git
@@ -21,17 +22,16 @@ from compliance.analysis.policy_changes import SpecChange, spec_changes
 from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
+from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
 from compliance.model.history import Revision
-from compliance.model.policy import NetworkPolicy
+from compliance.model.policy_identity import AnyPolicy, identity_order, kind_of, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.connections import Connection, connections
-from compliance.netpol.diff import diff_connections, endpoint_zones, roll_up
+from compliance.netpol.diff import diff_connections, endpoint_zones, policy_cuts, roll_up
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import analyse_snapshot, block_cuts
+from compliance.netpol.reachability import analyse_snapshot
 from compliance.scope import Scope
-
-PolicyKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -102,40 +102,43 @@ class Verdict:
         return self.fail_on != "never" and bool(self.worse)
 
 
-def policy_key(text: str) -> PolicyKey:
-    """(namespace, name) from `ns/name`; ValueError otherwise."""
-    namespace, separator, name = text.partition("/")
-    if not separator or not namespace or not name or "/" in name:
-        raise ValueError(f"{text!r} is not ns/name")
-    return namespace, name
+def policy_key(text: str) -> str:
+    """The identity `ns/name` (a NetworkPolicy) or `Kind/name` (a cluster policy) as given; ValueError otherwise."""
+    first, separator, name = text.partition("/")
+    if not separator or not first or not name or "/" in name:
+        raise ValueError(f"{text!r} is not ns/name or Kind/name")
+    if first[0].isupper() and first not in CLUSTER_POLICY_KINDS:
+        raise ValueError(f"{first!r} is not a cluster policy kind ({', '.join(CLUSTER_POLICY_KINDS)})")
+    return text
 
 
-def with_policies(snapshot: Snapshot, policies: Sequence[NetworkPolicy], deleted: Sequence[PolicyKey] = ()
-                  ) -> Snapshot:
-    """The snapshot with `policies` replacing the same-named ones (or added) and the `deleted` ones removed."""
-    merged = {(p.namespace, p.name): p for p in snapshot.policies}
-    for namespace, name in deleted:
-        if (namespace, name) not in merged:
-            raise InvalidValue(f"{namespace}/{name}: no such NetworkPolicy to delete",
-                             hint="name a policy of the source as ns/name")
-        del merged[(namespace, name)]
-    merged.update({(p.namespace, p.name): p for p in policies})
-    return replace(snapshot, policies=tuple(merged[key] for key in sorted(merged)))
+def with_policies(snapshot: Snapshot, policies: Sequence[AnyPolicy], deleted: Sequence[str] = ()) -> Snapshot:
+    """The snapshot with `policies` (of every kind) replacing the same-named ones (or added) and the `deleted` ones
+    (by identity) removed."""
+    merged = {p.key: p for p in snapshot.all_policies}
+    for key in deleted:
+        if key not in merged:
+            raise InvalidValue(f"{key}: no such {kind_of(key)} to delete",
+                               hint="name a policy of the source as ns/name, or a cluster policy as Kind/name")
+        del merged[key]
+    merged.update({p.key: p for p in policies})
+    network, tiered = split_policies(merged[key] for key in sorted(merged, key=identity_order))
+    return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered))
 
 
-def proposal(snapshot: Snapshot, proposed: Sequence[NetworkPolicy], deleted: Sequence[PolicyKey],
+def proposal(snapshot: Snapshot, proposed: Sequence[AnyPolicy], deleted: Sequence[str],
              files: Sequence[str]) -> tuple[Snapshot, Snapshot, tuple[str, str]]:
     """(before, after, labels): the source's policies, then with the proposed ones laid over and deletions."""
     changes = [f"proposed {', '.join(files)}"] if files else []
     if deleted:
-        changes.append("deleting " + ", ".join(f"{namespace}/{name}" for namespace, name in deleted))
+        changes.append("deleting " + ", ".join(deleted))
     return snapshot, with_policies(snapshot, proposed, deleted), ("current policies", "; ".join(changes))
 
 
 def revisions(snapshot: Snapshot, base: Revision, head: Revision) -> tuple[Snapshot, Snapshot, tuple[str, str]]:
     """(before, after, labels): the source with the base revision's policies, then with the head's."""
     before = with_policies(snapshot, base.policies)
-    gone = sorted({(p.namespace, p.name) for p in base.policies} - {(p.namespace, p.name) for p in head.policies})
+    gone = sorted({p.key for p in base.policies} - {p.key for p in head.policies}, key=identity_order)
     return before, with_policies(before, head.policies, gone), (f"{base.rev} ({base.commit[:12]})",
                                                                 f"{head.rev} ({head.commit[:12]})")
 
@@ -165,8 +168,9 @@ def control_changes(before: Assessment, after: Assessment, opened: Sequence[Conn
 def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options: AnalysisOptions,
              today: datetime.date, scope: Scope | None = None, frameworks: Sequence[Framework] = ()) -> Simulation:
     """Compare the two states: connections, and with a scope, zone paths and the frameworks' controls on `today`."""
-    # Both states cut the address space at the ipBlocks of both, so ranges and findings compare one to one.
-    blocks = block_cuts([*before.policies, *after.policies])
+    # Both states cut the address space at the ipBlocks (and networks) of both, so ranges and findings compare one
+    # to one.
+    blocks = policy_cuts([*before.all_policies, *after.all_policies])
     if scope is None:
         reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:
@@ -182,10 +186,11 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
         zones_opened, zones_closed = tuple(roll_up(opened, zone_of)), tuple(roll_up(closed, zone_of))
         earlier, later = [evaluate_controls(system, frameworks) for system in systems]
         controls = control_changes(earlier, later, opened)
-    specs = [{policy.key: policy.spec for policy in state.policies} for state in (before, after)]
+    specs = [policy_specs(state.all_policies) for state in (before, after)]
     return Simulation(labels[0], labels[1], spec_changes(*specs), tuple(opened), tuple(closed),
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,
-                      options.assumptions(after.unmodelled))
+                      options.assumptions(after.unmodelled, dict.fromkeys((*before.cluster_policies,
+                                                                           *after.cluster_policies))))
 
 
 def verdict(simulation: Simulation, fail_on: str) -> Verdict:

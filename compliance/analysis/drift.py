@@ -1,5 +1,6 @@
-"""Drift between a cluster and git: NetworkPolicies only in the cluster (unmanaged), only in git (not applied),
-or with different specs, each judged by whether it changes reachability among the cluster's pods.
+"""Drift between a cluster and git: policies (NetworkPolicies and the cluster-scoped kinds, by identity `ns/name`
+or `Kind/name`) only in the cluster (unmanaged), only in git (not applied), or with different specs, each judged by
+whether it changes reachability among the cluster's pods.
 
 A difference is semantic when swapping the cluster's version of that one policy for git's (or adding or
 removing it) changes some connection; otherwise it is cosmetic: defaults written out (protocol TCP,
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.analysis.policy_changes import SpecChangeKind, spec_changes
-from compliance.model.history import Revision
+from compliance.model.history import Revision, object_display
+from compliance.model.policy_identity import identity, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.values import TextEnum
 from compliance.netpol.connections import Connection
-from compliance.netpol.diff import IncrementalReachability, same_rules
+from compliance.netpol.diff import IncrementalReachability, policy_cuts, same_rules
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import block_cuts
 
 
 class DriftState(TextEnum):
@@ -55,11 +56,12 @@ STATE_OF_CHANGE = {SpecChangeKind.ADDED: DriftState.UNMANAGED, SpecChangeKind.RE
 
 @dataclass(frozen=True)
 class DriftItem:
-    """One NetworkPolicy that is not the same in the cluster and in git.
+    """One policy that is not the same in the cluster and in git; `namespace` is "" for a cluster-scoped kind.
 
     cluster_only: connections allowed with the cluster's version and not with git's; git_only: the reverse.
     """
 
+    kind: str
     namespace: str
     name: str
     status: DriftState
@@ -71,14 +73,20 @@ class DriftItem:
     git_only: tuple[Connection, ...] = ()
 
     @property
+    def policy(self) -> str:
+        """The policy's identity: `ns/name`, or `AdminNetworkPolicy/name` for a cluster-scoped kind."""
+        return identity(self.kind, self.namespace, self.name)
+
+    @property
     def object(self) -> str:
-        """`NetworkPolicy ns/name`."""
-        return f"NetworkPolicy {self.namespace}/{self.name}"
+        """`NetworkPolicy ns/name`, or `AdminNetworkPolicy/name` for a cluster-scoped kind."""
+        return object_display((self.kind, self.namespace, self.name))
 
 
 @dataclass(frozen=True)
 class Drift:
-    """The differences between a cluster's NetworkPolicies and those in git, sorted by namespace and name."""
+    """The differences between a cluster's policies and those in git: NetworkPolicies by namespace and name, then
+    cluster policies by kind and name."""
 
     repository: str
     rev: str
@@ -106,24 +114,26 @@ def explanation(status: DriftState, cluster_only: list[Connection], git_only: li
 
 
 def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level: str = "workload") -> Drift:
-    """The NetworkPolicies that differ between `cluster` and the git revision, judged on the cluster's pods."""
-    # Every comparison cuts the address space at the ipBlocks of both sides, so its ranges compare one to one.
-    tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.policies, options, level,
-                                      analysis_cuts=block_cuts([*cluster.policies, *revision.policies]))
-    in_cluster = {p.key: p for p in cluster.policies}
+    """The policies that differ between `cluster` and the git revision, judged on the cluster's pods."""
+    # Every comparison cuts the address space at the ipBlocks (and networks) of both sides, so its ranges compare
+    # one to one.
+    tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
+                                      analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]))
+    in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
-    paths = {f"{o.namespace}/{o.name}": o.path for o in revision.objects if o.kind == "NetworkPolicy"}
-    changes = spec_changes({key: p.spec for key, p in in_git.items()}, {key: p.spec for key, p in in_cluster.items()})
+    _, tiered = split_policies([*in_cluster.values(), *in_git.values()])
+    paths = {policy.key: o.path for o in revision.objects if (policy := o.policy) is not None}
     items = []
-    for change in changes:
+    for change in spec_changes(policy_specs(in_git.values()), policy_specs(in_cluster.values())):
         ours, theirs = in_cluster.get(change.policy), in_git.get(change.policy)
-        namespace, name = change.policy.split("/", 1)
+        found = ours or in_git[change.policy]
         status = STATE_OF_CHANGE[change.kind]
         rules_equal = same_rules(ours, theirs)
-        git_only, cluster_only = ([], []) if rules_equal else tracker.compare(namespace, name, theirs)
-        items.append(DriftItem(namespace, name, status, paths.get(change.policy, ""), change.fields,
-                               bool(cluster_only or git_only), explanation(status, cluster_only, git_only, rules_equal),
-                               tuple(cluster_only), tuple(git_only)))
+        git_only, cluster_only = ([], []) if rules_equal else tracker.compare(change.policy, theirs)
+        items.append(DriftItem(found.kind, found.namespace, found.name, status, paths.get(change.policy, ""),
+                               change.fields, bool(cluster_only or git_only),
+                               explanation(status, cluster_only, git_only, rules_equal), tuple(cluster_only),
+                               tuple(git_only)))
     return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
-                 cluster.collected_at, level, options.assumptions(cluster.unmodelled), tuple(items),
-                 len(set(in_cluster) | set(in_git)) - len(items))
+                 cluster.collected_at, level, options.assumptions(cluster.unmodelled, dict.fromkeys(tiered)),
+                 tuple(items), len(set(in_cluster) | set(in_git)) - len(items))

@@ -10,12 +10,12 @@ from typing import Any
 
 from compliance.analysis.approvals import Approval, approval_of
 from compliance.model.history import Change, History, ObjectKey, TrackedObject, replay_order
-from compliance.model.policy import IPBlock, NetworkPolicy
+from compliance.model.policy import IPBlock
+from compliance.model.policy_identity import split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection
-from compliance.netpol.diff import IncrementalReachability, roll_up
+from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import ip_version_cuts
 from compliance.scope import ChangeApproval
 
 Progress = Callable[[str, int, int | None], None]
@@ -24,7 +24,7 @@ Progress = Callable[[str, int, int | None], None]
 @dataclass(frozen=True)
 class ChangeEffects:
     """One change with its approval and the connections it opened and closed (None when not computed, and for
-    objects that are not NetworkPolicies); zones_opened/zones_closed are the same grouped by zone pairs."""
+    objects that are not policies); zones_opened/zones_closed are the same grouped by zone pairs."""
 
     change: Change
     approval: Approval
@@ -70,7 +70,8 @@ def assess_history(history: History, rule: ChangeApproval) -> AssessedHistory:
 def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: AnalysisOptions,
                       zone_of: Callable[[str], str] | None = None, level: str = "workload",
                       address_cuts: Sequence[IPBlock] = (), progress: Progress | None = None) -> AssessedHistory:
-    """The history with the connections each NetworkPolicy change opened and closed among the topology's pods.
+    """The history with the connections each policy change (of every kind) opened and closed among the topology's
+    pods.
 
     The topology's own policies are ignored: policies come from git, starting from `history.initial`. The
     changes of one commit are applied one at a time in object order, so each is credited with what it
@@ -81,19 +82,17 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     """
     history = assessed.history
     # Every IP version any version of a policy uses is modelled from the start, so each delta reads alike.
-    every_version = [found.value for change in history.changes for found in (change.before, change.after)
-                     if found is not None and isinstance(found.value, NetworkPolicy)]
+    every_version = [policy for change in history.changes for found in (change.before, change.after)
+                     if found is not None and (policy := found.policy) is not None]
+    _, tiered = split_policies(every_version)
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
-                                      [o.value for o in history.initial if isinstance(o.value, NetworkPolicy)],
-                                      options, level, (*address_cuts, *ip_version_cuts(every_version)))
-    evaluated = [(effects, effects.change.target) for effects in sorted(assessed.changes,
-                                                                       key=lambda e: replay_order(e.change))
-                 if effects.change.target is not None and effects.change.target.kind == "NetworkPolicy"]
+                                      [policy for o in history.initial if (policy := o.policy) is not None],
+                                      options, level, (*address_cuts, *version_cuts(every_version)))
+    evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
+                 if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}
-    for done, (effects, found) in enumerate(evaluated, start=1):
-        after = effects.change.after.value if effects.change.after else None
-        opened, closed = tracker.apply(found.namespace, found.name, after if isinstance(after, NetworkPolicy)
-                                       else None)
+    for done, (effects, key) in enumerate(evaluated, start=1):
+        opened, closed = tracker.apply(key, effects.change.after.policy if effects.change.after else None)
         updated[id(effects)] = replace(
             effects, opened=tuple(opened), closed=tuple(closed),
             zones_opened=tuple(roll_up(opened, zone_of)) if zone_of else None,
@@ -101,11 +100,11 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
         if progress:
             progress("policy changes", done, len(evaluated))
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
-                   assumptions=options.assumptions(topology.unmodelled))
+                   assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered)))
 
 
 def effective_content(found: TrackedObject) -> Any:
-    """What an object enforces: a NetworkPolicy's spec, a Namespace's labels."""
+    """What an object enforces: a policy's spec, a Namespace's labels."""
     if found.kind == "Namespace":
         return (found.document.get("metadata") or {}).get("labels") or {}
     return found.document.get("spec")

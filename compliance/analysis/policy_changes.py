@@ -1,5 +1,6 @@
-"""How the NetworkPolicies of two states differ, by namespace and name: added, removed, or changed by spec (with
-the spec fields that differ). Labels and annotations do not count: they do not change what a policy allows.
+"""How the policies of two states differ, by identity (`ns/name` for a NetworkPolicy, `Kind/name` for a
+cluster-scoped policy): added, removed, or changed by spec (with the spec fields that differ). Labels and
+annotations do not count: they do not change what a policy allows.
 
 Each output names these in its own contract's words (simulate: added/deleted/modified; drift: unmanaged,
 not-applied, different; pack comparison: added/removed/changed), mapped where it is written.
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compliance.model.policy_identity import identity_order
 from compliance.model.values import TextEnum
 
 MISSING = object()
@@ -26,7 +28,7 @@ class SpecChangeKind(TextEnum):
 
 @dataclass(frozen=True)
 class SpecChange:
-    """A policy (`ns/name`) that is only in one state, or whose spec differs at `fields`."""
+    """A policy (`ns/name` or `Kind/name`) that is only in one state, or whose spec differs at `fields`."""
 
     policy: str
     kind: SpecChangeKind
@@ -35,10 +37,10 @@ class SpecChange:
 
 def spec_changes(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
                  ) -> tuple[SpecChange, ...]:
-    """The policies added, removed or changed by spec from `before` to `after` (specs by `ns/name`), sorted by
-    namespace and name."""
+    """The policies added, removed or changed by spec from `before` to `after` (specs by identity), sorted as
+    `identity_order` sorts: NetworkPolicies by namespace and name, then cluster policies by kind and name."""
     found = []
-    for key in sorted(set(before) | set(after), key=lambda k: tuple(k.split("/", 1))):
+    for key in sorted(set(before) | set(after), key=identity_order):
         if key not in before:
             found.append(SpecChange(key, SpecChangeKind.ADDED))
         elif key not in after:

@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from compliance.analysis.drift import Drift
 from compliance.analysis.history_effects import AssessedHistory
+from compliance.model.cluster_policy import Tier
 from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.classes import PodClass
+from compliance.netpol.connections import merged_ambiguity
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.ports import PortSet
+from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot, refine
 from compliance.netpol.zones import Crossing, ZoneMatrix, Zoning, crossings, zone_matrix
 from compliance.scope import ApprovedFlow, Scope
@@ -24,7 +26,8 @@ from compliance.scope import ApprovedFlow, Scope
 
 @dataclass(frozen=True)
 class ZoneConnection:
-    """A connection between zones at workload level, with what the approved flows cover."""
+    """A connection between zones at workload level, with what the approved flows cover; `ambiguous` are the ports
+    of `ports` that only some order of equal priorities allows (they count as reachable)."""
 
     source: str
     source_zone: str
@@ -33,11 +36,19 @@ class ZoneConnection:
     ports: PortSet
     approved: PortSet
     flows: tuple[ApprovedFlow, ...]
+    ambiguous: PortSet = NO_PORTS
 
     @property
     def unapproved(self) -> PortSet:
         """The ports no approved flow covers."""
         return self.ports - self.approved
+
+    def merged(self, other: ZoneConnection) -> ZoneConnection:
+        """This connection and another between the same two workloads (other pods of theirs), as one."""
+        return ZoneConnection(self.source, self.source_zone, self.destination, self.destination_zone,
+                              self.ports | other.ports, self.approved | other.approved,
+                              tuple(dict.fromkeys((*self.flows, *other.flows))),
+                              merged_ambiguity((self.ports, self.ambiguous), (other.ports, other.ambiguous)))
 
 
 class AssessedSystem:
@@ -53,6 +64,7 @@ class AssessedSystem:
                  previous: tuple[str, ...] | None = None,
                  address_cuts: Sequence[IPBlock] = ()) -> None:
         self.snapshot = snapshot
+        self.given_cuts = tuple(address_cuts)
         self.address_cuts = (*scope.address_cuts, *address_cuts)
         self.scope = scope
         self.options = options
@@ -75,6 +87,18 @@ class AssessedSystem:
     def reach(self) -> ReachabilityMap:
         """Reachability, with address ranges cut at the external zones' CIDRs (and `address_cuts`)."""
         return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
+
+    @cached_property
+    def admin_tier_alone(self) -> AssessedSystem:
+        """This system with its Admin-tier policies only: what stays reachable whatever the NetworkPolicies say
+        (namespace owners write them, and they override the Baseline tier), so what the Admin tier denies for sure.
+
+        Without NetworkPolicies nothing is isolated, so every port the Admin tier leaves undecided or passes is
+        allowed by the default; ties between equal priorities count as allowed, as everywhere.
+        """
+        admin = tuple(policy for policy in self.snapshot.cluster_policies if policy.tier is Tier.ADMIN)
+        return AssessedSystem(replace(self.snapshot, policies=(), cluster_policies=admin), self.scope, self.options,
+                              self.today, address_cuts=self.given_cuts)
 
     def class_zone(self, pod_class: PodClass) -> str:
         """The zone of a class of pods."""
@@ -112,6 +136,15 @@ class AssessedSystem:
         return tuple(tuple(sorted({p.workload.display for p in c.pods})) for c in self.reach.classes)
 
     @cached_property
+    def classes_of_workload(self) -> dict[str, tuple[int, ...]]:
+        """The classes of every workload (by its display name): several when its pods' labels differ."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for index, workloads in enumerate(self.workloads_of_class):
+            for workload in workloads:
+                found[workload].append(index)
+        return {workload: tuple(indices) for workload, indices in found.items()}
+
+    @cached_property
     def flow_members(self) -> tuple[tuple[ApprovedFlow, int, int], ...]:
         """Each approved flow with the bitsets of the classes its two ends cover."""
         reach = self.reach
@@ -127,35 +160,55 @@ class AssessedSystem:
             result.append((flow, ends[0], ends[1]))
         return tuple(result)
 
+    def approvals(self, crossing: Crossing) -> list[tuple[int | None, PortSet, tuple[ApprovedFlow, ...]]]:
+        """A crossing's destinations cut by the approved flows that cover them: (destination classes, or None for the
+        crossing's address range; the crossing's ports those flows approve; the flows)."""
+        if crossing.source_class is not None:
+            relevant = [(flow, target) for flow, source_bits, target in self.flow_members
+                        if bitsets.has(source_bits, crossing.source_class)]
+        else:
+            relevant = [(flow, target) for flow, _, target in self.flow_members
+                        if flow.source.matches(crossing.source_zone, None, None)]
+        if crossing.destinations is None:
+            flows = tuple(flow for flow, _ in relevant if flow.destination.matches(crossing.destination_zone, None,
+                                                                                   None))
+            return [(None, self.scope.approved_ports(flows) & crossing.ports, flows)]
+        return [(bits, self.scope.approved_ports(tuple(tags)) & crossing.ports, tuple(tags))
+                for bits, tags in refine([(crossing.destinations, ())],
+                                         [(target, bitsets.span(target), flow) for flow, target in relevant])]
+
+    def ambiguous_ports(self, crossing: Crossing, destination: int | None) -> PortSet:
+        """The ports of a crossing into one destination class (None: into its address range) that equal priorities
+        leave ambiguous."""
+        ambiguity = self.reach.ambiguity
+        if ambiguity is None or crossing.source_class is None:
+            return NO_PORTS  # no cluster policy rule has an address range as its source
+        if destination is None:
+            assert crossing.destination_range is not None  # a crossing into no class is into an address range
+            return dict(ambiguity.egress_external[crossing.source_class]).get(crossing.destination_range, NO_PORTS)
+        return self.reach.ambiguous_between(crossing.source_class, destination)
+
     def zone_connections(self, crossing: Crossing) -> list[ZoneConnection]:
         """A crossing at workload level, each connection with the approved flows that cover it."""
         reach = self.reach
         if crossing.source_class is not None:
             sources = self.workloads_of_class[crossing.source_class]
-            relevant = [(flow, target) for flow, source_bits, target in self.flow_members
-                        if bitsets.has(source_bits, crossing.source_class)]
         else:
             assert crossing.source_range is not None  # a crossing from no class is from an address range
             sources = (reach.ingress_ranges[crossing.source_range].display,)
-            relevant = [(flow, target) for flow, _, target in self.flow_members
-                        if flow.source.matches(crossing.source_zone, None, None)]
         found: list[ZoneConnection] = []
-        if crossing.destinations is None:
-            assert crossing.destination_range is not None  # a crossing into no class is into an address range
-            flows = tuple(flow for flow, _ in relevant if flow.destination.matches(crossing.destination_zone, None,
-                                                                                   None))
-            approved = self.scope.approved_ports(flows) & crossing.ports
-            destination = reach.egress_ranges[crossing.destination_range].display
-            found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
-                                     crossing.ports, approved, flows) for source in sources]
-            return found
-        for bits, tags in refine([(crossing.destinations, ())],
-                                   [(target, bitsets.span(target), flow) for flow, target in relevant]):
-            flows = tuple(tags)
-            approved = self.scope.approved_ports(flows) & crossing.ports
-            for index in bitsets.members(bits):
+        for bits, approved, flows in self.approvals(crossing):
+            if bits is None:
+                assert crossing.destination_range is not None  # a crossing into no class is into an address range
+                destination = reach.egress_ranges[crossing.destination_range].display
+                unsure = self.ambiguous_ports(crossing, None)
                 found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
-                                         crossing.ports, approved, flows)
+                                         crossing.ports, approved, flows, unsure) for source in sources]
+                continue
+            for index in bitsets.members(bits):
+                unsure = self.ambiguous_ports(crossing, index)
+                found += [ZoneConnection(source, crossing.source_zone, destination, crossing.destination_zone,
+                                         crossing.ports, approved, flows, unsure)
                           for source in sources for destination in self.workloads_of_class[index]
                           if source != destination]
         return found
@@ -173,10 +226,7 @@ class AssessedSystem:
             for connection in self.zone_connections(crossing):
                 key = (connection.source, connection.destination)
                 known = merged.get(key)
-                merged[key] = connection if known is None else ZoneConnection(
-                    known.source, known.source_zone, known.destination, known.destination_zone,
-                    known.ports | connection.ports, known.approved | connection.approved,
-                    tuple(dict.fromkeys((*known.flows, *connection.flows))))
+                merged[key] = connection if known is None else known.merged(connection)
         return [merged[key] for key in sorted(merged)]
 
     @cached_property

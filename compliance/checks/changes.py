@@ -56,10 +56,10 @@ def no_drift(system: AssessedSystem) -> CheckResult:
     if drift is None:
         raise NothingToExamine("No git repository of the policies was given (--git); drift cannot be assessed.")
     if not drift.items and not drift.in_sync:
-        raise NothingToExamine("Neither the cluster nor git holds a NetworkPolicy; there is nothing to compare.")
+        raise NothingToExamine("Neither the cluster nor git holds a policy; there is nothing to compare.")
     rows = tuple((item.object, item.status, "yes" if item.semantic else "no", item.explanation)
                  for item in drift.items)
-    findings = [Finding(f"{item.namespace}/{item.name}", f"{item.object} is {item.status.words}: "
+    findings = [Finding(item.policy, f"{item.object} is {item.status.words}: "
                         f"{item.explanation}", "high" if item.semantic else "low") for item in drift.items]
     table = (EvidenceTable("drift", "Differences between the cluster and git",
                            ("object", "state", "changes_reachability", "detail"), rows),)

@@ -68,13 +68,15 @@ def cni_enforces_policies(system: AssessedSystem) -> CheckResult:
 
 @check("analysis.complete", "Every policy kind in the cluster is modelled by the analysis", reachability=False)
 def analysis_complete(system: AssessedSystem) -> CheckResult:
-    """Other policy kinds (AdminNetworkPolicy, Calico, Cilium) change reachability beyond NetworkPolicies."""
+    """Policy kinds segproof does not model (Calico, Cilium, cluster policies at other versions) change reachability
+    beyond what the analysis covers."""
     unmodelled = system.snapshot.unmodelled
     if not unmodelled:
         # Complete even without policies (everything is open, and the analysis says so), but not in those words.
-        summary = ("Only NetworkPolicy v1 objects restrict traffic; the reachability analysis covers them all."
-                   if system.snapshot.policies else "No policy object restricts traffic: every connection is open, "
-                   "as the reachability analysis shows.")
+        kinds = "NetworkPolicy v1 and cluster policy" if system.snapshot.cluster_policies else "NetworkPolicy v1"
+        summary = (f"Only {kinds} objects restrict traffic; the reachability analysis covers them all."
+                   if system.snapshot.all_policies else "No policy object restricts traffic: every connection is "
+                   "open, as the reachability analysis shows.")
         return CheckResult("analysis.complete", Status.PASS, summary)
     findings = tuple(Finding(kind, f"{kind}: {'an unknown number' if count is None else count} object(s) not "
                              "modelled", "high") for kind, count in sorted(unmodelled.items()))

@@ -28,7 +28,7 @@ def evaluate(source: StateSource, now: str, quiet: bool, options: AnalysisOption
 
     found = evaluated(source, scope_file, frameworks, options, now, git, feedback(quiet))
     system, assessment = found.system, found.assessment
-    assumptions = options.assumptions(system.snapshot.unmodelled)
+    assumptions = options.of(system.snapshot)
     if output == "json":
         click.echo(assessment_output.assessment_json(assessment, system.scope, system.snapshot.source, assumptions,
                                                      now), nl=False)

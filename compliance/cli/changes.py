@@ -67,8 +67,10 @@ def drift(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, 
 @source_options
 @analysis_options
 @click.option("--proposed", multiple=True, metavar="PATH",
-              help="Manifests whose NetworkPolicies replace the same-named ones or are added (repeatable).")
-@click.option("--delete", "deleted", multiple=True, metavar="NS/NAME", help="A policy the change deletes (repeatable).")
+              help="Manifests whose policies (NetworkPolicies, AdminNetworkPolicies...) replace the same-named ones or "
+                   "are added (repeatable).")
+@click.option("--delete", "deleted", multiple=True, metavar="NS/NAME",
+              help="A policy the change deletes: ns/name, or Kind/name for a cluster policy (repeatable).")
 @click.option("--git", "git_repository", metavar="REPO", help="Compare the policies of two revisions of this clone.")
 @click.option("--base", metavar="REV", help="With --git: the revision before the change (e.g. the target branch).")
 @click.option("--head", metavar="REV", help="With --git: the revision with the change.  [default: HEAD]")

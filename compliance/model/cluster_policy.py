@@ -10,10 +10,12 @@ rule that matches a connection decides it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compliance.model.objects import Node
 from compliance.model.policy import IPBlock, PortSpec
 from compliance.model.selectors import LabelSelector
 from compliance.model.values import TextEnum
@@ -72,13 +74,19 @@ class NetworksPeer:
 
 @dataclass(frozen=True)
 class NodesPeer:
-    """The addresses of the nodes a selector matches (egress only)."""
+    """The addresses of the nodes a selector matches (egress only); like networks, they also match the pods with
+    those IPs (host-network pods)."""
 
     node_selector: LabelSelector
 
     def describe(self) -> str:
         """`nodes {role=worker}`."""
         return f"nodes {self.node_selector.describe()}"
+
+    def blocks(self, nodes: Iterable[Node]) -> tuple[IPBlock, ...]:
+        """One single-address block per IP of each node the selector matches."""
+        return tuple(IPBlock(ipaddress.ip_network(ip)) for node in nodes
+                     if self.node_selector.matches(dict(node.labels)) for ip in node.ips)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,21 @@ class ClusterPolicy:
     def key(self) -> str:
         """`AdminNetworkPolicy/name`, the policy's name in every output."""
         return f"{self.kind}/{self.name}"
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Its place in evaluation: the Admin tier before the Baseline tier, then priority (lower first), then key."""
+        return (0 if self.tier is Tier.ADMIN else 1, self.priority, self.key)
+
+    @property
+    def shown_priority(self) -> int | None:
+        """The priority as outputs show it: none for a BaselineAdminNetworkPolicy, a singleton without one."""
+        return None if self.kind == BASELINE_ADMIN_NETWORK_POLICY else self.priority
+
+    @property
+    def namespace(self) -> str:
+        """Always "": the policy is cluster-scoped."""
+        return ""
 
     def rules(self, direction: str) -> tuple[ClusterRule, ...]:
         """The rules of one direction ("ingress" or "egress"), in order."""

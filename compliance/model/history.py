@@ -1,6 +1,6 @@
-"""The git history of the policy manifests, as read: commits, the tracked objects their manifests define, the
-changes each commit made, and the objects at one revision. What a change means (its approval, the connections it
-opened) is the analysis's (`analysis.history_effects`)."""
+"""The git history of the policy manifests, as read: commits, the tracked objects their manifests define (policies
+of every kind, and Namespaces), the changes each commit made, and the objects at one revision. What a change means
+(its approval, the connections it opened) is the analysis's (`analysis.history_effects`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
 from compliance.model.objects import Namespace
-from compliance.model.policy import NetworkPolicy
+from compliance.model.policy import NETWORK_POLICY
+from compliance.model.policy_identity import AnyPolicy
 
-TRACKED_KINDS = ("NetworkPolicy", "Namespace")
+TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, "Namespace")
 ObjectKey = tuple[str, str, str]
 SIGNATURE_STATUS = {
     "G": "good",
@@ -61,24 +63,31 @@ class Commit:
 
 @dataclass(frozen=True)
 class TrackedObject:
-    """A NetworkPolicy or Namespace as one manifest file in git defines it; `document` is the object as written."""
+    """A policy (NetworkPolicy or cluster-scoped) or a Namespace as one manifest file in git defines it; `document`
+    is the object as written."""
 
     kind: str
     namespace: str
     name: str
     path: str
-    value: NetworkPolicy | Namespace = field(repr=False)
+    value: AnyPolicy | Namespace = field(repr=False)
     document: Mapping[str, Any] = field(repr=False)
 
     @property
     def key(self) -> ObjectKey:
-        """(kind, namespace, name): the object's identity across files and revisions."""
+        """(kind, namespace, name): the object's identity across files and revisions; namespace "" when
+        cluster-scoped."""
         return self.kind, self.namespace, self.name
 
     @property
     def display(self) -> str:
-        """`NetworkPolicy ns/name` or `Namespace name`."""
+        """`NetworkPolicy ns/name`, `AdminNetworkPolicy/name` or `Namespace name`."""
         return object_display(self.key)
+
+    @property
+    def policy(self) -> AnyPolicy | None:
+        """The object as a policy; None for a Namespace."""
+        return None if isinstance(self.value, Namespace) else self.value
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ class Change:
 
     @property
     def object(self) -> str:
-        """`NetworkPolicy ns/name`, or "" for a manifest that could not be read."""
+        """The object's display (`NetworkPolicy ns/name`...), or "" for a manifest that could not be read."""
         return self.target.display if self.target else ""
 
     @property
@@ -142,14 +151,18 @@ class Revision:
     objects: tuple[TrackedObject, ...]
 
     @property
-    def policies(self) -> tuple[NetworkPolicy, ...]:
-        """The NetworkPolicies, sorted by namespace and name."""
-        return tuple(o.value for o in self.objects if isinstance(o.value, NetworkPolicy))
+    def policies(self) -> tuple[AnyPolicy, ...]:
+        """The policies of every kind: cluster policies by kind and name, then NetworkPolicies by namespace and
+        name."""
+        return tuple(policy for o in self.objects if (policy := o.policy) is not None)
 
 
 def object_display(key: ObjectKey) -> str:
-    """`NetworkPolicy ns/name` or `Namespace name`."""
+    """`NetworkPolicy ns/name`, `Namespace name`, or a cluster policy's identity `AdminNetworkPolicy/name`, which
+    already names its kind (so it reads alike in every output and never as a namespace)."""
     kind, namespace, name = key
+    if kind in CLUSTER_POLICY_KINDS:
+        return f"{kind}/{name}"
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 

@@ -1,4 +1,4 @@
-"""Namespaces, pods, workloads and services."""
+"""Namespaces, nodes, pods, workloads and services."""
 
 from __future__ import annotations
 
@@ -18,6 +18,22 @@ class Namespace:
     name: str
     labels: Labels
     uid: str = ""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node: its labels and the IP addresses it reports (InternalIP and ExternalIP), which the nodes peers of
+    cluster policies match."""
+
+    name: str
+    labels: Labels
+    addresses: tuple[tuple[str, str], ...] = ()  # (type, address)
+    uid: str = ""
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        """The node's IP addresses."""
+        return tuple(address for _, address in self.addresses)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from compliance.model.objects import (
     PROTOCOLS,
     ContainerPort,
     Namespace,
+    Node,
     Pod,
     Service,
     ServicePort,
@@ -150,6 +151,28 @@ def parse_owner(metadata: Mapping[str, Any], namespace: str, name: str) -> Workl
         # Hand-written manifests sometimes omit the owner's kind; the pod still groups by owner name.
         string_at(owner.get("kind"), f"metadata.ownerReferences[{index}].kind") or "Pod",
     )
+
+
+NODE_ADDRESS_TYPES = ("InternalIP", "ExternalIP")
+
+
+def parse_node(obj: Mapping[str, Any]) -> Node:
+    """A Node: name, labels and its InternalIP and ExternalIP addresses (host names are left out)."""
+    _, name, labels, uid = parse_metadata(obj, namespaced=False)
+    status = mapping_at(obj.get("status"), "status")
+    addresses: list[tuple[str, str]] = []
+    for index, item in enumerate(list_at(status.get("addresses"), "status.addresses")):
+        entry = mapping_at(item, f"status.addresses[{index}]", required=True)
+        kind = string_at(entry.get("type"), f"status.addresses[{index}].type", required=True)
+        if kind not in NODE_ADDRESS_TYPES:
+            continue
+        text = string_at(entry.get("address"), f"status.addresses[{index}].address", required=True)
+        canonical = canonical_address(text)
+        if canonical is None:
+            raise InvalidObject(f"status.addresses[{index}].address", f"invalid IP address {text!r}")
+        if (kind, canonical) not in addresses:
+            addresses.append((kind, canonical))
+    return Node(name, labels, tuple(addresses), uid)
 
 
 def parse_pod_ips(status: Mapping[str, Any]) -> tuple[str, ...]:

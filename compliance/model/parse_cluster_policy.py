@@ -48,6 +48,19 @@ DOMAIN_NAME = re.compile(r"^(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+"
 BASELINE_NAME = "default"
 
 
+SPEC_FIELDS = {ADMIN_NETWORK_POLICY: ("priority", "subject", "ingress", "egress"),
+               BASELINE_ADMIN_NETWORK_POLICY: ("subject", "ingress", "egress"),
+               CLUSTER_NETWORK_POLICY: ("tier", "priority", "subject", "ingress", "egress")}
+
+
+def known_fields(entry: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> None:
+    """Reject a field the schema does not know (as strict field validation does): a misspelt `ports` must not
+    silently read as every port."""
+    unknown = sorted(key for key in entry if key not in allowed)
+    if unknown:
+        raise InvalidObject(f"{field}.{unknown[0]}", f"unknown field (expected {', '.join(allowed)})")
+
+
 def one_of(value: Any, field: str, allowed: tuple[str, ...]) -> tuple[str, Any]:
     """The one field set in `value` (exactly one of `allowed` must be)."""
     entry = mapping_at(value, field, required=True)
@@ -71,22 +84,24 @@ def bounded_list(value: Any, field: str, limit: int, required: bool = False) -> 
     return items
 
 
-def parse_namespaced_pods(value: Any, field: str) -> PodPeer:
-    """`{namespaceSelector, podSelector}`, both required."""
+def parse_namespaced_pods(value: Any, field: str, kind: str) -> PodPeer:
+    """`{namespaceSelector, podSelector}`: both required in v1alpha1; v1alpha2 requires only podSelector, a
+    missing namespaceSelector selecting every namespace (as its empty selector does)."""
     pods = mapping_at(value, field, required=True)
-    for key in ("namespaceSelector", "podSelector"):
+    required = ("podSelector",) if kind == CLUSTER_NETWORK_POLICY else ("namespaceSelector", "podSelector")
+    for key in required:
         if pods.get(key) is None:
             raise InvalidObject(f"{field}.{key}", "required field is missing")
-    return PodPeer(parse_selector(pods["namespaceSelector"], f"{field}.namespaceSelector"),
+    return PodPeer(parse_selector(pods.get("namespaceSelector"), f"{field}.namespaceSelector"),
                    parse_selector(pods["podSelector"], f"{field}.podSelector"))
 
 
-def parse_subject(value: Any, field: str) -> PodPeer:
+def parse_subject(value: Any, field: str, kind: str) -> PodPeer:
     """The subject: exactly one of `namespaces` (a selector) or `pods`."""
     key, chosen = one_of(value, field, ("namespaces", "pods"))
     if key == "namespaces":
         return PodPeer(parse_selector(chosen, f"{field}.namespaces"))
-    return parse_namespaced_pods(chosen, f"{field}.pods")
+    return parse_namespaced_pods(chosen, f"{field}.pods", kind)
 
 
 def parse_networks(value: Any, field: str) -> NetworksPeer:
@@ -100,7 +115,7 @@ def parse_domain_names(value: Any, field: str) -> DomainNamesPeer:
     names = []
     for index, item in enumerate(bounded_list(value, field, ADDRESS_LIMIT, True)):
         name = string_at(item, f"{field}[{index}]", required=True)
-        if not DOMAIN_NAME.match(name):
+        if not DOMAIN_NAME.fullmatch(name):  # the API's `$` does not match before a final newline
             raise InvalidObject(f"{field}[{index}]", f"invalid domain name {name!r}")
         names.append(name)
     return DomainNamesPeer(tuple(names))
@@ -116,7 +131,7 @@ def parse_peer(value: Any, field: str, kind: str, direction: str) -> ClusterPeer
     if key == "namespaces":
         return PodPeer(parse_selector(chosen, where))
     if key == "pods":
-        return parse_namespaced_pods(chosen, where)
+        return parse_namespaced_pods(chosen, where, kind)
     if key == "nodes":
         return NodesPeer(parse_selector(chosen, where))
     if key == "networks":
@@ -179,6 +194,8 @@ class RuleEffect:
 def parse_effect(value: Any, field: str, kind: str) -> RuleEffect:
     """A rule's name, action and ports (`ports`, or `protocols` for v1alpha2)."""
     rule = mapping_at(value, field, required=True)
+    known_fields(rule, field, ("name", "action", "from", "to", "protocols" if kind == CLUSTER_NETWORK_POLICY
+                               else "ports"))
     name = string_at(rule.get("name"), f"{field}.name")
     if len(name) > RULE_NAME_LENGTH:
         raise InvalidObject(f"{field}.name", f"must be at most {RULE_NAME_LENGTH} characters")
@@ -244,10 +261,11 @@ def parse_cluster_policy(obj: Mapping[str, Any]) -> ClusterPolicy:
         raise InvalidObject("metadata.name", f"must be {BASELINE_NAME!r}: only one BaselineAdminNetworkPolicy, named "
                             f"{BASELINE_NAME!r}, can exist in a cluster, not {name!r}")
     spec = mapping_at(obj.get("spec"), "spec", required=True)
+    known_fields(spec, "spec", SPEC_FIELDS[kind])
     priority = 0 if kind == BASELINE_ADMIN_NETWORK_POLICY else parse_priority(spec)
     if spec.get("subject") is None:
         raise InvalidObject("spec.subject", "required field is missing")
-    subject = parse_subject(spec["subject"], "spec.subject")
+    subject = parse_subject(spec["subject"], "spec.subject", kind)
     limit = LIMITS[kind]
     rules: list[tuple[str, str, Any, RuleEffect]] = []  # every rule's effect is checked before any peer
     for direction in ("ingress", "egress"):

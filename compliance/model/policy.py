@@ -10,6 +10,7 @@ from typing import Any
 from compliance.model.selectors import LabelSelector
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+NETWORK_POLICY = "NetworkPolicy"
 
 
 def is_subnet(inner: IPNetwork, outer: IPNetwork) -> bool:
@@ -119,6 +120,11 @@ class NetworkPolicy:
     def key(self) -> str:
         """`ns/name`, the policy's name in every output."""
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def kind(self) -> str:
+        """`NetworkPolicy`."""
+        return NETWORK_POLICY
 
     @property
     def policy_types(self) -> tuple[str, ...]:

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
-from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Pod, Service
+from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Node, Pod, Service
 from compliance.model.policy import NetworkPolicy
+from compliance.model.policy_identity import AnyPolicy
 from compliance.model.selectors import Labels
 
 SNAPSHOT_FORMAT = "segproof.snapshot/v2"
 # v1 is v2 without the cluster policies' lists; it reads as a cluster without them.
 READABLE_FORMATS = ("segproof.snapshot/v1", SNAPSHOT_FORMAT)
-CLUSTER_POLICY_LISTS = {kind: f"{kind.lower()}s" for kind in CLUSTER_POLICY_KINDS}
+CLUSTER_POLICY_LISTS = {kind: kind.lower().removesuffix("y") + "ies" for kind in CLUSTER_POLICY_KINDS}
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class Snapshot:
     `skipped` counts input objects of kinds segproof does not use; `unmodelled` counts policy kinds
     (Calico, Cilium...) that change reachability but are not modelled, so every reachability-based result built
     on this snapshot must say it is incomplete. `cluster_policies` are the cluster-scoped tiers' policies
-    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), sorted by kind and name.
+    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), sorted by kind and name; `nodes` are
+    the Nodes, read where the nodes peers of cluster policies need their addresses.
     """
 
     source: Mapping[str, Any]
@@ -38,11 +40,17 @@ class Snapshot:
     unmodelled: Mapping[str, int | None] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     cluster_policies: tuple[ClusterPolicy, ...] = ()
+    nodes: tuple[Node, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """Whether the snapshot holds no namespace, pod, service or policy at all."""
         return not (self.namespaces or self.pods or self.services or self.policies or self.cluster_policies)
+
+    @property
+    def all_policies(self) -> tuple[AnyPolicy, ...]:
+        """The NetworkPolicies, then the cluster policies."""
+        return (*self.policies, *self.cluster_policies)
 
     def namespace_names(self) -> list[str]:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
@@ -90,6 +98,12 @@ def namespace_document(namespace: Namespace) -> dict[str, Any]:
     """A Namespace as trimmed Kubernetes JSON."""
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": metadata_document("", namespace.name, namespace.labels, namespace.uid)}
+
+
+def node_document(node: Node) -> dict[str, Any]:
+    """A Node as trimmed Kubernetes JSON: name, labels and IP addresses."""
+    return {"apiVersion": "v1", "kind": "Node", "metadata": metadata_document("", node.name, node.labels, node.uid),
+            "status": {"addresses": [{"type": kind, "address": address} for kind, address in node.addresses]}}
 
 
 def pod_document(pod: Pod) -> dict[str, Any]:
@@ -165,6 +179,7 @@ def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
             "networkpolicies": [policy_document(p) for p in sorted(snapshot.policies, key=lambda p: p.key)],
             **{plural: [cluster_policy_document(p) for p in sorted(snapshot.cluster_policies, key=lambda p: p.name)
                         if p.kind == kind] for kind, plural in CLUSTER_POLICY_LISTS.items()},
+            "nodes": [node_document(n) for n in sorted(snapshot.nodes, key=lambda n: n.name)],
         },
         "skipped": dict(sorted(snapshot.skipped.items())),
         "unmodelled": dict(sorted(snapshot.unmodelled.items())),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from compliance.model.objects import NODE_NAMES
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.netpol.reachability import Cells, ExternalPorts, ReachabilityMap
+from compliance.netpol.reachability import Ambiguity, Cells, ExternalPorts, ReachabilityMap
 
 
 @dataclass(frozen=True, order=True)
@@ -19,6 +19,16 @@ class Connection:
     destination: str
     ports: PortSet
     ambiguous: PortSet = NO_PORTS
+
+
+def merged_ambiguity(*parts: tuple[PortSet, PortSet]) -> PortSet:
+    """The ambiguous ports of the union of some (ports, ambiguous ports): a port that one part allows whatever the
+    order of equal priorities is certainly reachable, however ambiguous it is in another part."""
+    ambiguous = certain = NO_PORTS
+    for ports, unsure in parts:
+        ambiguous = ambiguous | unsure
+        certain = certain | (ports - unsure)
+    return ambiguous - certain
 
 
 def connections(reach: ReachabilityMap, level: str) -> list[Connection]:
@@ -54,6 +64,31 @@ def connections(reach: ReachabilityMap, level: str) -> list[Connection]:
             for destination_node in nodes[destination]:
                 add(found, reach.ingress_ranges[index].display, destination_node, ports)
     if reach.ambiguity is not None:
+        # A pair's port is ambiguous when it is for some pod pair and no other pod pair of the two allows it for sure.
+        certain: dict[tuple[str, str], PortSet] = {}
         add_cells(ambiguous, reach.ambiguity.cells, reach.ambiguity.egress_external)
+        add_cells(certain, *certain_parts(reach, reach.ambiguity))
+        ambiguous = {key: ports - certain.get(key, NO_PORTS) for key, ports in ambiguous.items()}
     return sorted(Connection(source, destination, ports, ambiguous.get((source, destination), NO_PORTS))
                   for (source, destination), ports in found.items())
+
+
+def certain_parts(reach: ReachabilityMap, ambiguity: Ambiguity) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...]]:
+    """The cells and external ports of `reach` with their ambiguous ports taken out: what is allowed for certain."""
+    cells = []
+    for source, source_cells in enumerate(reach.cells):
+        split: list[tuple[int, PortSet]] = []
+        for bits, ports in source_cells:
+            rest = bits
+            for unsure_bits, unsure in ambiguity.cells[source]:
+                if bits & unsure_bits:
+                    split.append((bits & unsure_bits, ports - unsure))
+                    rest &= ~unsure_bits
+            if rest:
+                split.append((rest, ports))
+        cells.append(tuple(split))
+    external = []
+    for reached, unsure_ranges in zip(reach.egress_external, ambiguity.egress_external, strict=True):
+        by_range = dict(unsure_ranges)
+        external.append(tuple((index, ports - by_range.get(index, NO_PORTS)) for index, ports in reached))
+    return tuple(cells), tuple(external)

@@ -17,13 +17,14 @@ from typing import Protocol
 
 from compliance.model.objects import NODE_NAMES, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
+from compliance.model.policy_identity import AnyPolicy, split_policies
 from compliance.model.selectors import Labels
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressRange, address_value, block_spans
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.netpol.reachability import ReachabilityMap, analyse, ip_version_cuts
+from compliance.netpol.reachability import ReachabilityMap, analyse, block_cuts, ip_version_cuts
 
 EXTERNAL_SUFFIX = "[External]"
 RangePorts = list[tuple[AddressRange, PortSet]]
@@ -168,103 +169,126 @@ def connections_touching(reach: ReachabilityMap, level: str, namespaces: Iterabl
     return connections(replace(reach, cells=cells, egress_external=egress, ingress_external=ingress), level)
 
 
-def same_rules(first: NetworkPolicy | None, second: NetworkPolicy | None) -> bool:
+def enforced(policy: AnyPolicy) -> tuple[object, ...]:
+    """What a policy selects and admits: everything but its name, labels, uid and spec text."""
+    if isinstance(policy, NetworkPolicy):
+        return (policy.namespace, policy.pod_selector, policy.isolates_ingress, policy.isolates_egress, policy.ingress,
+                policy.egress)
+    return policy.kind, policy.tier, policy.priority, policy.subject, policy.ingress, policy.egress
+
+
+def same_rules(first: AnyPolicy | None, second: AnyPolicy | None) -> bool:
     """Whether two versions of a policy select and admit the same (names, labels and spec text aside)."""
     if first is None or second is None:
         return first is second
-    return (first.namespace, first.pod_selector, first.isolates_ingress, first.isolates_egress, first.ingress,
-            first.egress) == (second.namespace, second.pod_selector, second.isolates_ingress,
-                              second.isolates_egress, second.ingress, second.egress)
+    return enforced(first) == enforced(second)
+
+
+def policy_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
+    """`block_cuts` of policies of every kind."""
+    return block_cuts(*split_policies(policies))
+
+
+def version_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
+    """`ip_version_cuts` of policies of every kind."""
+    return ip_version_cuts(*split_policies(policies))
 
 
 class IncrementalReachability:
-    """Reachability of fixed pods while their policies change one at a time: history replays changes (`apply`),
-    drift and simulations weigh one policy against another (`compare`).
+    """Reachability of fixed pods while their policies (of every kind, by identity `ns/name` or `Kind/name`) change
+    one at a time: history replays changes (`apply`), drift and simulations weigh one policy against another
+    (`compare`).
 
-    A policy selects pods of its own namespace only, so replacing it can change only connections from or to
-    that namespace: a change whose rules are the same, or whose old and new versions select no pod, is not
-    evaluated, and otherwise only the connections touching that namespace are listed and compared.
+    A policy decides only the connections from and to the pods it selects (a NetworkPolicy's podSelector, a
+    cluster policy's subject), so replacing it can change only connections touching the namespaces of those pods
+    (of either version): a change whose rules are the same, or whose versions select no pod, is not evaluated, and
+    otherwise only the connections touching those namespaces are listed and compared.
     `address_cuts` are kept as boundaries of address ranges in the results (e.g. the CIDRs of zones);
     `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one.
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
-                 policies: Iterable[NetworkPolicy], options: AnalysisOptions, level: str = "workload",
+                 policies: Iterable[AnyPolicy], options: AnalysisOptions, level: str = "workload",
                  address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = ()) -> None:
         self.pods = tuple(pods)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
-        self.policies = {(policy.namespace, policy.name): policy for policy in policies}
-        self.address_cuts = (*address_cuts, *ip_version_cuts(self.policies.values()))
+        self.policies: dict[str, AnyPolicy] = {policy.key: policy for policy in policies}
+        self.address_cuts = (*address_cuts, *version_cuts(self.policies.values()))
         self.analysis_cuts = tuple(analysis_cuts)
         self.pod_labels: dict[str, list[dict[str, str]]] = defaultdict(list)
         for pod in self.pods:
             self.pod_labels[pod.namespace].append(dict(pod.labels))
         self.reach: ReachabilityMap | None = None
-        self.touching: dict[str, list[Connection]] = {}
+        self.touching: dict[frozenset[str], list[Connection]] = {}
         self.evaluations = 0
 
-    def analyse(self, policies: Iterable[NetworkPolicy] | None = None) -> ReachabilityMap:
+    def analyse(self, policies: Iterable[AnyPolicy] | None = None) -> ReachabilityMap:
         """Reachability under the current policies (or the given ones)."""
         self.evaluations += 1
-        return analyse(self.pods, self.policies.values() if policies is None else policies, self.namespace_labels,
-                       self.options, (*self.address_cuts, *self.analysis_cuts))
+        network, tiered = split_policies(self.policies.values() if policies is None else policies)
+        return analyse(self.pods, network, self.namespace_labels, self.options,
+                       (*self.address_cuts, *self.analysis_cuts), tiered)
 
-    def apply(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
-                                                                                       list[Connection]]:
-        """Set (or delete, with None) one policy; (opened, closed) connections as in `diff_connections`."""
-        return self.swap((namespace, name), policy, keep=True)
+    def apply(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
+        """Set (or delete, with None) the policy `key`; (opened, closed) connections as in `diff_connections`."""
+        return self.swap(key, policy, keep=True)
 
-    def compare(self, namespace: str, name: str, policy: NetworkPolicy | None) -> tuple[list[Connection],
-                                                                                         list[Connection]]:
-        """(opened, closed) if one policy were set (or deleted, with None); the policies stay as they are."""
-        return self.swap((namespace, name), policy, keep=False)
+    def compare(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
+        """(opened, closed) if the policy `key` were set (or deleted, with None); the policies stay as they are."""
+        return self.swap(key, policy, keep=False)
 
-    def swap(self, key: tuple[str, str], policy: NetworkPolicy | None,
-             keep: bool) -> tuple[list[Connection], list[Connection]]:
+    def swap(self, key: str, policy: AnyPolicy | None, keep: bool) -> tuple[list[Connection], list[Connection]]:
         """(opened, closed) by setting the policy `key`, kept or not."""
-        namespace = key[0]
         previous = self.policies.get(key)
-        new_cuts = tuple(cut for cut in ip_version_cuts([policy] if policy else []) if cut not in self.address_cuts)
+        new_cuts = tuple(cut for cut in version_cuts([policy] if policy else []) if cut not in self.address_cuts)
         if new_cuts:  # from now on, "before" and "after" both model the IP versions the new policy brings
             self.address_cuts += new_cuts
             self.reset()
-        if same_rules(previous, policy) or not (self.selects_pods(previous) or self.selects_pods(policy)):
+        namespaces = self.selected_namespaces(previous) | self.selected_namespaces(policy)
+        if same_rules(previous, policy) or not namespaces:
             if keep:
                 self.store(key, policy)
             return [], []
-        before = self.connections_touching(namespace)
+        before = self.connections_touching(namespaces)
         if keep:
             self.store(key, policy)
             self.touching.clear()
             self.reach = self.analyse()
-            after = self.connections_touching(namespace)
+            after = self.connections_touching(namespaces)
         else:
             swapped = {**self.policies, key: policy}
             after = connections_touching(self.analyse(p for p in swapped.values() if p is not None), self.level,
-                                         (namespace,))
+                                         namespaces)
         return diff_connections(before, after, self.address_cuts)
 
-    def connections_touching(self, namespace: str) -> list[Connection]:
-        """The connections touching `namespace` under the current policies, listed once per namespace."""
+    def connections_touching(self, namespaces: frozenset[str]) -> list[Connection]:
+        """The connections touching `namespaces` under the current policies, listed once per set of namespaces."""
         if self.reach is None:
             self.reach = self.analyse()
-        if namespace not in self.touching:
-            self.touching[namespace] = connections_touching(self.reach, self.level, (namespace,))
-        return self.touching[namespace]
+        if namespaces not in self.touching:
+            self.touching[namespaces] = connections_touching(self.reach, self.level, namespaces)
+        return self.touching[namespaces]
 
     def reset(self) -> None:
         """Forget the reachability computed under the policies as they were."""
         self.reach = None
         self.touching.clear()
 
-    def selects_pods(self, policy: NetworkPolicy | None) -> bool:
-        """Whether a policy selects some pod (a policy that selects none allows and denies nothing)."""
-        return policy is not None and any(policy.pod_selector.matches(labels)
-                                          for labels in self.pod_labels.get(policy.namespace, ()))
+    def selected_namespaces(self, policy: AnyPolicy | None) -> frozenset[str]:
+        """The namespaces of the pods a policy selects (a policy that selects none allows and denies nothing)."""
+        if policy is None:
+            return frozenset()
+        if isinstance(policy, NetworkPolicy):
+            chosen = {policy.namespace: policy.pod_selector}
+        else:
+            chosen = {name: policy.subject.pod_selector for name in self.pod_labels
+                      if policy.subject.namespace_selector.matches(dict(self.namespace_labels.get(name, ())))}
+        return frozenset(name for name, selector in chosen.items()
+                         if any(selector.matches(labels) for labels in self.pod_labels.get(name, ())))
 
-    def store(self, key: tuple[str, str], policy: NetworkPolicy | None) -> None:
+    def store(self, key: str, policy: AnyPolicy | None) -> None:
         """Keep the new version of a policy (None removes it); the caller keeps the reachability up to date."""
         if policy is None:
             self.policies.pop(key, None)

@@ -64,6 +64,7 @@ def explain(snapshot: Snapshot, source: str, destination: str, options: Analysis
     destinations = resolve_endpoints(snapshot, destination)
     if all(endpoint.pod is None for endpoint in sources + destinations):
         raise InvalidValue("both ends are addresses outside the cluster; policies only act on pods")
-    context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options)
+    context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options, snapshot.cluster_policies,
+                            snapshot.nodes)
     verdicts = tuple(context.connection(s, d) for s in sources for d in destinations)
-    return Explanation(source, destination, ports, verdicts, options.assumptions(snapshot.unmodelled))
+    return Explanation(source, destination, ports, verdicts, options.of(snapshot))

@@ -23,8 +23,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from compliance.model.cluster_policy import Action, ClusterPolicy, DomainNamesPeer, NetworksPeer, PodPeer, Tier
-from compliance.model.objects import NAMESPACE_NAME_LABEL, Pod
+from compliance.model.cluster_policy import (
+    Action,
+    ClusterPeer,
+    ClusterPolicy,
+    DomainNamesPeer,
+    NetworksPeer,
+    NodesPeer,
+    PodPeer,
+    Tier,
+)
+from compliance.model.objects import NAMESPACE_NAME_LABEL, Node, Pod
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, SelectorPeer
 from compliance.model.selectors import Labels
 from compliance.model.snapshot import Snapshot
@@ -37,10 +46,11 @@ from compliance.netpol.tiers import Decision, resolve_direction
 
 Cells = tuple[tuple[int, PortSet], ...]
 ExternalPorts = tuple[tuple[int, PortSet], ...]
+WHOLE_IPV4 = IPBlock(ipaddress.ip_network("0.0.0.0/0"))
 WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per rule: compared and hashed by identity, which is cheap
 class CompiledRule:
     """A rule with its peers resolved: classes as a bitset, address ranges as partition indices."""
 
@@ -73,7 +83,7 @@ class CompiledRule:
         return bitsets.span(self.targets)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # as CompiledRule
 class TierRule:
     """A rule of a cluster policy with its subjects and peers resolved: `targets` are the classes its policy's
     subject selects, `peers` the classes its peers match, `addresses` the egress range indices its networks
@@ -152,6 +162,10 @@ class ReachabilityMap:
         """Bitset of the classes a policy's podSelector matches."""
         return self.compiler.selected(policy)
 
+    def pod_peer_members(self, peer: PodPeer) -> int:
+        """Bitset of the classes a cluster policy's subject or pod peer selects (never host-network pods)."""
+        return self.compiler.pod_peer(peer)
+
     def peer_members(self, policy: NetworkPolicy, peer: SelectorPeer) -> int:
         """Bitset of the classes one selector peer of `policy` matches."""
         return self.compiler.selector_peer(policy, peer)
@@ -162,6 +176,20 @@ class ReachabilityMap:
             if bitsets.has(bits, destination):
                 return ports
         return NO_PORTS
+
+    def ambiguous_between(self, source: int, destination: int) -> PortSet:
+        """The ports between two classes that equal priorities leave ambiguous (part of ports_between)."""
+        for bits, ports in self.ambiguity.cells[source] if self.ambiguity else ():
+            if bitsets.has(bits, destination):
+                return ports
+        return NO_PORTS
+
+    def ambiguous_to_address(self, source: int, address: str) -> PortSet:
+        """The ports from a class to an address that equal priorities leave ambiguous."""
+        index = AddressPartition(self.egress_ranges).index_of(address)
+        if self.ambiguity is None or index is None:
+            return NO_PORTS
+        return dict(self.ambiguity.egress_external[source]).get(index, NO_PORTS)
 
     def egress_to_address(self, source: int, address: str) -> PortSet:
         """The ports class `source` may use to reach an address (one that is no pod's, e.g. 169.254.169.254)."""
@@ -205,8 +233,9 @@ class Compiler:
 
     def __init__(self, classes: Sequence[PodClass], namespace_labels: dict[str, Labels],
                  options: AnalysisOptions, egress_ranges: AddressPartition, ingress_ranges: AddressPartition,
-                 pod_ranges: AddressPartition | None) -> None:
+                 pod_ranges: AddressPartition | None, nodes: Sequence[Node] = ()) -> None:
         self.classes = classes
+        self.nodes = nodes
         self.pods = LabelIndex([c.labels for c in classes])
         self.namespaces = namespace_label_index(classes, namespace_labels)
         self.everything = self.pods.everything
@@ -266,8 +295,8 @@ class Compiler:
     def tier_rule(self, policy: ClusterPolicy, direction: str, index: int, targets: int) -> TierRule:
         """One rule of a cluster policy with its peers resolved.
 
-        Networks match their address ranges and, as ipBlocks do, the pods inside them; domain names match every
-        address range (they cannot be resolved here), and nodes no pod or address (node addresses are not read).
+        Networks, and the addresses of the nodes a nodes peer selects, match their address ranges and, as ipBlocks
+        do, the pods inside them; domain names match every address range (they cannot be resolved here).
         """
         rule = policy.rules(direction)[index]
         ranges = self.partitions[direction]
@@ -276,10 +305,11 @@ class Compiler:
         for peer in rule.peers:
             if isinstance(peer, PodPeer):
                 peers |= self.pod_peer(peer)
-            elif isinstance(peer, NetworksPeer):
-                for block in peer.blocks:
+            elif isinstance(peer, NetworksPeer | NodesPeer):
+                blocks = peer_blocks(peer, self.nodes)
+                for block in blocks:
                     addresses |= ranges.indices_within(block)
-                peers |= self.pods_in_blocks(peer.blocks)
+                peers |= self.pods_in_blocks(blocks)
             elif isinstance(peer, DomainNamesPeer):
                 addresses |= set(range(len(ranges.ranges)))
         return TierRule(policy, direction, index, rule.action, peers, frozenset(addresses), rule.ports, targets)
@@ -380,6 +410,7 @@ class Analysis:
             self.named_groups.setdefault(pod_class.named_ports, 0)
             self.named_groups[pod_class.named_ports] |= 1 << pod_class.index
         self.port_cache: dict[tuple, Decision] = {}
+        self.tier_covers: dict[tuple[int, ...], list[tuple[tuple[TierRule, ...], list[int]]]] = {}
 
     def compile_tiers(self, cluster_policies: Sequence[ClusterPolicy]) -> None:
         """The cluster policies' rules: egress rules by subject class, ingress rules by the classes they admit."""
@@ -401,11 +432,20 @@ class Analysis:
                 self.tier_egress[index].extend(egress)
             for rule in ingress:
                 peer_sets[rule.peers].append(rule)
-        for bits, rules in peer_sets.items():
+        # Policies come in tier order and rules in their order, so each egress list is in tier order already; the
+        # ingress rules admitting a class are merged from the groups of rules with equal peers that include it, once
+        # per distinct set of groups.
+        groups = list(peer_sets.values())
+        membership: dict[int, list[int]] = defaultdict(list)
+        for group, bits in enumerate(peer_sets):
             for index in bitsets.members(bits):
-                self.tier_admitting[index].extend(rules)
-        for found in (*self.tier_egress, *self.tier_admitting):
-            found.sort(key=tier_order)
+                membership[index].append(group)
+        merged: dict[tuple[int, ...], list[TierRule]] = {}
+        for index, found in membership.items():
+            key = tuple(found)
+            if key not in merged:
+                merged[key] = sorted((rule for group in key for rule in groups[group]), key=tier_order)
+            self.tier_admitting[index] = merged[key]
         self.tiered = bool(self.tier_rules)
         self.ties = has_ties(selecting)
 
@@ -495,18 +535,43 @@ class Analysis:
                     for index in rule.addresses:
                         found[index] = found.get(index, NO_PORTS) | ports
             return tuple(sorted(found.items())), ()
-        covering: list[list[CompiledRule | TierRule | None]] = [[] if isolated else [None] for _ in ranges]
-        for rule in [*(self.egress_rules[source] if isolated else ()), *tier]:
+        by_range: dict[int, list[CompiledRule]] = defaultdict(list)  # the NetworkPolicy rules, sparse over ranges
+        for rule in self.egress_rules[source] if isolated else ():
             for index in rule.addresses:
-                covering[index].append(rule)
-        allowed, unsure = [], []
-        for index, tags in enumerate(covering):
-            decision = self.cell_ports(tuple(tags), (None,), ())
-            if decision.possible:
-                allowed.append((index, decision.possible))
-            if decision.ambiguous:
-                unsure.append((index, decision.ambiguous))
-        return tuple(allowed), tuple(unsure)
+                by_range[index].append(rule)
+        base: tuple[CompiledRule | None, ...] = () if isolated else (None,)
+        allowed: list[tuple[int, PortSet]] = []
+        unsure: list[tuple[int, PortSet]] = []
+        for tier_rules, indices in self.tier_cover(tuple(tier)):
+            plain = self.cell_ports((*base, *tier_rules), (None,), ())
+            plain_indices = [index for index in indices if index not in by_range] if by_range else indices
+            if plain.possible:
+                allowed += [(index, plain.possible) for index in plain_indices]
+            if plain.possible != plain.certain:
+                unsure += [(index, plain.ambiguous) for index in plain_indices]
+            for index in indices if by_range else ():
+                if index in by_range:
+                    decision = self.cell_ports((*by_range[index], *tier_rules), (None,), ())
+                    if decision.possible:
+                        allowed.append((index, decision.possible))
+                    if decision.possible != decision.certain:
+                        unsure.append((index, decision.ambiguous))
+        return tuple(sorted(allowed)), tuple(sorted(unsure))
+
+    def tier_cover(self, tier: tuple[TierRule, ...]) -> list[tuple[tuple[TierRule, ...], list[int]]]:
+        """The egress address ranges grouped by the tier rules (in order) that cover them, once per list of rules."""
+        key = tuple(map(id, tier))
+        found = self.tier_covers.get(key)
+        if found is None:
+            covering: list[list[TierRule]] = [[] for _ in self.compiler.partitions["egress"].ranges]
+            for rule in tier:
+                for index in rule.addresses:
+                    covering[index].append(rule)
+            groups: dict[tuple[int, ...], tuple[tuple[TierRule, ...], list[int]]] = {}
+            for index, rules in enumerate(covering):
+                groups.setdefault(tuple(map(id, rules)), (tuple(rules), []))[1].append(index)
+            found = self.tier_covers[key] = list(groups.values())
+        return found
 
     def ingress_external(self, destination: int) -> ExternalPorts:
         """Address ranges that reach a destination class, with ports (no cluster policy rule matches an address
@@ -527,15 +592,20 @@ class Analysis:
                            Ambiguity | None]:
         """Cells and external ports of every class, sources with the same rules computed once, and what equal
         priorities leave ambiguous (None when no two policies of a tier share a priority)."""
-        by_signature: dict[tuple, tuple[tuple[Cells, Cells], tuple[ExternalPorts, ExternalPorts]]] = {}
+        by_signature: dict[tuple, tuple[Cells, Cells]] = {}
+        by_egress: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}  # the address side needs no ingress rules
         cells, egress, unsure_cells, unsure_egress = [], [], [], []
         for index in range(len(self.classes)):
-            signature = (bitsets.has(self.isolated_egress, index), tuple(map(id, self.egress_rules[index])),
-                         tuple(map(id, self.admitting[index])), tuple(map(id, self.tier_egress[index])),
+            egress_signature = (bitsets.has(self.isolated_egress, index), tuple(map(id, self.egress_rules[index])),
+                                tuple(map(id, self.tier_egress[index])))
+            signature = (egress_signature, tuple(map(id, self.admitting[index])),
                          tuple(map(id, self.tier_admitting[index])))
             if signature not in by_signature:
-                by_signature[signature] = (self.source_cells(index), self.egress_external(index))
-            (found_cells, found_unsure), (found_egress, found_unsure_egress) = by_signature[signature]
+                by_signature[signature] = self.source_cells(index)
+            if egress_signature not in by_egress:
+                by_egress[egress_signature] = self.egress_external(index)
+            found_cells, found_unsure = by_signature[signature]
+            found_egress, found_unsure_egress = by_egress[egress_signature]
             cells.append(found_cells)
             egress.append(found_egress)
             unsure_cells.append(found_unsure)
@@ -559,23 +629,23 @@ def sorted_cells(found: dict[PortSet, int]) -> Cells:
 
 def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_labels: dict[str, Labels],
             options: AnalysisOptions, address_cuts: Sequence[IPBlock] = (),
-            cluster_policies: Iterable[ClusterPolicy] = ()) -> ReachabilityMap:
-    """Reachability between all pods and the address ranges the policies' ipBlocks (and networks) induce, under
-    the NetworkPolicies and the cluster policies' tiers.
+            cluster_policies: Iterable[ClusterPolicy] = (), nodes: Sequence[Node] = ()) -> ReachabilityMap:
+    """Reachability between all pods and the address ranges the policies' ipBlocks (and networks, and the
+    addresses of `nodes` their nodes peers select) induce, under the NetworkPolicies and the cluster policies' tiers.
 
     `namespace_labels` must hold every namespace the pods live in. `address_cuts` (e.g. the CIDRs of
     external zones) further split the address ranges, so that each range lies in one zone.
     """
     policies = sorted(policies, key=lambda p: p.key)
-    tiered = sorted(cluster_policies, key=lambda p: (0 if p.tier is Tier.ADMIN else 1, p.priority, p.key))
+    tiered = sorted(cluster_policies, key=lambda p: p.order)
     blocks = {direction: direction_blocks(policies, direction) for direction in ("egress", "ingress")}
-    networks = network_blocks(tiered)
-    egress_ranges = partition([*blocks["egress"], *networks, *address_cuts])
+    networks = network_blocks(tiered, nodes)
+    egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *address_cuts])
     ingress_ranges = partition([*blocks["ingress"], *address_cuts])
     pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks) if options.ipblock_selects_pods
                   else None)
     classes = group_pods(pods, pod_ranges)
-    compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges)
+    compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
     analysis = Analysis(classes, compiler, policies, tiered)
     cells, egress, ingress, ambiguity = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
@@ -583,10 +653,27 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
                            tuple(analysis.tier_rules), ambiguity, compiler=compiler)
 
 
-def network_blocks(policies: Sequence[ClusterPolicy]) -> list[IPBlock]:
-    """The blocks of the cluster policies' networks peers (egress: no other direction has them)."""
+def domain_cuts(policies: Sequence[ClusterPolicy]) -> tuple[IPBlock, ...]:
+    """Both whole address spaces when a domainNames peer (which may resolve to any address) is present, so that
+    every address lies in some range; without one, no cluster policy rule matches an address of an IP version
+    that no networks peer names, and NetworkPolicies alone decide it."""
+    domains = any(isinstance(peer, DomainNamesPeer) for policy in policies for rule in policy.egress
+                  for peer in rule.peers)
+    return (WHOLE_IPV4, WHOLE_IPV6) if domains else ()
+
+
+def network_blocks(policies: Sequence[ClusterPolicy], nodes: Sequence[Node] = ()) -> list[IPBlock]:
+    """The blocks of the cluster policies' networks peers, and of their nodes peers' node addresses (egress: no other
+    direction has them)."""
     return [block for policy in policies for rule in policy.egress for peer in rule.peers
-            if isinstance(peer, NetworksPeer) for block in peer.blocks]
+            for block in peer_blocks(peer, nodes)]
+
+
+def peer_blocks(peer: ClusterPeer, nodes: Sequence[Node]) -> tuple[IPBlock, ...]:
+    """The address blocks a networks or nodes peer stands for (none for other peers)."""
+    if isinstance(peer, NetworksPeer):
+        return peer.blocks
+    return peer.blocks(nodes) if isinstance(peer, NodesPeer) else ()
 
 
 def direction_blocks(policies: Sequence[NetworkPolicy], direction: str) -> list[IPBlock]:
@@ -595,28 +682,32 @@ def direction_blocks(policies: Sequence[NetworkPolicy], direction: str) -> list[
             for peer in rule.peers or () if isinstance(peer, IPBlockPeer)]
 
 
-def block_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
-    """Every ipBlock of the policies' rules, as address cuts.
+def block_cuts(policies: Iterable[NetworkPolicy], cluster_policies: Iterable[ClusterPolicy] = ()
+               ) -> tuple[IPBlock, ...]:
+    """Every ipBlock of the policies' rules and every networks block of the cluster policies, as address cuts.
 
     Two analyses that are compared (before and after a change) and given the cuts of both policy sets cut
     the address space alike, so their ranges, and the findings named after them, compare one to one.
     """
     policies = list(policies)
-    return (*direction_blocks(policies, "ingress"), *direction_blocks(policies, "egress"))
+    tiered = list(cluster_policies)
+    return (*direction_blocks(policies, "ingress"), *direction_blocks(policies, "egress"), *network_blocks(tiered),
+            *domain_cuts(tiered))
 
 
-def ip_version_cuts(policies: Iterable[NetworkPolicy]) -> tuple[IPBlock, ...]:
+def ip_version_cuts(policies: Iterable[NetworkPolicy], cluster_policies: Iterable[ClusterPolicy] = ()
+                    ) -> tuple[IPBlock, ...]:
     """The whole IPv6 space as an address cut when an ipBlock of the policies is IPv6, else nothing.
 
     Address ranges are IPv6 only when an ipBlock (or cut) names IPv6, so two analyses compared address by
     address (diff_connections) must both model IPv6 when either does, or the side without would seem to lack
     every IPv6 connection. The whole space adds no boundary inside it.
     """
-    return (WHOLE_IPV6,) if any(block.cidr.version == 6 for block in block_cuts(policies)) else ()
+    return (WHOLE_IPV6,) if any(block.cidr.version == 6 for block in block_cuts(policies, cluster_policies)) else ()
 
 
 def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts: Sequence[IPBlock] = ()
                      ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
     return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts,
-                   snapshot.cluster_policies)
+                   snapshot.cluster_policies, snapshot.nodes)

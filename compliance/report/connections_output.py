@@ -5,17 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
 from compliance.report.formats import csv_text, json_text, text_table
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
-CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to")
+CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to", "ambiguous")
 
 
 def connection_json(connection: Connection) -> dict[str, Any]:
-    """A connection as in the reachability JSON contract."""
-    return {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json()}
+    """A connection as in the reachability JSON contract; `ambiguous` are the ports of `ports` that equal
+    priorities of cluster policies leave to the implementation."""
+    return {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json(),
+            "ambiguous": connection.ambiguous.to_json()}
+
+
+def port_rows(connection: Connection) -> list[tuple[str, int, int, str]]:
+    """(protocol, from, to, ambiguous yes/no) of every range of a connection's ports, in port order."""
+    rows = [(protocol, low, high, "no") for protocol, low, high in (connection.ports - connection.ambiguous).items()]
+    rows += [(protocol, low, high, "yes") for protocol, low, high in connection.ambiguous.items()]
+    return sorted(rows, key=lambda row: (PROTOCOLS.index(row[0]), row[1]))
 
 
 def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]] | None:
@@ -35,8 +45,7 @@ def connections_json(level: str, assumptions: Mapping[str, object], found: Seque
 
 def connections_csv(found: Sequence[Connection]) -> str:
     """One row per connection and port range."""
-    return csv_text(CSV_HEADER, ((c.source, c.destination, protocol, low, high)
-                                 for c in found for protocol, low, high in c.ports.items()))
+    return csv_text(CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in port_rows(c)))
 
 
 def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
@@ -48,7 +57,8 @@ def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
 def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:
     """An aligned table followed by the assumptions."""
     table = text_table(("SOURCE", "DESTINATION", "PORTS"),
-                       [(c.source, c.destination, c.ports.describe()) for c in found])
+                       [(c.source, c.destination, c.ports.describe()
+                         + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
     return f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n"
 

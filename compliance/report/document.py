@@ -24,6 +24,7 @@ from compliance.model.status import STATUS_ORDER, Status
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
 from compliance.report.inputs import ReportInput
+from compliance.report.policy_section import policy_section
 from compliance.report.tables import (
     Table,
     control_findings,
@@ -277,7 +278,7 @@ def drift_view(data: ReportInput, tables: Mapping[str, Table]) -> dict[str, Any]
 def sections(frameworks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The report's sections in order, numbered, for the headings and the table of contents."""
     names = [("summary", "Executive summary"), ("scope", "Scope, zones and assumptions"),
-             ("matrix", "Zone reachability"), ("controls", "Controls")]
+             ("policies", "Policies and tiers"), ("matrix", "Zone reachability"), ("controls", "Controls")]
     names += [(f"details-{f['anchor']}", f"Control details: {f['title']}") for f in frameworks]
     names += [("flows", "Approved and actual flows"), ("exceptions", "Exceptions"),
               ("changes", "Change provenance"), ("drift", "Drift between git and the cluster")]
@@ -329,12 +330,14 @@ def report_context(data: ReportInput, flows: ZoneFlows | None = None,
                      for v in verdicts(flows, host_network, unisolated, data.complete)],
         "counts": {"namespaces": len(system.namespace_labels), "pods": len(snapshot.pods),
                    "workloads": len(records), "policies": len(snapshot.policies),
+                   "cluster_policies": len(snapshot.cluster_policies),
                    "connections": len(flows.connections), "cross_zone": len(flows.cross_zone),
                    "unapproved": len(flows.unapproved)},
         "default_zone": scope.default_zone, "approved_flow_count": len(scope.approved_flows),
         "exception_count": len(scope.exceptions), "cde_zones": list(flows.cde),
         "zones": zone_rows(data, workloads, flows), "cde_workloads": cde_workloads,
         "assumptions": assumption_rows(data.assumptions),
+        "policies": policy_section(system, flows, tables, PDF_TABLE_ROWS),
         "warnings": list(snapshot.warnings[:PDF_TABLE_ROWS]), "warnings_more": max(0, len(snapshot.warnings)
                                                                                    - PDF_TABLE_ROWS),
         "change_approval": scope.change_approval,

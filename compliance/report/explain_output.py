@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compliance.netpol.explain import Explanation
 from compliance.netpol.ports import PortSet
-from compliance.netpol.verdict import ConnectionVerdict, DirectionVerdict, RuleVerdict
+from compliance.netpol.verdict import ConnectionVerdict, DirectionVerdict, RuleVerdict, TierStep
 from compliance.report.connections_output import assumptions_lines, incomplete_banner
 from compliance.report.formats import json_text
 
@@ -19,18 +19,30 @@ def rule_json(rule: RuleVerdict, asked: PortSet) -> dict:
             "admits": rule.peer_matches and bool(rule.ports & asked)}
 
 
+def step_json(step: TierStep, asked: PortSet) -> dict:
+    """One step of the tiers: which tier, policy, priority and rule decided (or passed on) which ports."""
+    return {"tier": str(step.tier), "action": str(step.action), "ports": (step.ports & asked).to_json(),
+            "policy": step.policy or None, "priority": step.priority, "rule": step.rule or None}
+
+
 def direction_json(side: DirectionVerdict, asked: PortSet) -> dict:
-    """One direction's verdict."""
-    return {"applies": side.applies, "host_network": side.host_network, "isolated": side.isolated,
-            "policies": list(side.selecting), "rules": [rule_json(r, asked) for r in side.rules],
-            "allowed": (side.ports & asked).to_json()}
+    """One direction's verdict; `tiers` (with `ambiguous` and `ties`) only where cluster policies exist."""
+    found = {"applies": side.applies, "host_network": side.host_network, "isolated": side.isolated,
+             "policies": list(side.selecting), "rules": [rule_json(r, asked) for r in side.rules],
+             "allowed": (side.ports & asked).to_json()}
+    if side.steps:
+        found["tiers"] = [step_json(step, asked) for step in side.steps if step.ports & asked]
+        found["ambiguous"] = (side.ambiguous & asked).to_json()
+        found["ties"] = list(side.ties)
+    return found
 
 
 def verdict_json(verdict: ConnectionVerdict, asked: PortSet) -> dict:
-    """One pair's verdict."""
+    """One pair's verdict (ambiguous ports are part of the allowed ones)."""
     allowed = verdict.ports & asked
     return {"src": verdict.source.display, "dst": verdict.destination.display,
             "self": verdict.self_connection, "allowed": allowed.to_json(), "denied": (asked - allowed).to_json(),
+            "ambiguous": (verdict.ambiguous & asked).to_json(),
             "egress": direction_json(verdict.egress, asked), "ingress": direction_json(verdict.ingress, asked)}
 
 
@@ -58,16 +70,41 @@ def rule_line(rule: RuleVerdict, asked: PortSet, peer: str) -> str:
     return f"no: {rule.reference}: {'; '.join(reasons)}"
 
 
+STEP_VERBS = {"Allow": "allows {}", "Deny": "denies {}",
+              "Pass": "passes {} on (to NetworkPolicies, or the Baseline tier where none isolates the pod)"}
+
+
+def step_line(step: TierStep, ports: PortSet) -> str:
+    """`Admin tier: AdminNetworkPolicy/guard (priority 10) ingress[0] "no-blue": denies TCP 80`."""
+    action = STEP_VERBS[str(step.action)].format(ports.describe())
+    if str(step.tier) == "NetworkPolicy":
+        return f"NetworkPolicy: {action} (they isolate the pod, so they decide what the Admin tier left)"
+    if str(step.tier) == "default":
+        return f"default: {action} (no tier decided)"
+    return f"{step.tier} tier: {step.reference}: {action}"
+
+
+def tier_lines(side: DirectionVerdict, asked: PortSet) -> list[str]:
+    """The tiers' steps of one direction, and what equal priorities leave ambiguous."""
+    lines = [step_line(step, step.ports & asked) for step in side.steps if step.ports & asked]
+    if side.ambiguous & asked:
+        lines.append(f"AMBIGUOUS {(side.ambiguous & asked).describe()}: {', '.join(side.ties)} share a priority; "
+                     "the implementation's order decides (counted as reachable)")
+    return lines
+
+
 def direction_lines(side: DirectionVerdict, subject: str, peer: str, asked: PortSet) -> list[str]:
     """The lines explaining one direction."""
     where = f"{side.direction} at {subject}"
     if not side.applies:
         return [f"{where}: an address outside the cluster; no policy applies"]
-    if side.host_network:
+    if side.host_network and not side.steps:
         return [f"{where}: hostNetwork pod, not isolated by NetworkPolicies (outside policy control)"]
+    steps = [f"  {line}" for line in tier_lines(side, asked)]
     if not side.isolated:
-        return [f"{where}: not isolated (no policy selects it for {side.direction}): allows everything"]
-    lines = [f"{where}: isolated by {', '.join(side.selecting)}"]
+        return [f"{where}: not isolated by NetworkPolicies (none selects it for {side.direction})"
+                + ("" if side.steps else ": allows everything"), *steps]
+    lines = [f"{where}: isolated by {', '.join(side.selecting)}", *steps]
     if not side.rules:
         lines.append(f"  no {side.direction} rules: nothing is admitted")
     lines += [f"  {rule_line(rule, asked, peer)}" for rule in side.rules]
@@ -86,6 +123,9 @@ def explanation_text(explanation: Explanation) -> str:
             lines += ["  ALLOWED: a pod always reaches itself", ""]
             continue
         lines.append(f"  ALLOWED: {allowed.describe()}" if allowed else "  DENIED")
+        if verdict.ambiguous & asked:
+            lines.append(f"  ambiguous (allowed or denied by the implementation's order of equal priorities): "
+                         f"{(verdict.ambiguous & asked).describe()}")
         if allowed and asked - allowed:
             lines.append(f"  denied: {(asked - allowed).describe()}")
         lines += [f"  {line}" for line in direction_lines(verdict.egress, source, destination, asked)]

@@ -188,11 +188,11 @@ def describe_source(source: Mapping[str, Any]) -> str:
 
 
 def drift_item_json(item: DriftItem) -> dict[str, Any]:
-    """One difference in the `segproof.drift/v1` contract."""
-    return {"object": item.object, "namespace": item.namespace, "name": item.name, "status": item.status,
-            "path": item.path or None, "semantic": item.semantic, "explanation": item.explanation,
-            "fields": list(item.fields), "cluster_only": connections_list(item.cluster_only),
-            "git_only": connections_list(item.git_only)}
+    """One difference in the `segproof.drift/v1` contract; `namespace` is null for a cluster-scoped kind."""
+    return {"object": item.object, "kind": item.kind, "namespace": item.namespace or None, "name": item.name,
+            "status": item.status, "path": item.path or None, "semantic": item.semantic,
+            "explanation": item.explanation, "fields": list(item.fields),
+            "cluster_only": connections_list(item.cluster_only), "git_only": connections_list(item.git_only)}
 
 
 def drift_summary(drift: Drift) -> dict[str, int]:
@@ -206,7 +206,8 @@ def drift_summary(drift: Drift) -> dict[str, int]:
 
 
 def drift_json(drift: Drift) -> str:
-    """Drift as JSON (`segproof.drift/v1`), differences sorted by namespace and name."""
+    """Drift as JSON (`segproof.drift/v1`), differences in the drift's order (NetworkPolicies by namespace and name,
+    then cluster policies by kind and name)."""
     return json_text({
         "format": DRIFT_FORMAT,
         "git": {"repository": drift.repository, "rev": drift.rev, "commit": drift.commit, "paths": list(drift.paths)},

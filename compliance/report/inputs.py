@@ -59,7 +59,8 @@ class ChangeRow:
 
 @dataclass(frozen=True)
 class DriftRow:
-    """One NetworkPolicy that differs between the cluster and git.
+    """One policy that differs between the cluster and git (`object` e.g. `NetworkPolicy ns/name` or
+    `AdminNetworkPolicy/name`).
 
     `state` is unmanaged (only in the cluster), not_applied (only in git) or different; `semantic` says
     whether the difference changes reachability; `detail` says what differs.
@@ -76,7 +77,8 @@ class ReportInput:
     """What the report shows.
 
     `system` gives the scope, zones, zone matrix, workload connections and snapshot; `assumptions` is
-    `AnalysisOptions.assumptions(snapshot.unmodelled)`; `created_at` is RFC 3339 UTC and also dates the PDF.
+    `AnalysisOptions.of(snapshot)` (with the tiers' assumptions when cluster policies exist); `created_at` is
+    RFC 3339 UTC and also dates the PDF.
     `git_source` names the repository and revision the changes and drift come from (e.g.
     `https://git.example.com/netpol.git@1a2b3c4`); None means no git history was given, and the report says so.
     `files` are the pack's files hashed before the PDF is rendered (the PDF cannot list its own hash).

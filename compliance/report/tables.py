@@ -20,6 +20,7 @@ from typing import Any
 from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding
 from compliance.controls import Assessment, ControlResult
+from compliance.model.cluster_policy import Action, ClusterPolicy, ClusterRule
 from compliance.model.objects import PROTOCOLS
 from compliance.netpol import bitsets
 from compliance.netpol.ports import single_protocol
@@ -40,10 +41,13 @@ FINDINGS_COLUMNS = ("framework", "control", "check", "params", "object", "severi
 POLICIES_COLUMNS = ("namespace", "name", "policy_types", "pod_selector", "ingress_rules", "egress_rules",
                     "selected_pods", "selected_workloads", "zones", "default_deny_ingress", "default_deny_egress",
                     "uid")
+CLUSTER_POLICIES_COLUMNS = ("tier", "priority", "kind", "name", "subject", "ingress_rules", "egress_rules",
+                            "actions", "selected_pods", "selected_workloads", "zones", "uid")
+CLUSTER_POLICY_RULES_COLUMNS = ("tier", "priority", "policy", "direction", "rule", "name", "action", "peers", "ports")
 WORKLOADS_COLUMNS = ("workload", "namespace", "kind", "name", "zone", "pods", "labels", "ingress_isolated",
-                     "egress_isolated", "host_network", "ingress_policies", "egress_policies")
+                     "egress_isolated", "host_network", "ingress_policies", "egress_policies", "cluster_policies")
 REACHABILITY_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "protocol", "port_from",
-                        "port_to", "approval", "approved_flows")
+                        "port_to", "approval", "approved_flows", "ambiguous")
 ZONE_MATRIX_COLUMNS = ("source_zone", "destination_zone", "path", "ports", "unapproved_ports", "connections",
                        "unapproved_connections", "into_cde")
 APPROVED_FLOWS_COLUMNS = ("flow", "source", "destination", "ports", "justification", "approver", "ticket",
@@ -184,18 +188,41 @@ def exception_cells(exception: ScopeException) -> tuple[str, str, str, str, str]
             exception.expires.isoformat() if exception.expires else "", exception.justification)
 
 
-def class_zone_and_policies(system: AssessedSystem) -> list[tuple[str, list[str], list[str]]]:
-    """Per pod class: its zone and the policies selecting it for ingress and for egress."""
+def evaluation_order(policies: Iterable[ClusterPolicy]) -> list[ClusterPolicy]:
+    """Cluster policies in the order the engine walks them: the Admin tier, then Baseline; priority, then key."""
+    return sorted(policies, key=lambda p: p.order)
+
+
+def shown_priority(policy: ClusterPolicy) -> int | str:
+    """The policy's priority, or "" for a BaselineAdminNetworkPolicy (a singleton without one)."""
+    return "" if policy.shown_priority is None else policy.shown_priority
+
+
+def selection(system: AssessedSystem, bits: int) -> tuple[int, int, str]:
+    """The pods, workloads and zones (sorted, `; `-joined) of the classes in a bitset."""
+    indices = bitsets.members(bits)
+    workloads = {name for index in indices for name in system.workloads_of_class[index]}
+    zones = sorted({system.zoning.classes[index] for index in indices})
+    return sum(len(system.reach.classes[index].pods) for index in indices), len(workloads), "; ".join(zones)
+
+
+def class_zone_and_policies(system: AssessedSystem) -> list[tuple[str, list[str], list[str], list[str]]]:
+    """Per pod class: its zone, the NetworkPolicies selecting it for ingress and for egress, and the cluster policies
+    whose subject selects it (in evaluation order)."""
     reach = system.reach
     ingress: list[list[str]] = [[] for _ in reach.classes]
     egress: list[list[str]] = [[] for _ in reach.classes]
+    tiered: list[list[str]] = [[] for _ in reach.classes]
     for policy in system.snapshot.policies:
         for index in bitsets.members(reach.policy_members(policy)):
             if policy.isolates_ingress:
                 ingress[index].append(policy.key)
             if policy.isolates_egress:
                 egress[index].append(policy.key)
-    return list(zip(system.zoning.classes, ingress, egress, strict=True))
+    for cluster_policy in evaluation_order(system.snapshot.cluster_policies):
+        for index in bitsets.members(system.reach.pod_peer_members(cluster_policy.subject)):
+            tiered[index].append(cluster_policy.key)
+    return list(zip(system.zoning.classes, ingress, egress, tiered, strict=True))
 
 
 def mixed(values: Sequence[bool]) -> str:
@@ -204,17 +231,19 @@ def mixed(values: Sequence[bool]) -> str:
 
 
 def workloads_table(system: AssessedSystem) -> Table:
-    """data/workloads.csv: every workload with its zone, pods, isolation per direction and selecting policies."""
+    """data/workloads.csv: every workload with its zone, pods, isolation per direction, the NetworkPolicies that
+    isolate it and the cluster policies that select it."""
     reach = system.reach
     per_class = class_zone_and_policies(system)
+    rank = {policy.key: index for index, policy in enumerate(evaluation_order(system.snapshot.cluster_policies))}
     workloads: dict[str, dict[str, Any]] = {}
     for pod_class in reach.classes:
-        zone, ingress, egress = per_class[pod_class.index]
+        zone, ingress, egress, tiered = per_class[pod_class.index]
         for pod in pod_class.pods:
             entry = workloads.setdefault(pod.workload.display, {
                 "ref": pod.workload, "zone": system.workload_zones.get(pod.workload.display, zone), "pods": 0,
                 "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
-                "egress_policies": set()})
+                "egress_policies": set(), "cluster_policies": set()})
             entry["pods"] += 1
             labels = set(pod.labels)
             entry["labels"] = labels if entry["labels"] is None else entry["labels"] & labels
@@ -223,31 +252,66 @@ def workloads_table(system: AssessedSystem) -> Table:
             entry["host"].append(pod.host_network)
             entry["ingress_policies"].update(ingress)
             entry["egress_policies"].update(egress)
+            entry["cluster_policies"].update(tiered)
     rows = [(name, e["ref"].namespace, e["ref"].kind, e["ref"].name, e["zone"], e["pods"],
              ", ".join(f"{k}={v}" for k, v in sorted(e["labels"] or ())), mixed(e["ingress"]), mixed(e["egress"]),
-             mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])))
+             mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])),
+             "; ".join(sorted(e["cluster_policies"], key=rank.__getitem__)))
             for name, e in workloads.items()]
     return sorted_table("data/workloads.csv", WORKLOADS_COLUMNS, rows, ("workload",))
 
 
 def policies_table(system: AssessedSystem) -> Table:
     """data/policies.csv: every NetworkPolicy with its types, selector, rule counts and what it selects."""
-    reach, zones = system.reach, system.zoning.classes
     rows = []
     for policy in system.snapshot.policies:
-        selected = [(reach.classes[i], zones[i]) for i in bitsets.members(reach.policy_members(policy))]
-        pods = [pod for c, _ in selected for pod in c.pods]
         rows.append((policy.namespace, policy.name, "; ".join(policy.policy_types), policy.pod_selector.describe(),
-                     len(policy.rules("ingress")), len(policy.rules("egress")), len(pods),
-                     len({pod.workload.display for pod in pods}), "; ".join(sorted({zone for _, zone in selected})),
+                     len(policy.rules("ingress")), len(policy.rules("egress")),
+                     *selection(system, system.reach.policy_members(policy)),
                      yes_no(policy.pod_selector.is_empty and policy.isolates_ingress and not policy.rules("ingress")),
                      yes_no(policy.pod_selector.is_empty and policy.isolates_egress and not policy.rules("egress")),
                      policy.uid))
     return sorted_table("data/policies.csv", POLICIES_COLUMNS, rows, ("namespace", "name"))
 
 
+def action_counts(policy: ClusterPolicy) -> str:
+    """`Allow 2; Deny 1`: how many rules of both directions take each action."""
+    actions = [rule.action for rule in (*policy.ingress, *policy.egress)]
+    return "; ".join(f"{action} {actions.count(action)}" for action in Action if action in actions)
+
+
+def cluster_policies_table(system: AssessedSystem) -> Table:
+    """data/cluster_policies.csv: every cluster policy in evaluation order, with its subject, rule counts, actions
+    and what it selects."""
+    rows = [(str(p.tier), shown_priority(p), p.kind, p.name, p.subject.describe(), len(p.ingress), len(p.egress),
+             action_counts(p), *selection(system, system.reach.pod_peer_members(p.subject)), p.uid)
+            for p in evaluation_order(system.snapshot.cluster_policies)]
+    return Table("data/cluster_policies.csv", CLUSTER_POLICIES_COLUMNS, tuple(rows))
+
+
+def rule_peers(rule: ClusterRule) -> str:
+    """A rule's peers in words, `; `-joined."""
+    return "; ".join(peer.describe() for peer in rule.peers)
+
+
+def rule_ports(rule: ClusterRule) -> str:
+    """A rule's ports in words (`all ports` when it names none)."""
+    return "all ports" if rule.ports is None else ", ".join(spec.describe() for spec in rule.ports)
+
+
+def cluster_policy_rules_table(system: AssessedSystem) -> Table:
+    """data/cluster_policy_rules.csv: every rule of every cluster policy, in evaluation order (per direction the
+    engine walks the same order, skipping the other direction's rules)."""
+    rows = [(str(p.tier), shown_priority(p), p.key, direction, index, rule.name, str(rule.action), rule_peers(rule),
+             rule_ports(rule))
+            for p in evaluation_order(system.snapshot.cluster_policies) for direction in ("ingress", "egress")
+            for index, rule in enumerate(p.rules(direction))]
+    return Table("data/cluster_policy_rules.csv", CLUSTER_POLICY_RULES_COLUMNS, tuple(rows))
+
+
 def reachability_table(flows: ZoneFlows) -> Table:
-    """data/reachability.csv: workload-level connections with zones, one row per port range and approval.
+    """data/reachability.csv: workload-level connections with zones, one row per port range, approval and
+    ambiguity (`yes` for ports only some order of equal priorities allows; they count as reachable).
 
     Rows are sorted by source and destination, then protocol (TCP, UDP, SCTP) and first port.
     """
@@ -255,17 +319,18 @@ def reachability_table(flows: ZoneFlows) -> Table:
     for c in flows.connections:
         same = c.source_zone == c.destination_zone
         parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
-        ranges = sorted(((protocol, low, high, approval) for ports, approval in parts
-                         for protocol, low, high in ports.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
-        for protocol, low, high, approval in ranges:
+        ranges = sorted(((protocol, low, high, approval, ambiguous) for ports, approval in parts
+                         for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))
+                         for protocol, low, high in cut.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
+        for protocol, low, high, approval, ambiguous in ranges:
             labels = ""
             if approval == "approved":
                 span = single_protocol(protocol, ((low, high),))
                 labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
             rows.append((c.source, c.source_zone, c.destination, c.destination_zone, protocol, low, high,
-                         approval, labels))
-    return sorted_table("data/reachability.csv", REACHABILITY_COLUMNS, rows,
-                        ("source", "destination", "protocol", "port_from"))
+                         approval, labels, ambiguous))
+    # Each connection's rows are already in protocol and port order; a stable sort keeps it (TCP before SCTP).
+    return sorted_table("data/reachability.csv", REACHABILITY_COLUMNS, rows, ("source", "destination"))
 
 
 def zone_matrix_table(flows: ZoneFlows) -> Table:
@@ -385,10 +450,11 @@ def report_tables(data: ReportInput, flows: ZoneFlows | None = None) -> dict[str
     """Every CSV of the pack as a Table, by relative path."""
     flows = flows or zone_flows(data.system)
     index, evidence = evidence_tables(data.assessment)
-    tables = [controls_table(data.assessment), findings_table(data.assessment), policies_table(data.system),
-              workloads_table(data.system), reachability_table(flows), zone_matrix_table(flows),
-              approved_flows_table(flows), exceptions_table(data.assessment), changes_table(data),
-              drift_table(data), index, *evidence]
+    system = data.system
+    tables = [controls_table(data.assessment), findings_table(data.assessment), policies_table(system),
+              cluster_policies_table(system), cluster_policy_rules_table(system), workloads_table(system),
+              reachability_table(flows), zone_matrix_table(flows), approved_flows_table(flows),
+              exceptions_table(data.assessment), changes_table(data), drift_table(data), index, *evidence]
     return {table.path: table for table in sorted(tables, key=lambda t: t.path)}
 
 

@@ -4,7 +4,8 @@ unapproved cross-zone connections, and the headline verdicts in plain words.
 The CDE is not a keyword of the scope file: a zone is taken as part of the cardholder data environment
 when its name is `cde` (or starts or ends with `cde-`/`-cde`) or its description says "cardholder data".
 "Out-of-scope" zones are those with no approved flow into the CDE: any path from them into the CDE
-contradicts the scope's own segmentation claims.
+contradicts the scope's own segmentation claims. Paths are those of the full model (NetworkPolicies and the
+cluster policies' tiers); ports that equal priorities leave ambiguous count as paths.
 """
 
 from __future__ import annotations
@@ -212,6 +213,12 @@ def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated
         found.append(Verdict("neutral", "No zone is marked as the cardholder data environment",
                              "Name a zone `cde` or describe it as the cardholder data environment to get CDE "
                              "verdicts."))
+    ambiguous = [c for c in flows.connections if c.ambiguous]
+    if ambiguous:
+        found.append(Verdict("bad", f"Connections that cluster policies of equal priority decide differently: "
+                             f"{len(ambiguous)}", "The implementation's order decides them; they count as reachable. "
+                             f"E.g. {ambiguous[0].source} -> {ambiguous[0].destination} on "
+                             f"{ambiguous[0].ambiguous.describe()}."))
     bad = [c for c in cross if c.unapproved]
     found.append(Verdict("bad" if bad else "good",
                          f"Cross-zone connections without an approved flow: {len(bad)} of {len(cross)}" if bad else

@@ -4,7 +4,8 @@ Lists are paginated (limit + continue) and read as raw JSON, never as typed mode
 faster and 3x leaner at 20k pods). A 410 Gone restarts that list; 429, 5xx, resets and timeouts are
 retried with bounded exponential backoff honouring Retry-After; 401/403 become a ClusterAccessError
 naming verb, resource and namespace. Only what the model keeps is retained: never Secrets, env
-values or annotations.
+values or annotations. The cluster policies of policy.networking.k8s.io are read at the versions
+segproof models, found through that group's discovery document.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, UnknownNamespaceError
-from compliance.model.parse import parse_namespace, parse_network_policy, parse_pod, parse_service
+from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
+from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
+from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
+from compliance.model.parse import parse_namespace, parse_network_policy, parse_node, parse_pod, parse_service
+from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
 from compliance.sources.manifests import Collected, Document, ModelObject, ObjectName, snapshot_from_objects
@@ -84,6 +89,7 @@ NAMESPACES = Resource("", "v1", "namespaces", namespaced=False)
 PODS = Resource("", "v1", "pods")
 SERVICES = Resource("", "v1", "services")
 NETWORK_POLICIES = Resource("networking.k8s.io", "v1", "networkpolicies")
+NODES = Resource("", "v1", "nodes", namespaced=False)
 
 
 def in_a_pod(target: ClusterTarget) -> bool:
@@ -302,7 +308,7 @@ def optional_listing(reader: ClusterReader, resource: Resource, namespaces: tupl
 
 
 def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collection: Collection) -> None:
-    """Discover other policy kinds (AdminNetworkPolicy, Calico, Cilium) and count their objects.
+    """Discover the policy kinds segproof does not model (Calico, Cilium) and count their objects.
 
     Each API group's discovery document is read once, though it serves several of the kinds.
     """
@@ -318,18 +324,61 @@ def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collect
             served[kind.group] = {r.get("name") for r in discovery.get("resources", [])}
         if kind.plural not in served[kind.group]:
             continue
-        resource = Resource(kind.group, version, kind.plural, kind.namespaced)
-        try:
-            count = len(read_listing(reader, resource, namespaces))
-        except ClusterAccessError as error:
-            if not error.message.startswith("forbidden"):
-                raise
-            collection.warnings.append(f"{kind.name} exists but could not be counted: {error.message}")
-            collection.unmodelled[kind.name] = None
-            continue
-        counted = collection.unmodelled.get(kind.name, 0)
-        if count and counted is not None:  # a count already unknown (another group's listing refused) stays unknown
-            collection.unmodelled[kind.name] = counted + count
+        count_objects(reader, Resource(kind.group, version, kind.plural, kind.namespaced), kind.name, namespaces,
+                      collection)
+
+
+def count_objects(reader: ClusterReader, resource: Resource, name: str, namespaces: tuple[str, ...],
+                  collection: Collection) -> None:
+    """Add the objects of an unmodelled policy kind to its count; a forbidden listing makes the count unknown."""
+    try:
+        count = len(read_listing(reader, resource, namespaces))
+    except ClusterAccessError as error:
+        if not error.message.startswith("forbidden"):
+            raise
+        collection.warnings.append(f"{name} exists but could not be counted: {error.message}")
+        collection.unmodelled[name] = None
+        return
+    counted = collection.unmodelled.get(name, 0)
+    if count and counted is not None:  # a count already unknown (another group's listing refused) stays unknown
+        collection.unmodelled[name] = counted + count
+
+
+def selects_nodes(cluster_policies: Mapping[str, list[dict]]) -> bool:
+    """Whether some cluster policy has a nodes peer (then the Nodes' addresses are read, and only then)."""
+    return any(isinstance(peer, Mapping) and peer.get("nodes") is not None
+               for items in cluster_policies.values() for obj in items
+               for rule in list_of((obj.get("spec") or {}).get("egress")) for peer in list_of(rule.get("to")))
+
+
+def list_of(value: Any) -> list[Any]:
+    """The mappings of `value` when it is a list, else none (validation comes later, naming the field)."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def read_cluster_policies(reader: ClusterReader, collection: Collection) -> dict[str, list[dict]]:
+    """The cluster policies, by kind, at the versions segproof models, from the versions the server serves.
+
+    A served version of these kinds that segproof does not model is counted as unmodelled, named as the
+    manifests source names it; a server without the group has none of them.
+    """
+    path = f"/apis/{CLUSTER_POLICY_GROUP}"
+    group = reader.get(path, "get", Resource("", "", path)) or {}
+    listed: dict[str, list[dict]] = {}
+    for served in group.get("versions") or []:
+        version = served.get("version")
+        api_version = f"{CLUSTER_POLICY_GROUP}/{version}"
+        discovery = reader.get(f"/apis/{api_version}", "get", Resource("", "", f"/apis/{api_version}")) or {}
+        for entry in discovery.get("resources") or []:
+            kind, plural = entry.get("kind"), str(entry.get("name"))
+            if kind not in CLUSTER_POLICY_KINDS or "/" in plural:  # `adminnetworkpolicies/status` is no collection
+                continue
+            resource = Resource(CLUSTER_POLICY_GROUP, version, plural, namespaced=False)
+            if api_version == CLUSTER_POLICY_VERSIONS[kind]:
+                listed[kind] = reader.list(resource)
+            else:
+                count_objects(reader, resource, f"{kind} ({api_version})", (), collection)
+    return listed
 
 
 def whoami(reader: ClusterReader) -> str | None:
@@ -363,7 +412,7 @@ def collected(server: str, kind: str, items: Sequence[dict], parse: Callable[[Ma
 
 def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy = RetryPolicy(),
                     progress: Progress | None = None) -> Snapshot:
-    """A Snapshot of the live cluster: namespaces, pods, services, networkpolicies, and what is not modelled."""
+    """A Snapshot of the live cluster: namespaces, pods, services, every modelled policy, and what is not modelled."""
     configuration, context = client_configuration(target)
     reader = ClusterReader(configuration, retry, progress)
     try:
@@ -373,6 +422,8 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         pods = read_listing(reader, PODS, target.namespaces)
         policies = read_listing(reader, NETWORK_POLICIES, target.namespaces)
         services = optional_listing(reader, SERVICES, target.namespaces, collection)
+        cluster_policies = read_cluster_policies(reader, collection)
+        nodes = reader.list(NODES) if selects_nodes(cluster_policies) else []
         count_unmodelled(reader, target.namespaces, collection)
         kube_system = next((n for n in namespaces if (n.get("metadata") or {}).get("name") == "kube-system"), None)
         if kube_system is None:
@@ -390,6 +441,9 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
               lambda s: (s.namespace, s.name))
     collected(reader.server, "NetworkPolicy", policies, parse_network_policy, found, found.policies,
               lambda p: (p.namespace, p.name))
+    for kind, items in cluster_policies.items():
+        collected(reader.server, kind, items, parse_cluster_policy, found, found.cluster_policies, lambda p: p.key)
+    collected(reader.server, "Node", nodes, parse_node, found, found.nodes, lambda n: n.name)
     found.unmodelled.update(collection.unmodelled)
     source = {
         "type": "cluster",

@@ -16,12 +16,13 @@ from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS, ClusterPolicy
-from compliance.model.objects import Namespace, Pod, Service, WorkloadRef
+from compliance.model.objects import Namespace, Node, Pod, Service, WorkloadRef
 from compliance.model.parse import (
     namespace_with_labels,
     parse_metadata,
     parse_namespace,
     parse_network_policy,
+    parse_node,
     parse_pod,
     parse_service,
 )
@@ -33,7 +34,7 @@ from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
-ModelObject = TypeVar("ModelObject", Namespace, Pod, Service, NetworkPolicy, ClusterPolicy)
+ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy)
 
 
 
@@ -165,6 +166,7 @@ class Collected:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
     policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
     cluster_policies: dict[str, ClusterPolicy] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
@@ -184,6 +186,7 @@ class Collected:
 
 MODELLED_API_VERSIONS = {
     "Namespace": ("v1",),
+    "Node": ("v1",),
     "Pod": ("v1",),
     "Service": ("v1",),
     "NetworkPolicy": ("networking.k8s.io/v1", "extensions/v1beta1"),
@@ -301,10 +304,13 @@ def collect(documents: Iterable[Document]) -> Collected:
 
 
 def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
-    """Parse and keep a Namespace, Service or NetworkPolicy."""
+    """Parse and keep a Namespace, Node, Service or NetworkPolicy."""
     if kind == "Namespace":
         namespace = parse_namespace(obj)
         found.keep(found.namespaces, namespace.name, namespace, document, kind)
+    elif kind == "Node":
+        node = parse_node(obj)
+        found.keep(found.nodes, node.name, node, document, kind)
     elif kind == "Service":
         service = parse_service(obj)
         found.keep(found.services, (service.namespace, service.name), service, document, kind)
@@ -357,6 +363,7 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         services=tuple(found.services[key] for key in sorted(found.services)),
         policies=tuple(found.policies[key] for key in sorted(found.policies)),
         cluster_policies=tuple(found.cluster_policies[key] for key in sorted(found.cluster_policies)),
+        nodes=tuple(found.nodes[name] for name in sorted(found.nodes)),
         skipped=dict(sorted(found.skipped.items())),
         unmodelled=dict(sorted(found.unmodelled.items())),
         warnings=tuple(warnings),

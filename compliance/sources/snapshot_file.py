@@ -13,9 +13,9 @@ from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SN
 from compliance.sources.manifests import Document, collect, read_text, snapshot_from_objects
 
 OBJECT_KINDS = {"namespaces": "Namespace", "pods": "Pod", "services": "Service", "networkpolicies": "NetworkPolicy",
-                **{plural: kind for kind, plural in CLUSTER_POLICY_LISTS.items()}}
+                **{plural: kind for kind, plural in CLUSTER_POLICY_LISTS.items()}, "nodes": "Node"}
 API_VERSION_OF = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "NetworkPolicy": "networking.k8s.io/v1",
-                  **API_VERSIONS}
+                  **API_VERSIONS, "Node": "v1"}
 
 
 def snapshot_documents(name: str, objects: Mapping[str, Any]) -> Iterator[Document]:

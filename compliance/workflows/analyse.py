@@ -19,7 +19,7 @@ def reachability(source: StateSource, options: AnalysisOptions, level: str, now:
                  feedback: Feedback = QUIET) -> tuple[list[Connection], dict[str, object]]:
     """The allowed connections at `level`, and the assumptions behind them."""
     snapshot = load_state(source, now, feedback)
-    return connections(analyse_snapshot(snapshot, options), level), options.assumptions(snapshot.unmodelled)
+    return connections(analyse_snapshot(snapshot, options), level), options.of(snapshot)
 
 
 def explanation(source: StateSource, options: AnalysisOptions, origin: str, target: str, ports: PortSet, now: str,

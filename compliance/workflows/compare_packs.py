@@ -12,6 +12,9 @@ from compliance.analysis.pack_comparison import PackContents, PackDiff, PackSide
 from compliance.errors import UnreadablePack
 from compliance.evidence.manifest import CONTROLS_CSV, MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
 from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
+from compliance.model.policy import NETWORK_POLICY
+from compliance.model.policy_identity import identity
+from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.report.tables import FORMULA_STARTS
 
 ZONE_MATRIX_CSV = "data/zone_matrix.csv"
@@ -32,13 +35,17 @@ def table(files: PackFiles, name: str) -> tuple[Row, ...]:
 
 
 def snapshot_policies(files: PackFiles) -> dict[str, Any]:
-    """The NetworkPolicy specs of the pack's snapshot by `ns/name`."""
+    """The policy specs of the pack's snapshot by identity: NetworkPolicies by `ns/name`, cluster policies by
+    `Kind/name` (a v1 snapshot has none)."""
     if SNAPSHOT_FILE not in files.names:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is missing")
     try:
-        objects = json.loads(files.read(SNAPSHOT_FILE))["objects"]["networkpolicies"]
-        return {f"{item['metadata']['namespace']}/{item['metadata']['name']}": item.get("spec") or {}
-                for item in objects}
+        objects = json.loads(files.read(SNAPSHOT_FILE))["objects"]
+        named = [(identity(NETWORK_POLICY, item["metadata"]["namespace"], item["metadata"]["name"]), item)
+                 for item in objects["networkpolicies"]]
+        named += [(identity(kind, "", item["metadata"]["name"]), item) for kind, plural in CLUSTER_POLICY_LISTS.items()
+                  for item in objects.get(plural, [])]
+        return {key: item.get("spec") or {} for key, item in named}
     except (ValueError, KeyError, TypeError) as error:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is not a segproof snapshot ({error})") from None
 

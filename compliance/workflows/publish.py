@@ -112,7 +112,7 @@ def pack_contents(system: AssessedSystem, assessment: Assessment, request: PackR
     """
     data = ReportInput(
         assessment=assessment, system=system,
-        assumptions=system.options.assumptions(system.snapshot.unmodelled),
+        assumptions=system.options.of(system.snapshot),
         pack_id="", created_at=request.created_at, tool_version=__version__,
         signer=request.signer.certificate.subject.rfc4514_string() if request.signer else None,
         changes=request.changes, drift=request.drift, git_source=request.git_source,

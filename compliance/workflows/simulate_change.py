@@ -17,8 +17,8 @@ from compliance.workflows.inputs import QUIET, Feedback, StateSource, chosen_fra
 
 @dataclass(frozen=True)
 class ProposedChange:
-    """The change to simulate: proposed manifests and deletions (`ns/name`), or a base and head revision of a
-    repository (its `paths` only)."""
+    """The change to simulate: proposed manifests and deletions (`ns/name`, or `Kind/name` for a cluster policy),
+    or a base and head revision of a repository (its `paths` only)."""
 
     proposed: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
@@ -57,7 +57,7 @@ def simulate_change(source: StateSource, change: ProposedChange, options: Analys
             keys = [policy_key(text) for text in change.deleted]
         except ValueError as error:
             raise UsageError(f"--delete: {error}") from None
-        policies = load_manifests(change.proposed, now).policies if change.proposed else ()
+        policies = load_manifests(change.proposed, now).all_policies if change.proposed else ()
         before, after, labels = proposal(snapshot, policies, keys, change.proposed)
     scope = read_scope(scope_file) if scope_file else None
     simulation = simulate(before, after, labels, options, datetime.date.fromisoformat(now[:10]), scope,

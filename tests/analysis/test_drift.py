@@ -15,7 +15,7 @@ from compliance.report.history_output import drift_json, drift_text
 from compliance.sources.git.revision import read_revision
 from compliance.sources.manifests import load_manifests
 from tests.netpol.builders import cluster, namespace, pod, ports
-from tests.support.git_repos import ROOT, GitRepo, build_demo, netpol
+from tests.support.git_repos import BASELINE, ROOT, GitRepo, admin_policy, build_demo, guard, netpol
 
 
 def spec(app: str, port: int, source: str, explicit_tcp: bool = False, selector: dict | None = None) -> dict:
@@ -91,14 +91,14 @@ def test_drift_outputs(compared) -> None:
                                    "in_sync": 1}
     assert document["git"]["paths"] == ["policies"]
     assert document["differences"][0] == {
-        "object": "NetworkPolicy shop/api-ingress", "namespace": "shop", "name": "api-ingress",
+        "object": "NetworkPolicy shop/api-ingress", "kind": "NetworkPolicy", "namespace": "shop", "name": "api-ingress",
         "status": "different", "path": "policies/shop/api-ingress.yaml", "semantic": True,
         "explanation": "changes reachability: 1 connection(s) only with the cluster's version, 1 only with git's",
         "fields": ["spec.ingress[0].ports[0].port"],
         "cluster_only": [{"src": "shop/web[Pod]", "dst": "shop/api[Pod]",
-                          "ports": [{"protocol": "TCP", "from": 8080, "to": 8080}]}],
+                          "ports": [{"protocol": "TCP", "from": 8080, "to": 8080}], "ambiguous": []}],
         "git_only": [{"src": "shop/web[Pod]", "dst": "shop/api[Pod]",
-                      "ports": [{"protocol": "TCP", "from": 8081, "to": 8081}]}]}
+                      "ports": [{"protocol": "TCP", "from": 8081, "to": 8081}], "ambiguous": []}]}
     assert drift_json(compared) == drift_json(compared)
     text = drift_text(compared)
     assert "5 differences (2 change reachability, 3 cosmetic); 1 policies in sync." in text
@@ -140,3 +140,38 @@ def test_an_ipv6_block_only_in_git_is_judged_on_what_it_changes(tmp_path: Path) 
     (item,) = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions()).items
     assert (item.status, item.semantic, item.git_only) == ("not-applied", True, ())
     assert {c.source for c in item.cluster_only} == {"shop/db[Pod]"}
+
+
+def test_cluster_policies_drift_by_kind_and_name(tmp_path: Path) -> None:
+    cluster_wide = admin_policy("tier-check", {**guard("pay", "shop", priority=50), "tier": "Admin"},
+                                kind="ClusterNetworkPolicy")
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("policies/pay-deny.yaml", netpol("pay/deny"))
+    repo.write("policies/cde-guard.yaml", admin_policy("cde-guard", guard("pay", "shop", priority=20)))
+    repo.write("policies/shop-in.yaml", admin_policy("shop-in", guard("pay", "shop", action="Allow", priority=5)))
+    repo.write("policies/tier-check.yaml", cluster_wide)
+    repo.commit("Policies")
+    snapshot = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
+                       pod("pay/vault", {"app": "vault"}), netpol("pay/deny"),
+                       admin_policy("cde-guard", guard("pay", "shop")), BASELINE, cluster_wide)
+
+    found = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions())
+
+    assert [(i.object, i.status, i.semantic, i.explanation) for i in found.items] == [
+        ("AdminNetworkPolicy/cde-guard", "different", False,
+         "the rules differ but allow the same connections among this cluster's pods"),
+        ("AdminNetworkPolicy/shop-in", "not-applied", True,
+         "changes reachability: 0 connection(s) only with the cluster's version, 1 only with git's"),
+        ("BaselineAdminNetworkPolicy/default", "unmanaged", False,
+         "allows and denies nothing among this cluster's pods"),
+    ]
+    assert found.in_sync == 2
+    shop_in = found.items[1]
+    assert (shop_in.policy, shop_in.path) == ("AdminNetworkPolicy/shop-in", "policies/shop-in.yaml")
+    assert shop_in.git_only == (Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all")),)
+    assert found.items[0].fields == ("spec.priority",)
+    document = json.loads(drift_json(found))
+    assert {key: document["differences"][1][key] for key in ("object", "kind", "namespace", "name", "status")} == {
+        "object": "AdminNetworkPolicy/shop-in", "kind": "AdminNetworkPolicy", "namespace": None, "name": "shop-in",
+        "status": "not-applied"}
+    assert "  AdminNetworkPolicy/shop-in (policies/shop-in.yaml)" in drift_text(found)

@@ -20,7 +20,20 @@ from compliance.scope import ChangeApproval, parse_scope
 from compliance.sources.git.history import read_history
 from compliance.sources.manifests import load_manifests
 from tests.netpol.builders import cluster, namespace, pod, ports
-from tests.support.git_repos import BOB, GITHUB, ROOT, RULE, GitRepo, build_demo, ingress_on, make_signing_key, netpol
+from tests.support.git_repos import (
+    BASELINE,
+    BOB,
+    GITHUB,
+    ROOT,
+    RULE,
+    GitRepo,
+    admin_policy,
+    build_demo,
+    guard,
+    ingress_on,
+    make_signing_key,
+    netpol,
+)
 
 
 def read(repository: str, rule: ChangeApproval, paths: Sequence[str] = ()) -> AssessedHistory:
@@ -152,6 +165,36 @@ def test_each_change_lists_the_connections_it_opened_and_closed(repo: GitRepo) -
     assert (spelled.change.change, spelled.opened, spelled.closed) == ("modified", (), ())
     assert (dropped.change.change, dropped.opened, dropped.closed) == ("deleted", (), (web_to_vault,))
     assert history.level == "workload" and history.assumptions["complete"] is True
+
+
+def test_cluster_policy_changes_open_and_close_connections_in_every_namespace_they_select(repo: GitRepo) -> None:
+    repo.write("p/cde-guard.yaml", admin_policy("cde-guard", guard("pay", "shop")))
+    repo.commit("Guard the CDE", when="2026-01-01T00:00:00Z")
+    repo.write("p/cde-guard.yaml", admin_policy("cde-guard", guard("pay", "shop", action="Pass")))
+    repo.commit("Leave it to the namespaces", when="2026-01-02T00:00:00Z")
+    repo.write("p/vault.yaml", netpol("pay/vault", VAULT_FROM_SHOP))
+    repo.commit("Only pg into the vault", when="2026-01-03T00:00:00Z")
+    repo.write("p/baseline.yaml", BASELINE)
+    repo.commit("Baseline deny from shop", when="2026-01-04T00:00:00Z")
+    repo.git("rm", "-q", "p/cde-guard.yaml")
+    repo.commit("Drop the guard", when="2026-01-05T00:00:00Z")
+
+    history = with_reachability(read(repo.path, RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of)
+
+    everything, pg = ports("all"), ports("TCP 5432")
+    guarded, passed, vault, baseline, dropped = history.changes
+    assert [c.change.object for c in history.changes] == [
+        "AdminNetworkPolicy/cde-guard", "AdminNetworkPolicy/cde-guard", "NetworkPolicy pay/vault",
+        "BaselineAdminNetworkPolicy/default", "AdminNetworkPolicy/cde-guard"]
+    assert (guarded.opened, guarded.closed) == ((), (Connection("shop/web[Pod]", "pay/vault[Pod]", everything),))
+    assert guarded.zones_closed == (Connection("general", "cde", everything),)
+    assert (passed.opened, passed.closed) == ((Connection("shop/web[Pod]", "pay/vault[Pod]", everything),), ())
+    assert Connection("shop/web[Pod]", "pay/vault[Pod]", everything - pg) in vault.closed
+    # The vault's NetworkPolicy isolates it: the Baseline tier comes after and decides nothing for it.
+    assert (baseline.opened, baseline.closed) == ((), ())
+    assert (dropped.opened, dropped.closed) == ((), ())
+    rows = history_csv(history).splitlines()
+    assert rows[1].split(",")[6:8] == ["AdminNetworkPolicy/cde-guard", "added"]
 
 
 def test_output_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,19 @@ def test_added_removed_and_changed_policies_in_namespace_order() -> None:
     assert spec_changes(AFTER, AFTER) == ()
 
 
+def test_cluster_policies_follow_the_network_policies_by_kind_and_name() -> None:
+    guard = {"priority": 10, "subject": {"namespaces": {}}}
+    before = {"AdminNetworkPolicy/guard": guard, "BaselineAdminNetworkPolicy/default": {}, "shop/web": {}}
+    after = {"AdminNetworkPolicy/guard": {**guard, "priority": 20}, "ClusterNetworkPolicy/a": {}, "a/b": {},
+             "shop/web": {}}
+    assert spec_changes(before, after) == (
+        SpecChange("a/b", SpecChangeKind.ADDED),
+        SpecChange("AdminNetworkPolicy/guard", SpecChangeKind.CHANGED, ("spec.priority",)),
+        SpecChange("BaselineAdminNetworkPolicy/default", SpecChangeKind.REMOVED),
+        SpecChange("ClusterNetworkPolicy/a", SpecChangeKind.ADDED),
+    )
+
+
 def test_differing_fields_name_every_path_alike_in_both_directions() -> None:
     first = {"a": 1, "b": [1, 2], "c": {"d": 1}}
     second = {"a": 2, "b": [1, 2, 3], "c": {"e": 1}}

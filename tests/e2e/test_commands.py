@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from compliance.cli import main
 from compliance.resources import resource_dir
-from tests.netpol.builders import namespace, pod, policy
+from tests.netpol.builders import admin, namespace, pod, policy
 from tests.support.cli import run
 
 SHOP = [
@@ -42,24 +42,25 @@ def test_reachability_json_contract(shop: str) -> None:
     assert document["assumptions"]["ipblock_selects_pods"] is True
     assert document["connections"] == [
         {"src": "0.0.0.0-255.255.255.255[External]", "dst": "shop/web[Pod]",
-         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")]},
+         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")], "ambiguous": []},
         {"src": "shop/web[Pod]", "dst": "0.0.0.0-255.255.255.255[External]",
-         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")]},
-        {"src": "shop/web[Pod]", "dst": "pay/api[Pod]", "ports": [{"protocol": "TCP", "from": 8443, "to": 8443}]},
+         "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")], "ambiguous": []},
+        {"src": "shop/web[Pod]", "dst": "pay/api[Pod]", "ports": [{"protocol": "TCP", "from": 8443, "to": 8443}],
+         "ambiguous": []},
     ]
 
 
 def test_reachability_levels_and_formats(shop: str) -> None:
     _, namespaces, _ = run("reachability", "--manifests", shop, "--level", "namespace", "-o", "csv")
     assert namespaces.splitlines() == [
-        "src,dst,protocol,port_from,port_to",
-        "0.0.0.0-255.255.255.255[External],shop,TCP,1,65535",
-        "0.0.0.0-255.255.255.255[External],shop,UDP,1,65535",
-        "0.0.0.0-255.255.255.255[External],shop,SCTP,1,65535",
-        "shop,0.0.0.0-255.255.255.255[External],TCP,1,65535",
-        "shop,0.0.0.0-255.255.255.255[External],UDP,1,65535",
-        "shop,0.0.0.0-255.255.255.255[External],SCTP,1,65535",
-        "shop,pay,TCP,8443,8443",
+        "src,dst,protocol,port_from,port_to,ambiguous",
+        "0.0.0.0-255.255.255.255[External],shop,TCP,1,65535,no",
+        "0.0.0.0-255.255.255.255[External],shop,UDP,1,65535,no",
+        "0.0.0.0-255.255.255.255[External],shop,SCTP,1,65535,no",
+        "shop,0.0.0.0-255.255.255.255[External],TCP,1,65535,no",
+        "shop,0.0.0.0-255.255.255.255[External],UDP,1,65535,no",
+        "shop,0.0.0.0-255.255.255.255[External],SCTP,1,65535,no",
+        "shop,pay,TCP,8443,8443,no",
     ]
     _, table, _ = run("reachability", "--manifests", shop, "--level", "pod")
     assert any(line.split() == ["shop/web", "pay/api", "TCP", "8443"] for line in table.splitlines())
@@ -246,3 +247,21 @@ def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
     assert json.loads((out / "20260331T120000Z" / "manifest.json").read_text())["inputs"]["git"]["repository"] == \
         str(repository)
     assert not list(out.glob(".demo-policy-repo.partial-*"))
+
+
+def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path) -> None:
+    red, blue = {"namespaces": {"matchLabels": {"team": "red"}}}, [{"namespaces": {"matchLabels": {"team": "blue"}}}]
+    objects = [namespace("shop", team="red"), namespace("batch", team="blue"), pod("shop/web"), pod("batch/job"),
+               admin("deny", 10, {"subject": red, "ingress": [{"action": "Deny", "from": blue}]}),
+               admin("allow-443", 10, {"subject": red, "ingress": [
+                   {"action": "Allow", "from": blue, "ports": [{"portNumber": {"protocol": "TCP", "port": 443}}]}]})]
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump_all(objects))
+    _, out, _ = run("reachability", "--manifests", str(path), "-o", "json")
+    (into_web,) = [c for c in json.loads(out)["connections"] if c["dst"] == "shop/web[Pod]" and "job" in c["src"]]
+    assert into_web["ports"] == into_web["ambiguous"] == [{"protocol": "TCP", "from": 443, "to": 443}]
+    _, csv, _ = run("reachability", "--manifests", str(path), "-o", "csv")
+    assert "batch/job[Pod],shop/web[Pod],TCP,443,443,yes" in csv.splitlines()
+    _, table, _ = run("reachability", "--manifests", str(path))
+    assert any("TCP 443 (ambiguous: TCP 443)" in line for line in table.splitlines())
+    assert "equal_priorities:" in table

@@ -67,7 +67,8 @@ def test_the_pack_holds_the_documented_files(root: Path) -> None:
     names = {p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file()}
     assert {"report.pdf", "manifest.json", "manifest.sig", "snapshot.json", "scope.yaml", "data/controls.csv",
             "data/findings.csv", "data/policies.csv", "data/workloads.csv", "data/reachability.csv",
-            "data/zone_matrix.csv", "data/changes.csv", "data/drift.csv", "data/exceptions.csv"} <= names
+            "data/zone_matrix.csv", "data/changes.csv", "data/drift.csv", "data/exceptions.csv",
+            "data/cluster_policies.csv", "data/cluster_policy_rules.csv"} <= names
     assert not any("PRIVATE KEY" in p.read_text(errors="ignore") for p in pack.rglob("*") if p.is_file())
     manifest = json.loads((pack / "manifest.json").read_text())
     assert manifest["format"] == "segproof.pack/v1" and manifest["inputs"]["frameworks"] == ["pci-dss-4.0.1"]

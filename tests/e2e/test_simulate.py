@@ -74,7 +74,7 @@ def test_policies_are_laid_over_the_source(proposals: dict[str, str]) -> None:
     snapshot = load_manifests([str(SAMPLES / "cluster")], NOW)
     proposed = load_manifests([proposals["open-vault"], proposals["analytics-deny"]], NOW).policies
     tighter = replace(next(p for p in snapshot.policies if p.key == "payments/card-vault-ingress"), ingress=())
-    changed = with_policies(snapshot, (*proposed, tighter), [("payments", "tokenizer-ingress")])
+    changed = with_policies(snapshot, (*proposed, tighter), ["payments/tokenizer-ingress"])
     keys = [p.key for p in changed.policies]
     assert keys == sorted(keys, key=lambda key: tuple(key.split("/")))
     assert len(keys) == len(snapshot.policies) + 1
@@ -82,8 +82,8 @@ def test_policies_are_laid_over_the_source(proposals: dict[str, str]) -> None:
     assert "payments/tokenizer-ingress" not in keys
     assert next(p for p in changed.policies if p.key == "payments/card-vault-ingress").ingress == ()
     with pytest.raises(InvalidValue, match="analytics/nothing: no such NetworkPolicy to delete"):
-        with_policies(snapshot, (), [("analytics", "nothing")])
-    assert policy_key("payments/card-vault") == ("payments", "card-vault")
+        with_policies(snapshot, (), ["analytics/nothing"])
+    assert policy_key("payments/card-vault") == "payments/card-vault"
     for text in ("payments", "/x", "a/b/c", "a/"):
         with pytest.raises(ValueError, match="is not ns/name"):
             policy_key(text)
@@ -129,7 +129,7 @@ def test_without_a_scope_only_connections_are_shown(proposals: dict[str, str]) -
     assert (document["controls"], document["zones_opened"], document["zones_closed"]) == (None, None, None)
     assert document["verdict"]["summary"].endswith("no scope given, so no control was evaluated.")
     assert {"src": "analytics/dashboard[Deployment]", "dst": "payments/card-vault[StatefulSet]",
-            "ports": [{"protocol": "TCP", "from": 5432, "to": 5432}]} in document["opened"]
+            "ports": [{"protocol": "TCP", "from": 5432, "to": 5432}], "ambiguous": []} in document["opened"]
     assert "src_zone" not in document["opened"][0]
 
 
@@ -159,6 +159,24 @@ def test_deleting_a_policy(proposals: dict[str, str]) -> None:
     assert "analytics/dashboard[Deployment]               payments/tokenizer[Deployment]  TCP 8080" in out
     code, _, err = run("simulate", *SOURCE, "--delete", "payments/nothing")
     assert (code, err.splitlines()[0]) == (2, "segproof: error: payments/nothing: no such NetworkPolicy to delete")
+
+
+def test_an_admin_policy_that_overrides_the_namespaces_fails_the_gate(tmp_path: Path) -> None:
+    proposed = tmp_path / "vault-from-anywhere.yaml"
+    proposed.write_text(yaml.safe_dump({
+        "apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "vault-from-anywhere"},
+        "spec": {"priority": 5, "subject": {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "payments"}}},
+                 "ingress": [{"name": "pg", "action": "Allow", "from": [{"namespaces": {}}],
+                              "ports": [{"portNumber": {"protocol": "TCP", "port": 5432}}]}]}}))
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", str(proposed), "--fail-on", "fail", "-o", "json")
+    assert code == 1, err
+    document = json.loads(out)
+    assert document["policies"] == [{"policy": "AdminNetworkPolicy/vault-from-anywhere", "change": "added"}]
+    assert OFFENDING in document["verdict"]["offending"]
+    code, _, err = run("simulate", *SOURCE, "--delete", "AdminNetworkPolicy/vault-from-anywhere")
+    assert (code, err.splitlines()[0]) == (2, "segproof: error: AdminNetworkPolicy/vault-from-anywhere: no such "
+                                              "AdminNetworkPolicy to delete")
 
 
 def test_a_commit_of_the_policy_history_is_gated(repository: str) -> None:
@@ -200,7 +218,7 @@ def test_output_is_deterministic(proposals: dict[str, str]) -> None:
     (("--delete", "a/b", "--base", "HEAD"), "--base, --head and --path go with --git"),
     (("--git", "."), "--git needs --base REV"),
     (("--delete", "a/b", "--fail-on", "fail"), "--framework and --fail-on need --scope"),
-    (("--delete", "nonsense"), "--delete: 'nonsense' is not ns/name"),
+    (("--delete", "nonsense"), "--delete: 'nonsense' is not ns/name or Kind/name"),
 ])
 def test_usage_errors(arguments: tuple[str, ...], message: str) -> None:
     code, out, err = run("simulate", *SOURCE, *arguments)

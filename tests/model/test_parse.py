@@ -15,6 +15,7 @@ from compliance.model.objects import NAMESPACE_NAME_LABEL, ContainerPort, Servic
 from compliance.model.parse import (
     parse_namespace,
     parse_network_policy,
+    parse_node,
     parse_pod,
     parse_policy_port,
     parse_port_name,
@@ -600,3 +601,29 @@ def test_a_null_or_missing_pod_selector_selects_every_pod_as_the_api_server_stor
 
 def test_null_host_network_is_false() -> None:
     assert parse_pod(pod({"hostNetwork": None})).host_network is False
+
+
+# --- nodes ----------------------------------------------------------------------------------------
+
+
+def test_a_node_keeps_its_labels_and_ip_addresses() -> None:
+    node = parse_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {"role": "worker"}},
+                       "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.5"},
+                                                {"type": "Hostname", "address": "n1.example"},
+                                                {"type": "ExternalIP", "address": "2001:db8::0005"},
+                                                {"type": "InternalIP", "address": "10.0.0.5"}]}})
+    assert (node.name, node.labels) == ("n1", (("role", "worker"),))
+    assert node.addresses == (("InternalIP", "10.0.0.5"), ("ExternalIP", "2001:db8::5"))
+    assert node.ips == ("10.0.0.5", "2001:db8::5")
+
+
+@pytest.mark.parametrize(("status", "field", "message"), [
+    ({"addresses": [{"type": "InternalIP", "address": "10.0.0.300"}]}, "status.addresses[0].address",
+     "invalid IP address '10.0.0.300'"),
+    ({"addresses": [{"address": "10.0.0.1"}]}, "status.addresses[0].type", "required field is missing"),
+    ({"addresses": "10.0.0.1"}, "status.addresses", "must be a list"),
+])
+def test_a_node_with_a_bad_address_is_rejected(status: dict[str, Any], field: str, message: str) -> None:
+    with pytest.raises(InvalidObject) as error:
+        parse_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "status": status})
+    assert (error.value.field, message in error.value.detail) == (field, True)

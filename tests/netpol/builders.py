@@ -41,13 +41,43 @@ def policy(ref: str, spec: dict[str, Any]) -> dict[str, Any]:
             "metadata": {"name": name, "namespace": ns}, "spec": {"podSelector": {}, **spec}}
 
 
+def node(name: str, *ips: str, **labels: str) -> dict[str, Any]:
+    """A Node manifest with InternalIP addresses."""
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip} for ip in ips]}}
+
+
+def cluster_policy(kind: str, name: str, spec: dict[str, Any], priority: int | None = None,
+                   tier: str | None = None) -> dict[str, Any]:
+    """An AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy manifest; its subject is every
+    namespace unless the spec sets one."""
+    version = "v1alpha2" if kind == "ClusterNetworkPolicy" else "v1alpha1"
+    full: dict[str, Any] = {"subject": {"namespaces": {}}, **spec}
+    if priority is not None:
+        full["priority"] = priority
+    if tier is not None:
+        full["tier"] = tier
+    return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": kind, "metadata": {"name": name},
+            "spec": full}
+
+
+def admin(name: str, priority: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """An AdminNetworkPolicy manifest."""
+    return cluster_policy("AdminNetworkPolicy", name, spec, priority)
+
+
+def baseline(spec: dict[str, Any]) -> dict[str, Any]:
+    """The BaselineAdminNetworkPolicy manifest (named `default`)."""
+    return cluster_policy("BaselineAdminNetworkPolicy", "default", spec)
+
+
 def cluster(*objects: dict[str, Any]) -> Snapshot:
     """A Snapshot of manifests."""
     return snapshot_of_objects(objects, {"type": "test"}, "2026-01-01T00:00:00Z")
 
 
 def ports(text: str) -> PortSet:
-    """A port set from `all`, `none` or e.g. `TCP 80,8000-8100; UDP 53`."""
+    """A port set from `all`, `none` or e.g. `TCP 80,8000-8100; UDP 53; SCTP all`."""
     if text == "all":
         return ALL_PORTS
     result = NO_PORTS
@@ -56,7 +86,7 @@ def ports(text: str) -> PortSet:
     for part in text.split(";"):
         protocol, _, numbers = part.strip().partition(" ")
         for item in numbers.split(","):
-            low, _, high = item.partition("-")
+            low, _, high = item.replace("all", "1-65535").partition("-")
             result = result | single_protocol(protocol, ((int(low), int(high or low)),))
     return result
 
@@ -68,7 +98,8 @@ class Evaluators:
         options = options or AnalysisOptions()
         self.snapshot = snapshot
         self.reach: ReachabilityMap = analyse_snapshot(snapshot, options)
-        self.context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options)
+        self.context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options,
+                                     snapshot.cluster_policies, snapshot.nodes)
         self.pods = {p.display: p for p in snapshot.pods}
         self.class_of = {p.display: c.index for c in self.reach.classes for p in c.pods}
 
@@ -80,6 +111,10 @@ class Evaluators:
         """Allowed ports by the per-pod reference."""
         return self.context.connection(self.endpoint(source), self.endpoint(destination)).ports
 
+    def reference_ambiguous(self, source: str, destination: str) -> PortSet:
+        """Ports the per-pod reference finds ambiguous (equal priorities ordered either way)."""
+        return self.context.connection(self.endpoint(source), self.endpoint(destination)).ambiguous
+
     def engine(self, source: str, destination: str) -> PortSet:
         """Allowed ports by the class-based engine."""
         if source in self.pods and destination in self.pods:
@@ -87,3 +122,11 @@ class Evaluators:
         if source in self.pods:
             return self.reach.egress_to_address(self.class_of[source], destination)
         return self.reach.ingress_from_address(source, self.class_of[destination])
+
+    def engine_ambiguous(self, source: str, destination: str) -> PortSet:
+        """Ports the class-based engine finds ambiguous."""
+        if source in self.pods and destination in self.pods:
+            return self.reach.ambiguous_between(self.class_of[source], self.class_of[destination])
+        if source in self.pods:
+            return self.reach.ambiguous_to_address(self.class_of[source], destination)
+        return NO_PORTS  # no cluster policy rule has an address range as its source

@@ -1,4 +1,5 @@
-"""Table of NetworkPolicy semantic rules: each case a small cluster and the verdicts it must produce.
+"""Table of semantic rules of NetworkPolicy and of the cluster policies' tiers: each case a small cluster and the
+verdicts it must produce.
 
 Both evaluators (the per-pod reference in verdict.py and the class-based engine in reachability.py)
 are held to this table.
@@ -9,19 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from compliance.netpol.options import AnalysisOptions
-from tests.netpol.builders import namespace, pod, policy
+from tests.netpol.builders import admin, baseline, cluster_policy, namespace, node, pod, policy
 
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
 @dataclass(frozen=True)
 class Case:
-    """A cluster and expected (source, destination, ports) verdicts."""
+    """A cluster and expected (source, destination, ports) verdicts, and the ports of some pairs that equal
+    priorities leave ambiguous (every other pair has none)."""
 
     name: str
     objects: tuple
     expect: tuple[tuple[str, str, str], ...]
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    ambiguous: tuple[tuple[str, str, str], ...] = ()
 
 
 BASE = (
@@ -35,9 +38,9 @@ BASE = (
 
 
 def case(name: str, *objects: dict, expect: list[tuple[str, str, str]], base: tuple = BASE,
-         options: AnalysisOptions | None = None) -> Case:
+         options: AnalysisOptions | None = None, ambiguous: tuple[tuple[str, str, str], ...] = ()) -> Case:
     """A case on the base cluster plus `objects`."""
-    return Case(name, (*base, *objects), tuple(expect), options or AnalysisOptions())
+    return Case(name, (*base, *objects), tuple(expect), options or AnalysisOptions(), ambiguous)
 
 
 CASES = [
@@ -218,3 +221,113 @@ CASES = [
          base=(*BASE, pod("a/web-2", {"app": "web", "tier": "front"}, ports=(("http", 8080),))),
          expect=[("a/web", "a/web-2", "TCP 7000"), ("a/web-2", "a/web", "TCP 7000")]),
 ]
+
+
+def to_team(team: str) -> list[dict]:
+    """Peers: every pod of the namespaces of `team`."""
+    return [{"namespaces": {"matchLabels": {"team": team}}}]
+
+
+RED = {"namespaces": {"matchLabels": {"team": "red"}}}
+BLUE = {"namespaces": {"matchLabels": {"team": "blue"}}}
+DENY_FROM_BLUE = {"name": "no-blue", "action": "Deny", "from": to_team("blue")}
+ISOLATE_A = policy("a/isolate", {"policyTypes": ["Ingress"]})
+
+TIER_CASES = [
+    case("an Admin Deny overrides a NetworkPolicy that admits",
+         admin("guard", 10, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         policy("a/open", {"ingress": [{}]}),
+         expect=[("b/client", "a/web", "none"), ("a/db", "a/web", "all"), ("a/web", "b/client", "all")]),
+    case("an Admin Allow overrides NetworkPolicy isolation",
+         admin("let-blue", 10, {"subject": RED, "ingress": [{"action": "Allow", "from": to_team("blue"),
+                                                              "ports": [{"portNumber": {"protocol": "TCP",
+                                                                                        "port": 443}}]}]}),
+         ISOLATE_A,
+         expect=[("b/client", "a/web", "TCP 443"), ("a/db", "a/web", "none")]),
+    case("a rule decides only the ports it covers; the rest go on",
+         admin("no-80", 10, {"subject": RED, "ingress": [
+             {"action": "Deny", "from": to_team("blue"), "ports": [{"portNumber": {"protocol": "TCP", "port": 80}}]}]}),
+         expect=[("b/client", "a/web", "TCP 1-79,81-65535; UDP all; SCTP all")]),
+    case("lower priority numbers come first",
+         admin("late-allow", 20, {"subject": RED, "ingress": [{"action": "Allow", "from": to_team("blue")}]}),
+         admin("early-deny", 5, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         expect=[("b/client", "a/web", "none")]),
+    case("within a policy the first matching rule decides",
+         admin("ordered", 10, {"subject": RED, "ingress": [
+             {"action": "Allow", "from": to_team("blue"), "ports": [{"portNumber": {"protocol": "TCP", "port": 443}}]},
+             DENY_FROM_BLUE]}),
+         expect=[("b/client", "a/web", "TCP 443")]),
+    case("Pass skips the Admin tier and leaves the ports to NetworkPolicies",
+         admin("pass", 5, {"subject": RED, "ingress": [{"action": "Pass", "from": to_team("blue")}]}),
+         admin("deny", 10, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         policy("a/web-only", {"ingress": [{"ports": [{"port": 8080}]}]}),
+         expect=[("b/client", "a/web", "TCP 8080")]),
+    case("Pass without a NetworkPolicy goes to the Baseline tier, then to the default",
+         admin("pass", 5, {"subject": RED, "ingress": [{"action": "Pass", "from": to_team("blue")}]}),
+         baseline({"subject": {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "db"}}}},
+                   "ingress": [DENY_FROM_BLUE]}),
+         expect=[("b/client", "a/db", "none"), ("b/client", "a/web", "all")]),
+    case("the Baseline tier applies only where no NetworkPolicy isolates the pod",
+         baseline({"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         policy("a/web-open", {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [{}]}),
+         expect=[("b/client", "a/web", "all"), ("b/client", "a/db", "none"), ("a/web", "a/db", "all")]),
+    case("a Baseline Allow cannot reach past a NetworkPolicy deny",
+         baseline({"subject": RED, "ingress": [{"action": "Allow", "from": to_team("blue")}]}),
+         ISOLATE_A,
+         expect=[("b/client", "a/web", "none")]),
+    case("egress rules act at the source",
+         admin("no-red", 10, {"subject": BLUE, "egress": [{"action": "Deny", "to": to_team("red")}]}),
+         expect=[("b/client", "a/web", "none"), ("a/web", "b/client", "all"), ("b/client", "b/batch", "all")]),
+    case("a namedPort matches the destination's container port of that name in its own protocol",
+         admin("named", 10, {"subject": BLUE, "egress": [{"action": "Deny", "to": to_team("red"),
+                                                          "ports": [{"namedPort": "dns"}]}]}),
+         base=(*BASE, pod("a/dns", {"app": "dns"}, ports=(("dns", 53, "UDP"),))),
+         expect=[("b/client", "a/dns", "TCP all; UDP 1-52,54-65535; SCTP all"), ("b/client", "a/web", "all")]),
+    case("networks match addresses and the pods inside them",
+         admin("no-net", 10, {"subject": BLUE, "egress": [{"action": "Deny", "to": [
+             {"networks": ["10.1.0.0/24", "8.8.8.0/24"]}]}]}),
+         expect=[("b/client", "8.8.8.8", "none"), ("b/client", "1.1.1.1", "all"), ("b/client", "a/web", "none"),
+                 ("b/client", "b/batch", "all")]),
+    case("networks match only addresses when ipBlocks do not select pods",
+         admin("no-net", 10, {"subject": BLUE, "egress": [{"action": "Deny", "to": [{"networks": ["10.1.0.0/24"]}]}]}),
+         options=AnalysisOptions(ipblock_selects_pods=False),
+         expect=[("b/client", "a/web", "all"), ("b/client", "10.1.0.9", "none")]),
+    case("nodes match the addresses of the nodes they select, and host-network pods on them",
+         admin("no-control-plane", 10, {"subject": BLUE, "egress": [{"action": "Deny", "to": [
+             {"nodes": {"matchLabels": {"role": "control-plane"}}}]}]}),
+         node("cp-1", "10.9.0.1", role="control-plane"), node("worker-1", "10.9.0.2", role="worker"),
+         base=(*BASE, pod("a/agent", {"app": "agent"}, ip="10.9.0.1", host_network=True)),
+         expect=[("b/client", "10.9.0.1", "none"), ("b/client", "10.9.0.2", "all"), ("b/client", "a/agent", "none"),
+                 ("a/web", "10.9.0.1", "all")]),
+    case("host-network pods are neither subjects nor pod peers",
+         admin("deny-all", 10, {"subject": {"namespaces": {}}, "ingress": [
+             {"action": "Deny", "from": [{"namespaces": {}}]}]}),
+         base=(*BASE, pod("a/agent", {"app": "agent"}, host_network=True)),
+         expect=[("b/client", "a/agent", "all"), ("a/agent", "a/web", "all"), ("b/client", "a/web", "none")]),
+    case("ClusterNetworkPolicy: Accept in the Admin tier, Deny in the Baseline tier",
+         cluster_policy("ClusterNetworkPolicy", "accept-blue", {"subject": RED, "ingress": [
+             {"action": "Accept", "from": to_team("blue"), "protocols": [{"tcp": {"destinationPort": {"number": 443}}}]}
+         ]}, 10, "Admin"),
+         cluster_policy("ClusterNetworkPolicy", "deny-blue", {"subject": RED, "ingress": [DENY_FROM_BLUE]}, 10,
+                        "Baseline"),
+         expect=[("b/client", "a/web", "TCP 443"), ("a/db", "a/web", "all")]),
+    case("a domainNames Accept admits every address not otherwise denied",
+         cluster_policy("ClusterNetworkPolicy", "egress", {"subject": BLUE, "egress": [
+             {"action": "Deny", "to": [{"networks": ["10.0.0.0/8"]}]},
+             {"action": "Accept", "to": [{"domainNames": ["example.com"]}]}]}, 10, "Admin"),
+         policy("b/no-egress", {"policyTypes": ["Egress"]}),
+         expect=[("b/client", "93.184.216.34", "all"), ("b/client", "10.9.9.9", "none"),
+                 ("b/client", "a/web", "none")]),
+    case("equal priorities that disagree are ambiguous, and counted as reachable",
+         admin("deny", 10, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         admin("allow-443", 10, {"subject": RED, "ingress": [
+             {"action": "Allow", "from": to_team("blue"), "ports": [{"portNumber": {"protocol": "TCP", "port": 443}}]}
+         ]}),
+         expect=[("b/client", "a/web", "TCP 443"), ("a/db", "a/web", "all")],
+         ambiguous=(("b/client", "a/web", "TCP 443"),)),
+    case("equal priorities that agree are not ambiguous",
+         admin("deny-1", 10, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         admin("deny-2", 10, {"subject": RED, "ingress": [DENY_FROM_BLUE]}),
+         expect=[("b/client", "a/web", "none")]),
+]
+CASES += TIER_CASES

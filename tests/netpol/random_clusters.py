@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from compliance.model.snapshot import Snapshot
-from tests.netpol.builders import cluster, namespace, pod, policy
+from tests.netpol.builders import cluster, cluster_policy, namespace, node, pod, policy
 
 POD_LABELS = {"app": ["web", "db", "api", "batch"], "tier": ["front", "back"], "role": ["x", "y"]}
 NAMESPACE_LABELS = {"env": ["prod", "dev"], "team": ["red", "blue"]}
@@ -82,6 +82,79 @@ def random_policy(rng: random.Random, ref: str, explicit_types: bool) -> dict[st
     return policy(ref, spec)
 
 
+NODE_LABELS = {"role": ["control-plane", "worker"], "zone": ["a", "b"]}
+NETWORKS = ["10.0.0.0/16", "10.0.1.0/24", "0.0.0.0/0", "192.168.0.0/16", "10.0.3.7/32", "fd00::/8"]
+V1ALPHA1_PORTS = [{"portNumber": {"protocol": "TCP", "port": 80}}, {"portNumber": {"protocol": "UDP", "port": 53}},
+                  {"portRange": {"protocol": "TCP", "start": 8000, "end": 9100}}, {"namedPort": "http"},
+                  {"namedPort": "dns"}, {"portNumber": {"protocol": "SCTP", "port": 9}}]
+V1ALPHA2_PORTS = [{"tcp": {"destinationPort": {"number": 80}}}, {"udp": {"destinationPort": {"number": 53}}},
+                  {"tcp": {"destinationPort": {"range": {"start": 8000, "end": 9100}}}},
+                  {"destinationNamedPort": "http"}, {"destinationNamedPort": "metrics"},
+                  {"sctp": {"destinationPort": {"number": 9}}}]
+
+
+def random_cluster_peer(rng: random.Random, kind: str, direction: str, action: str) -> dict[str, Any]:
+    """A peer of a cluster policy's rule: namespaces or pods, and for egress also networks or (ClusterNetworkPolicy
+    Accept rules) domain names."""
+    choices = ["namespaces", "pods"]
+    if direction == "egress":
+        choices += ["networks", "nodes"] + (["domainNames"] if kind == "ClusterNetworkPolicy" and action == "Accept"
+                                            else [])
+    chosen = rng.choice(choices)
+    if chosen == "namespaces":
+        return {"namespaces": random_selector(rng, NAMESPACE_LABELS)}
+    if chosen == "pods":
+        return {"pods": {"namespaceSelector": random_selector(rng, NAMESPACE_LABELS),
+                         "podSelector": random_selector(rng, POD_LABELS)}}
+    if chosen == "networks":
+        return {"networks": rng.sample(NETWORKS, rng.randint(1, 2))}
+    if chosen == "nodes":
+        return {"nodes": random_selector(rng, NODE_LABELS)}
+    return {"domainNames": ["example.com"]}
+
+
+def random_cluster_rule(rng: random.Random, kind: str, direction: str) -> dict[str, Any]:
+    """A rule of a cluster policy with a random action, one or two peers, and often ports."""
+    actions = {"AdminNetworkPolicy": ["Allow", "Deny", "Pass"], "BaselineAdminNetworkPolicy": ["Allow", "Deny"],
+               "ClusterNetworkPolicy": ["Accept", "Deny", "Pass"]}[kind]
+    action = rng.choice(actions)
+    peers = [random_cluster_peer(rng, kind, direction, action) for _ in range(rng.randint(1, 2))]
+    rule: dict[str, Any] = {"name": f"r{rng.randint(0, 99)}", "action": action,
+                            ("from" if direction == "ingress" else "to"): peers}
+    if rng.random() < 0.6:
+        choices = V1ALPHA2_PORTS if kind == "ClusterNetworkPolicy" else V1ALPHA1_PORTS
+        if any(set(peer) != {"namespaces"} and set(peer) != {"pods"} for peer in peers):
+            choices = [port for port in choices if "namedPort" not in port and "destinationNamedPort" not in port]
+        rule["protocols" if kind == "ClusterNetworkPolicy" else "ports"] = rng.sample(choices, rng.randint(1, 2))
+    return rule
+
+
+def random_cluster_policy(rng: random.Random, kind: str, name: str) -> dict[str, Any]:
+    """A cluster policy with a random subject, rules, and a priority from a few (so that some are equal)."""
+    if rng.random() < 0.5:
+        subject: dict[str, Any] = {"namespaces": random_selector(rng, NAMESPACE_LABELS)}
+    else:
+        subject = {"pods": {"namespaceSelector": random_selector(rng, NAMESPACE_LABELS),
+                            "podSelector": random_selector(rng, POD_LABELS)}}
+    spec: dict[str, Any] = {"subject": subject}
+    for direction in ("ingress", "egress"):
+        if rng.random() < 0.75:
+            spec[direction] = [random_cluster_rule(rng, kind, direction) for _ in range(rng.randint(1, 3))]
+    if kind == "BaselineAdminNetworkPolicy":
+        return cluster_policy(kind, "default", spec)
+    tier = rng.choice(["Admin", "Baseline"]) if kind == "ClusterNetworkPolicy" else None
+    return cluster_policy(kind, name, spec, rng.randint(1, 3), tier)
+
+
+def random_cluster_policies(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """`count` cluster policies of the three kinds (at most one BaselineAdminNetworkPolicy)."""
+    kinds = [rng.choice(["AdminNetworkPolicy", "ClusterNetworkPolicy", "BaselineAdminNetworkPolicy"])
+             for _ in range(count)]
+    if kinds.count("BaselineAdminNetworkPolicy") > 1:
+        kinds = [kind for kind in kinds if kind != "BaselineAdminNetworkPolicy"] + ["BaselineAdminNetworkPolicy"]
+    return [random_cluster_policy(rng, kind, f"cp{index}") for index, kind in enumerate(kinds)]
+
+
 def random_objects(rng: random.Random, pods: int, policies: int, namespaces: int = 3,
                    explicit_types: bool = False) -> list[dict[str, Any]]:
     """Manifests of a random cluster."""
@@ -100,6 +173,11 @@ def random_objects(rng: random.Random, pods: int, policies: int, namespaces: int
     return objects
 
 
-def random_cluster(rng: random.Random, pods: int, policies: int, namespaces: int = 3) -> Snapshot:
-    """A random cluster as a Snapshot."""
-    return cluster(*random_objects(rng, pods, policies, namespaces))
+def random_cluster(rng: random.Random, pods: int, policies: int, namespaces: int = 3,
+                   cluster_policies: int = 0) -> Snapshot:
+    """A random cluster as a Snapshot, with `cluster_policies` of the tiers besides its NetworkPolicies."""
+    objects = random_objects(rng, pods, policies, namespaces)
+    nodes = [node(f"node{index}", *rng.sample([o["status"]["podIP"] for o in objects if "podIP" in o.get("status", {})]
+                                              + ["10.0.3.7", "10.0.200.1"], 2), **random_labels(rng, NODE_LABELS))
+             for index in range(2)] if cluster_policies else []
+    return cluster(*objects, *nodes, *random_cluster_policies(rng, cluster_policies))

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.model.parse import parse_network_policy
+from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import IPBlock
+from compliance.model.policy_identity import split_policies
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import (
     IncrementalReachability,
@@ -22,7 +24,8 @@ from compliance.netpol.diff import (
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse, analyse_snapshot
 from tests.netpol.builders import cluster, namespace, pod, policy, ports
-from tests.netpol.random_clusters import random_cluster, random_policy
+from tests.netpol.random_clusters import random_cluster, random_cluster_policy, random_policy
+from tests.support.git_repos import admin_policy, guard
 
 WEB, DB = "shop/web[Pod]", "shop/db[Pod]"
 EVERYWHERE = "0.0.0.0-255.255.255.255[External]"
@@ -105,22 +108,67 @@ def test_incremental_updates_match_full_recomputation(rng: random.Random) -> Non
     snapshot = random_cluster(rng, pods=8, policies=4)
     options = AnalysisOptions(ipblock_selects_pods=rng.random() < 0.5)
     labels = snapshot.topology_labels()
-    current = {(p.namespace, p.name): p for p in snapshot.policies}
+    current = {p.key: p for p in snapshot.policies}
     tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options)
     for step in range(4):
-        key = (f"ns{rng.randrange(3)}", rng.choice([p[1] for p in current] + [f"new{step}"]))
+        key = f"ns{rng.randrange(3)}/{rng.choice([p.name for p in current.values()] + [f'new{step}'])}"
         replacement = None if rng.random() < 0.25 else parse_network_policy(
-            random_policy(rng, f"{key[0]}/{key[1]}", explicit_types=False))
+            random_policy(rng, key, explicit_types=False))
         previous = dict(current)
         if replacement is None:
             current.pop(key, None)
         else:
             current[key] = replacement
-        changed = tracker.apply(*key, replacement)
+        changed = tracker.apply(key, replacement)
         # Both sides model the same IP versions: those of every policy the tracker has seen so far.
         before, after = (connections(analyse(snapshot.pods, state.values(), labels, options, tracker.address_cuts),
                                      "workload") for state in (previous, current))
         assert changed == diff_connections(before, after)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_incremental_updates_of_every_policy_kind_match_full_recomputation(rng: random.Random) -> None:
+    snapshot = random_cluster(rng, pods=8, policies=3, cluster_policies=3)
+    options = AnalysisOptions(ipblock_selects_pods=rng.random() < 0.5)
+    labels = snapshot.topology_labels()
+    current = {p.key: p for p in snapshot.all_policies}
+    tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options)
+    for step in range(4):
+        kind = rng.choice(["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"])
+        if kind == "NetworkPolicy":
+            key = f"ns{rng.randrange(3)}/{rng.choice([p.name for p in snapshot.policies] + [f'new{step}'])}"
+            replacement = parse_network_policy(random_policy(rng, key, explicit_types=False))
+        else:
+            parsed = parse_cluster_policy(random_cluster_policy(rng, kind, rng.choice(["cp0", "cp1", f"new{step}"])))
+            key, replacement = parsed.key, parsed
+        previous = dict(current)
+        if rng.random() < 0.25:
+            current.pop(key, None)
+            changed = tracker.apply(key, None)
+        else:
+            current[key] = replacement
+            changed = tracker.apply(key, replacement)
+        before, after = (connections(analyse(snapshot.pods, network, labels, options, tracker.address_cuts, tiered),
+                                     "workload") for network, tiered in map(split_policies, (previous.values(),
+                                                                                             current.values())))
+        assert changed == diff_connections(before, after)
+
+
+def test_a_cluster_policy_change_is_weighed_on_the_namespaces_its_subject_selects() -> None:
+    snapshot = cluster(namespace("shop"), namespace("pay"), namespace("empty"), pod("shop/web", {"app": "web"}),
+                       pod("pay/vault", {"app": "vault"}))
+    tracker = IncrementalReachability(snapshot.pods, snapshot.topology_labels(), [], AnalysisOptions())
+    deny = parse_cluster_policy(admin_policy("cde-guard", guard("pay", "shop")))
+    assert tracker.compare(deny.key, deny) == ([], [conn("shop/web[Pod]", "pay/vault[Pod]", "all")])
+    assert tracker.apply(deny.key, deny) == ([], [conn("shop/web[Pod]", "pay/vault[Pod]", "all")])
+    evaluations = tracker.evaluations
+    nowhere = parse_cluster_policy(admin_policy("nowhere", guard("empty", "shop")))
+    assert tracker.apply(nowhere.key, nowhere) == ([], [])
+    assert tracker.apply(deny.key, parse_cluster_policy(admin_policy("cde-guard", guard("pay", "shop"),
+                                                                      labels={"team": "platform"}))) == ([], [])
+    assert tracker.evaluations == evaluations
+    assert tracker.apply(deny.key, None) == ([conn("shop/web[Pod]", "pay/vault[Pod]", "all")], [])
 
 
 def test_changes_that_cannot_matter_are_not_evaluated() -> None:
@@ -128,18 +176,18 @@ def test_changes_that_cannot_matter_are_not_evaluated() -> None:
     deny = parse_network_policy(policy("shop/deny", {"podSelector": {"matchLabels": {"app": "db"}}}))
     tracker = IncrementalReachability(snapshot.pods, snapshot.topology_labels(), [], AnalysisOptions())
     into_db = [conn(EVERYWHERE, DB, "all"), conn(WEB, DB, "all")]
-    assert tracker.apply("shop", "deny", deny) == ([], into_db)
+    assert tracker.apply("shop/deny", deny) == ([], into_db)
     assert tracker.evaluations == 2
     labelled = parse_network_policy({**policy("shop/deny", {"podSelector": {"matchLabels": {"app": "db"}},
                                                              "policyTypes": ["Ingress"]}),
                                      "metadata": {"name": "deny", "namespace": "shop", "labels": {"x": "y"}}})
-    assert tracker.apply("shop", "deny", labelled) == ([], [])
+    assert tracker.apply("shop/deny", labelled) == ([], [])
     elsewhere = parse_network_policy(policy("elsewhere/deny", {}))
-    assert tracker.apply("elsewhere", "deny", elsewhere) == ([], [])
+    assert tracker.apply("elsewhere/deny", elsewhere) == ([], [])
     nothing = parse_network_policy(policy("shop/nothing", {"podSelector": {"matchLabels": {"app": "gone"}}}))
-    assert tracker.apply("shop", "nothing", nothing) == ([], [])
+    assert tracker.apply("shop/nothing", nothing) == ([], [])
     assert tracker.evaluations == 2
-    assert tracker.apply("shop", "deny", None) == (into_db, [])
+    assert tracker.apply("shop/deny", None) == (into_db, [])
     assert tracker.evaluations == 3
 
 
@@ -152,7 +200,7 @@ def test_a_first_ipv6_block_opens_nothing_by_itself() -> None:
     egress = parse_network_policy(policy("shop/db-egress", {
         "podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Egress"],
         "egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/32"}}]}]}))
-    opened, closed = tracker.apply("shop", "db-egress", egress)
+    opened, closed = tracker.apply("shop/db-egress", egress)
     assert opened == []
     assert {c.source for c in closed} == {DB}
     assert conn(DB, "::-2001:db7:ffff:ffff:ffff:ffff:ffff:ffff[External]", "all") in closed

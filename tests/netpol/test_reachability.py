@@ -22,11 +22,21 @@ def test_engine_follows_the_semantics(case: Case) -> None:
     evaluators = Evaluators(cluster(*case.objects), case.options)
     for source, destination, expected in case.expect:
         assert evaluators.engine(source, destination) == ports(expected), (source, destination)
+    ambiguous = {(source, destination): expected for source, destination, expected in case.ambiguous}
+    for source, destination, _ in case.expect:
+        assert evaluators.engine_ambiguous(source, destination) == ports(ambiguous.get((source, destination), "none"))
 
 
 # Addresses asked of every cluster besides those the ranges start with: the cloud metadata services (the IPv6
 # one lies in no range unless some policy of the cluster names an IPv6 block) and the last IPv4 address.
 EXTRA_ADDRESSES = ("169.254.169.254", "fd00:ec2::254", "255.255.255.255")
+
+
+def assert_agree(evaluators: Evaluators, source: str, destination: str) -> None:
+    """The two evaluators give one pair the same allowed and the same ambiguous ports."""
+    assert evaluators.engine(source, destination) == evaluators.reference(source, destination), (source, destination)
+    assert (evaluators.engine_ambiguous(source, destination)
+            == evaluators.reference_ambiguous(source, destination)), ("ambiguous", source, destination)
 
 
 def assert_engine_equals_reference(evaluators: Evaluators) -> None:
@@ -36,10 +46,9 @@ def assert_engine_equals_reference(evaluators: Evaluators) -> None:
     for source in names:
         for destination in names:
             if source != destination:
-                assert evaluators.engine(source, destination) == evaluators.reference(source, destination), (
-                    source, destination)
+                assert_agree(evaluators, source, destination)
         for address in (*(address_text(r.version, r.first) for r in reach.egress_ranges), *EXTRA_ADDRESSES):
-            assert evaluators.engine(source, address) == evaluators.reference(source, address), (source, address)
+            assert_agree(evaluators, source, address)
     for address in (*(address_text(r.version, r.first) for r in reach.ingress_ranges), *EXTRA_ADDRESSES):
         for destination in names:
             assert evaluators.engine(address, destination) == evaluators.reference(address, destination), (
@@ -51,6 +60,15 @@ def assert_engine_equals_reference(evaluators: Evaluators) -> None:
 def test_engine_agrees_with_reference_on_random_clusters(rng: random.Random, ipblock: bool, host: bool) -> None:
     options = AnalysisOptions(ipblock_selects_pods=ipblock, host_network_isolated=host)
     assert_engine_equals_reference(Evaluators(random_cluster(rng, pods=8, policies=5), options))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.booleans(), st.booleans())
+def test_engine_agrees_with_reference_on_random_clusters_with_tiers(rng: random.Random, ipblock: bool,
+                                                                    host: bool) -> None:
+    options = AnalysisOptions(ipblock_selects_pods=ipblock, host_network_isolated=host)
+    snapshot = random_cluster(rng, pods=8, policies=3, cluster_policies=rng.randint(1, 4))
+    assert_engine_equals_reference(Evaluators(snapshot, options))
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -14,6 +14,10 @@ def test_reference_follows_the_semantics(case: Case) -> None:
     evaluators = Evaluators(cluster(*case.objects), case.options)
     for source, destination, expected in case.expect:
         assert evaluators.reference(source, destination) == ports(expected), (source, destination)
+    ambiguous = {(source, destination): expected for source, destination, expected in case.ambiguous}
+    for source, destination, _ in case.expect:
+        assert (evaluators.reference_ambiguous(source, destination)
+                == ports(ambiguous.get((source, destination), "none"))), (source, destination)
 
 
 def test_a_pod_always_reaches_itself() -> None:

@@ -17,6 +17,7 @@ from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
 from compliance.resources import resource_dir
 from compliance.scope import Scope, parse_scope
 from compliance.sources.manifests import load_manifests
+from tests.netpol.builders import admin, baseline, cluster, cluster_policy
 
 NOW = "2026-09-30T12:00:00Z"
 TODAY = datetime.date(2026, 9, 30)
@@ -70,6 +71,43 @@ def sample_snapshot() -> Snapshot:
     return dataclasses.replace(snapshot, pods=pods)
 
 
+def namespaces(**labels: str) -> dict[str, Any]:
+    """A `namespaces` peer or subject matching labels."""
+    return {"namespaces": {"matchLabels": labels}}
+
+
+NAMED = "kubernetes.io/metadata.name"
+CDE = namespaces(**{"pci-zone": "cde"})
+# A CDE guardrail (only the connected and system zones, and the CDE itself, are handed on to NetworkPolicies),
+# an Admin-tier allow of the metrics scrape, two Admin policies of one priority that disagree on marketing ->
+# analytics (ambiguous on TCP 80), a ClusterNetworkPolicy before everything and the baseline for analytics' egress.
+GUARDRAILS = (
+    admin("cde-guardrail", 10, {"subject": CDE, "ingress": [
+        {"name": "connected-zone", "action": "Pass", "from": [{"namespaces": {"matchExpressions": [
+            {"key": "pci-zone", "operator": "In", "values": ["connected", "system"]}]}}]},
+        {"name": "cde-internal", "action": "Pass", "from": [CDE]},
+        {"name": "deny-everything-else", "action": "Deny", "from": [{"namespaces": {}}]}]}),
+    admin("allow-scrape", 5, {"subject": CDE, "ingress": [
+        {"name": "prometheus", "action": "Allow", "from": [namespaces(**{NAMED: "monitoring"})],
+         "ports": [{"portNumber": {"protocol": "TCP", "port": 9090}},
+                   {"portNumber": {"protocol": "TCP", "port": 9187}}]}]}),
+    admin("marketing-deny-analytics", 20, {"subject": namespaces(**{NAMED: "marketing"}), "egress": [
+        {"name": "analytics", "action": "Deny", "to": [namespaces(**{NAMED: "analytics"})]}]}),
+    admin("marketing-allow-dashboard", 20, {"subject": namespaces(**{NAMED: "marketing"}), "egress": [
+        {"name": "dashboard", "action": "Allow", "to": [namespaces(**{NAMED: "analytics"})],
+         "ports": [{"portNumber": {"protocol": "TCP", "port": 80}}]}]}),
+    cluster_policy("ClusterNetworkPolicy", "block-metadata", {"egress": [
+        {"name": "metadata", "action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]}]}, 1, "Admin"),
+    baseline({"subject": namespaces(**{NAMED: "analytics"}), "egress": [
+        {"name": "no-internet", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]}),
+)
+
+
+def guarded_snapshot() -> Snapshot:
+    """The sample cluster with the cluster policies of GUARDRAILS."""
+    return dataclasses.replace(sample_snapshot(), cluster_policies=cluster(*GUARDRAILS).cluster_policies)
+
+
 def sample_scope() -> Scope:
     """The sample scope file."""
     path = resource_dir("samples") / "scope.yaml"
@@ -86,7 +124,7 @@ def report_input(changes: tuple[ChangeRow, ...] = (), drift: tuple[DriftRow, ...
     assessment = evaluate_controls(context, [framework()])
     entries = tuple(FileEntry(path, hashlib.sha256(content).hexdigest(), len(content))
                     for path, content in sorted((files or {}).items()))
-    return ReportInput(assessment, context, options.assumptions(snapshot.unmodelled), PACK_ID, NOW, "0.1.0",
+    return ReportInput(assessment, context, options.of(snapshot), PACK_ID, NOW, "0.1.0",
                        "CN=ACME Compliance Signing,O=ACME Payments Ltd", changes, drift, entries, git_source)
 
 

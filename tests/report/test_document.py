@@ -14,11 +14,20 @@ from compliance.report import document
 from compliance.report.inputs import ReportInput
 from compliance.report.tables import csv_files, report_tables
 
-from .builders import CHANGES, DRIFT, GIT_SOURCE, HOSTILE_LABEL, PACK_ID, report_input, sample_snapshot
+from .builders import (
+    CHANGES,
+    DRIFT,
+    GIT_SOURCE,
+    HOSTILE_LABEL,
+    PACK_ID,
+    guarded_snapshot,
+    report_input,
+    sample_snapshot,
+)
 
 COVER_FIELDS = ("Organisation", "Assessed system", "Assessment period", "Generated at", "Tool version",
                 "Evidence pack", "Signed by")
-SECTIONS = ("Executive summary", "Scope, zones and assumptions", "Zone reachability", "Controls",
+SECTIONS = ("Executive summary", "Scope, zones and assumptions", "Policies and tiers", "Zone reachability", "Controls",
             "Approved and actual flows", "Exceptions", "Change provenance", "Drift between git and the cluster",
             "Appendix: files, verification and re-performance")
 
@@ -52,6 +61,20 @@ def pages(reader: pypdf.PdfReader) -> list[str]:
 @pytest.fixture(scope="module")
 def html(sample: ReportInput) -> str:
     return document.render_html(sample)
+
+
+@pytest.fixture(scope="module")
+def guarded_pages() -> list[str]:
+    """The pages of the report on the sample with cluster policies of both tiers and a tie, read back from its PDF."""
+    data = report_input(snapshot=guarded_snapshot())
+    reader = pypdf.PdfReader(io.BytesIO(document.render_pdf(data, csv_files(report_tables(data)))))
+    assert {"data/cluster_policies.csv", "data/cluster_policy_rules.csv"} <= set(reader.attachments)
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def unwrapped(text: str) -> str:
+    """Text without whitespace, so that phrases a table cell wraps still match."""
+    return re.sub(r"\s+", "", text)
 
 
 def test_html_escapes_hostile_labels(html: str) -> None:
@@ -127,6 +150,51 @@ def test_pdf_text_holds_controls_verdicts_and_git_sections(pages: list[str]) -> 
     assert "segproof verify PACK --trust CERT" in text
     assert "segproof verify PACK --reperform" in text
     assert "Latest segmentation penetration test report" in text
+
+
+def test_pdf_without_cluster_policies_says_the_network_policies_alone_decide(pages: list[str]) -> None:
+    policies = next(page for page in pages if "Cluster policies (tiers)" in page)
+    assert "The cluster has no AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy" in policies
+    assert "api-gateway/default-deny-all" in unwrapped(policies)
+    assert "Ambiguity: equal priorities" not in " ".join(pages) and "explain excerpts" not in " ".join(pages)
+
+
+def test_pdf_lists_cluster_policies_by_tier_before_the_network_policies(guarded_pages: list[str]) -> None:
+    text = unwrapped(" ".join(guarded_pages))
+    order = [text.index(unwrapped(phrase)) for phrase in (
+        "Cluster policies (tiers)", "Admin tier evaluated first", "ClusterNetworkPolicy/block-metadata · priority 1",
+        "AdminNetworkPolicy/cde-guardrail · priority 10",
+        'ingress[2] “deny-everything-else” DENY all pods in namespaces {}',
+        "NetworkPolicies decide, finally", "Baseline tier evaluated last", "BaselineAdminNetworkPolicy/default",
+        'egress[0] “no-internet” DENY networks 0.0.0.0/0', "Rules in / out")]
+    assert order == sorted(order)
+    assert unwrapped("subject: all pods in namespaces pci-zone=cde · selects 7 pods in 4 workloads (cde)") in text
+    assert unwrapped("6 cluster policies with 8 rules, in evaluation order") in text
+
+
+def test_pdf_excerpts_name_tier_policy_priority_rule_and_ambiguous_ports(guarded_pages: list[str]) -> None:
+    text = unwrapped(" ".join(guarded_pages))
+    for phrase in ('ingress: Admin tier: AdminNetworkPolicy/cde-guardrail (priority 10) ingress[2] '
+                   '"deny-everything-else": denies all ports',
+                   'ingress: Admin tier: AdminNetworkPolicy/allow-scrape (priority 5) ingress[0] "prometheus": allows '
+                   "TCP 9090,9187",
+                   "no path into the CDE; pods analytics/dashboard-0 -> payments/card-vault-0",
+                   "ALLOWED TCP 80 ! AMBIGUOUS TCP 80",
+                   "egress: AMBIGUOUS TCP 80: AdminNetworkPolicy/marketing-allow-dashboard, "
+                   "AdminNetworkPolicy/marketing-deny-analytics share a priority"):
+        assert unwrapped(phrase) in text, phrase
+
+
+def test_pdf_assumptions_list_the_tiers_and_the_ambiguity(guarded_pages: list[str]) -> None:
+    scope = unwrapped(next(page for page in guarded_pages if "Assumptions of the analysis" in page))
+    for phrase in ("tiers per direction: the Admin tier", "equal_priorities policies of one tier with one priority",
+                   "networks_peers match their address ranges", "domain_names cannot be resolved statically",
+                   "Ambiguity: equal priorities",
+                   "Admin tier, priority 20: AdminNetworkPolicy/marketing-allow-dashboard, "
+                   "AdminNetworkPolicy/marketing-deny-analytics",
+                   "4 workload connections have ports that one order allows and another denies",
+                   "marketing/campaigns[Deployment] -> analytics/dashboard[Deployment]: TCP 80"):
+        assert unwrapped(phrase) in scope, phrase
 
 
 def test_pdf_tables_are_bounded(pages: list[str]) -> None:

@@ -54,7 +54,8 @@ def test_history_json_follows_the_contract() -> None:
     assert change["signature"] == {"status": "N", "description": "none", "signer": ""}
     assert (change["approved"], change["approval"]) == (False, {"evidence": [], "reason": "no pull request"})
     assert change["opened"] == [{"src": "api/gateway[Deployment]", "dst": "0.0.0.0-255.255.255.255[External]",
-                                 "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")]}]
+                                 "ports": [{"protocol": p, "from": 1, "to": 65535} for p in ("TCP", "UDP", "SCTP")],
+                                 "ambiguous": []}]
     assert (change["closed"], change["opened_zones"], change["error"]) == ([], None, None)
     assert (document["changes"][0]["object"], document["changes"][0]["opened"]) == (None, None)
 

@@ -7,17 +7,23 @@ import io
 
 import pytest
 
+from compliance.analysis.system import ZoneConnection
 from compliance.checks.registry import CheckResult, EvidenceTable
 from compliance.controls import Assessment
+from compliance.netpol.ports import ALL_PORTS, single_protocol
 from compliance.report import tables
 from compliance.report.inputs import ReportInput
+from compliance.report.zone_flows import ZoneFlows
+from compliance.scope import ApprovedFlow, FlowEnd
 
-from .builders import HOSTILE_LABEL, report_input
+from .builders import HOSTILE_LABEL, guarded_snapshot, report_input
 
 EXPECTED_COLUMNS = {
     "data/controls.csv": tables.CONTROLS_COLUMNS,
     "data/findings.csv": tables.FINDINGS_COLUMNS,
     "data/policies.csv": tables.POLICIES_COLUMNS,
+    "data/cluster_policies.csv": tables.CLUSTER_POLICIES_COLUMNS,
+    "data/cluster_policy_rules.csv": tables.CLUSTER_POLICY_RULES_COLUMNS,
     "data/workloads.csv": tables.WORKLOADS_COLUMNS,
     "data/reachability.csv": tables.REACHABILITY_COLUMNS,
     "data/zone_matrix.csv": tables.ZONE_MATRIX_COLUMNS,
@@ -43,6 +49,12 @@ def header(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def files(sample_with_git: ReportInput) -> dict[str, str]:
     return tables.csv_tables(sample_with_git)
+
+
+@pytest.fixture(scope="module")
+def guarded() -> dict[str, str]:
+    """The CSVs of the sample with cluster policies of both tiers and a tie."""
+    return tables.csv_tables(report_input(snapshot=guarded_snapshot()))
 
 
 def test_every_file_has_its_documented_columns(files: dict[str, str]) -> None:
@@ -133,6 +145,48 @@ def test_policies_and_exceptions(files: dict[str, str]) -> None:
     assert [row["flow"] for row in flows] == [str(n) for n in range(1, len(flows) + 1)]
 
 
+def test_cluster_policies_in_evaluation_order_with_what_they_select(guarded: dict[str, str]) -> None:
+    policies = read(guarded["data/cluster_policies.csv"])
+    assert [(p["tier"], p["priority"], p["kind"], p["name"]) for p in policies] == [
+        ("Admin", "1", "ClusterNetworkPolicy", "block-metadata"), ("Admin", "5", "AdminNetworkPolicy", "allow-scrape"),
+        ("Admin", "10", "AdminNetworkPolicy", "cde-guardrail"),
+        ("Admin", "20", "AdminNetworkPolicy", "marketing-allow-dashboard"),
+        ("Admin", "20", "AdminNetworkPolicy", "marketing-deny-analytics"),
+        ("Baseline", "", "BaselineAdminNetworkPolicy", "default")]
+    guard = policies[2]
+    assert {k: guard[k] for k in ("subject", "ingress_rules", "egress_rules", "actions", "zones")} == {
+        "subject": "all pods in namespaces pci-zone=cde", "ingress_rules": "3", "egress_rules": "0",
+        "actions": "Deny 1; Pass 2", "zones": "cde"}
+    workloads = read(guarded["data/workloads.csv"])
+    cde = [w for w in workloads if w["zone"] == "cde"]
+    assert (guard["selected_pods"], guard["selected_workloads"]) == (str(sum(int(w["pods"]) for w in cde)),
+                                                                     str(len(cde)))
+    everywhere = policies[0]  # every namespace, but never a host-network pod
+    assert int(everywhere["selected_pods"]) == sum(int(w["pods"]) for w in workloads if w["host_network"] == "no")
+    api = next(w for w in workloads if w["workload"] == "payments/payments-api[Deployment]")
+    assert api["cluster_policies"] == ("ClusterNetworkPolicy/block-metadata; AdminNetworkPolicy/allow-scrape; "
+                                       "AdminNetworkPolicy/cde-guardrail")
+
+
+def test_cluster_policy_rules_list_every_rule_in_evaluation_order(guarded: dict[str, str]) -> None:
+    rules = read(guarded["data/cluster_policy_rules.csv"])
+    assert [(r["policy"], r["direction"], r["rule"], r["action"]) for r in rules] == [
+        ("ClusterNetworkPolicy/block-metadata", "egress", "0", "Deny"),
+        ("AdminNetworkPolicy/allow-scrape", "ingress", "0", "Allow"),
+        ("AdminNetworkPolicy/cde-guardrail", "ingress", "0", "Pass"),
+        ("AdminNetworkPolicy/cde-guardrail", "ingress", "1", "Pass"),
+        ("AdminNetworkPolicy/cde-guardrail", "ingress", "2", "Deny"),
+        ("AdminNetworkPolicy/marketing-allow-dashboard", "egress", "0", "Allow"),
+        ("AdminNetworkPolicy/marketing-deny-analytics", "egress", "0", "Deny"),
+        ("BaselineAdminNetworkPolicy/default", "egress", "0", "Deny")]
+    scrape, connected = rules[1], rules[2]
+    assert (scrape["name"], scrape["peers"], scrape["ports"]) == (
+        "prometheus", "all pods in namespaces kubernetes.io/metadata.name=monitoring", "9090/TCP, 9187/TCP")
+    assert (connected["peers"], connected["ports"]) == ("all pods in namespaces pci-zone in (connected,system)",
+                                                        "all ports")
+    assert rules[0]["peers"] == "networks 169.254.169.254/32" and rules[-1]["priority"] == ""
+
+
 def test_cells_that_look_like_formulas_are_neutralised(files: dict[str, str]) -> None:
     changes = read(files["data/changes.csv"])
     authors = [row["author"] for row in changes]
@@ -158,6 +212,8 @@ def test_sections_without_data_are_header_only(sample: ReportInput) -> None:
     files = tables.csv_tables(sample)
     assert files["data/changes.csv"] == tables.BOM + ",".join(tables.CHANGES_COLUMNS) + "\n"
     assert files["data/drift.csv"] == tables.BOM + ",".join(tables.DRIFT_COLUMNS) + "\n"
+    assert files["data/cluster_policies.csv"] == tables.BOM + ",".join(tables.CLUSTER_POLICIES_COLUMNS) + "\n"
+    assert files["data/cluster_policy_rules.csv"] == tables.BOM + ",".join(tables.CLUSTER_POLICY_RULES_COLUMNS) + "\n"
 
 
 def test_evidence_files_are_named_by_table_and_parameters(files: dict[str, str]) -> None:
@@ -187,3 +243,28 @@ def test_different_tables_under_one_name_get_distinct_files() -> None:
     paths = [entry.path for entry in tables.evidence_files(assessment)]
     assert len(paths) == len(set(paths)) == 3
     assert all(path.startswith("data/evidence/posture--zones-a-b--") for path in paths)
+
+
+def test_reachability_splits_ranges_where_ambiguity_changes() -> None:
+    flow = ApprovedFlow(FlowEnd("connected"), FlowEnd("cde"), single_protocol("TCP", ((8443, 8443),)), "j", "a")
+    connection = ZoneConnection("checkout/web", "connected", "payments/api", "cde", ALL_PORTS,
+                                single_protocol("TCP", ((8443, 8443),)), (flow,),
+                                single_protocol("TCP", ((80, 80), (8443, 8443))))
+    flows = ZoneFlows(("cde", "connected"), frozenset(), ("cde",), (connection,), (), ())
+    rows = [(r["protocol"], r["port_from"], r["port_to"], r["approval"], r["ambiguous"])
+            for r in tables.reachability_table(flows).records()]
+    assert rows[:5] == [("TCP", 1, 79, "unapproved", "no"), ("TCP", 80, 80, "unapproved", "yes"),
+                        ("TCP", 81, 8442, "unapproved", "no"), ("TCP", 8443, 8443, "approved", "yes"),
+                        ("TCP", 8444, 65535, "unapproved", "no")]
+    assert {(r[0], r[4]) for r in rows[5:]} == {("UDP", "no"), ("SCTP", "no")}
+
+
+def test_reachability_marks_the_ports_equal_priorities_leave_ambiguous(files: dict[str, str],
+                                                                       guarded: dict[str, str]) -> None:
+    assert {row["ambiguous"] for row in read(files["data/reachability.csv"])} == {"no"}
+    ambiguous = {(row["source"], row["destination"], row["protocol"], row["port_from"], row["port_to"])
+                 for row in read(guarded["data/reachability.csv"]) if row["ambiguous"] == "yes"}
+    assert ambiguous == {(source, destination, "TCP", "80", "80")
+                         for source in ("marketing/campaigns[Deployment]", "marketing/email-sender[Deployment]")
+                         for destination in ("analytics/dashboard[Deployment]",
+                                             "analytics/nightly-order-aggregation[CronJob]")}

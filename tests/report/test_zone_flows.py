@@ -7,6 +7,9 @@ import dataclasses
 from compliance.report.inputs import ReportInput
 from compliance.report.zone_flows import cde_zones, verdicts, zone_flows
 from compliance.scope import Zone
+from tests.netpol.builders import ports
+
+from .builders import guarded_snapshot, report_input
 
 
 def test_cde_is_recognised_by_name_or_description(sample: ReportInput) -> None:
@@ -56,3 +59,21 @@ def test_no_path_verdict_is_qualified_when_incomplete(sample: ReportInput) -> No
 def test_without_a_cde_zone(sample: ReportInput) -> None:
     flows = dataclasses.replace(zone_flows(sample.system), cde=())
     assert verdicts(flows, [], [], True)[0].text == "No zone is marked as the cardholder data environment"
+
+
+def test_ambiguous_ports_count_as_reachable() -> None:
+    # Two Admin policies of one priority disagree on marketing -> analytics TCP 80: the path is in the picture.
+    flows = zone_flows(report_input(snapshot=guarded_snapshot()).system)
+    tied = [c for c in flows.connections
+            if c.source.startswith("marketing/") and c.destination.startswith("analytics/")]
+    assert tied and all(c.ambiguous == c.ports == ports("TCP 80") for c in tied)
+    assert flows.pair("out-of-scope", "out-of-scope").ports.issuperset(ports("TCP 80"))
+
+
+def test_a_verdict_names_ambiguous_connections(sample: ReportInput) -> None:
+    assert not any("equal priority" in v.text for v in verdicts(zone_flows(sample.system), [], [], True))
+    found = verdicts(zone_flows(report_input(snapshot=guarded_snapshot()).system), [], [], True)
+    verdict = next(v for v in found if "equal priority" in v.text)
+    assert (verdict.tone, verdict.text) == ("bad", "Connections that cluster policies of equal priority decide "
+                                                   "differently: 4")
+    assert "count as reachable" in verdict.detail and "on TCP 80" in verdict.detail

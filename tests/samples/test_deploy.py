@@ -14,10 +14,11 @@ DEPLOY = resource_dir("samples") / "deploy"
 KUBERNETES_VERSION = "1.30.0"
 READ = ["get", "list"]
 ALLOWED_RULES = {
-    ("", "namespaces"): READ, ("", "pods"): READ, ("", "services"): READ,
+    ("", "namespaces"): READ, ("", "pods"): READ, ("", "services"): READ, ("", "nodes"): READ,
     ("networking.k8s.io", "networkpolicies"): READ,
     ("policy.networking.k8s.io", "adminnetworkpolicies"): READ,
     ("policy.networking.k8s.io", "baselineadminnetworkpolicies"): READ,
+    ("policy.networking.k8s.io", "clusternetworkpolicies"): READ,
     ("crd.projectcalico.org", "networkpolicies"): READ, ("crd.projectcalico.org", "globalnetworkpolicies"): READ,
     ("projectcalico.org", "networkpolicies"): READ, ("projectcalico.org", "globalnetworkpolicies"): READ,
     ("cilium.io", "ciliumnetworkpolicies"): READ, ("cilium.io", "ciliumclusterwidenetworkpolicies"): READ,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +12,26 @@ import pytest
 from click.testing import CliRunner
 
 from compliance.cli import main
-from compliance.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ClusterAccessError, UnknownNamespaceError
-from compliance.model.snapshot import snapshot_document
+from compliance.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_UNREACHABLE,
+    ClusterAccessError,
+    ManifestError,
+    UnknownNamespaceError,
+)
+from compliance.model.snapshot import CLUSTER_POLICY_LISTS, cluster_policy_document, snapshot_document
 from compliance.sources.cluster import NETWORK_POLICIES, ClusterReader, ClusterTarget, RetryPolicy, collect_cluster
-from tests.netpol.builders import namespace, pod, policy
+from compliance.sources.manifests import snapshot_of_objects
+from tests.netpol.builders import namespace, node, pod, policy
 from tests.support.kube_api_server import (
+    ADMIN_NETWORK_POLICIES,
+    BASELINE_ADMIN_NETWORK_POLICIES,
     CILIUM_NETWORK_POLICIES,
+    CLUSTER_NETWORK_POLICIES,
     PODS,
     Fault,
     KubeApiServer,
+    ResourceType,
     make_service,
     unrelated_ca_pem,
 )
@@ -293,3 +306,157 @@ def large_cluster(namespaces: int, apps: int, replicas: int) -> list[dict[str, A
 
 def test_pods_resource_type_is_the_core_one() -> None:
     assert PODS.group == "" and PODS.plural == "pods"
+
+
+# --- cluster policies (policy.networking.k8s.io) ---------------------------------------------------
+
+GROUP = "policy.networking.k8s.io"
+CLUSTER_POLICY_RESOURCES = (ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES, CLUSTER_NETWORK_POLICIES)
+ADMIN_V1BETA1 = ResourceType(GROUP, "v1beta1", "adminnetworkpolicies", "AdminNetworkPolicy", namespaced=False,
+                             subresources=("status",))
+
+
+def admin_policy(name: str, priority: int, version: str = "v1alpha1") -> dict[str, Any]:
+    """An AdminNetworkPolicy: only the red team may reach the CDE's https port."""
+    return {"apiVersion": f"{GROUP}/{version}", "kind": "AdminNetworkPolicy",
+            "metadata": {"name": name, "labels": {"owner": "platform"}},
+            "spec": {"priority": priority, "subject": {"namespaces": {"matchLabels": {"zone": "cde"}}},
+                     "ingress": [{"name": "red-in", "action": "Allow",
+                                  "from": [{"namespaces": {"matchLabels": {"team": "red"}}}],
+                                  "ports": [{"portNumber": {"protocol": "TCP", "port": 8443}}]},
+                                 {"name": "rest", "action": "Deny", "from": [{"namespaces": {}}]}]}}
+
+
+def cluster_policy_objects() -> list[dict[str, Any]]:
+    """Two AdminNetworkPolicies, the BaselineAdminNetworkPolicy and a ClusterNetworkPolicy."""
+    baseline = {"apiVersion": f"{GROUP}/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+                "metadata": {"name": "default"},
+                "spec": {"subject": {"namespaces": {}}, "egress": [
+                    {"name": "no-internet", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]}}
+    web_out = {"apiVersion": f"{GROUP}/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "web-out"},
+               "spec": {"tier": "Admin", "priority": 5,
+                        "subject": {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "web"}}}},
+                        "egress": [{"name": "https", "action": "Accept", "to": [{"networks": ["10.0.0.0/8"]}],
+                                    "protocols": [{"tcp": {"destinationPort": {"number": 443}}}]}]}}
+    return [admin_policy("zz-guard", 20), admin_policy("aa-guard", 10), admin_policy("mm-guard", 30), baseline,
+            web_out]
+
+
+@contextmanager
+def cluster_with(tmp_path: Path, objects: list[dict[str, Any]],
+                 resources: tuple[ResourceType, ...]) -> Iterator[tuple[KubeApiServer, str]]:
+    """A running server holding the shop plus `objects` and serving `resources`, with its kubeconfig."""
+    with KubeApiServer([*shop_objects(), *objects], token="t", custom_resources=resources) as running:
+        yield running, str(running.write_kubeconfig(tmp_path / "kc"))
+
+
+def stored(running: KubeApiServer, resources: tuple[ResourceType, ...]) -> list[dict[str, Any]]:
+    """The objects the server holds for `resources`, as they are listed (uids and all)."""
+    return [obj for resource in resources for obj in running.store.snapshot(resource)[1]]
+
+
+def test_cluster_policies_are_collected_as_the_manifests_path_reads_them(tmp_path: Path) -> None:
+    with cluster_with(tmp_path, cluster_policy_objects(), CLUSTER_POLICY_RESOURCES) as (running, config):
+        snapshot = collect(config)
+        from_manifests = snapshot_of_objects(stored(running, CLUSTER_POLICY_RESOURCES), {"type": "manifests"}, NOW)
+        pages = running.requests_matching(verb="list", resource="adminnetworkpolicies")
+    assert [p.key for p in snapshot.cluster_policies] == [
+        "AdminNetworkPolicy/aa-guard", "AdminNetworkPolicy/mm-guard", "AdminNetworkPolicy/zz-guard",
+        "BaselineAdminNetworkPolicy/default", "ClusterNetworkPolicy/web-out"]
+    assert snapshot.cluster_policies == from_manifests.cluster_policies
+    assert [cluster_policy_document(p) for p in snapshot.cluster_policies] == [
+        cluster_policy_document(p) for p in from_manifests.cluster_policies]
+    assert all(p.uid for p in snapshot.cluster_policies)
+    assert (snapshot.unmodelled, snapshot.warnings) == ({}, ())
+    assert [(r.path, r.query.get("limit")) for r in pages] == [
+        (f"/apis/{GROUP}/v1alpha1/adminnetworkpolicies", "2")] * 2
+
+
+def test_nodes_are_read_only_for_the_nodes_peers_that_need_their_addresses(tmp_path: Path) -> None:
+    nodes = [node("cp-1", "10.9.0.1", role="control-plane"), node("worker-1", "10.9.0.2", role="worker")]
+    with cluster_with(tmp_path, [*cluster_policy_objects(), *nodes], CLUSTER_POLICY_RESOURCES) as (running, config):
+        without = collect(config)
+        listed_without = running.requests_matching(verb="list", resource="nodes")
+    guard = {"apiVersion": f"{GROUP}/v1alpha1", "kind": "AdminNetworkPolicy", "metadata": {"name": "no-cp"},
+             "spec": {"priority": 1, "subject": {"namespaces": {}}, "egress": [
+                 {"action": "Deny", "to": [{"nodes": {"matchLabels": {"role": "control-plane"}}}]}]}}
+    with cluster_with(tmp_path, [guard, *nodes], CLUSTER_POLICY_RESOURCES) as (running, config):
+        snapshot = collect(config)
+    assert (without.nodes, listed_without) == ((), [])
+    assert [(n.name, n.addresses) for n in snapshot.nodes] == [("cp-1", (("InternalIP", "10.9.0.1"),)),
+                                                               ("worker-1", (("InternalIP", "10.9.0.2"),))]
+    assert all(n.uid for n in snapshot.nodes)
+
+
+def test_a_server_without_the_group_has_no_cluster_policies(server: KubeApiServer, kubeconfig: str) -> None:
+    snapshot = collect(kubeconfig)
+    assert (snapshot.cluster_policies, snapshot.unmodelled) == ((), {})
+    assert [(r.path, r.status) for r in server.requests if GROUP in r.path] == [(f"/apis/{GROUP}", 404)]
+    objects = snapshot_document(snapshot)["objects"]
+    assert {kind: objects[plural] for kind, plural in CLUSTER_POLICY_LISTS.items()} == {
+        "AdminNetworkPolicy": [], "BaselineAdminNetworkPolicy": [], "ClusterNetworkPolicy": []}
+
+
+def test_only_the_served_versions_are_read(tmp_path: Path) -> None:
+    with cluster_with(tmp_path, cluster_policy_objects()[-1:], (CLUSTER_NETWORK_POLICIES,)) as (running, config):
+        snapshot = collect(config)
+        paths = [r.path for r in running.requests if GROUP in r.path]
+    assert [p.key for p in snapshot.cluster_policies] == ["ClusterNetworkPolicy/web-out"]
+    assert paths == [f"/apis/{GROUP}", f"/apis/{GROUP}/v1alpha2", f"/apis/{GROUP}/v1alpha2/clusternetworkpolicies"]
+
+
+@pytest.mark.parametrize("plural", [r.plural for r in CLUSTER_POLICY_RESOURCES])
+def test_a_forbidden_cluster_policy_list_names_verb_and_resource(tmp_path: Path, plural: str) -> None:
+    with cluster_with(tmp_path, cluster_policy_objects(), CLUSTER_POLICY_RESOURCES) as (running, config):
+        running.forbid(verb="list", resource=plural)
+        with pytest.raises(ClusterAccessError) as error:
+            collect(config)
+    assert error.value.message.startswith(f"forbidden: cannot list {plural}.{GROUP} at cluster scope")
+    assert (error.value.verb, error.value.resource, error.value.exit_code) == ("list", f"{plural}.{GROUP}",
+                                                                              EXIT_UNREACHABLE)
+    assert "samples/deploy/rbac.yaml" in error.value.hint
+
+
+def test_an_invalid_cluster_policy_is_named_with_its_field(tmp_path: Path) -> None:
+    with cluster_with(tmp_path, [admin_policy("too-late", 1001)], CLUSTER_POLICY_RESOURCES) as (running, config):
+        with pytest.raises(ManifestError) as error:
+            collect(config)
+        url = running.url
+    assert (error.value.file, error.value.field) == (f"{url}: AdminNetworkPolicy too-late", "spec.priority")
+    assert error.value.detail == "must be between 0 and 1000, not 1001"
+
+
+def test_a_served_version_segproof_does_not_model_is_counted_as_unmodelled(tmp_path: Path) -> None:
+    resources = (ADMIN_V1BETA1, CLUSTER_NETWORK_POLICIES)
+    objects = [admin_policy("a", 10, "v1beta1"), admin_policy("b", 20, "v1beta1"), *cluster_policy_objects()[-1:]]
+    with cluster_with(tmp_path, objects, resources) as (running, config):
+        snapshot = collect(config)
+        from_manifests = snapshot_of_objects(stored(running, resources), {"type": "manifests"}, NOW)
+        running.forbid(verb="list", resource="adminnetworkpolicies")
+        refused = collect(config)
+        result = CliRunner().invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
+    reported = f"AdminNetworkPolicy ({GROUP}/v1beta1)"
+    assert snapshot.unmodelled == from_manifests.unmodelled == {reported: 2}
+    assert [p.key for p in snapshot.cluster_policies] == ["ClusterNetworkPolicy/web-out"]
+    assert refused.unmodelled == {reported: None}
+    assert refused.warnings[0].startswith(f"{reported} exists but could not be counted: forbidden: cannot list "
+                                          f"adminnetworkpolicies.{GROUP}")
+    assert json.loads(result.stdout)["assumptions"]["unmodelled_policies"] == {reported: None}
+
+
+def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
+    snapshot_path, runner = str(tmp_path / "snap.json"), CliRunner()
+    with cluster_with(tmp_path, cluster_policy_objects(), CLUSTER_POLICY_RESOURCES) as (_, config):
+        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "-o", snapshot_path, "--now", NOW])
+        from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
+    assert collected.exit_code == 0, collected.stderr
+    document = json.loads(Path(snapshot_path).read_text())
+    assert document["format"] == "segproof.snapshot/v2"
+    assert {kind: [o["metadata"]["name"] for o in document["objects"][plural]]
+            for kind, plural in CLUSTER_POLICY_LISTS.items()} == {
+        "AdminNetworkPolicy": ["aa-guard", "mm-guard", "zz-guard"], "BaselineAdminNetworkPolicy": ["default"],
+        "ClusterNetworkPolicy": ["web-out"]}
+    from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
+    assert from_cluster.exit_code == 0, from_cluster.stderr
+    assert from_cluster.stdout == from_snapshot.stdout
+    assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is True

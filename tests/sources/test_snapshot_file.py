@@ -13,6 +13,7 @@ from compliance.report.formats import json_text
 from compliance.resources import resource_dir
 from compliance.sources.manifests import load_manifests
 from compliance.sources.snapshot_file import load_snapshot_file
+from tests.netpol.builders import admin, baseline, cluster, cluster_policy, namespace
 
 
 def write_snapshot(tmp_path: Path, document: object) -> str:
@@ -28,6 +29,21 @@ def test_a_snapshot_reads_back_as_the_same_snapshot(tmp_path: Path) -> None:
     assert [p.spec for p in reread.policies] == [json.loads(json.dumps(p.spec, sort_keys=True))
                                                   for p in original.policies]
     assert snapshot_document(reread) == snapshot_document(original)
+
+
+def test_cluster_policies_are_written_in_their_own_lists_and_read_back(tmp_path: Path) -> None:
+    objects = [admin("guard", 10, {"ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}),
+               baseline({"egress": [{"action": "Allow", "to": [{"networks": ["10.0.0.0/8"]}]}]}),
+               cluster_policy("ClusterNetworkPolicy", "edge", {"egress": [
+                   {"action": "Accept", "to": [{"domainNames": ["example.com"]}]}]}, 3, "Admin")]
+    original = cluster(namespace("a"), *objects)
+    document = snapshot_document(original)
+    assert document["format"] == "segproof.snapshot/v2"
+    lists = {key: [item["metadata"]["name"] for item in value] for key, value in document["objects"].items()
+             if key.endswith("networkpolicies") and key != "networkpolicies"}
+    assert lists == {"adminnetworkpolicies": ["guard"], "baselineadminnetworkpolicies": ["default"],
+                     "clusternetworkpolicies": ["edge"]}
+    assert load_snapshot_file(write_snapshot(tmp_path, document)).cluster_policies == original.cluster_policies
 
 
 def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:

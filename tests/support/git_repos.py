@@ -30,6 +30,32 @@ def netpol(ref: str, spec: dict[str, Any] | None = None, **extra: Any) -> dict[s
             "spec": spec if spec is not None else {"podSelector": {}}}
 
 
+def admin_policy(name: str, spec: dict[str, Any], kind: str = "AdminNetworkPolicy", **extra: Any) -> dict[str, Any]:
+    """A cluster-scoped policy manifest: AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1), or
+    ClusterNetworkPolicy (v1alpha2)."""
+    version = "v1alpha2" if kind == "ClusterNetworkPolicy" else "v1alpha1"
+    return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": kind, "metadata": {"name": name, **extra},
+            "spec": spec}
+
+
+def namespaces_named(*names: str) -> dict[str, Any]:
+    """A selector of namespaces by name."""
+    return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(names)}]}
+
+
+def guard(target: str, source: str, action: str = "Deny", priority: int | None = 10) -> dict[str, Any]:
+    """A cluster policy's spec: ingress into namespace `target` from namespace `source` gets `action` (priority
+    None for a BaselineAdminNetworkPolicy, which has none)."""
+    spec = {"subject": {"namespaces": namespaces_named(target)},
+            "ingress": [{"name": f"{action.lower()}-{source}", "action": action,
+                         "from": [{"namespaces": namespaces_named(source)}]}]}
+    return spec if priority is None else {"priority": priority, **spec}
+
+
+# The BaselineAdminNetworkPolicy (a singleton named default): ingress into pay from shop is denied.
+BASELINE = admin_policy("default", guard("pay", "shop", priority=None), kind="BaselineAdminNetworkPolicy")
+
+
 def ingress_on(app: str, port: int, source: str) -> dict[str, Any]:
     """Spec: pods `app` accept TCP `port` from pods `app=source` of the namespace."""
     return {"podSelector": {"matchLabels": {"app": app}},

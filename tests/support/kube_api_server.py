@@ -50,7 +50,7 @@ DEFAULT_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:segproof", "
 
 @dataclass(frozen=True)
 class ResourceType:
-    """One API resource: group/version, plural name, kind and scope."""
+    """One API resource: group/version, plural name, kind, scope and the subresources discovery lists."""
 
     group: str
     version: str
@@ -59,6 +59,7 @@ class ResourceType:
     namespaced: bool = True
     builtin: bool = False
     verbs: tuple[str, ...] = ("get", "list", "watch")
+    subresources: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -75,11 +76,25 @@ class ResourceType:
             "verbs": list(self.verbs),
         }
 
+    def subresource_discovery(self) -> list[JSON]:
+        """Return the APIResource entries of the subresources (`plural/status`), as a CRD's discovery lists them."""
+        return [
+            {
+                "name": f"{self.plural}/{name}",
+                "singularName": "",
+                "namespaced": self.namespaced,
+                "kind": self.kind,
+                "verbs": ["get", "patch", "update"],
+            }
+            for name in self.subresources
+        ]
+
 
 NAMESPACES = ResourceType("", "v1", "namespaces", "Namespace", namespaced=False, builtin=True)
 PODS = ResourceType("", "v1", "pods", "Pod", builtin=True)
 SERVICES = ResourceType("", "v1", "services", "Service", builtin=True)
 NETWORK_POLICIES = ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", builtin=True)
+NODES = ResourceType("", "v1", "nodes", "Node", namespaced=False, builtin=True)
 SELF_SUBJECT_REVIEWS = ResourceType(
     "authentication.k8s.io",
     "v1",
@@ -89,10 +104,31 @@ SELF_SUBJECT_REVIEWS = ResourceType(
     builtin=True,
     verbs=("create",),
 )
-BUILTIN_RESOURCES = (NAMESPACES, PODS, SERVICES, NETWORK_POLICIES)
+BUILTIN_RESOURCES = (NAMESPACES, NODES, PODS, SERVICES, NETWORK_POLICIES)
 
 ADMIN_NETWORK_POLICIES = ResourceType(
-    "policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", namespaced=False
+    "policy.networking.k8s.io",
+    "v1alpha1",
+    "adminnetworkpolicies",
+    "AdminNetworkPolicy",
+    namespaced=False,
+    subresources=("status",),
+)
+BASELINE_ADMIN_NETWORK_POLICIES = ResourceType(
+    "policy.networking.k8s.io",
+    "v1alpha1",
+    "baselineadminnetworkpolicies",
+    "BaselineAdminNetworkPolicy",
+    namespaced=False,
+    subresources=("status",),
+)
+CLUSTER_NETWORK_POLICIES = ResourceType(
+    "policy.networking.k8s.io",
+    "v1alpha2",
+    "clusternetworkpolicies",
+    "ClusterNetworkPolicy",
+    namespaced=False,
+    subresources=("status",),
 )
 CALICO_NETWORK_POLICIES = ResourceType("crd.projectcalico.org", "v1", "networkpolicies", "NetworkPolicy")
 CALICO_GLOBAL_NETWORK_POLICIES = ResourceType(
@@ -626,7 +662,10 @@ class Router:
 
     def _resource_list(self, group: str, version: str) -> JSON:
         resources = [
-            rt.discovery() for rt in self._resources.values() if (rt.group, rt.version) == (group, version)
+            entry
+            for rt in self._resources.values()
+            if (rt.group, rt.version) == (group, version)
+            for entry in (rt.discovery(), *rt.subresource_discovery())
         ]
         group_version = f"{group}/{version}" if group else version
         return {

@@ -24,10 +24,12 @@ from kubernetes.dynamic import DynamicClient
 
 from .kube_api_server import (
     ADMIN_NETWORK_POLICIES,
+    BASELINE_ADMIN_NETWORK_POLICIES,
     CALICO_GLOBAL_NETWORK_POLICIES,
     CALICO_NETWORK_POLICIES,
     CILIUM_CLUSTERWIDE_NETWORK_POLICIES,
     CILIUM_NETWORK_POLICIES,
+    CLUSTER_NETWORK_POLICIES,
     DEFAULT_USER,
     PODS,
     Fault,
@@ -159,7 +161,7 @@ def test_version_and_discovery_via_new_client_from_config(server: KubeApiServer,
         core_resources = {
             r.name: r.namespaced for r in client.CoreV1Api(api_client).get_api_resources().resources
         }
-        assert core_resources == {"namespaces": False, "pods": True, "services": True}
+        assert core_resources == {"namespaces": False, "nodes": False, "pods": True, "services": True}
         groups = [g.name for g in client.ApisApi(api_client).get_api_versions().groups]
         assert groups[:2] == ["networking.k8s.io", "authentication.k8s.io"]
         netpol = client.NetworkingV1Api(api_client).get_api_resources()
@@ -533,3 +535,32 @@ def test_dynamic_client_discovers_and_counts_custom_resources(connect: Connect, 
     resource = dynamic.resources.get(api_version="cilium.io/v2", kind="CiliumNetworkPolicy")
     assert len(resource.get().items) == 2
     assert len(resource.get(namespace="dev").items) == 1
+
+
+
+def test_a_group_in_two_versions_is_discovered_with_subresources(tmp_path: Path) -> None:
+    group = "policy.networking.k8s.io"
+    resources = (ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES, CLUSTER_NETWORK_POLICIES)
+    cnp = {"apiVersion": f"{group}/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "x"}}
+    with KubeApiServer([cnp], token=TOKEN, custom_resources=resources) as running:
+        configuration = client.Configuration()
+        kubeconfig = str(running.write_kubeconfig(tmp_path / "kc"))
+        config.load_kube_config(kubeconfig, client_configuration=configuration)
+        with client.ApiClient(configuration) as api_client:
+            groups = client.ApisApi(api_client).get_api_versions().groups
+            custom = client.CustomObjectsApi(api_client)
+            v1alpha1 = custom.get_api_resources(group, "v1alpha1")
+            listed = custom.list_cluster_custom_object(group, "v1alpha2", "clusternetworkpolicies")
+            dynamic = DynamicClient(api_client, cache_file=str(tmp_path / "discovery.json"))
+            cnps = dynamic.resources.get(api_version=f"{group}/v1alpha2", kind="ClusterNetworkPolicy")
+    policy = next(g for g in groups if g.name == group)
+    assert [v.version for v in policy.versions] == ["v1alpha1", "v1alpha2"]
+    assert policy.preferred_version.version == "v1alpha1"
+    assert [r.name for r in v1alpha1.resources] == [
+        "adminnetworkpolicies",
+        "adminnetworkpolicies/status",
+        "baselineadminnetworkpolicies",
+        "baselineadminnetworkpolicies/status",
+    ]
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["x"]
+    assert (cnps.namespaced, list(cnps.subresources)) == (False, ["status"])

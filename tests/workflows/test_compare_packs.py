@@ -4,6 +4,7 @@ CDE closed, analytics isolated. The scope is the test's own, so that the expecte
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from compliance.analysis.pack_comparison import exception_differences, zone_change
+from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.workflows.compare_packs import cell
@@ -18,6 +20,7 @@ from compliance.workflows.inputs import StateSource
 from compliance.workflows.publish import publish_assessment
 from tests.support.cli import run
 from tests.support.documents import ANALYTICS_DENY
+from tests.support.git_repos import BASELINE, admin_policy, guard
 from tests.support.renderers import placeholder_report
 
 SAMPLES = resource_dir("samples")
@@ -114,6 +117,33 @@ def test_diff_in_json_names_every_kind_of_difference(packs: tuple[Path, Path]) -
     assert document["exceptions"] == [{"control": "pci-dss-4.0.1/1.3.1", "target": "analytics/*",
                                        "change": "expired", "state": {"before": "applied", "after": "expired"},
                                        "expires": {"before": "2026-02-28", "after": "2026-02-28"}}]
+
+
+def with_cluster_policies(pack: Path, target: Path, *policies: dict) -> Path:
+    """A copy of a pack whose snapshot holds these cluster policies (the comparison does not verify packs)."""
+    shutil.copytree(pack, target)
+    snapshot = json.loads((target / "snapshot.json").read_text())
+    for policy in policies:
+        snapshot["objects"].setdefault(CLUSTER_POLICY_LISTS[policy["kind"]], []).append(policy)
+    (target / "snapshot.json").write_text(json.dumps(snapshot))
+    return target
+
+
+def test_diff_lists_cluster_policies_after_the_network_policies(tmp_path: Path, packs: tuple[Path, Path]) -> None:
+    cluster_wide = admin_policy("tier-check", {**guard("payments", "analytics"), "tier": "Admin"},
+                                kind="ClusterNetworkPolicy")
+    before = with_cluster_policies(packs[0], tmp_path / "a", admin_policy("cde-guard", guard("payments", "analytics")),
+                                   BASELINE)
+    after = with_cluster_policies(packs[1], tmp_path / "b", cluster_wide,
+                                  admin_policy("cde-guard", guard("payments", "analytics", priority=20)))
+    code, out, err = run("diff", str(before), str(after), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["policies"][2:] == [
+        {"policy": "AdminNetworkPolicy/cde-guard", "change": "changed", "fields": ["spec.priority"]},
+        {"policy": "BaselineAdminNetworkPolicy/default", "change": "removed", "fields": []},
+        {"policy": "ClusterNetworkPolicy/tier-check", "change": "added", "fields": []}]
+    text = run("diff", str(before), str(after))[1]
+    assert "\nPolicies (5 changed):\n" in text and re.search(r"\nClusterNetworkPolicy/tier-check +added *\n", text)
 
 
 def test_zips_and_directories_compare_alike_and_the_output_is_deterministic(packs: tuple[Path, Path]) -> None:

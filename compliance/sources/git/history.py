@@ -1,11 +1,12 @@
-"""The first-parent history of the policy manifests: which NetworkPolicy (or Namespace) changed in which commit.
+"""The first-parent history of the policy manifests: which policy (NetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy, ClusterNetworkPolicy) or Namespace changed in which commit.
 
 History is read in one `git log` pass over the first-parent history of a revision (what landed on the
 branch; a merge is diffed against its first parent), with blob ids from `--raw`. File contents come
 from one `git cat-file --batch` process fed all at once, and each blob is parsed once. Objects are identified
-by kind/namespace/name as parsed from the YAML, so renames, moves between files and multi-document
-files are followed; a file that cannot be parsed at some revision is reported as an error on that
-change and its last readable content stands in until it is fixed.
+by kind/namespace/name (cluster-scoped kinds by kind/name) as parsed from the YAML, so renames, moves between
+files and multi-document files are followed; a file that cannot be parsed at some revision is reported as an
+error on that change and its last readable content stands in until it is fixed.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], Manife
 
 def read_history(repository: str, rev: str = "HEAD", paths: Sequence[str] = (), since: str | None = None,
                  until: str | None = None) -> History:
-    """Every change to NetworkPolicies and Namespaces under `paths` on the first-parent history of `rev`.
+    """Every change to policies and Namespaces under `paths` on the first-parent history of `rev`.
 
     since/until (YYYY-MM-DD or RFC 3339) select commits by committed time, both inclusive.
     """

@@ -1,5 +1,5 @@
-"""The tracked objects (NetworkPolicies and Namespaces) of manifest files in git, validated as `--manifests`
-validates files, so that a broken manifest is reported on the version that broke it."""
+"""The tracked objects (policies of every kind, and Namespaces) of manifest files in git, validated as
+`--manifests` validates files, so that a broken manifest is reported on the version that broke it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import git
 
 from compliance.errors import ManifestError
 from compliance.model.history import TRACKED_KINDS, ObjectKey, TrackedObject
+from compliance.model.objects import Namespace
+from compliance.model.policy_identity import AnyPolicy
 from compliance.sources.git.repository import REGULAR_FILE_MODES, read_blobs
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
 
@@ -29,7 +31,7 @@ def is_manifest(path: str, mode: str) -> bool:
 
 
 def tracked_documents(name: str, text: str) -> list[Document]:
-    """The NetworkPolicy and Namespace documents of one file; other documents are not looked at."""
+    """The documents of the tracked kinds in one file; other documents are not looked at."""
     return [document for index, content in parse_documents(name, text) if is_object(content)
             for document in objects_in(name, index, content) if document.obj.get("kind") in TRACKED_KINDS]
 
@@ -37,16 +39,11 @@ def tracked_documents(name: str, text: str) -> list[Document]:
 def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]) -> dict[ObjectKey, TrackedObject]:
     """Validated objects of documents (as `collect` validates manifests), by key; ManifestError when invalid."""
     found = collect(documents)
-    objects: dict[ObjectKey, TrackedObject] = {}
-    for (namespace, name), policy in found.policies.items():
-        document = found.origins[("NetworkPolicy", (namespace, name))]
-        key = ("NetworkPolicy", namespace, name)
-        objects[key] = TrackedObject(*key, path_of(document.file), policy, document.obj)
-    for name, value in found.namespaces.items():
-        document = found.origins[("Namespace", name)]
-        objects[("Namespace", "", name)] = TrackedObject("Namespace", "", name, path_of(document.file), value,
-                                                         document.obj)
-    return objects
+    kept: list[tuple[ObjectKey, Document, AnyPolicy | Namespace]] = [
+        *(((p.kind, p.namespace, p.name), found.origins[(p.kind, origin)], p) for origin, p in found.policies.items()),
+        *(((p.kind, "", p.name), found.origins[(p.kind, origin)], p) for origin, p in found.cluster_policies.items()),
+        *((("Namespace", "", name), found.origins[("Namespace", name)], n) for name, n in found.namespaces.items())]
+    return {key: TrackedObject(*key, path_of(document.file), value, document.obj) for key, document, value in kept}
 
 
 def manifest_text(data: bytes, name: str) -> str:

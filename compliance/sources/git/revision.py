@@ -1,4 +1,4 @@
-"""The policy manifests at one revision: the NetworkPolicies and Namespaces they define."""
+"""The policy manifests at one revision: the policies (of every kind) and Namespaces they define."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from compliance.sources.git.repository import (
 
 
 def read_revision(repository: str, rev: str = "HEAD", paths: Sequence[str] = ()) -> Revision:
-    """The NetworkPolicies and Namespaces defined under `paths` at `rev`; an invalid manifest is a ManifestError
-    naming `commit:path`, the document and the field."""
+    """The policies and Namespaces defined under `paths` at `rev`; an invalid manifest is a ManifestError naming
+    `commit:path`, the document and the field."""
     paths = normalised_paths(repository, paths)
     with open_repository(repository) as repo:
         commit = resolve_commit(repo, repository, rev)

@@ -12,7 +12,7 @@ from compliance.errors import EXIT_UNREACHABLE, GitSourceError, InvalidValue, Ma
 from compliance.model.history import History
 from compliance.sources.git.history import read_history
 from compliance.sources.git.revision import read_revision
-from tests.support.git_repos import ALICE, BOB, RULE, GitRepo, ingress_on, netpol
+from tests.support.git_repos import ALICE, BASELINE, BOB, RULE, GitRepo, admin_policy, guard, ingress_on, netpol
 
 
 def summary(history: History) -> list[tuple[str, str, str, str]]:
@@ -173,3 +173,37 @@ def test_git_errors_name_what_failed(tmp_path: Path, repo: GitRepo) -> None:
         with pytest.raises(GitSourceError, match=message) as raised:
             call()
         assert raised.value.exit_code == EXIT_UNREACHABLE
+
+
+def test_cluster_policies_are_tracked_by_kind_and_name(repo: GitRepo) -> None:
+    repo.write("p/guard.yaml", admin_policy("cde-guard", guard("pay", "shop")), netpol("shop/deny"))
+    repo.write("p/baseline.yaml", BASELINE)
+    # Another version of the kind is not modelled, and so not tracked.
+    repo.write("p/future.yaml", {**admin_policy("future", guard("pay", "shop")),
+                                 "apiVersion": "policy.networking.k8s.io/v1beta1"})
+    repo.commit("Guard the CDE", when="2026-01-01T00:00:00Z")
+    repo.git("mv", "p/guard.yaml", "p/admin.yaml")
+    repo.commit("Rename the file", when="2026-01-02T00:00:00Z")
+    repo.write("p/admin.yaml", admin_policy("cde-guard", guard("pay", "shop", action="Allow")), netpol("shop/deny"))
+    repo.commit("Let shop in", when="2026-01-03T00:00:00Z")
+    repo.git("rm", "-q", "p/baseline.yaml")
+    repo.commit("Drop the baseline", when="2026-01-04T00:00:00Z")
+
+    history = read_history(repo.path)
+
+    assert summary(history) == [
+        ("Guard the CDE", "added", "AdminNetworkPolicy/cde-guard", "p/guard.yaml"),
+        ("Guard the CDE", "added", "BaselineAdminNetworkPolicy/default", "p/baseline.yaml"),
+        ("Guard the CDE", "added", "NetworkPolicy shop/deny", "p/guard.yaml"),
+        ("Let shop in", "modified", "AdminNetworkPolicy/cde-guard", "p/admin.yaml"),
+        ("Drop the baseline", "deleted", "BaselineAdminNetworkPolicy/default", "p/baseline.yaml"),
+    ]
+    modified = history.changes[3]
+    assert modified.target.key == ("AdminNetworkPolicy", "", "cde-guard")
+    assert modified.after.policy.key == "AdminNetworkPolicy/cde-guard"
+    assert modified.before.document["spec"]["ingress"][0]["action"] == "Deny"
+    assert [o.display for o in history.final] == ["AdminNetworkPolicy/cde-guard", "NetworkPolicy shop/deny"]
+    revision = read_revision(repo.path)
+    assert [p.key for p in revision.policies] == ["AdminNetworkPolicy/cde-guard", "shop/deny"]
+    assert [(r.current.display, r.change.change.commit.subject) for r in provenance(assess_history(history, RULE))
+            ] == [("AdminNetworkPolicy/cde-guard", "Let shop in"), ("NetworkPolicy shop/deny", "Guard the CDE")]

@@ -1,0 +1,96 @@
+"""The policy section's values: cluster policies by tier with a bounded rule listing, ties, ambiguous connections
+(held to the engine's own workload roll-up) and explain excerpts where a tier decides."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance.netpol.connections import connections
+from compliance.report import policy_section
+from compliance.report.inputs import ReportInput
+from compliance.report.tables import report_tables
+from compliance.report.zone_flows import zone_flows
+
+from .builders import guarded_snapshot, report_input
+
+TIE = ("Admin tier, priority 20: AdminNetworkPolicy/marketing-allow-dashboard, "
+       "AdminNetworkPolicy/marketing-deny-analytics")
+
+
+@pytest.fixture(scope="module")
+def guarded() -> ReportInput:
+    return report_input(snapshot=guarded_snapshot())
+
+
+def test_cluster_policies_are_grouped_by_tier_in_evaluation_order(guarded: ReportInput) -> None:
+    view = policy_section.cluster_policy_view(report_tables(guarded))
+    admin, baseline = view["tiers"]
+    assert (admin["name"], baseline["name"]) == ("Admin", "Baseline")
+    assert [p["key"] for p in admin["policies"]] == [
+        "ClusterNetworkPolicy/block-metadata", "AdminNetworkPolicy/allow-scrape", "AdminNetworkPolicy/cde-guardrail",
+        "AdminNetworkPolicy/marketing-allow-dashboard", "AdminNetworkPolicy/marketing-deny-analytics"]
+    guard = admin["policies"][2]
+    assert [(r["rule"], r["name"], r["action"], r["tone"]) for r in guard["rules"]] == [
+        (0, "connected-zone", "Pass", "neutral"), (1, "cde-internal", "Pass", "neutral"),
+        (2, "deny-everything-else", "Deny", "no")]
+    assert [p["key"] for p in baseline["policies"]] == ["BaselineAdminNetworkPolicy/default"]
+    assert (view["total"], view["rules_total"], view["more"]) == (6, 8, 0)
+
+
+def test_the_rule_listing_is_bounded_and_says_what_it_leaves_out(guarded: ReportInput) -> None:
+    view = policy_section.cluster_policy_view(report_tables(guarded), rule_rows=3)
+    admin, baseline = view["tiers"]
+    shown = [(p["key"], len(p["rules"]), p["rules_more"]) for p in admin["policies"]]
+    assert shown == [("ClusterNetworkPolicy/block-metadata", 1, 0), ("AdminNetworkPolicy/allow-scrape", 1, 0),
+                     ("AdminNetworkPolicy/cde-guardrail", 1, 2)]
+    assert baseline["policies"] == [] and view["more"] == 3
+
+
+def test_ties_name_each_shared_priority(guarded: ReportInput) -> None:
+    assert policy_section.tied_priorities(guarded.system.snapshot.cluster_policies) == [TIE]
+
+
+def test_ambiguous_connections_agree_with_the_engines_workload_connections(guarded: ReportInput) -> None:
+    found = policy_section.ambiguous_connections(zone_flows(guarded.system))
+    expected = [(c.source, c.destination, c.ambiguous) for c in connections(guarded.system.reach, "workload")
+                if c.ambiguous]
+    assert [(c.source, c.destination, c.ambiguous) for c in found] == expected
+    assert {(c.source_zone, c.destination_zone, c.ambiguous.describe()) for c in found} == {
+        ("out-of-scope", "out-of-scope", "TCP 80")}
+    assert len(found) == 4
+
+
+def test_excerpts_name_tier_policy_priority_and_rule_where_a_tier_decides(guarded: ReportInput) -> None:
+    flows = zone_flows(guarded.system)
+    rows = policy_section.tier_excerpts(guarded.system, flows, policy_section.ambiguous_connections(flows))
+    assert [(r["reason"], r["source"], r["destination"]) for r in rows] == [
+        ("ambiguous", "marketing/campaigns[Deployment]", "analytics/dashboard[Deployment]"),
+        ("into the CDE", "api-gateway/gateway[Deployment]", "payments/payments-api[Deployment]"),
+        ("into the CDE", "monitoring/prometheus[StatefulSet]", "payments/card-vault[StatefulSet]"),
+        ("no path into the CDE", "analytics/dashboard[Deployment]", "payments/card-vault[StatefulSet]"),
+    ]
+    ambiguous, connected, scrape, denied = rows
+    assert (ambiguous["allowed"], ambiguous["ambiguous"]) == ("TCP 80", "TCP 80")
+    assert ambiguous["egress"][-1].startswith(f"AMBIGUOUS TCP 80: {TIE.split(': ', 1)[1]} share a priority")
+    assert ('Admin tier: AdminNetworkPolicy/cde-guardrail (priority 10) ingress[0] "connected-zone": passes all '
+            "ports on (to NetworkPolicies, or the Baseline tier where none isolates the pod)") in connected["ingress"]
+    assert 'Admin tier: AdminNetworkPolicy/allow-scrape (priority 5) ingress[0] "prometheus": allows TCP 9090,9187' \
+        in scrape["ingress"]
+    assert (denied["allowed"], denied["explained"]) == ("", "analytics/dashboard-0 -> payments/card-vault-0")
+    assert denied["ingress"] == ['Admin tier: AdminNetworkPolicy/cde-guardrail (priority 10) ingress[2] '
+                                 '"deny-everything-else": denies all ports']
+
+
+def test_excerpts_are_bounded(guarded: ReportInput) -> None:
+    flows = zone_flows(guarded.system)
+    rows = policy_section.tier_excerpts(guarded.system, flows, policy_section.ambiguous_connections(flows), 2)
+    assert len(rows) == 2
+
+
+def test_without_cluster_policies_nothing_is_tiered_or_ambiguous(sample: ReportInput) -> None:
+    flows = zone_flows(sample.system)
+    section = policy_section.policy_section(sample.system, flows, report_tables(sample, flows), 25)
+    assert section["cluster"]["total"] == 0 and [t["policies"] for t in section["cluster"]["tiers"]] == [[], []]
+    assert section["excerpts"] == [] and section["ambiguity"] is None
+    assert section["network"]["total"] == len(sample.system.snapshot.policies)
+    assert len(section["network"]["rows"]) == 25 and section["network"]["more"] == section["network"]["total"] - 25
