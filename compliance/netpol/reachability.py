@@ -410,6 +410,7 @@ class Analysis:
             self.named_groups.setdefault(pod_class.named_ports, 0)
             self.named_groups[pod_class.named_ports] |= 1 << pod_class.index
         self.port_cache: dict[tuple, Decision] = {}
+        self.direction_cache: dict[tuple, Decision] = {}
         self.tier_covers: dict[tuple[int, ...], list[tuple[tuple[TierRule, ...], list[int]]]] = {}
 
     def compile_tiers(self, cluster_policies: Sequence[ClusterPolicy]) -> None:
@@ -449,15 +450,19 @@ class Analysis:
         self.tiered = bool(self.tier_rules)
         self.ties = has_ties(selecting)
 
-    def direction_decision(self, tags: tuple, open_tag: bool, named_ports: NamedPorts | None) -> Decision:
+    def direction_decision(self, tags: tuple, named_ports: NamedPorts | None) -> Decision:
         """The decision of one direction from the rules covering a cell: NetworkPolicy rules (None: the pod is
-        not isolated), and the tiers' rules in order."""
-        np_rules = [tag for tag in tags if isinstance(tag, CompiledRule)]
-        tier = [tag for tag in tags if isinstance(tag, TierRule)]
-        return resolve_direction([rule for rule in tier if rule.policy.tier is Tier.ADMIN], not open_tag,
-                                 lambda: union_of_ports(np_rules, named_ports),
-                                 [rule for rule in tier if rule.policy.tier is Tier.BASELINE], named_ports,
-                                 self.ties)
+        not isolated), and the tiers' rules in order; one direction's rules recur in many cells."""
+        key = (tags, named_ports)
+        found = self.direction_cache.get(key)
+        if found is None:
+            np_rules = [tag for tag in tags if isinstance(tag, CompiledRule)]
+            tier = [tag for tag in tags if isinstance(tag, TierRule)]
+            found = self.direction_cache[key] = resolve_direction(
+                [rule for rule in tier if rule.policy.tier is Tier.ADMIN], None not in tags,
+                lambda: union_of_ports(np_rules, named_ports),
+                [rule for rule in tier if rule.policy.tier is Tier.BASELINE], named_ports, self.ties)
+        return found
 
     def cell_ports(self, egress: tuple, ingress: tuple, named_ports: NamedPorts) -> Decision:
         """The ports of a cell covered by egress rules `egress` and ingress rules `ingress` (None = open)."""
@@ -465,8 +470,7 @@ class Analysis:
         found = self.port_cache.get(key)
         if found is None:
             if self.tiered:
-                found = (self.direction_decision(egress, None in egress, named_ports)
-                         & self.direction_decision(ingress, None in ingress, named_ports))
+                found = self.direction_decision(egress, named_ports) & self.direction_decision(ingress, named_ports)
             else:
                 allowed_out = ALL_PORTS if egress == (None,) else union_of_ports(egress, named_ports)
                 allowed_in = ALL_PORTS if None in ingress else union_of_ports(ingress, named_ports)

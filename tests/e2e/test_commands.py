@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from compliance.cli import main
 from compliance.resources import resource_dir
-from tests.netpol.builders import admin, namespace, pod, policy
+from tests.netpol.builders import admin, baseline, namespace, pod, policy
 from tests.support.cli import run
 
 SHOP = [
@@ -265,3 +265,21 @@ def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path
     _, table, _ = run("reachability", "--manifests", str(path))
     assert any("TCP 443 (ambiguous: TCP 443)" in line for line in table.splitlines())
     assert "equal_priorities:" in table
+
+
+def test_explain_names_the_tiers_that_decide(tmp_path: Path) -> None:
+    blue = [{"namespaces": {"matchLabels": {"team": "blue"}}}]
+    objects = [namespace("shop", team="red"), namespace("batch", team="blue"), pod("shop/web"), pod("batch/job"),
+               admin("hand-over", 5, {"subject": {"namespaces": {"matchLabels": {"team": "red"}}}, "ingress": [
+                   {"name": "blue", "action": "Pass", "from": blue}]}),
+               baseline({"subject": {"namespaces": {}},
+                         "ingress": [{"name": "no-blue", "action": "Deny", "from": blue}]})]
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump_all(objects))
+    code, out, _ = run("explain", "--manifests", str(path), "--from", "batch/job", "--to", "shop/web", "--port", "443")
+    assert code == 0
+    assert "  DENIED" in out
+    assert ('    Admin tier: AdminNetworkPolicy/hand-over (priority 5) ingress[0] "blue": passes TCP 443 on (to '
+            "NetworkPolicies, or the Baseline tier where none isolates the pod)") in out.splitlines()
+    assert ('    Baseline tier: BaselineAdminNetworkPolicy/default ingress[0] "no-blue": denies TCP 443'
+            in out.splitlines())
