@@ -50,15 +50,14 @@ WHOLE_IPV4 = IPBlock(ipaddress.ip_network("0.0.0.0/0"))
 WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 
 
-@dataclass(frozen=True, eq=False)  # one object per rule: compared and hashed by identity, which is cheap
-class CompiledRule:
-    """A rule with its peers resolved: classes as a bitset, address ranges as partition indices."""
+class ResolvedRule:
+    """What a rule of a NetworkPolicy and of a cluster policy share once resolved: the classes its policy applies to
+    (`targets`) and its peers match (`peers`, bitsets), and its ports."""
 
-    policy: NetworkPolicy
+    policy: NetworkPolicy | ClusterPolicy
     direction: str
     index: int
     peers: int
-    addresses: frozenset[int]
     ports: tuple[PortSpec, ...] | None
     targets: int
 
@@ -69,7 +68,7 @@ class CompiledRule:
 
     @property
     def reference(self) -> str:
-        """`ns/policy ingress[0]`."""
+        """`ns/policy ingress[0]`, or `AdminNetworkPolicy/name egress[0]`."""
         return f"{self.policy.key} {self.direction}[{self.index}]"
 
     @cached_property
@@ -83,8 +82,21 @@ class CompiledRule:
         return bitsets.span(self.targets)
 
 
+@dataclass(frozen=True, eq=False)  # one object per rule: compared and hashed by identity, which is cheap
+class CompiledRule(ResolvedRule):
+    """A rule with its peers resolved: classes as a bitset, address ranges as partition indices."""
+
+    policy: NetworkPolicy
+    direction: str
+    index: int
+    peers: int
+    addresses: frozenset[int]
+    ports: tuple[PortSpec, ...] | None
+    targets: int
+
+
 @dataclass(frozen=True, eq=False)  # as CompiledRule
-class TierRule:
+class TierRule(ResolvedRule):
     """A rule of a cluster policy with its subjects and peers resolved: `targets` are the classes its policy's
     subject selects, `peers` the classes its peers match, `addresses` the egress range indices its networks
     (and domain names) match; `rank` orders it in its tier."""
@@ -99,29 +111,9 @@ class TierRule:
     targets: int
 
     @property
-    def named(self) -> bool:
-        """Whether the rule's ports depend on the destination's named ports."""
-        return has_named_port(self.ports)
-
-    @property
     def rank(self) -> tuple[int, str, int]:
         """(priority, policy, rule index): its place in the tier."""
         return self.policy.priority, self.policy.key, self.index
-
-    @property
-    def reference(self) -> str:
-        """`AdminNetworkPolicy/name egress[0]`."""
-        return f"{self.policy.key} {self.direction}[{self.index}]"
-
-    @cached_property
-    def peers_span(self) -> tuple[int, int]:
-        """bitsets.span of the peers."""
-        return bitsets.span(self.peers)
-
-    @cached_property
-    def targets_span(self) -> tuple[int, int]:
-        """bitsets.span of the targets."""
-        return bitsets.span(self.targets)
 
 
 @dataclass(frozen=True)
