@@ -190,7 +190,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     return Simulation(labels[0], labels[1], spec_changes(*specs), tuple(opened), tuple(closed),
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,
                       options.assumptions(after.unmodelled, dict.fromkeys((*before.cluster_policies,
-                                                                           *after.cluster_policies))))
+                                                                           *after.cluster_policies)),
+                                          bool(after.nodes)))
 
 
 def verdict(simulation: Simulation, fail_on: str) -> Verdict:

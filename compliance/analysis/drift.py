@@ -118,7 +118,8 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     # Every comparison cuts the address space at the ipBlocks (and networks) of both sides, so its ranges compare
     # one to one.
     tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
-                                      analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]))
+                                      analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]),
+                                      nodes=cluster.nodes)
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
     _, tiered = split_policies([*in_cluster.values(), *in_git.values()])
@@ -135,5 +136,6 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
                                explanation(status, cluster_only, git_only, rules_equal), tuple(cluster_only),
                                tuple(git_only)))
     return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
-                 cluster.collected_at, level, options.assumptions(cluster.unmodelled, dict.fromkeys(tiered)),
+                 cluster.collected_at, level,
+                 options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes)),
                  tuple(items), len(set(in_cluster) | set(in_git)) - len(items))

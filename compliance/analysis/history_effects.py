@@ -87,7 +87,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     _, tiered = split_policies(every_version)
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
                                       [policy for o in history.initial if (policy := o.policy) is not None],
-                                      options, level, (*address_cuts, *version_cuts(every_version)))
+                                      options, level, (*address_cuts, *version_cuts(every_version)),
+                                      nodes=topology.nodes)
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}
@@ -100,7 +101,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
         if progress:
             progress("policy changes", done, len(evaluated))
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
-                   assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered)))
+                   assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered),
+                                                   bool(topology.nodes)))
 
 
 def effective_content(found: TrackedObject) -> Any:

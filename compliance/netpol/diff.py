@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from compliance.model.objects import NODE_NAMES, Pod
+from compliance.model.objects import NODE_NAMES, Node, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy, split_policies
 from compliance.model.selectors import Labels
@@ -204,13 +204,16 @@ class IncrementalReachability:
     (of either version): a change whose rules are the same, or whose versions select no pod, is not evaluated, and
     otherwise only the connections touching those namespaces are listed and compared.
     `address_cuts` are kept as boundaries of address ranges in the results (e.g. the CIDRs of zones);
-    `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one.
+    `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one;
+    `nodes` give the addresses of cluster policies' nodes peers.
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
                  policies: Iterable[AnyPolicy], options: AnalysisOptions, level: str = "workload",
-                 address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = ()) -> None:
+                 address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = (),
+                 nodes: Sequence[Node] = ()) -> None:
         self.pods = tuple(pods)
+        self.nodes = tuple(nodes)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
@@ -229,7 +232,7 @@ class IncrementalReachability:
         self.evaluations += 1
         network, tiered = split_policies(self.policies.values() if policies is None else policies)
         return analyse(self.pods, network, self.namespace_labels, self.options,
-                       (*self.address_cuts, *self.analysis_cuts), tiered)
+                       (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes)
 
     def apply(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
         """Set (or delete, with None) the policy `key`; (opened, closed) connections as in `diff_connections`."""

@@ -23,7 +23,7 @@ from compliance.netpol.diff import (
 )
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse, analyse_snapshot
-from tests.netpol.builders import cluster, namespace, pod, policy, ports
+from tests.netpol.builders import admin, cluster, namespace, node, pod, policy, ports
 from tests.netpol.random_clusters import random_cluster, random_cluster_policy, random_policy
 from tests.support.git_repos import admin_policy, guard
 
@@ -205,3 +205,16 @@ def test_a_first_ipv6_block_opens_nothing_by_itself() -> None:
     assert {c.source for c in closed} == {DB}
     assert conn(DB, "::-2001:db7:ffff:ffff:ffff:ffff:ffff:ffff[External]", "all") in closed
     assert not any(c.destination.startswith("2001:db8::") for c in closed)
+
+
+def test_a_nodes_peer_is_resolved_against_the_nodes_given() -> None:
+    snapshot = cluster(namespace("a"), pod("a/web"),
+                       node("cp-1", "10.9.0.1", role="control-plane"), node("worker-1", "10.9.0.2", role="worker"))
+    guard_nodes = parse_cluster_policy(admin("no-cp", 1, {"egress": [
+        {"action": "Deny", "to": [{"nodes": {"matchLabels": {"role": "control-plane"}}}]}]}))
+    tracker = IncrementalReachability(snapshot.pods, snapshot.topology_labels(), [], AnalysisOptions(),
+                                      level="pod", nodes=snapshot.nodes)
+    opened, closed = tracker.compare(guard_nodes.key, guard_nodes)
+    assert opened == []
+    assert [(c.source, c.destination, c.ports) for c in closed] == [
+        ("a/web", "10.9.0.1-10.9.0.1[External]", ports("all"))]
