@@ -4,7 +4,8 @@ Each pack's manifest records the previous pack's id and manifest SHA-256, so the
 the ledger only indexes it: every pack ever written there, in order, with its manifest hash. Retention deletes only
 the oldest packs, and their entries stay (`removed: true`) with the manifest and its signature envelope (`manifest`,
 `signature`), so every signed link can still be checked (`chain.verify_chain`). Writers hold
-`.segproof-ledger-lock` at the root while they read and update the ledger.
+`.segproof-ledger-lock` at the root while they read and update the ledger. Packs are in time order: one not created
+after the newest is refused.
 """
 
 from __future__ import annotations
