@@ -14,7 +14,7 @@ from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, Framework
 from compliance.errors import UsageError
 from compliance.evidence.keys import Signer, load_signer
-from compliance.evidence.ledger import publish_pack, read_ledger
+from compliance.evidence.ledger import check_in_time_order, publish_pack, read_ledger
 from compliance.evidence.manifest import REPORT_PDF, SCOPE_FILE, SNAPSHOT_FILE, build_manifest, file_entry, sha256_hex
 from compliance.evidence.pack import WrittenPack
 from compliance.evidence.timestamps import request_timestamp
@@ -174,7 +174,9 @@ def publish_assessment(source: StateSource, scope_file: str, frameworks: Sequenc
                        now: str, out: str, signing: Signing = UNSIGNED, git: GitSource | None = None,
                        make_zip: bool = False, keep: int | None = None, feedback: Feedback = QUIET,
                        render: Renderer = render_pdf) -> Published:
-    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`."""
+    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`; a time not after the
+    ledger's newest pack is refused before the cluster state is read."""
+    check_in_time_order(Path(out), read_ledger(out), now)
     snapshot = load_state(source, now, feedback)
     text = scope_text(scope_file)
     return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options, chosen_frameworks(frameworks),
