@@ -174,7 +174,7 @@ def test_a_quarterly_schedule_assesses_a_new_quarter_each_run() -> None:
     runs = [datetime.date(2026, month, 1) for month in (1, 4, 7, 10)]
     periods = [(s.period_start, s.period_end) for s in (parse_scope(text, "scope.yaml", day) for day in runs)]
     assert len(set(periods)) == 4
-    assert all(end + datetime.timedelta(days=1) == run for (_, end), run in zip(periods, runs))
+    assert all(end + datetime.timedelta(days=1) == run for (_, end), run in zip(periods, runs, strict=True))
 
 
 def test_a_relative_period_without_the_run_date_is_an_error() -> None:
