@@ -29,7 +29,15 @@ from compliance.scope import Scope, parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
 from compliance.workflows.assess import Evaluation, assess
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, chosen_frameworks, load_state, scope_text
+from compliance.workflows.inputs import (
+    QUIET,
+    Feedback,
+    StateSource,
+    chosen_frameworks,
+    load_state,
+    run_date,
+    scope_text,
+)
 
 # Renders the report PDF from its input, the CSVs it attaches, the zone flows and the tables.
 Renderer = Callable[[ReportInput, Mapping[str, bytes], ZoneFlows, Mapping[str, Table]], bytes]
@@ -179,5 +187,5 @@ def publish_assessment(source: StateSource, scope_file: str, frameworks: Sequenc
     check_in_time_order(Path(out), read_ledger(out), now)
     snapshot = load_state(source, now, feedback)
     text = scope_text(scope_file)
-    return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options, chosen_frameworks(frameworks),
-                              now, out, git, signing, feedback, make_zip, keep, render)
+    return assess_and_publish(snapshot, parse_scope(text, scope_file, run_date(now)), text, options,
+                              chosen_frameworks(frameworks), now, out, git, signing, feedback, make_zip, keep, render)

@@ -27,6 +27,7 @@ from compliance.scope import parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.sources.snapshot_file import snapshot_from_text
 from compliance.workflows.assess import assess
+from compliance.workflows.inputs import run_date
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
@@ -71,7 +72,7 @@ def reperform(pack: str | Path, git_repository: str | None = None,
     with open_pack(pack) as files:
         manifest = parse_manifest(files.read(MANIFEST_FILE))
         snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
-        scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE)
+        scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE, run_date(manifest.created_at))
         held = {name: csv_rows(files.read(name).decode("utf-8")) for name in COMPARED}
     inputs = manifest.inputs
     assumptions = inputs.get("assumptions", {})
