@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # the kubernetes client is imported only when a cluster is re
     from urllib3 import HTTPResponse
 
 RBAC_HINT = "grant read access with the ClusterRole in samples/deploy/rbac.yaml"
+BROKEN_SERVER_HINT = ("the server does not answer like a Kubernetes API server: check the cluster's server URL and "
+                      "any proxy in front of it")
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 BODY_CHUNK = 1 << 20
 Progress = Callable[[str, int, int | None], None]
@@ -281,10 +283,6 @@ class ClusterReader:
         if status != 200:
             raise unexpected(status, document, verb, resource, namespace, self.server)
         return read_answer("GET", path, document, read)
-
-
-BROKEN_SERVER_HINT = "the server does not answer like a Kubernetes API server: check the cluster's server URL and " \
-                     "any proxy in front of it"
 
 
 def read_answer(method: str, path: str, document: Any, read: Callable[..., Read], *args: Any) -> Read:

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import urllib3
@@ -498,9 +498,9 @@ def test_a_raw_body_replaces_the_answer(server: KubeApiServer, core: client.Core
 
 @pytest.mark.parametrize(("endless", "same"), [("same", True), ("fresh", False)])
 def test_an_endless_list_answers_its_first_page_with_a_continue_token(
-    server: KubeApiServer, core: client.CoreV1Api, endless: str, same: bool
+    server: KubeApiServer, core: client.CoreV1Api, endless: Literal["same", "fresh"], same: bool
 ) -> None:
-    server.inject(Fault(endless=endless, times=3), verb="list", resource="pods")  # type: ignore[arg-type]
+    server.inject(Fault(endless=endless, times=3), verb="list", resource="pods")
     tokens, token = [], None
     for _ in range(3):
         page = core.list_pod_for_all_namespaces(limit=2, _continue=token)
