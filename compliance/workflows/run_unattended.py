@@ -16,7 +16,7 @@ from compliance.evidence.run_lock import run_lock
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.document import render_pdf
-from compliance.sources.cluster import ClusterTarget
+from compliance.sources.cluster_target import ClusterTarget
 from compliance.sources.git.remote import Credentials, fetch_branch
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
@@ -54,7 +54,8 @@ def configured_source(config: RunConfig) -> StateSource:
     """Where the run configuration takes the cluster state from."""
     cluster = config.cluster
     target = (ClusterTarget(kubeconfig=cluster.kubeconfig, context=cluster.context,
-                            in_cluster=True if cluster.in_cluster else None) if cluster else None)
+                            in_cluster=True if cluster.in_cluster else None, timeouts=cluster.timeouts)
+              if cluster else None)
     return StateSource(config.manifests, config.snapshot, target)
 
 
