@@ -14,7 +14,7 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
-from compliance.workflows.inputs import StateSource
+from compliance.workflows.inputs import QUIET, Feedback, StateSource
 from compliance.workflows.publish import Published, load_signing, publish_assessment
 
 DEMO_SUBJECT = "CN=ACME Payments segproof demo,O=ACME Payments Ltd"
@@ -42,7 +42,7 @@ def build_demo_repository(script: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def demo(out: str, now: str) -> Demo:
+def demo(out: str, now: str, feedback: Feedback = QUIET) -> Demo:
     """Write the sample's pack into the ledger at `out`, making the key and repository on the first run."""
     samples = resource_dir("samples")
     # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
@@ -54,5 +54,6 @@ def demo(out: str, now: str) -> Demo:
         build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
     signing = load_signing(str(keys / "signing.key"), str(keys / "signing.crt"))
     published = publish_assessment(StateSource(manifests=(str(samples / "cluster"),)), str(samples / "scope.yaml"),
-                                   (), AnalysisOptions(), now, out, signing, GitSource(str(repository), "HEAD", ()))
+                                   (), AnalysisOptions(), now, out, signing, GitSource(str(repository), "HEAD", ()),
+                                   feedback=feedback)
     return Demo(samples / "cluster", samples / "scope.yaml", repository, keys, published)

@@ -186,7 +186,7 @@ def test_empty_sources_of_every_kind_name_their_inputs(tmp_path: Path) -> None:
                                     "collected_at": "2026-09-30T12:00:00Z", "objects": {}}))
     code, _, err = run("reachability", "--snapshot", str(snapshot))
     assert code == 2 and err.startswith(f"segproof: error: {snapshot}: {EMPTY_INPUT}")
-    result = CliRunner().invoke(main, ["collect", "--manifests", "-", "-o", "-"], input="")
+    result = CliRunner().invoke(main, ["collect", "--manifests", "-", "--out", "-"], input="")
     assert result.exit_code == 2 and result.stderr.startswith(f"segproof: error: <stdin>: {EMPTY_INPUT}")
 
 
