@@ -62,7 +62,7 @@ class SegproofGroup(click.Group):
             return super().invoke(ctx)
 
 
-@click.group(cls=SegproofGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("segproof", cls=SegproofGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="segproof")
 def main() -> None:
     """Kubernetes network segmentation as audit evidence."""

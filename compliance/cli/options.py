@@ -37,7 +37,7 @@ class TerminalProgress:
 
     def show(self, text: str, final: bool = False) -> None:
         """Replace the stage's line with `text`; a final line stays."""
-        click.echo(f"\r{text}\x1b[K", err=True, nl=final)
+        click.echo(f"\r{text}\x1b[K", err=True, nl=final, color=True)  # the terminal's escape: erase to its end
         self.line = "" if final else text
 
     @contextmanager
@@ -63,7 +63,7 @@ class TerminalProgress:
     def warn(self, message: str) -> None:
         """A warning on its own line, the stage's line drawn again below it."""
         if self.line:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            click.echo("\r\x1b[K", err=True, nl=False, color=True)
         warn(message)
         if self.line:
             self.show(self.line)
