@@ -1,6 +1,6 @@
 """The options commands share, each turned into the value a workflow takes: where the cluster state comes from
-(`source`), the clock (`now`), how to report (`feedback`), the analysis assumptions (`options`) and the git
-repository (`git`)."""
+(`source`), the clock (`now`), how to report (`feedback`: long stages on a terminal, warnings), the analysis
+assumptions (`options`) and the git repository (`git`); and options renamed with their old spellings kept."""
 
 from __future__ import annotations
 
