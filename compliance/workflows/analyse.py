@@ -17,13 +17,17 @@ def reachability(source: StateSource, options: AnalysisOptions, level: str, now:
                  feedback: Feedback = QUIET) -> tuple[list[Connection], dict[str, object]]:
     """The allowed connections at `level`, and the assumptions behind them."""
     snapshot = load_state(source, now, feedback)
-    return connections(analyse_snapshot(snapshot, options), level), options.of(snapshot)
+    with feedback.stage("analysing"):
+        found = connections(analyse_snapshot(snapshot, options), level)
+    return found, options.of(snapshot)
 
 
 def explanation(source: StateSource, options: AnalysisOptions, origin: str, target: str, ports: PortSet, now: str,
                 feedback: Feedback = QUIET) -> Explanation:
     """Why `origin` may or may not reach `target` on `ports`: the deciding policies and rules."""
-    return explain(load_state(source, now, feedback), origin, target, options, ports)
+    snapshot = load_state(source, now, feedback)
+    with feedback.stage("analysing"):
+        return explain(snapshot, origin, target, options, ports)
 
 
 def collect(source: StateSource, now: str, feedback: Feedback = QUIET) -> Snapshot:

@@ -73,5 +73,6 @@ def evaluate(source: StateSource, scope_file: str, frameworks: Sequence[str], op
              git: GitSource | None = None, feedback: Feedback = QUIET) -> Evaluation:
     """`segproof evaluate`: the chosen frameworks (all when none) on the cluster state and the scope."""
     snapshot = load_state(source, now, feedback)
-    return assess(snapshot, read_scope(scope_file, now), options, chosen_frameworks(frameworks), now, git,
-                  feedback.progress)
+    scope, catalogs = read_scope(scope_file, now), chosen_frameworks(frameworks)
+    with feedback.stage("evaluating the controls"):
+        return assess(snapshot, scope, options, catalogs, now, git, feedback.progress)

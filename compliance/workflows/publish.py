@@ -138,14 +138,18 @@ def pack_contents(system: AssessedSystem, assessment: Assessment, request: PackR
 
 
 def publish(system: AssessedSystem, assessment: Assessment, request: PackRequest, root: str | Path,
-            keep: int | None = None, make_zip: bool = False, render: Renderer = render_pdf) -> WrittenPack:
+            keep: int | None = None, make_zip: bool = False, render: Renderer = render_pdf,
+            feedback: Feedback = QUIET) -> WrittenPack:
     """Write one pack into the ledger under `root`, chained to the previous one, applying retention; its manifest
     signature is timestamped when the request names a timestamping authority."""
     inputs = pack_inputs(system, request)
     url = request.timestamp_url
-    return publish_pack(root, pack_contents(system, assessment, request, inputs, render),
-                        created_at=request.created_at, inputs=inputs, signer=request.signer, keep=keep,
-                        make_zip=make_zip, timestamper=(lambda data: request_timestamp(url, data)) if url else None)
+    with feedback.stage("rendering the report"):
+        files = pack_contents(system, assessment, request, inputs, render)
+    with feedback.stage("signing and writing the pack" if request.signer else "writing the pack"):
+        return publish_pack(root, files, created_at=request.created_at, inputs=inputs, signer=request.signer,
+                            keep=keep, make_zip=make_zip,
+                            timestamper=(lambda data: request_timestamp(url, data)) if url else None)
 
 
 def git_rows(system: AssessedSystem) -> tuple[tuple[ChangeRow, ...], tuple[DriftRow, ...], str | None]:
@@ -170,11 +174,12 @@ def assess_and_publish(snapshot: Snapshot, scope: Scope, scope_source: str, opti
     """Assess with the ledger's earlier packs, then write the pack into the ledger at `out`, chained, signed and
     timestamped as `signing` says, and with retention (`keep` packs)."""
     previous = tuple(entry.created_at for entry in read_ledger(out))
-    evaluation = assess(snapshot, scope, options, frameworks, now, git, feedback.progress, previous)
+    with feedback.stage("evaluating the controls"):
+        evaluation = assess(snapshot, scope, options, frameworks, now, git, feedback.progress, previous)
     request = PackRequest(scope_source, now, tuple(f.id for f in evaluation.assessment.frameworks), signing.signer,
                           *git_rows(evaluation.system), timestamp_url=signing.timestamp_url)
     written = publish(evaluation.system, evaluation.assessment, request, out, keep=keep, make_zip=make_zip,
-                      render=render)
+                      render=render, feedback=feedback)
     return Published(written, evaluation, signing.signer)
 
 

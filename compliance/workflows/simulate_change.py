@@ -67,6 +67,7 @@ def simulate_change(source: StateSource, change: ProposedChange, options: Analys
         policies = load_manifests(change.proposed, now).all_policies if change.proposed else ()
         before, after, labels = proposal(snapshot, policies, keys, change.proposed)
     scope = read_scope(scope_file, now) if scope_file else None
-    simulation = simulate(before, after, labels, options, run_date(now), scope,
-                          chosen_frameworks(frameworks) if scope else ())
+    with feedback.stage("simulating"):
+        simulation = simulate(before, after, labels, options, run_date(now), scope,
+                              chosen_frameworks(frameworks) if scope else ())
     return simulation, verdict(simulation, fail_on)

@@ -367,7 +367,7 @@ def test_two_collections_of_an_unchanged_cluster_are_identical(kubeconfig: str) 
 def test_cli_snapshot_equals_cluster(kubeconfig: str, tmp_path: Path) -> None:
     runner = CliRunner()
     snapshot_path = str(tmp_path / "snap.json")
-    collected = runner.invoke(main, ["collect", "--kubeconfig", kubeconfig, "-o", snapshot_path, "--now", NOW])
+    collected = runner.invoke(main, ["collect", "--kubeconfig", kubeconfig, "--out", snapshot_path, "--now", NOW])
     assert collected.exit_code == 0, collected.stderr
     from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", kubeconfig, "-o", "json"])
     from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
@@ -566,7 +566,7 @@ def test_a_served_version_segproof_does_not_model_is_counted_as_unmodelled(tmp_p
 def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
     snapshot_path, runner = str(tmp_path / "snap.json"), CliRunner()
     with cluster_with(tmp_path, cluster_policy_objects(), CLUSTER_POLICY_RESOURCES) as (_, config):
-        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "-o", snapshot_path, "--now", NOW])
+        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "--out", snapshot_path, "--now", NOW])
         from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assert collected.exit_code == 0, collected.stderr
     document = json.loads(Path(snapshot_path).read_text())

@@ -1,16 +1,19 @@
-"""Publishing an assessment: a relative period is resolved on the run's clock and, when the pack is re-performed,
-on the pack's clock, never on the day of the re-performance."""
+"""Publishing an assessment: the long stages it goes through are announced in order, and a relative period is
+resolved on the run's clock and, when the pack is re-performed, on the pack's clock, never on the day of the
+re-performance."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.sources.git.source import GitSource
-from compliance.workflows.inputs import StateSource
-from compliance.workflows.publish import publish_assessment
+from compliance.workflows.inputs import Feedback, StateSource
+from compliance.workflows.publish import load_signing, publish_assessment
 from compliance.workflows.reperform import reperform
 from tests.support.renderers import placeholder_report
 
@@ -36,3 +39,20 @@ def test_a_relative_period_assesses_the_quarter_of_the_run_and_reperforms_on_the
     assert controls["relative"] == controls["dates"]
     again = reperform(packs["relative"], demo_repository, previous=())
     assert again.problems == () and again.set_aside == ()
+
+
+def test_a_signed_pack_announces_each_stage(tmp_path: Path, keys: tuple[str, str]) -> None:
+    stages: list[str] = []
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        stages.append(name)
+        yield
+        stages.append(f"{name}: done")
+
+    publish_assessment(StateSource(manifests=(str(SAMPLES / "cluster"),)), str(SAMPLES / "scope.yaml"),
+                       ("pci-dss",), AnalysisOptions(), "2026-09-30T12:00:00Z", str(tmp_path),
+                       load_signing(*keys), feedback=Feedback(stages=stage), render=placeholder_report)
+    assert stages == [f"{name}{end}" for name in ("reading the cluster state", "evaluating the controls",
+                                                  "rendering the report", "signing and writing the pack")
+                      for end in ("", ": done")]
