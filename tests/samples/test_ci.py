@@ -94,10 +94,10 @@ def test_a_scheduled_job_refreshes_the_topology() -> None:
     github = workflow("github-topology.yaml")
     assert "schedule" in github.get("on", github.get(True))
     collect = next(s["run"] for s in github["jobs"]["collect"]["steps"] if "segproof collect" in s.get("run", ""))
-    assert "-o topology/prod-snapshot.json" in collect
+    assert "--out topology/prod-snapshot.json" in collect
     gitlab = workflow("gitlab-ci.yaml")["segproof-topology"]
     assert gitlab["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
-    assert any("-o topology/prod-snapshot.json" in line for line in gitlab["script"])
+    assert any("--out topology/prod-snapshot.json" in line for line in gitlab["script"])
 
 
 def propose_check(name: str) -> str:
