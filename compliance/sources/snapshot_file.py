@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.documents import list_at, mapping_at, string_at, type_name
+from compliance.documents import list_at, mapping_at, string_at, strings_at, type_name
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_VERSIONS
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
@@ -79,8 +79,7 @@ class SnapshotFields:
                             for kind, count in mapping_at(document.get("skipped"), "skipped").items()},
                    unmodelled={kind: None if count is None else count_at(count, f"unmodelled.{kind}")
                                for kind, count in unmodelled.items()},
-                   warnings=tuple(string_at(warning, f"warnings[{index}]", required=True)
-                                  for index, warning in enumerate(list_at(document.get("warnings"), "warnings"))))
+                   warnings=strings_at(document.get("warnings"), "warnings"))
 
 
 def count_at(value: Any, field: str) -> int:

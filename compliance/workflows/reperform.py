@@ -6,11 +6,14 @@ Controls whose checks need an input the pack does not carry are set aside and na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from compliance.controls import load_framework
+from compliance.documents import boolean_at, mapping_at, string_at, strings_at
+from compliance.errors import InvalidObject, InvalidPackManifest, InvalidValue
 from compliance.evidence.ledger import read_ledger
 from compliance.evidence.manifest import (
     CONTROLS_CSV,
@@ -42,6 +45,32 @@ class Reperformance:
     problems: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RecordedInputs:
+    """What re-performance takes from a manifest's `inputs`: the frameworks, the analysis options, and the git commit
+    and paths when the pack read git history."""
+
+    frameworks: tuple[str, ...]
+    options: AnalysisOptions
+    git: tuple[str, tuple[str, ...]] | None
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, Any]) -> RecordedInputs:
+        """The inputs as recorded; a field of the wrong type raises InvalidPackManifest naming it (exit code 4)."""
+        try:
+            assumptions = mapping_at(inputs.get("assumptions"), "inputs.assumptions")
+            options = AnalysisOptions(**{name: boolean_at(assumptions.get(name), f"inputs.assumptions.{name}", default)
+                                         for name, default in asdict(AnalysisOptions()).items()})
+            git = None
+            if "git" in inputs:
+                recorded = mapping_at(inputs["git"], "inputs.git", required=True)
+                git = (string_at(recorded.get("commit"), "inputs.git.commit", required=True),
+                       strings_at(recorded.get("paths"), "inputs.git.paths"))
+            return cls(strings_at(inputs.get("frameworks"), "inputs.frameworks"), options, git)
+        except InvalidObject as problem:
+            raise InvalidPackManifest(MANIFEST_FILE, problem.message) from None
+
+
 def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str]], key: Callable[[dict], tuple],
                 skipped: Callable[[dict], bool]) -> list[str]:
     """Rows that differ between the pack's table and the re-performed one, named by their key."""
@@ -70,20 +99,19 @@ def reperform(pack: str | Path, git_repository: str | None = None,
     """
     with open_pack(pack) as files:
         manifest = parse_manifest(files.read(MANIFEST_FILE))
+        inputs = RecordedInputs.read(manifest.inputs)
         snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
         scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE)
         held = {name: csv_rows(files.read(name).decode("utf-8")) for name in COMPARED}
-    inputs = manifest.inputs
-    assumptions = inputs.get("assumptions", {})
-    options = AnalysisOptions(ipblock_selects_pods=assumptions.get("ipblock_selects_pods", True),
-                              host_network_isolated=assumptions.get("host_network_isolated", False))
-    recorded = inputs.get("git")
-    git = (GitSource(git_repository, recorded["commit"], tuple(recorded.get("paths", ())))
-           if recorded and git_repository else None)
-    assessment = assess(snapshot, scope, options, [load_framework(f) for f in inputs.get("frameworks", ())],
-                        manifest.created_at, git, previous=tuple(previous or ())).assessment
+    try:
+        frameworks = [load_framework(name) for name in inputs.frameworks]
+    except InvalidValue as error:
+        raise InvalidPackManifest(MANIFEST_FILE, f"inputs.frameworks: {error.message}") from None
+    git = GitSource(git_repository, *inputs.git) if inputs.git and git_repository else None
+    assessment = assess(snapshot, scope, inputs.options, frameworks, manifest.created_at, git,
+                        previous=tuple(previous or ())).assessment
     missing: set[str] = set()
-    if "git" in inputs and git is None:
+    if inputs.git and git is None:
         missing |= GIT_CHECKS
     if previous is None:
         missing |= LEDGER_CHECKS

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from compliance.controls import load_framework
-from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
+from compliance.documents import (
+    boolean_at,
+    list_at,
+    mapping_at,
+    only_keys,
+    parse_config,
+    segproof_document,
+    string_at,
+    strings_at,
+)
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 from compliance.model.status import FAILING_STATUSES
 
@@ -123,8 +132,7 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     if token_env and ssh_key_file:
         raise InvalidObject("git.sshKeyFile", "give tokenEnv (HTTPS) or sshKeyFile (SSH), not both")
     return GitConfig(url, path, string_at(git.get("branch"), "git.branch") or None,
-                     tuple(string_at(p, f"git.paths[{i}]", required=True)
-                           for i, p in enumerate(list_at(git.get("paths"), "git.paths"))), token_env, ssh_key_file)
+                     strings_at(git.get("paths"), "git.paths"), token_env, ssh_key_file)
 
 
 def parse_output(value: Any, base: Path) -> dict[str, Any]:
@@ -163,8 +171,7 @@ def parse_run_config_document(document: Any, file: str) -> RunConfig:
     return RunConfig(
         file=file,
         scope=str(path_at(top.get("scope"), "scope", base, required=True)),
-        frameworks=tuple(string_at(f, f"frameworks[{i}]", required=True)
-                         for i, f in enumerate(list_at(top.get("frameworks"), "frameworks"))),
+        frameworks=strings_at(top.get("frameworks"), "frameworks"),
         git=parse_git(top.get("git"), base),
         fail_on=fail_on,
         **parse_source(top.get("source"), base),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from compliance.errors import InvalidPackManifest
 from compliance.evidence.chain import ChainReport, ledger_beside, verify_chain, verify_in_ledger
 from compliance.evidence.keys import load_certificates
 from compliance.evidence.verify import NO_ANCHORS, Anchors, PackReport, SignatureReport, verify_pack
@@ -21,11 +22,12 @@ from compliance.workflows.reperform import Reperformance, reperform_in_place
 
 @dataclass(frozen=True)
 class Reperformed:
-    """One pack's re-performance, or why it was not re-performed."""
+    """One pack's re-performance, or why it was not re-performed (`skipped`) or could not be (`error`, a failure)."""
 
     path: str
     result: Reperformance | None
     skipped: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Verification:
             found += [f"{self.chain.root}: {problem}" for problem in self.chain.problems]
         found += [f"{item.path}: {problem}" for item in self.reperformed if item.result
                   for problem in item.result.problems]
+        found += [f"{item.path}: cannot be re-performed: {item.error}" for item in self.reperformed if item.error]
         if self.require_trust and not self.trust_given:
             found.append("--require-trust: no trusted certificate was given (--trust CERT), so no pack can be trusted")
         return tuple(found)
@@ -112,6 +115,9 @@ def reperformances(reports: Sequence[PackReport], git_repository: str | None) ->
         if report.problems:
             results.append(Reperformed(report.path, None, "the pack failed verification, so it is not re-performed"))
             continue
-        results.append(Reperformed(report.path, reperform_in_place(report.path, git_repository)))
+        try:
+            results.append(Reperformed(report.path, reperform_in_place(report.path, git_repository)))
+        except InvalidPackManifest as error:
+            results.append(Reperformed(report.path, None, error=error.message))
     return tuple(results)
 
