@@ -24,6 +24,7 @@ from compliance.documents import (
 )
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 from compliance.model.status import FAILING_STATUSES
+from compliance.sources.git.remote import CREDENTIALS_IN_URL, holds_credentials
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
@@ -121,6 +122,8 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     git = mapping_at(value, "git")
     only_keys(git, GIT_KEYS, "git")
     url = string_at(git.get("url"), "git.url") or None
+    if url and holds_credentials(url):
+        raise InvalidObject("git.url", CREDENTIALS_IN_URL)
     path = path_at(git.get("path"), "git.path", base)
     if bool(url) == bool(path):
         raise InvalidObject("git", "give exactly one of url (a remote to fetch) or path (a local repository)")
