@@ -13,7 +13,7 @@ from typing import Any
 
 from compliance.controls import load_framework
 from compliance.documents import boolean_at, mapping_at, string_at, strings_at
-from compliance.errors import InvalidObject, InvalidPackManifest, InvalidValue
+from compliance.errors import InvalidObject, InvalidPackManifest, InvalidValue, ManifestError
 from compliance.evidence.ledger import read_ledger
 from compliance.evidence.manifest import (
     CONTROLS_CSV,
@@ -23,7 +23,7 @@ from compliance.evidence.manifest import (
     SNAPSHOT_FILE,
     parse_manifest,
 )
-from compliance.evidence.pack_files import csv_rows, open_pack
+from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.tables import controls_table, csv_text, findings_table
 from compliance.scope import parse_scope
@@ -33,7 +33,9 @@ from compliance.workflows.assess import assess
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
-COMPARED = (CONTROLS_CSV, FINDINGS_CSV)
+# The tables compared, with the columns that name and group their rows.
+COMPARED = {CONTROLS_CSV: ("framework", "control", "checks"),
+            FINDINGS_CSV: ("framework", "control", "check", "object", "message")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,14 @@ class RecordedInputs:
             raise InvalidPackManifest(MANIFEST_FILE, problem.message) from None
 
 
+def pack_text(files: PackFiles, name: str) -> str:
+    """A text file of the pack; one that is not UTF-8 raises ManifestError naming it."""
+    try:
+        return files.read(name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(name, None, "", "not UTF-8 text") from None
+
+
 def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str]], key: Callable[[dict], tuple],
                 skipped: Callable[[dict], bool]) -> list[str]:
     """Rows that differ between the pack's table and the re-performed one, named by their key."""
@@ -95,14 +105,19 @@ def reperform(pack: str | Path, git_repository: str | None = None,
     """Evaluate the pack's snapshot and scope again (with git and earlier packs when available) and compare.
 
     The evaluation is the one performance ran (`workflows.assess.assess`), at the git commit and paths the pack
-    recorded.
+    recorded. Recorded inputs of the wrong type raise InvalidPackManifest; pack files that cannot be read again
+    (or lack the columns compared) raise an InputError naming the file.
     """
     with open_pack(pack) as files:
         manifest = parse_manifest(files.read(MANIFEST_FILE))
         inputs = RecordedInputs.read(manifest.inputs)
-        snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
-        scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE)
-        held = {name: csv_rows(files.read(name).decode("utf-8")) for name in COMPARED}
+        snapshot = snapshot_from_text(pack_text(files, SNAPSHOT_FILE), SNAPSHOT_FILE)
+        scope = parse_scope(pack_text(files, SCOPE_FILE), SCOPE_FILE)
+        held = {name: csv_rows(pack_text(files, name)) for name in COMPARED}
+    for name, columns in COMPARED.items():
+        lacking = [column for column in columns if held[name] and column not in held[name][0]]
+        if lacking:
+            raise ManifestError(name, None, "", f"has no column {', '.join(lacking)}, which re-performance compares")
     try:
         frameworks = [load_framework(name) for name in inputs.frameworks]
     except InvalidValue as error:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.errors import InvalidPackManifest
+from compliance.errors import InputError, InvalidPackManifest
 from compliance.evidence.chain import ChainReport, ledger_beside, verify_chain, verify_in_ledger
 from compliance.evidence.keys import load_certificates
 from compliance.evidence.verify import NO_ANCHORS, Anchors, PackReport, SignatureReport, verify_pack
@@ -105,7 +105,8 @@ def verify_packs(packs: Sequence[str], chain_root: str | None = None, anchors: A
 
 
 def reperformances(reports: Sequence[PackReport], git_repository: str | None) -> tuple[Reperformed, ...]:
-    """Each distinct pack re-performed once, from its first copy; a pack that failed verification is not."""
+    """Each distinct pack re-performed once, from its first copy; a pack that failed verification is not, and one
+    whose recorded inputs or files cannot be evaluated again fails."""
     done: set[str] = set()
     results = []
     for report in reports:
@@ -117,7 +118,7 @@ def reperformances(reports: Sequence[PackReport], git_repository: str | None) ->
             continue
         try:
             results.append(Reperformed(report.path, reperform_in_place(report.path, git_repository)))
-        except InvalidPackManifest as error:
+        except (InputError, InvalidPackManifest) as error:  # what the pack holds cannot be evaluated again
             results.append(Reperformed(report.path, None, error=error.message))
     return tuple(results)
 

@@ -151,3 +151,33 @@ def test_recorded_inputs_of_the_wrong_type_fail_re_performance(
     code, out, err = run("verify", str(pack), "--reperform")
     assert code == 4 and "Traceback" not in err
     assert f"FAILED: {pack}: cannot be re-performed: manifest.json: {message}" in out.splitlines()
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({}, "snapshot.json: objects: required field is missing"),
+    ({"scope.yaml": b"\xff\xfe"}, "scope.yaml: not UTF-8 text"),
+    ({"data/controls.csv": b"control,status\n1.3.2,pass\n"},
+     "data/controls.csv: has no column framework, checks, which re-performance compares"),
+], ids=["builder-snapshot", "scope-not-utf8", "controls-columns"])
+def test_signed_pack_files_that_cannot_be_evaluated_again_fail_re_performance(
+        sample_pack: tuple[dict[str, bytes], dict[str, Any]], tmp_path: Path, signer: Signer, changes: dict,
+        message: str) -> None:
+    files, inputs = sample_pack
+    source = complete_pack_files() if not changes else {**files, **changes}
+    pack = write_pack(tmp_path / "pack", source, created_at=CREATED_AT, inputs=inputs, signer=signer).path
+    code, out, err = run("verify", str(pack), "--reperform")
+    assert code == 4 and "Traceback" not in err
+    assert f"FAILED: {pack}: cannot be re-performed: {message}" in out.splitlines()
+
+
+def test_a_short_row_in_a_compared_table_is_a_difference(sample_pack: tuple[dict[str, bytes], dict[str, Any]],
+                                                         tmp_path: Path, signer: Signer) -> None:
+    files, inputs = sample_pack
+    controls = files["data/controls.csv"].decode("utf-8-sig").splitlines()
+    short = ",".join(controls[1].split(",")[:2])
+    changed = {**files, "data/controls.csv": "\n".join([controls[0], short, *controls[2:]]).encode() + b"\n"}
+    pack = write_pack(tmp_path / "pack", changed, created_at=CREATED_AT, inputs=inputs, signer=signer).path
+    code, out, err = run("verify", str(pack), "--reperform")
+    assert code == 4 and "Traceback" not in err
+    assert any(line.startswith(f"FAILED: {pack}: data/controls.csv: {short.replace(',', '/')}: ")
+               for line in out.splitlines()), out
