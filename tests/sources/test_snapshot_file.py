@@ -14,6 +14,7 @@ from compliance.resources import resource_dir
 from compliance.sources.manifests import load_manifests
 from compliance.sources.snapshot_file import load_snapshot_file
 from tests.netpol.builders import admin, baseline, cluster, cluster_policy, namespace
+from tests.support.cli import run
 
 
 def write_snapshot(tmp_path: Path, document: object) -> str:
@@ -94,3 +95,11 @@ def test_top_level_fields_of_the_wrong_type_are_named(tmp_path: Path, fields: di
     with pytest.raises(ManifestError) as error:
         load_snapshot_file(path)
     assert error.value.message == f"{path}: {message}"
+
+
+def test_a_field_of_the_wrong_type_is_one_error_line_on_the_command_line(tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, {"format": "segproof.snapshot/v2", "objects": {}, "warnings": 5})
+    code, out, err = run("reachability", "--snapshot", path)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"segproof: error: {path}: warnings: must be a list, not 5"
+    assert all(line.startswith("hint: ") for line in err.splitlines()[1:])
