@@ -230,6 +230,7 @@ FLOW_KEYS = {"from", "to", "ports", "justification", "approver", "ticket"}
 END_KEYS = {"zone", "namespaceSelector", "podSelector"}
 EXCEPTION_KEYS = {"control", "target", "justification", "approver", "expires"}
 APPROVAL_KEYS = {"requirePullRequest", "acceptTrailers", "requireSignedCommits"}
+RELATIVE_PERIOD_MONTHS = {"quarter": 3, "month": 1}  # a relative period's unit, in months
 
 
 def parse_zone(value: Any, field: str) -> Zone:
@@ -296,14 +297,37 @@ def parse_flow_ports(value: Any, field: str) -> PortSet:
     return result
 
 
-def parse_scope_document(document: Any) -> Scope:
-    """A Scope from the parsed YAML document; InvalidObject names the bad key."""
+def parse_period(value: Any, today: datetime.date | None) -> tuple[datetime.date, datetime.date]:
+    """The period's first and last day: `{start, end}`, or the calendar quarter or month before (`previous`) or
+    holding (`current`) the run's date, so that a scheduled run assesses the period that just ended."""
+    period = mapping_at(value, "period", required=True)
+    relative = [unit for unit in RELATIVE_PERIOD_MONTHS if unit in period]
+    if not relative:
+        only_keys(period, {"start", "end"}, "period")
+        start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
+        if end < start:
+            raise InvalidObject("period.end", f"ends ({end}) before it starts ({start})")
+        return start, end
+    if len(period) != 1:
+        raise InvalidObject("period", "give start and end, or one of quarter or month alone")
+    unit = relative[0]
+    which = string_at(period[unit], f"period.{unit}", required=True)
+    if which not in ("previous", "current"):
+        raise InvalidObject(f"period.{unit}", f"must be previous or current, not {which!r}")
+    if today is None:
+        raise InvalidObject(f"period.{unit}", "a relative period needs the run's date")
+    months = RELATIVE_PERIOD_MONTHS[unit]
+    first = (today.year * 12 + today.month - 1) // months * months - (months if which == "previous" else 0)
+    after = first + months
+    return (datetime.date(first // 12, first % 12 + 1, 1),
+            datetime.date(after // 12, after % 12 + 1, 1) - datetime.timedelta(days=1))
+
+
+def parse_scope_document(document: Any, today: datetime.date | None = None) -> Scope:
+    """A Scope from the parsed YAML document, a relative period resolved on `today`; InvalidObject names the bad
+    key."""
     top = segproof_document(document, "Scope", TOP_KEYS)
-    period = mapping_at(top.get("period"), "period", required=True)
-    only_keys(period, {"start", "end"}, "period")
-    start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
-    if end < start:
-        raise InvalidObject("period.end", f"ends ({end}) before it starts ({start})")
+    start, end = parse_period(top.get("period"), today)
     zones = [parse_zone(z, f"zones[{i}]") for i, z in enumerate(list_at(top.get("zones"), "zones"))]
     names = [zone.name for zone in zones]
     duplicate = next((name for name in names if names.count(name) > 1), None)
@@ -362,6 +386,7 @@ def parse_scope_document(document: Any) -> Scope:
     )
 
 
-def parse_scope(text: str, file: str) -> Scope:
-    """A Scope from the text of a scope file; errors name the file and key."""
-    return parse_config(text, file, "Scope", parse_scope_document, ScopeError)
+def parse_scope(text: str, file: str, today: datetime.date | None = None) -> Scope:
+    """A Scope from the text of a scope file, a relative period resolved on `today` (the run's date); errors name
+    the file and key."""
+    return parse_config(text, file, "Scope", lambda document: parse_scope_document(document, today), ScopeError)

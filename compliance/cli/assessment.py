@@ -78,7 +78,7 @@ def run(options: AnalysisOptions, config_file: str, now: str | None, wait: float
     from compliance.report.run_output import run_summary
     from compliance.workflows.run_unattended import run as run_once
 
-    result = run_once(config_file, options, utc_now(now), wait, feedback(quiet))
+    result = run_once(config_file, options, None if now is None else utc_now(now), wait, feedback(quiet))
     chain = (result.chain.verdict, result.chain.problems) if result.chain else None
     written, signer = result.published.pack, result.published.signer
     click.echo(run_summary(written.manifest.pack_id, written.manifest.created_at, str(written.path),

@@ -79,11 +79,13 @@ def drift(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, 
 @click.option("--framework", "frameworks", multiple=True, metavar="ID",
               help="With --scope: framework catalog to evaluate (repeatable; default: all).")
 @click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
+@click.option("--details", is_flag=True,
+              help="In text: every policy, connection, zone path and finding that changes, not only their counts.")
 @fail_on_option("Exit 1 when a control would get worse and then fail (or warn).")
 def simulate(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, proposed: tuple[str, ...],
              deleted: tuple[str, ...], git_repository: str | None, base: str | None, head: str | None,
              git_paths: tuple[str, ...], scope_file: str | None, frameworks: tuple[str, ...], output: str,
-             fail_on: str) -> None:
+             details: bool, fail_on: str) -> None:
     """What a policy change would open, close and do to the controls, before it is applied."""
     from compliance.report import simulate_output
     from compliance.workflows.simulate_change import ProposedChange, simulate_change
@@ -91,8 +93,10 @@ def simulate(source: StateSource, now: str, quiet: bool, options: AnalysisOption
     change = ProposedChange(proposed, deleted, git_repository, base, head, git_paths)
     simulation, gate = simulate_change(source, change, options, now, scope_file, frameworks, fail_on,
                                        feedback(quiet))
-    render = {"text": simulate_output.simulation_text, "json": simulate_output.simulation_json,
-              "markdown": simulate_output.simulation_markdown}[output]
-    click.echo(render(simulation, gate), nl=False)
+    if output == "text":
+        click.echo(simulate_output.simulation_text(simulation, gate, details), nl=False)
+    else:
+        render = {"json": simulate_output.simulation_json, "markdown": simulate_output.simulation_markdown}[output]
+        click.echo(render(simulation, gate), nl=False)
     if gate.failed:
         sys.exit(EXIT_CONTROLS_FAILED)

@@ -112,15 +112,19 @@ def signature_time(signature: SignatureReport) -> str:
 
 
 @main.command()
-@click.argument("pack_a", metavar="PACK_A")
-@click.argument("pack_b", metavar="PACK_B")
+@click.argument("packs", nargs=-1, metavar="[PACK_A PACK_B]")
+@click.option("--ledger", "ledger", metavar="ROOT", help="Compare the two newest packs of the ledger at ROOT.")
 @click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
-def diff(pack_a: str, pack_b: str, output: str) -> None:
-    """What changed from PACK_A to PACK_B (directories or zips): controls, zone matrix, policies, exceptions."""
+def diff(packs: tuple[str, ...], ledger: str | None, output: str) -> None:
+    """What changed from PACK_A to PACK_B (directories, zips, or a ledger's root for its newest pack): controls, zone
+    matrix, policies, exceptions."""
     from compliance.report import pack_diff_output
-    from compliance.workflows.compare_packs import compare_packs
+    from compliance.workflows.compare_packs import compare_ledger, compare_packs
 
-    found = compare_packs(pack_a, pack_b)
+    if len(packs) != (0 if ledger else 2):
+        raise UsageError("diff compares PACK_A and PACK_B, or with --ledger ROOT its two newest packs",
+                         hint="segproof diff OLD_PACK NEW_PACK, or segproof diff --ledger ROOT")
+    found = compare_ledger(ledger) if ledger else compare_packs(*packs)
     render = {"text": pack_diff_output.pack_diff_text, "json": pack_diff_output.pack_diff_json,
               "markdown": pack_diff_output.pack_diff_markdown}[output]
     click.echo(render(found), nl=False)

@@ -13,11 +13,13 @@ import click
 
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
+from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, ClusterTarget, Timeouts
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
 from compliance.workflows.inputs import Feedback, StateSource
 
 FAIL_ON = tuple(FAILING_STATUSES)
+SECONDS = click.FloatRange(min=0, min_open=True)
 
 
 def utc_now(text: str | None) -> str:
@@ -57,20 +59,22 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--in-cluster", is_flag=True, help="Use the pod's service account (implies --cluster).")
     @click.option("-n", "--namespace", "namespaces", multiple=True, metavar="NS",
                   help="Only this namespace (repeatable).")
+    @click.option("--request-timeout", type=SECONDS, default=REQUEST_TIMEOUT, show_default=True, metavar="SECONDS",
+                  help="Give up on one API request, its retries and its body included, after this long.")
+    @click.option("--collect-timeout", type=SECONDS, default=COLLECT_TIMEOUT, show_default=True, metavar="SECONDS",
+                  help="Give up reading the live cluster after this long.")
     @click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
     @functools.wraps(command)
     def with_source(manifests: tuple[str, ...], snapshot_file: str | None, cluster: bool, kubeconfig: str | None,
-                    context: str | None, in_cluster: bool, namespaces: tuple[str, ...], now: str | None,
-                    quiet: bool, **kwargs: Any) -> Any:
+                    context: str | None, in_cluster: bool, namespaces: tuple[str, ...], request_timeout: float,
+                    collect_timeout: float, now: str | None, quiet: bool, **kwargs: Any) -> Any:
         chosen = tuple(sorted(set(namespaces)))
         target = None
         if cluster or kubeconfig or context or in_cluster:
-            from compliance.sources.cluster import ClusterTarget
-
             # Without --in-cluster, the service account is used only when running in a pod.
             target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
-                                   namespaces=chosen)
+                                   namespaces=chosen, timeouts=Timeouts(request_timeout, collect_timeout))
         return command(source=StateSource(manifests, snapshot_file, target, namespaces), now=utc_now(now),
                        quiet=quiet, **kwargs)
     return with_source

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from compliance.analysis.system import AssessedSystem
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection, connections
@@ -12,7 +10,7 @@ from compliance.netpol.explain import Explanation, explain
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import PortSet
 from compliance.netpol.reachability import analyse_snapshot
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, load_state, read_scope
+from compliance.workflows.inputs import QUIET, Feedback, StateSource, load_state, read_scope, run_date
 
 
 def reachability(source: StateSource, options: AnalysisOptions, level: str, now: str,
@@ -37,4 +35,4 @@ def zoned_system(source: StateSource, scope_file: str, options: AnalysisOptions,
                  feedback: Feedback = QUIET) -> AssessedSystem:
     """The cluster state with the scope's zones laid over it, as the zone matrix shows it."""
     snapshot = load_state(source, now, feedback)
-    return AssessedSystem(snapshot, read_scope(scope_file), options, datetime.date.fromisoformat(now[:10]))
+    return AssessedSystem(snapshot, read_scope(scope_file, now), options, run_date(now))

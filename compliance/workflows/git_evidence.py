@@ -31,7 +31,7 @@ def policy_history(git: GitSource, source: StateSource, scope_file: str | None, 
                    feedback: Feedback = QUIET) -> HistoryReport:
     """`segproof history`: the changes under the scope's approval rule (the default rule without a scope); with a
     cluster source, the connections each opened and closed on its pods, by zone with a scope."""
-    scope = read_scope(scope_file) if scope_file else None
+    scope = read_scope(scope_file, now) if scope_file else None
     found = read_history(git.repository, git.rev, git.paths, since=since, until=until)
     assessed = assess_history(found, scope.change_approval if scope else ChangeApproval())
     if with_provenance:

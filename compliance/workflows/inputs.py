@@ -3,6 +3,7 @@ and how a workflow reports progress and warnings while it runs."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,11 +109,16 @@ def scope_text(path: str) -> str:
         raise ScopeError(path, "", error.strerror or str(error)) from None
 
 
-def read_scope(path: str) -> Scope:
-    """The scope file, parsed and validated."""
+def read_scope(path: str, now: str) -> Scope:
+    """The scope file, parsed and validated, a relative period resolved on the day of `now` (the run's clock)."""
     from compliance.scope import parse_scope
 
-    return parse_scope(scope_text(path), path)
+    return parse_scope(scope_text(path), path, run_date(now))
+
+
+def run_date(now: str) -> datetime.date:
+    """The day of the run's clock (`now`, canonical UTC)."""
+    return datetime.date.fromisoformat(now[:10])
 
 
 def chosen_frameworks(frameworks: Sequence[str]) -> list[Framework]:

@@ -14,7 +14,7 @@ from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, Framework
 from compliance.errors import UsageError
 from compliance.evidence.keys import Signer, load_signer
-from compliance.evidence.ledger import publish_pack, read_ledger
+from compliance.evidence.ledger import check_in_time_order, publish_pack, read_ledger
 from compliance.evidence.manifest import REPORT_PDF, SCOPE_FILE, SNAPSHOT_FILE, build_manifest, file_entry, sha256_hex
 from compliance.evidence.pack import WrittenPack
 from compliance.evidence.timestamps import request_timestamp
@@ -29,7 +29,15 @@ from compliance.scope import Scope, parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
 from compliance.workflows.assess import Evaluation, assess
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, chosen_frameworks, load_state, scope_text
+from compliance.workflows.inputs import (
+    QUIET,
+    Feedback,
+    StateSource,
+    chosen_frameworks,
+    load_state,
+    run_date,
+    scope_text,
+)
 
 # Renders the report PDF from its input, the CSVs it attaches, the zone flows and the tables.
 Renderer = Callable[[ReportInput, Mapping[str, bytes], ZoneFlows, Mapping[str, Table]], bytes]
@@ -174,8 +182,10 @@ def publish_assessment(source: StateSource, scope_file: str, frameworks: Sequenc
                        now: str, out: str, signing: Signing = UNSIGNED, git: GitSource | None = None,
                        make_zip: bool = False, keep: int | None = None, feedback: Feedback = QUIET,
                        render: Renderer = render_pdf) -> Published:
-    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`."""
+    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`; a time not after the
+    ledger's newest pack is refused before the cluster state is read."""
+    check_in_time_order(Path(out), read_ledger(out), now)
     snapshot = load_state(source, now, feedback)
     text = scope_text(scope_file)
-    return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options, chosen_frameworks(frameworks),
-                              now, out, git, signing, feedback, make_zip, keep, render)
+    return assess_and_publish(snapshot, parse_scope(text, scope_file, run_date(now)), text, options,
+                              chosen_frameworks(frameworks), now, out, git, signing, feedback, make_zip, keep, render)

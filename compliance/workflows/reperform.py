@@ -30,6 +30,7 @@ from compliance.scope import parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.sources.snapshot_file import snapshot_from_text
 from compliance.workflows.assess import assess
+from compliance.workflows.inputs import run_date
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
@@ -112,7 +113,7 @@ def reperform(pack: str | Path, git_repository: str | None = None,
         manifest = parse_manifest(files.read(MANIFEST_FILE))
         inputs = RecordedInputs.read(manifest.inputs)
         snapshot = snapshot_from_text(pack_text(files, SNAPSHOT_FILE), SNAPSHOT_FILE)
-        scope = parse_scope(pack_text(files, SCOPE_FILE), SCOPE_FILE)
+        scope = parse_scope(pack_text(files, SCOPE_FILE), SCOPE_FILE, run_date(manifest.created_at))
         held = {name: csv_rows(pack_text(files, name)) for name in COMPARED}
     for name, columns in COMPARED.items():
         lacking = [column for column in columns if held[name] and column not in held[name][0]]

@@ -7,7 +7,7 @@ git.sshKeyFile, output.root, signing.*) are taken relative to the directory of t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,13 @@ from compliance.documents import (
 )
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 from compliance.model.status import FAILING_STATUSES
+from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, Timeouts
 from compliance.sources.git.remote import CREDENTIALS_IN_URL, holds_credentials
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
 SOURCE_KEYS = {"cluster", "snapshot", "manifests"}
-CLUSTER_KEYS = {"inCluster", "kubeconfig", "context"}
+CLUSTER_KEYS = {"inCluster", "kubeconfig", "context", "requestTimeout", "collectTimeout"}
 GIT_KEYS = {"url", "path", "branch", "paths", "tokenEnv", "sshKeyFile"}
 OUTPUT_KEYS = {"root", "retain", "zip"}
 SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
@@ -37,11 +38,13 @@ SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
 
 @dataclass(frozen=True)
 class ClusterSource:
-    """A live cluster: the pod's service account, or a kubeconfig file and context (None: the usual lookup)."""
+    """A live cluster: the pod's service account, or a kubeconfig file and context (None: the usual lookup), and
+    how long to wait for it."""
 
     in_cluster: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,18 @@ def path_at(value: Any, field: str, base: Path, required: bool = False) -> str |
     return str(base / text) if text else None
 
 
+def seconds_at(value: Any, field: str, default: float) -> float:
+    """A duration in seconds, more than 0; `default` when absent."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidObject(field, f"must be a number of seconds, more than 0, not {value!r}")
+    return value
+
+
 def parse_cluster(value: Any, base: Path) -> ClusterSource:
-    """source.cluster: `{inCluster: true}` or `{kubeconfig: PATH, context: NAME}` (`{}` is the usual lookup)."""
+    """source.cluster: `{inCluster: true}` or `{kubeconfig: PATH, context: NAME}` (`{}` is the usual lookup), with
+    optional requestTimeout and collectTimeout in seconds."""
     cluster = mapping_at(value, "source.cluster")
     only_keys(cluster, CLUSTER_KEYS, "source.cluster")
     in_cluster = boolean_at(cluster.get("inCluster"), "source.cluster.inCluster", False)
@@ -93,7 +106,9 @@ def parse_cluster(value: Any, base: Path) -> ClusterSource:
     if in_cluster and (kubeconfig or context):
         raise InvalidObject("source.cluster.inCluster", "uses the pod's service account: give no kubeconfig or "
                             "context with it")
-    return ClusterSource(in_cluster, kubeconfig, context)
+    timeouts = Timeouts(seconds_at(cluster.get("requestTimeout"), "source.cluster.requestTimeout", REQUEST_TIMEOUT),
+                        seconds_at(cluster.get("collectTimeout"), "source.cluster.collectTimeout", COLLECT_TIMEOUT))
+    return ClusterSource(in_cluster, kubeconfig, context, timeouts)
 
 
 def parse_source(value: Any, base: Path) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pypdf
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -247,6 +248,12 @@ def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
     assert json.loads((out / "20260331T120000Z" / "manifest.json").read_text())["inputs"]["git"]["repository"] == \
         str(repository)
     assert not list(out.glob(".demo-policy-repo.partial-*"))
+    # The sample is named by its place in the repository, never by where segproof is installed.
+    samples = str(resource_dir("samples"))
+    cover = pypdf.PdfReader(out / "20260331T120000Z" / "report.pdf").pages[0].extract_text()
+    assert "samples/cluster (bundled)" in " ".join(cover.split()) and samples not in cover
+    assert samples not in printed and "sample cluster samples/cluster (bundled)" in printed
+    assert samples not in (out / "20260331T120000Z" / "snapshot.json").read_text()
 
 
 def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path) -> None:

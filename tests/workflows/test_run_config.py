@@ -9,6 +9,7 @@ import yaml
 
 from compliance.errors import RunConfigError
 from compliance.resources import resource_dir
+from compliance.sources.cluster_target import Timeouts
 from compliance.workflows.run_config import ClusterSource, git_token, load_run_config, parse_run_config
 
 MINIMAL = {"apiVersion": "segproof/v1", "kind": "RunConfig", "source": {"snapshot": "cluster.json"},
@@ -31,6 +32,12 @@ def test_the_deployed_example_parses_with_paths_relative_to_the_file() -> None:
     assert (config.signing_key, config.fail_on) == ("/etc/segproof/keys/signing.key", "never")
 
 
+def test_the_cluster_timeouts_are_configurable() -> None:
+    config = parsed({**MINIMAL, "source": {"cluster": {"requestTimeout": 30, "collectTimeout": 1800.5}}})
+    assert config.cluster == ClusterSource(timeouts=Timeouts(request=30, collection=1800.5))
+    assert parsed({**MINIMAL, "source": {"cluster": {}}}).cluster.timeouts == Timeouts(request=120, collection=900)
+
+
 def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     config = parsed({**MINIMAL, "source": {"manifests": ["cluster", "/abs/more.yaml"]},
                      "git": {"path": "../netpol"}}, "conf/segproof.yaml")
@@ -50,6 +57,8 @@ def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     ({"source": {"cluster": {"inCluster": "yes"}}}, "source.cluster.inCluster", "true or false"),
     ({"source": {"cluster": {"inCluster": True, "context": "prod"}}}, "source.cluster.inCluster", "service account"),
     ({"source": {"cluster": {"namespace": "x"}}}, "source.cluster.namespace", "unknown key"),
+    ({"source": {"cluster": {"requestTimeout": 0}}}, "source.cluster.requestTimeout", "more than 0, not 0"),
+    ({"source": {"cluster": {"collectTimeout": "15m"}}}, "source.cluster.collectTimeout", "number of seconds"),
     ({"source": {"manifests": []}}, "source.manifests", "at least one"),
     ({"source": {"manifests": [3]}}, "source.manifests[0]", "must be a string"),
     ({"scope": None}, "scope", "required"),
