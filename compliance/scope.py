@@ -126,7 +126,7 @@ class ScopeException:
 
         The target is a glob where only `*` and `?` are special, so `ns/name[Kind]` matches itself.
         """
-        return self.control in identifiers and glob_pattern(self.target).fullmatch(target) is not None
+        return self.control in identifiers and glob_matches(self.target, target)
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,33 @@ UNZONED_EXTERNAL = "external"
 
 
 @functools.lru_cache(maxsize=256)
-def glob_pattern(glob: str) -> re.Pattern[str]:
-    """A regular expression for a glob with `*` (any text) and `?` (one character) as the only wildcards."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
+def glob_pieces(glob: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+    """The `*`-free pieces of a glob, each a fixed-length pattern (`?` is any one character) with its length."""
+    return tuple((re.compile("".join("." if c == "?" else re.escape(c) for c in piece), re.DOTALL), len(piece))
+                 for piece in glob.split("*"))
+
+
+def glob_matches(glob: str, text: str) -> bool:
+    """Whether all of `text` matches `glob`: `*` is any text, `?` any one character, the rest itself (case-sensitive).
+
+    The first piece must start the text and the last end it; each piece between takes its leftmost place after the
+    one before, which is never worse than a later place since the stars around it absorb what lies between. Pieces
+    have a fixed length, so nothing backtracks: the work stays within len(glob) x len(text), whatever the stars.
+    """
+    (first, first_length), *rest = glob_pieces(glob)
+    if not rest:
+        return first.fullmatch(text) is not None
+    *middle, (last, last_length) = rest
+    end = len(text) - last_length
+    if end < first_length or first.match(text) is None or last.fullmatch(text, end) is None:
+        return False
+    position = first_length
+    for piece, _ in middle:
+        found = piece.search(text, position, end)
+        if found is None:
+            return False
+        position = found.end()
+    return True
 
 
 TOP_KEYS = {"apiVersion", "kind", "organization", "system", "period", "defaultZone", "zones", "approvedFlows",

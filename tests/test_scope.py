@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import ipaddress
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compliance.errors import ScopeError
-from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, parse_scope
+from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, glob_matches, parse_scope
 from tests.netpol.builders import ports
 from tests.support.documents import with_value
 
@@ -445,3 +449,32 @@ def test_exception_covers(exception: ScopeException, identifiers: tuple[str, ...
 def test_exception_target_copied_from_a_finding_matches_it() -> None:
     finding = "monitoring/node-exporter[DaemonSet]"
     assert ScopeException("workload.host_network", finding, "j", "a").covers(("workload.host_network",), finding)
+
+
+@pytest.mark.parametrize(("glob", "text", "matches"), [
+    ("", "", True), ("", "a", False), ("*", "", True), ("**", "ab", True), ("a*", "a", True), ("*a", "ba", True),
+    ("*a", "ab", False), ("a*b*c", "abcbc", True), ("a*b*c", "acb", False), ("ab*ba", "aba", False),
+    ("?", "", False), ("??", "ab", True), ("*?*", "", False), ("a?*?c", "abbc", True),
+    ("ns/web[Deployment]", "ns/web[Deployment]", True), ("ns/web[D]", "ns/webD", False), (".*", "ab", False),
+    ("*\\n", "a\\n", True), ("a*", "a\nb", True), ("?", "\n", True),
+])
+def test_glob_semantics(glob: str, text: str, matches: bool) -> None:
+    assert glob_matches(glob, text) is matches
+
+
+def as_fnmatch(glob: str) -> str:
+    """The same glob for fnmatch, where `[` opens a character class; segproof's globs have none."""
+    return glob.replace("[", "[[]")
+
+
+@given(st.text("ab*?[]\n", max_size=8), st.text("ab[]\n", max_size=10))
+def test_glob_matches_as_fnmatch_does_with_only_star_and_question_mark(glob: str, text: str) -> None:
+    assert glob_matches(glob, text) is fnmatch.fnmatchcase(text, as_fnmatch(glob))
+
+
+def test_a_glob_of_many_stars_is_decided_at_once() -> None:
+    started = time.perf_counter()
+    exception = ScopeException("workload.isolated", "a*" * 14 + "b", "j", "a")
+    assert not exception.covers(("workload.isolated",), "a" * 40)
+    assert exception.covers(("workload.isolated",), "a" * 40 + "b")
+    assert time.perf_counter() - started < 0.1

@@ -54,9 +54,9 @@ def verification_text(verification: Verification) -> str:
     for report in verification.all_reports:
         lines += pack_lines(report)
     for item in verification.reperformed:
-        if item.result is None:
+        if item.skipped:
             lines.append(f"{item.path}: re-performance skipped: {item.skipped}")
-        else:
+        elif item.result is not None:
             aside = item.result.set_aside
             lines.append(f"{item.path}: re-performed {item.result.compared} controls from snapshot.json and scope.yaml"
                          + (f"; set aside (inputs not available): {', '.join(aside)}" if aside else ""))

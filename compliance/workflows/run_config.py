@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from compliance.controls import load_framework
-from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
+from compliance.documents import (
+    boolean_at,
+    list_at,
+    mapping_at,
+    only_keys,
+    parse_config,
+    segproof_document,
+    string_at,
+    strings_at,
+)
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 from compliance.model.status import FAILING_STATUSES
 from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, Timeouts
+from compliance.sources.git.remote import CREDENTIALS_IN_URL, holds_credentials
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
@@ -127,6 +137,8 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     git = mapping_at(value, "git")
     only_keys(git, GIT_KEYS, "git")
     url = string_at(git.get("url"), "git.url") or None
+    if url and holds_credentials(url):
+        raise InvalidObject("git.url", CREDENTIALS_IN_URL)
     path = path_at(git.get("path"), "git.path", base)
     if bool(url) == bool(path):
         raise InvalidObject("git", "give exactly one of url (a remote to fetch) or path (a local repository)")
@@ -138,8 +150,7 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     if token_env and ssh_key_file:
         raise InvalidObject("git.sshKeyFile", "give tokenEnv (HTTPS) or sshKeyFile (SSH), not both")
     return GitConfig(url, path, string_at(git.get("branch"), "git.branch") or None,
-                     tuple(string_at(p, f"git.paths[{i}]", required=True)
-                           for i, p in enumerate(list_at(git.get("paths"), "git.paths"))), token_env, ssh_key_file)
+                     strings_at(git.get("paths"), "git.paths"), token_env, ssh_key_file)
 
 
 def parse_output(value: Any, base: Path) -> dict[str, Any]:
@@ -178,8 +189,7 @@ def parse_run_config_document(document: Any, file: str) -> RunConfig:
     return RunConfig(
         file=file,
         scope=str(path_at(top.get("scope"), "scope", base, required=True)),
-        frameworks=tuple(string_at(f, f"frameworks[{i}]", required=True)
-                         for i, f in enumerate(list_at(top.get("frameworks"), "frameworks"))),
+        frameworks=strings_at(top.get("frameworks"), "frameworks"),
         git=parse_git(top.get("git"), base),
         fail_on=fail_on,
         **parse_source(top.get("source"), base),

@@ -68,6 +68,12 @@ def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     ({"git": {"url": "u", "tokenEnv": "T", "sshKeyFile": "k"}}, "git.sshKeyFile", "not both"),
     ({"git": {"url": "u", "token": "secret"}}, "git.token", "unknown key"),
     ({"git": {"url": "u", "paths": [""]}}, "git.paths[0]", "required"),
+    ({"git": {"url": "https://ci:glpat-s3cret@git.example.com/x.git"}}, "git.url",
+     "must not hold credentials: git would get them on its command line, which any local process can read; put "
+     "the token in an environment variable and name it in git.tokenEnv"),
+    ({"git": {"url": "https://ghp_s3cret@github.com/acme/netpol.git", "tokenEnv": "T"}}, "git.url",
+     "must not hold credentials"),
+    ({"git": {"url": "ssh://git:s3cret@git.example.com/x.git"}}, "git.url", "must not hold credentials"),
     ({"output": {"root": "p", "retain": 0}}, "output.retain", "at least 1"),
     ({"output": {"root": "p", "retain": True}}, "output.retain", "at least 1"),
     ({"output": {"retain": 3}}, "output.root", "required"),
@@ -83,6 +89,11 @@ def test_every_error_names_its_key(change: dict, field: str, message: str) -> No
     assert caught.value.message.startswith(f"segproof.yaml: {field}: ")
     assert message in caught.value.message
     assert caught.value.exit_code == 2
+
+
+def test_an_ssh_user_without_a_password_is_no_credential() -> None:
+    git = parsed({**MINIMAL, "git": {"url": "ssh://git@git.example.com/platform/netpol.git", "sshKeyFile": "k"}}).git
+    assert git.url == "ssh://git@git.example.com/platform/netpol.git"
 
 
 def test_invalid_yaml_and_empty_files() -> None:
