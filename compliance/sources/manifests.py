@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from compliance.documents import load_all, type_name, yaml_problem
+from compliance.documents import json_document, load_all, type_name, yaml_problem
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
@@ -96,7 +96,7 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     """(1-based index, content) of every document in a YAML or JSON text."""
     if name.lower().endswith(".json"):
         try:
-            yield 1, json.loads(text)
+            yield 1, json_document(text)
         except json.JSONDecodeError as error:
             raise ManifestError(name, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
                                 f"{error.msg}") from None
