@@ -179,16 +179,23 @@ class Collected:
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def keep(self, table: dict[ObjectName, ModelObject], key: ObjectName, value: ModelObject, document: Document,
              kind: str) -> None:
-        """Store one object; defining it again is only allowed with the same content."""
+        """Store one object; defining it again is only allowed with the same content, except for a Service, which
+        decides no reachability: the later one is kept, as `kubectl apply` would, with a warning."""
         if key in table and table[key] != value:
             first = self.origins[(kind, key)]
             name = "/".join(key) if isinstance(key, tuple) else key
-            raise ManifestError(document.file, document.index, f"{document.field}.metadata.name".lstrip("."),
-                                f"{kind} {name} is defined again with different content "
-                                f"(first in {first.file} document {first.index})")
+            where = f"{document.field}.metadata.name".lstrip(".")
+            again = (f"{kind} {name} is defined again with different content (first in {first.file} document "
+                     f"{first.index})")
+            if kind != "Service":
+                raise ManifestError(document.file, document.index, where, again)
+            self.warnings.append(f"{document.file}: document {document.index}: {where}: {again}; the later one is "
+                                 "used, as kubectl apply would")
+            self.origins[(kind, key)] = document
         self.origins.setdefault((kind, key), document)
         table[key] = value
 
@@ -389,7 +396,7 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         nodes=tuple(found.nodes[name] for name in sorted(found.nodes)),
         skipped=dict(sorted(found.skipped.items())),
         unmodelled=dict(sorted(found.unmodelled.items())),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *found.warnings),
     )
 
 
