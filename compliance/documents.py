@@ -48,7 +48,7 @@ YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_
                            r"|[-+]?[0-9]{19,}", re.DOTALL)
 YAML11_FIRST = frozenset("yYnNoO0123456789+-=")
 YAML12_ONLY_TEXT = re.compile(r"0[oO][0-7]|<<")
-ALIAS_CANDIDATE = re.compile(r"\*[^\s,\[\]{}]")  # an alias, when at the start or after one of ALIAS_FOLLOWS
+ALIAS_CANDIDATE = re.compile(r"\*[0-9A-Za-z_-]")  # libyaml's alias names; at the start or after ALIAS_FOLLOWS
 ALIAS_FOLLOWS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff[{,:")
 
 
