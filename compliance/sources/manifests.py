@@ -34,7 +34,7 @@ from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: 150,000 pods as `kubectl get -o yaml` writes them take about 1 GB
-MAX_OBJECTS = 1_000_000  # objects in one input, pods its workloads run included: 150,000 pods and their kin
+MAX_OBJECTS = 1_000_000  # objects in one input, a workload counting as its pods: 150,000 pods and their kin
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
 ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy)
 
@@ -318,7 +318,7 @@ def collect(documents: Iterable[Document]) -> Collected:
                 expanded = expand_workload(document.obj)
             except InvalidObject as problem:
                 raise document.error(problem) from None
-            objects += len(expanded)
+            objects += len(expanded) - 1  # the workload stands for its pods
             if objects > MAX_OBJECTS:
                 raise too_many_objects(document)
             if expanded:  # replicas differ only in name: one is parsed, and kept under each name
@@ -330,7 +330,7 @@ def collect(documents: Iterable[Document]) -> Collected:
 def too_many_objects(document: Document) -> ManifestError:
     """The error for an input that holds, with this document, more than MAX_OBJECTS objects."""
     return ManifestError(document.file, document.index, document.field, f"the input holds more than "
-                         f"{MAX_OBJECTS:,} objects (pods its workloads run included), more than a cluster has")
+                         f"{MAX_OBJECTS:,} objects (a workload counting as the pods it runs), more than a cluster has")
 
 
 def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
