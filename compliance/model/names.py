@@ -18,27 +18,27 @@ SHOWN_CHARACTERS = 64  # an invalid value longer than this is shortened in messa
 
 @dataclass(frozen=True)
 class NameRule:
-    """What a kind of name must look like."""
+    """What a kind of name must look like: a pattern that holds its length too (one C call per name)."""
 
     pattern: re.Pattern[str]
-    max_length: int
     description: str
 
     def valid(self, value: str) -> bool:
         """Whether `value` follows the rule."""
-        return len(value) <= self.max_length and self.pattern.fullmatch(value) is not None
+        return self.pattern.fullmatch(value) is not None
 
 
-DNS_LABEL = NameRule(re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"), 63,
+DNS_LABEL = NameRule(re.compile(r"(?=.{1,63}\Z)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?", re.DOTALL),
                      "a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a "
                      "letter or digit")
-DNS_SUBDOMAIN = NameRule(re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"), 253,
+DNS_SUBDOMAIN = NameRule(re.compile(r"(?=.{1,253}\Z)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*"
+                                    r"[a-z0-9])?)*", re.DOTALL),
                          "a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' or '.', each part "
                          "between dots starting and ending with a letter or digit")
-DNS_1035_LABEL = NameRule(re.compile(r"[a-z](?:[-a-z0-9]*[a-z0-9])?"), 63,
+DNS_1035_LABEL = NameRule(re.compile(r"(?=.{1,63}\Z)[a-z](?:[-a-z0-9]*[a-z0-9])?", re.DOTALL),
                           "a DNS-1035 label: at most 63 lowercase letters, digits or '-', starting with a letter "
                           "and ending with a letter or digit")
-LABEL_NAME = NameRule(re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?"), 63, "")
+LABEL_NAME = NameRule(re.compile(r"(?=.{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?", re.DOTALL), "")
 LABEL_KEY_RULE = ("an optional DNS-1123 subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', "
                   "starting and ending with a letter or digit")
 LABEL_VALUE_RULE = "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, or empty"
@@ -51,9 +51,20 @@ def shown(value: str) -> str:
 
 def check_name(value: str, field: str, rule: NameRule) -> str:
     """`value` when it is a valid name under `rule`."""
-    if not rule.valid(value):
+    if rule.pattern.fullmatch(value) is None:
         raise InvalidObject(field, f"invalid name {shown(value)} (must be {rule.description})")
     return value
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every object of a namespace names it
+def valid_namespace(value: str) -> bool:
+    """Whether `value` is a namespace name."""
+    return DNS_LABEL.valid(value)
+
+
+def check_namespace(value: str, field: str) -> str:
+    """`value` when it is a valid namespace name."""
+    return value if valid_namespace(value) else check_name(value, field, DNS_LABEL)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # clusters repeat a few keys and values on every pod

@@ -22,6 +22,7 @@ from compliance.model.names import (
     check_label_key,
     check_label_value,
     check_name,
+    check_namespace,
 )
 from compliance.model.objects import (
     NAMESPACE_NAME_LABEL,
@@ -86,8 +87,8 @@ def parse_metadata(obj: Mapping[str, Any], namespaced: bool, names: NameRule = D
     namespace is in `default`."""
     metadata = mapping_at(obj.get("metadata"), "metadata", required=True)
     name = check_name(string_at(metadata.get("name"), "metadata.name", required=True), "metadata.name", names)
-    namespace = check_name(string_at(metadata.get("namespace"), "metadata.namespace") or "default",
-                           "metadata.namespace", DNS_LABEL) if namespaced else ""
+    namespace = check_namespace(string_at(metadata.get("namespace"), "metadata.namespace") or "default",
+                                "metadata.namespace") if namespaced else ""
     return namespace, name, parse_labels(metadata.get("labels"), "metadata.labels"), string_at(
         metadata.get("uid"), "metadata.uid")
 
