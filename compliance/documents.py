@@ -52,17 +52,19 @@ ALIAS_CANDIDATE = re.compile(r"\*[0-9A-Za-z_-]")  # libyaml's alias names; at th
 ALIAS_FOLLOWS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff[{,:")
 
 
+class PythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python reader, scanner and parser: events for small texts, with the exact place of an error."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
 try:
     from yaml._yaml import CParser
 except ImportError:  # PyYAML built without libyaml: the same events, slower
-
-    class CParser(Reader, Scanner, Parser):  # type: ignore[no-redef]
-        """PyYAML's pure-Python reader, scanner and parser."""
-
-        def __init__(self, stream: str) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
+    CParser = PythonParser  # type: ignore[misc,assignment]
 
 
 def reads_differently(value: Any) -> bool:
@@ -294,8 +296,15 @@ def beyond_numbers(text: str) -> tuple[str, str, int]:
     return "a number Python cannot read", text, 0
 
 
-class ConfigLoader(BoundedLoader):
-    """YAML for segproof's own files, without implicit timestamps: a bad date is reported with its key."""
+class ConfigLoader(BoundedComposer, PythonParser, CheckedConstructor, Resolver):
+    """YAML for segproof's own files, within the limits and without implicit timestamps: a bad date is reported
+    with its key."""
+
+    def __init__(self, stream: str) -> None:
+        PythonParser.__init__(self, stream)
+        BoundedComposer.__init__(self)
+        CheckedConstructor.__init__(self)
+        Resolver.__init__(self)
 
 
 ConfigLoader.yaml_implicit_resolvers = {
