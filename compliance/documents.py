@@ -42,6 +42,7 @@ from compliance.errors import ConfigError, InvalidObject
 API_VERSION = "segproof/v1"
 MAX_DEPTH = 128  # mappings and lists nested in one document: ryaml's limit; Kubernetes objects nest about 20 deep
 MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases repeat in one document
+SHOWN_CHARACTERS = 66  # a value longer than this is shortened in messages (a 63-character label shows whole)
 YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBoO][0-7_]+"
                            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9][0-9_.]*[eE][-+]?[0-9]+"
                            r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|="
@@ -371,14 +372,18 @@ def string_at(value: Any, field: str, required: bool = False) -> str:
     return value
 
 
+def shown(value: str | float) -> str:
+    """A scalar for a message: its repr, shortened when long (a 4,000-digit port stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:SHOWN_CHARACTERS]}..."
+
+
 def type_name(value: Any) -> str:
     """What `value` is, for error messages: the value itself for scalars, else a JSON-ish type name."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, (int, float, str)):
+        return shown(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):

@@ -11,9 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from compliance.documents import shown
 from compliance.errors import InvalidObject
-
-SHOWN_CHARACTERS = 64  # an invalid value longer than this is shortened in messages
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,6 @@ LABEL_NAME = NameRule(re.compile(r"(?=.{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-
 LABEL_KEY_RULE = ("an optional DNS-1123 subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', "
                   "starting and ending with a letter or digit")
 LABEL_VALUE_RULE = "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, or empty"
-
-
-def shown(value: str) -> str:
-    """`value` quoted for a message, shortened when long."""
-    return repr(value) if len(value) <= SHOWN_CHARACTERS else f"{value[:SHOWN_CHARACTERS]!r}..."
 
 
 def check_name(value: str, field: str, rule: NameRule) -> str:

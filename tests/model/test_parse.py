@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compliance.documents import shown
 from compliance.errors import InvalidObject
 from compliance.model.names import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN, LABEL_KEY_RULE, LABEL_VALUE_RULE
 from compliance.model.objects import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort, WorkloadRef
@@ -654,7 +655,7 @@ def test_names_and_labels_the_api_accepts(parser: Callable[[Any], Any], obj: dic
 
 def name_error(value: str, rule: str) -> str:
     """The message for a name that breaks `rule`."""
-    return f"invalid name {value!r} (must be {rule})"
+    return f"invalid name {shown(value)} (must be {rule})"
 
 
 DNS_LABEL_RULE = DNS_LABEL.description
@@ -678,7 +679,7 @@ SUBDOMAIN_RULE = DNS_SUBDOMAIN.description
                  id="pod-newline"),
     pytest.param(parse_pod, pod(name="-web"), "metadata.name", name_error("-web", SUBDOMAIN_RULE), id="pod-dash"),
     pytest.param(parse_pod, pod(name="a" * 254), "metadata.name",
-                 f"invalid name {'a' * 64!r}... (must be {SUBDOMAIN_RULE})", id="pod-254"),
+                 f"invalid name '{'a' * 65}... (must be {SUBDOMAIN_RULE})", id="pod-254"),
     pytest.param(parse_service, {**service(), "metadata": {"name": "1web", "namespace": "shop"}}, "metadata.name",
                  name_error("1web", DNS_1035_LABEL.description), id="service-digit-first"),
     pytest.param(parse_service, {**service(), "metadata": {"name": "web.v2", "namespace": "shop"}},
