@@ -243,18 +243,53 @@ JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|([\[{])|[\]}]')
 JSON_NUMBER_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+)(\.[0-9]+)?([eE][-+]?[0-9]+)?|(NaN|-?Infinity)')
 
 
-def json_document(text: str) -> Any:
+JSON_KEY_OR_NESTING = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|([\[{])|[\]}]')
+
+
+class DuplicateKey(ValueError):
+    """An object of a JSON text names a key twice."""
+
+
+def json_document(text: str, unique_keys: bool = False) -> Any:
     """The value of a JSON text; raises json.JSONDecodeError (with line and column) when it is invalid, nested
-    deeper than Python's decoder goes (about 1,000 levels), or holds NaN, Infinity or an integer Python will not
-    convert."""
+    deeper than Python's decoder goes (about 1,000 levels), holds NaN, Infinity or an integer Python will not
+    convert, or (with `unique_keys`, as `kubectl apply` reads manifests) names a key twice in an object."""
     try:
-        return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
+        return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float,
+                          object_pairs_hook=unique_object if unique_keys else None)
     except RecursionError:
         raise json.JSONDecodeError(f"nested more than {MAX_DEPTH} levels deep", text, too_deep_at(text)) from None
     except json.JSONDecodeError:
         raise
+    except DuplicateKey:
+        raise json.JSONDecodeError(*duplicate_key_at(text)) from None
     except ValueError:
         raise json.JSONDecodeError(*beyond_numbers(text)) from None
+
+
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are distinct."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        raise DuplicateKey()
+    return value
+
+
+def duplicate_key_at(text: str) -> tuple[str, str, int]:
+    """(problem, text, position) of the first key a JSON object of the text names twice."""
+    keys: list[set[str] | None] = []
+    for match in JSON_KEY_OR_NESTING.finditer(text):
+        string, colon, opening = match.groups()
+        if opening:
+            keys.append(set() if opening == "{" else None)
+        elif string is None:
+            keys.pop()
+        elif colon and keys and keys[-1] is not None:
+            key = json.loads(string)
+            if key in keys[-1]:
+                return f"duplicate key {key!r}", text, match.start()
+            keys[-1].add(key)
+    return "duplicate key", text, 0
 
 
 def refuse_constant(name: str) -> Any:

@@ -201,6 +201,14 @@ def test_json_beyond_the_limits_is_refused_at_its_place(text: str, message: str)
     assert json_problem(text) == message
 
 
+def test_duplicate_json_keys_are_refused_when_asked() -> None:
+    text = '{"metadata": {"name": "a", "labels": [{"name": "x"}],\n "name": "b"}}'
+    assert json_document(text) == {"metadata": {"name": "b", "labels": [{"name": "x"}]}}
+    with pytest.raises(json.JSONDecodeError) as error:
+        json_document(text, unique_keys=True)
+    assert (error.value.msg, error.value.lineno, error.value.colno) == ("duplicate key 'name'", 2, 2)
+
+
 def test_ordinary_json_is_read() -> None:
     assert json_document('{"a": [1, 2.5, -3e2, "NaN", null, true]}') == {"a": [1, 2.5, -300.0, "NaN", None, True]}
 

@@ -104,7 +104,7 @@ def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     """(1-based index, content) of every document in a YAML or JSON text."""
     if name.lower().endswith(".json"):
         try:
-            yield 1, json_document(text)
+            yield 1, json_document(text, unique_keys=True)
         except json.JSONDecodeError as error:
             raise ManifestError(name, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
                                 f"{error.msg}") from None
