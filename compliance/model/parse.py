@@ -20,7 +20,6 @@ from compliance.model.names import (
     NameRule,
     check_label,
     check_label_key,
-    check_label_value,
     check_name,
     check_namespace,
 )
@@ -55,7 +54,9 @@ def parse_labels(value: Any, field: str) -> Labels:
 
 
 def parse_selector(value: Any, field: str) -> LabelSelector:
-    """A LabelSelector (matchLabels + matchExpressions)."""
+    """A LabelSelector (matchLabels + matchExpressions). The values of matchExpressions are not checked as label
+    values: the API server keeps objects stored before it checked them (AllowInvalidLabelValueInSelector), and such
+    a value matches no label."""
     selector = mapping_at(value, field)
     match_labels = parse_labels(selector.get("matchLabels"), f"{field}.matchLabels")
     requirements = []
@@ -72,7 +73,6 @@ def parse_selector(value: Any, field: str) -> LabelSelector:
         for position, item_value in enumerate(values):
             if not isinstance(item_value, str):
                 raise InvalidObject(f"{where}.values[{position}]", f"must be a string, not {type_name(item_value)}")
-            check_label_value(item_value, f"{where}.values[{position}]")
         if operator in ("In", "NotIn") and not values:
             raise InvalidObject(f"{where}.values", f"must be non-empty when operator is {operator}")
         if operator in ("Exists", "DoesNotExist") and values:
