@@ -33,7 +33,7 @@ from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: 150,000 pods as `kubectl get -o yaml` writes them take about 1 GB
+MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: the manifests of the 150,000-pod benchmark take 33 MB
 MAX_OBJECTS = 1_000_000  # objects in one input, a workload counting as its pods: 150,000 pods and their kin
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
 ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy)
