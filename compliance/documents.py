@@ -1,33 +1,71 @@
 """Reading documents: YAML texts (Kubernetes manifests with YAML 1.1 values, segproof's own files with located
-errors), and the typed fields of parsed documents, each error naming the field.
+errors), JSON texts, and the typed fields of parsed documents, each error naming the field.
 
 Kubernetes reads manifests as YAML 1.1 (what PyYAML implements). ryaml, a YAML 1.2 parser written
 in Rust, is many times faster and gives the same values unless a plain scalar is one YAML 1.1 reads
 differently: yes/no/on/off, leading-zero or 0b/0o numbers, sexagesimal numbers, underscores in
-numbers, exponents without a dot, timestamps, merge keys. ryaml's result is therefore only used when
-no string in it looks like one of those (quoted or not), no float appears, and the text holds no 0o
-number or merge key; otherwise PyYAML reads the text, and its messages name line and column.
+numbers, exponents without a dot, timestamps, merge keys, integers too long for ryaml. ryaml's result is
+therefore only used when no string in it looks like one of those (quoted or not), no float appears, and
+the text holds no 0o number, merge key or alias; otherwise PyYAML reads the text, and its messages name
+line and column.
+
+Every reader holds a hostile text to limits no real cluster reaches, each refused with its own located
+message: nesting deeper than MAX_DEPTH, aliases repeating more than MAX_ALIAS_NODES nodes (a 1 KB "billion
+laughs" repeats 10^9), duplicate keys (as `kubectl apply` refuses them), NaN and infinite numbers (JSON has
+none), keys that cannot be keys. ryaml refuses nesting beyond its own limit of 128 and repeats aliases itself,
+so texts with aliases, and texts ryaml refuses, are read by PyYAML composing under these limits; PyYAML's
+fast C composer only reads texts ryaml has already found within them.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
+import math
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import yaml
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import AliasEvent, MappingStartEvent, NodeEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from compliance.errors import ConfigError, InvalidObject
 
 API_VERSION = "segproof/v1"
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 128  # mappings and lists nested in one document: ryaml's limit; Kubernetes objects nest about 20 deep
+MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases repeat in one document
+SHOWN_CHARACTERS = 66  # a value longer than this is shortened in messages (a 63-character label shows whole)
 YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBoO][0-7_]+"
                            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9][0-9_.]*[eE][-+]?[0-9]+"
-                           r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|=",
-                           re.DOTALL)
+                           r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|="
+                           r"|[-+]?[0-9]{19,}", re.DOTALL)
 YAML11_FIRST = frozenset("yYnNoO0123456789+-=")
 YAML12_ONLY_TEXT = re.compile(r"0[oO][0-7]|<<")
+ALIAS_CANDIDATE = re.compile(r"\*[0-9A-Za-z_-]")  # libyaml's alias names; at the start or after ALIAS_FOLLOWS
+ALIAS_FOLLOWS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff[{,:")
+
+
+class PythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python reader, scanner and parser: events for small texts, with the exact place of an error."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml: the same events, slower
+    CParser = PythonParser  # type: ignore[misc,assignment]
 
 
 def reads_differently(value: Any) -> bool:
@@ -48,26 +86,150 @@ def reads_differently(value: Any) -> bool:
     return False
 
 
-def fast_documents(text: str) -> list[Any] | None:
-    """The documents as ryaml reads them, or None when YAML 1.1 could read them differently (or ryaml fails)."""
-    if YAML12_ONLY_TEXT.search(text):
+def has_alias(text: str) -> bool:
+    """Whether the text may hold a YAML alias (`*name`); never False when it does."""
+    return any(match.start() == 0 or text[match.start() - 1] in ALIAS_FOLLOWS
+               for match in ALIAS_CANDIDATE.finditer(text))
+
+
+def ryaml_documents(text: str) -> list[Any] | None:
+    """The documents as ryaml reads them, or None when the bounded PyYAML reader must read the text: it holds an
+    alias, a merge key or a 0o number, or ryaml refuses it (invalid, or beyond ryaml's limits)."""
+    if YAML12_ONLY_TEXT.search(text) or has_alias(text):
         return None
     import ryaml
 
     try:
-        documents = ryaml.loads_all(text)
-    except ryaml.InvalidYamlError:
+        return ryaml.loads_all(text)
+    except (ryaml.InvalidYamlError, ValueError):  # ValueError: e.g. a list as a key
         return None
-    return None if reads_differently(documents) else documents
+
+
+def fast_documents(text: str) -> list[Any] | None:
+    """The documents as ryaml reads them, or None when PyYAML must read them."""
+    documents = ryaml_documents(text)
+    return None if documents is None or reads_differently(documents) else documents
+
+
+class CheckedConstructor(SafeConstructor):
+    """PyYAML's safe constructor, refusing numbers JSON cannot hold and integers Python will not convert."""
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        """A finite float."""
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise ConstructorError(None, None, f"{node.value} is not a number JSON can hold (NaN or infinite)",
+                                   node.start_mark)
+        return value
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        """An integer of at most the digits Python converts (4300 unless configured)."""
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise ConstructorError(None, None, f"integer too long (more than {sys.get_int_max_str_digits()} "
+                                   "digits)", node.start_mark) from None
+
+
+CheckedConstructor.yaml_constructors = {**SafeConstructor.yaml_constructors,
+                                        "tag:yaml.org,2002:float": CheckedConstructor.construct_yaml_float,
+                                        "tag:yaml.org,2002:int": CheckedConstructor.construct_yaml_int}
+
+
+class BoundedComposer(Composer):
+    """PyYAML's composer, refusing deep nesting, alias bombs and duplicate keys, each at its place in the text.
+
+    An alias stands for as many nodes as its anchor's node has, repeats included; a document's aliases
+    together may repeat at most MAX_ALIAS_NODES.
+    """
+
+    peek_event: Callable[[], NodeEvent]  # the parser's; a node starts with a node event
+
+    def compose_document(self) -> Node | None:
+        """One document, with fresh limits."""
+        self.depth = 0
+        self.nodes = 0
+        self.repeated = 0
+        self.anchor_sizes: dict[str, int] = {}
+        return super().compose_document()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """One node, counted; an alias is counted as the nodes it repeats."""
+        event = self.peek_event()
+        mark: Any = event.start_mark
+        if isinstance(event, AliasEvent):
+            size = self.anchor_sizes.get(event.anchor or "", 0)
+            self.nodes += size
+            self.repeated += size
+            if self.repeated > MAX_ALIAS_NODES:
+                raise ComposerError(None, None, f"aliases repeat more than {MAX_ALIAS_NODES:,} nodes in this "
+                                    "document (an alias bomb?)", mark)
+            return super().compose_node(parent, index)
+        collection = isinstance(event, (MappingStartEvent, SequenceStartEvent))
+        if collection:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+        before = self.nodes
+        self.nodes += 1
+        node = super().compose_node(parent, index)
+        if collection:
+            self.depth -= 1
+        if event.anchor is not None:
+            self.anchor_sizes[event.anchor] = self.nodes - before
+        return node
+
+    def compose_mapping_node(self, anchor: Any) -> MappingNode:
+        """A mapping whose keys are distinct (merge keys aside)."""
+        node = super().compose_mapping_node(anchor)
+        if len(node.value) > 1:
+            seen: dict[tuple[str, str], Node] = {}
+            for key, _ in node.value:
+                if isinstance(key, ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first = seen.setdefault((key.tag, key.value), key)
+                    if first is not key:
+                        raise ComposerError(None, None, f"duplicate key {key.value!r} (first at line "
+                                            f"{first.start_mark.line + 1})", key.start_mark)
+        return node
+
+
+class ManifestLoader(CParser, CheckedConstructor, Resolver):
+    """PyYAML's C loader for texts ryaml has read within the limits."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        CheckedConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+class BoundedLoader(BoundedComposer, CParser, CheckedConstructor, Resolver):
+    """PyYAML with the C parser and a composer that keeps the limits (for texts ryaml did not read)."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        BoundedComposer.__init__(self)
+        CheckedConstructor.__init__(self)
+        Resolver.__init__(self)
 
 
 def load_all(text: str) -> Iterator[Any]:
-    """Every document of a YAML text, with YAML 1.1 values; raises yaml.YAMLError on invalid YAML."""
-    documents = fast_documents(text)
-    if documents is not None:
+    """Every document of a YAML text, with YAML 1.1 values; raises yaml.YAMLError on invalid YAML or a limit."""
+    documents = ryaml_documents(text)
+    if documents is None:
+        yield from pyyaml_documents(BoundedLoader(text))
+    elif reads_differently(documents):  # ryaml found the text within the limits, without aliases
+        yield from pyyaml_documents(ManifestLoader(text))
+    else:
         yield from documents
-        return
-    yield from yaml.load_all(text, Loader=YAML_LOADER)
+
+
+def pyyaml_documents(loader: BoundedLoader | ManifestLoader) -> Iterator[Any]:
+    """Every document a PyYAML loader reads from its text."""
+    try:
+        while loader.check_data():
+            yield loader.get_data()
+    finally:
+        loader.dispose()
 
 
 def yaml_problem(error: yaml.YAMLError) -> str:
@@ -77,8 +239,108 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     return f"invalid YAML{where}: {getattr(error, 'problem', None) or error}"
 
 
-class ConfigLoader(yaml.SafeLoader):
-    """YAML for segproof's own files, without implicit timestamps: a bad date is reported with its key."""
+JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|([\[{])|[\]}]')
+JSON_NUMBER_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+)(\.[0-9]+)?([eE][-+]?[0-9]+)?|(NaN|-?Infinity)')
+
+
+JSON_KEY_OR_NESTING = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|([\[{])|[\]}]')
+
+
+class DuplicateKey(ValueError):
+    """An object of a JSON text names a key twice."""
+
+
+def json_document(text: str, unique_keys: bool = False) -> Any:
+    """The value of a JSON text; raises json.JSONDecodeError (with line and column) when it is invalid, nested
+    deeper than Python's decoder goes (about 1,000 levels), holds NaN, Infinity or an integer Python will not
+    convert, or (with `unique_keys`, as `kubectl apply` reads manifests) names a key twice in an object."""
+    try:
+        return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float,
+                          object_pairs_hook=unique_object if unique_keys else None)
+    except RecursionError:
+        raise json.JSONDecodeError(f"nested more than {MAX_DEPTH} levels deep", text, too_deep_at(text)) from None
+    except json.JSONDecodeError:
+        raise
+    except DuplicateKey:
+        raise json.JSONDecodeError(*duplicate_key_at(text)) from None
+    except ValueError:
+        raise json.JSONDecodeError(*beyond_numbers(text)) from None
+
+
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are distinct."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        raise DuplicateKey()
+    return value
+
+
+def duplicate_key_at(text: str) -> tuple[str, str, int]:
+    """(problem, text, position) of the first key a JSON object of the text names twice."""
+    keys: list[set[str] | None] = []
+    for match in JSON_KEY_OR_NESTING.finditer(text):
+        string, colon, opening = match.groups()
+        if opening:
+            keys.append(set() if opening == "{" else None)
+        elif string is None:
+            keys.pop()
+        elif colon and keys and keys[-1] is not None:
+            key = json.loads(string)
+            if key in keys[-1]:
+                return f"duplicate key {key!r}", text, match.start()
+            keys[-1].add(key)
+    return "duplicate key", text, 0
+
+
+def refuse_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are not JSON; `beyond_numbers` finds where they are."""
+    raise ValueError(name)
+
+
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, unless it is too large for a float."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
+
+
+def too_deep_at(text: str) -> int:
+    """Where a JSON text is first nested deeper than MAX_DEPTH."""
+    depth = 0
+    for match in JSON_NESTING.finditer(text):
+        if match.group(1):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif match.group(0) in "]}":
+            depth -= 1
+    return 0
+
+
+def beyond_numbers(text: str) -> tuple[str, str, int]:
+    """(problem, text, position) of the first NaN, infinity or integer too long to convert in a JSON text."""
+    digits = sys.get_int_max_str_digits()
+    for match in JSON_NUMBER_OR_CONSTANT.finditer(text):
+        number, fraction, exponent, constant = match.groups()
+        if number and not (fraction or exponent) and len(number.lstrip("-")) > digits:
+            return f"integer too long (more than {digits} digits)", text, match.start()
+        if number and (fraction or exponent) and math.isinf(float(match.group(0))):
+            return f"{match.group(0)} is too large for a number", text, match.start()
+        if constant:
+            return f"{constant} is not a number JSON can hold", text, match.start()
+    return "a number Python cannot read", text, 0
+
+
+class ConfigLoader(BoundedComposer, PythonParser, CheckedConstructor, Resolver):
+    """YAML for segproof's own files, within the limits and without implicit timestamps: a bad date is reported
+    with its key."""
+
+    def __init__(self, stream: str) -> None:
+        PythonParser.__init__(self, stream)
+        BoundedComposer.__init__(self)
+        CheckedConstructor.__init__(self)
+        Resolver.__init__(self)
 
 
 ConfigLoader.yaml_implicit_resolvers = {
@@ -89,7 +351,11 @@ ConfigLoader.yaml_implicit_resolvers = {
 
 def config_document(text: str) -> Any:
     """The document of one of segproof's own YAML files (scope, run configuration); raises yaml.YAMLError."""
-    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader
+    loader = ConfigLoader(text)  # a safe loader, within the limits
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 Parsed = TypeVar("Parsed")
@@ -147,14 +413,18 @@ def strings_at(value: Any, field: str) -> tuple[str, ...]:
                  for index, item in enumerate(list_at(value, field)))
 
 
+def shown(value: str | float) -> str:
+    """A scalar for a message: its repr, shortened when long (a 4,000-digit port stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:SHOWN_CHARACTERS]}..."
+
+
 def type_name(value: Any) -> str:
     """What `value` is, for error messages: the value itself for scalars, else a JSON-ish type name."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, (int, float, str)):
+        return shown(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from compliance.errors import ScopeError
 from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, glob_matches, parse_scope
+from compliance.workflows.inputs import read_scope
 from tests.netpol.builders import ports
 from tests.support.documents import with_value
 
@@ -356,6 +357,34 @@ def test_the_name_of_addresses_in_no_zone_is_reserved() -> None:
 
 def test_an_empty_file_says_so() -> None:
     assert "the file is empty" in scope_error("").message
+
+
+def laughs_in_ticket() -> str:
+    """The base scope whose first flow's ticket is a billion laughs."""
+    anchors = ['&l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    anchors += [f"&l{level} [{', '.join([f'*l{level - 1}'] * 9)}]" for level in range(1, 10)]
+    return scope_text(with_value(BASE, "approvedFlows.0.ticket", "TICKET")).replace(
+        "TICKET", f"[{', '.join(anchors)}]")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param(scope_text(with_value(BASE, "approvedFlows.0.ticket", "TICKET")).replace(
+        "TICKET", "[" * 100_000 + "]" * 100_000), "nested more than 128 levels deep", id="nested-100k"),
+    pytest.param(laughs_in_ticket(), "aliases repeat more than 100,000 nodes in this document", id="alias-bomb"),
+    pytest.param(scope_text(BASE) + "system: other\n", "duplicate key 'system'", id="duplicate-key"),
+])
+def test_a_hostile_scope_is_refused_where_it_breaks_the_limits(text: str, message: str) -> None:
+    error = scope_error(text)
+    assert (error.field, message in error.message) == ("", True), error.message
+    assert error.message.startswith("scope.yaml: invalid YAML at line ")
+
+
+def test_a_scope_that_is_not_utf8_is_a_scope_error(tmp_path: Path) -> None:
+    path = tmp_path / "scope.yaml"
+    path.write_bytes(scope_text(BASE).replace("ACME Payments Ltd", "ACME Caf\u00e9").encode("latin-1"))
+    with pytest.raises(ScopeError) as raised:
+        read_scope(str(path), "2026-01-01T00:00:00Z")
+    assert raised.value.message == f"{path}: not UTF-8 text"
 
 
 # --- approved flows -------------------------------------------------------------------------------

@@ -13,6 +13,16 @@ from typing import Any
 
 from compliance.documents import list_at, mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
+from compliance.model.names import (
+    DNS_1035_LABEL,
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
+    NameRule,
+    check_label,
+    check_label_key,
+    check_name,
+    check_namespace,
+)
 from compliance.model.objects import (
     NAMESPACE_NAME_LABEL,
     PROTOCOLS,
@@ -32,18 +42,21 @@ TERMINATED_PHASES = ("Succeeded", "Failed")
 
 
 def parse_labels(value: Any, field: str) -> Labels:
-    """A labels mapping whose keys and values are strings."""
+    """A labels mapping whose keys and values are strings the API server accepts as labels."""
     labels = mapping_at(value, field)
     for key, label_value in labels.items():
         if not isinstance(key, str) or not key:
             raise InvalidObject(field, f"label key {key!r} must be a non-empty string")
         if not isinstance(label_value, str):
             raise InvalidObject(f"{field}.{key}", f"label value must be a string, not {type_name(label_value)}")
+        check_label(key, label_value, field)
     return labels_of(labels)
 
 
 def parse_selector(value: Any, field: str) -> LabelSelector:
-    """A LabelSelector (matchLabels + matchExpressions)."""
+    """A LabelSelector (matchLabels + matchExpressions). The values of matchExpressions are not checked as label
+    values: the API server keeps objects stored before it checked them (AllowInvalidLabelValueInSelector), and such
+    a value matches no label."""
     selector = mapping_at(value, field)
     match_labels = parse_labels(selector.get("matchLabels"), f"{field}.matchLabels")
     requirements = []
@@ -51,6 +64,7 @@ def parse_selector(value: Any, field: str) -> LabelSelector:
         where = f"{field}.matchExpressions[{index}]"
         expression = mapping_at(item, where)
         key = string_at(expression.get("key"), f"{where}.key", required=True)
+        check_label_key(key, f"{where}.key")
         operator = string_at(expression.get("operator"), f"{where}.operator", required=True)
         if operator not in OPERATORS:
             raise InvalidObject(f"{where}.operator", f"unsupported operator {operator!r} "
@@ -67,18 +81,21 @@ def parse_selector(value: Any, field: str) -> LabelSelector:
     return LabelSelector(match_labels, tuple(requirements))
 
 
-def parse_metadata(obj: Mapping[str, Any], namespaced: bool) -> tuple[str, str, Labels, str]:
-    """(namespace, name, labels, uid) of an object; a namespaced object without namespace is in `default`."""
+def parse_metadata(obj: Mapping[str, Any], namespaced: bool, names: NameRule = DNS_SUBDOMAIN
+                   ) -> tuple[str, str, Labels, str]:
+    """(namespace, name, labels, uid) of an object whose name follows `names`; a namespaced object without
+    namespace is in `default`."""
     metadata = mapping_at(obj.get("metadata"), "metadata", required=True)
-    name = string_at(metadata.get("name"), "metadata.name", required=True)
-    namespace = (string_at(metadata.get("namespace"), "metadata.namespace") or "default") if namespaced else ""
+    name = check_name(string_at(metadata.get("name"), "metadata.name", required=True), "metadata.name", names)
+    namespace = check_namespace(string_at(metadata.get("namespace"), "metadata.namespace") or "default",
+                                "metadata.namespace") if namespaced else ""
     return namespace, name, parse_labels(metadata.get("labels"), "metadata.labels"), string_at(
         metadata.get("uid"), "metadata.uid")
 
 
 def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
     """A Namespace; the kubernetes.io/metadata.name label is set as the API server does."""
-    _, name, labels, uid = parse_metadata(obj, namespaced=False)
+    _, name, labels, uid = parse_metadata(obj, namespaced=False, names=DNS_LABEL)
     return namespace_with_labels(name, dict(labels), uid)
 
 
@@ -230,7 +247,7 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod | None:
 
 def parse_service(obj: Mapping[str, Any]) -> Service:
     """A Service (selector and ports)."""
-    namespace, name, labels, uid = parse_metadata(obj, namespaced=True)
+    namespace, name, labels, uid = parse_metadata(obj, namespaced=True, names=DNS_1035_LABEL)
     spec = mapping_at(obj.get("spec"), "spec")
     ports = []
     for index, item in enumerate(list_at(spec.get("ports"), "spec.ports")):

@@ -20,6 +20,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     "CronJob": (("spec", "jobTemplate", "spec", "template"), ("spec", "jobTemplate", "spec", "parallelism")),
 }
 WORKLOAD_KINDS = tuple(TEMPLATES)
+MAX_REPLICAS = 150_000  # the pods one Kubernetes cluster supports at most, so one workload cannot run more
 
 
 def dig(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -41,6 +42,9 @@ def pod_count(obj: Mapping[str, Any], path: tuple[str, ...] | None) -> int:
         return 1
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidObject(".".join(path), f"must be a non-negative integer, not {type_name(value)}")
+    if value > MAX_REPLICAS:
+        raise InvalidObject(".".join(path), f"{value} is more pods than a Kubernetes cluster runs (at most "
+                            f"{MAX_REPLICAS:,})")
     return value
 
 

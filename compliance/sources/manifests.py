@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from compliance.documents import load_all, type_name, yaml_problem
+from compliance.documents import json_document, load_all, string_at, type_name, yaml_problem
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
@@ -33,6 +33,8 @@ from compliance.model.unmodelled import BY_GROUP_AND_KIND
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: the manifests of the 150,000-pod benchmark take 33 MB
+MAX_OBJECTS = 1_000_000  # objects in one input, a workload counting as its pods: 150,000 pods and their kin
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
 ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy)
 
@@ -81,22 +83,28 @@ def manifest_files(paths: Sequence[str]) -> Iterator[InputFile]:
 
 
 def read_text(name: str, path: Path | None) -> str:
-    """The text of one input file (or stdin)."""
-    if path is None:
-        return sys.stdin.read()
+    """The text of one input file (or stdin), of at most MAX_FILE_BYTES characters."""
     try:
-        return path.read_text(encoding="utf-8")
+        if path is None:
+            text = sys.stdin.read(MAX_FILE_BYTES + 1)
+        else:
+            with path.open(encoding="utf-8") as stream:
+                text = stream.read(MAX_FILE_BYTES + 1)
     except UnicodeDecodeError:
         raise ManifestError(name, None, "", "not UTF-8 text") from None
     except OSError as error:
         raise ManifestError(name, None, "", error.strerror or str(error)) from None
+    if len(text) > MAX_FILE_BYTES:
+        raise ManifestError(name, None, "", f"larger than {MAX_FILE_BYTES:,} bytes, the most segproof reads from "
+                            "one file")
+    return text
 
 
 def parse_documents(name: str, text: str) -> Iterator[tuple[int, Any]]:
     """(1-based index, content) of every document in a YAML or JSON text."""
     if name.lower().endswith(".json"):
         try:
-            yield 1, json.loads(text)
+            yield 1, json_document(text, unique_keys=True)
         except json.JSONDecodeError as error:
             raise ManifestError(name, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
                                 f"{error.msg}") from None
@@ -123,9 +131,10 @@ def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
         return
     if not isinstance(content, Mapping):
         raise ManifestError(name, index, "", "a document must be a Kubernetes object (a mapping)")
-    kind = content.get("kind")
-    if not isinstance(kind, str) or not kind:
-        raise ManifestError(name, index, "kind", "required field is missing")
+    try:
+        kind = string_at(content.get("kind"), "kind", required=True)
+    except InvalidObject as problem:
+        raise ManifestError(name, index, problem.field, problem.detail) from None
     if kind != "List" and not (kind.endswith("List") and "items" in content):
         yield Document(name, index, "", content)
         return
@@ -170,16 +179,23 @@ class Collected:
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def keep(self, table: dict[ObjectName, ModelObject], key: ObjectName, value: ModelObject, document: Document,
              kind: str) -> None:
-        """Store one object; defining it again is only allowed with the same content."""
+        """Store one object; defining it again is only allowed with the same content, except for a Service, which
+        decides no reachability: the later one is kept, as `kubectl apply` would, with a warning."""
         if key in table and table[key] != value:
             first = self.origins[(kind, key)]
             name = "/".join(key) if isinstance(key, tuple) else key
-            raise ManifestError(document.file, document.index, f"{document.field}.metadata.name".lstrip("."),
-                                f"{kind} {name} is defined again with different content "
-                                f"(first in {first.file} document {first.index})")
+            where = f"{document.field}.metadata.name".lstrip(".")
+            again = (f"{kind} {name} is defined again with different content (first in {first.file} document "
+                     f"{first.index})")
+            if kind != "Service":
+                raise ManifestError(document.file, document.index, where, again)
+            self.warnings.append(f"{document.file}: document {document.index}: {where}: {again}; the later one is "
+                                 "used, as kubectl apply would")
+            self.origins[(kind, key)] = document
         self.origins.setdefault((kind, key), document)
         table[key] = value
 
@@ -261,11 +277,15 @@ def collect(documents: Iterable[Document]) -> Collected:
     found = Collected()
     workloads: list[Document] = []
     pods: list[Document] = []
-    for document in documents:
+    count = 0
+    for count, document in enumerate(documents, start=1):
+        if count > MAX_OBJECTS:
+            raise too_many_objects(document)
         obj = document.obj
-        kind = obj["kind"]
-        group = api_group(obj)
         try:
+            kind = string_at(obj["kind"], "kind", required=True)
+            string_at(obj.get("apiVersion"), "apiVersion")
+            group = api_group(obj)
             if (group, kind) in BY_GROUP_AND_KIND:
                 name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
@@ -291,16 +311,26 @@ def collect(documents: Iterable[Document]) -> Collected:
     owners = OwnerChains(workloads, pods)
     for document in pods:
         add_pod(found, document.obj, document, "", owners)
+    objects = count
     for document in workloads:
         if owners.expands(document):
             try:
                 expanded = expand_workload(document.obj)
             except InvalidObject as problem:
                 raise document.error(problem) from None
+            objects += len(expanded) - 1  # the workload stands for its pods
+            if objects > MAX_OBJECTS:
+                raise too_many_objects(document)
             if expanded:  # replicas differ only in name: one is parsed, and kept under each name
                 first, prefix = expanded[0]
                 add_pod(found, first, document, prefix, owners, [obj["metadata"]["name"] for obj, _ in expanded])
     return found
+
+
+def too_many_objects(document: Document) -> ManifestError:
+    """The error for an input that holds, with this document, more than MAX_OBJECTS objects."""
+    return ManifestError(document.file, document.index, document.field, f"the input holds more than "
+                         f"{MAX_OBJECTS:,} objects (a workload counting as the pods it runs), more than a cluster has")
 
 
 def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
@@ -366,7 +396,7 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         nodes=tuple(found.nodes[name] for name in sorted(found.nodes)),
         skipped=dict(sorted(found.skipped.items())),
         unmodelled=dict(sorted(found.unmodelled.items())),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *found.warnings),
     )
 
 

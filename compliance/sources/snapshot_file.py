@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.documents import list_at, mapping_at, string_at, strings_at, type_name
+from compliance.documents import json_document, list_at, mapping_at, string_at, strings_at, type_name
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_VERSIONS
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
@@ -39,7 +39,7 @@ def load_snapshot_file(path: str) -> Snapshot:
 def snapshot_from_text(text: str, path: str) -> Snapshot:
     """The Snapshot in the text of a snapshot file named `path`."""
     try:
-        document = json.loads(text)
+        document = json_document(text)
     except json.JSONDecodeError as error:
         raise ManifestError(path, None, "", f"invalid JSON at line {error.lineno} column {error.colno}: "
                             f"{error.msg}") from None

@@ -115,6 +115,8 @@ def scope_text(path: str) -> str:
     """The scope file's text; an unreadable file is a scope error naming it."""
     try:
         return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScopeError(path, "", "not UTF-8 text") from None
     except OSError as error:
         raise ScopeError(path, "", error.strerror or str(error)) from None
 

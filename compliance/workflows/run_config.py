@@ -208,8 +208,10 @@ def load_run_config(path: str) -> RunConfig:
     """The run configuration file, parsed, with its frameworks checked against the shipped catalogs."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunConfigError(path, "", getattr(error, "strerror", None) or str(error)) from None
+    except UnicodeDecodeError:
+        raise RunConfigError(path, "", "not UTF-8 text") from None
+    except OSError as error:
+        raise RunConfigError(path, "", error.strerror or str(error)) from None
     config = parse_run_config(text, path)
     for index, framework in enumerate(config.frameworks):
         try:

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compliance.documents import shown
 from compliance.errors import InvalidObject
+from compliance.model.names import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN, LABEL_KEY_RULE, LABEL_VALUE_RULE
 from compliance.model.objects import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort, WorkloadRef
 from compliance.model.parse import (
     parse_namespace,
@@ -627,3 +629,91 @@ def test_a_node_with_a_bad_address_is_rejected(status: dict[str, Any], field: st
     with pytest.raises(InvalidObject) as error:
         parse_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "status": status})
     assert (error.value.field, message in error.value.detail) == (field, True)
+
+
+# --- names and labels, as the API server validates them --------------------------------------------
+
+LONGEST_LABEL = "a" * 63
+
+
+@pytest.mark.parametrize(("parser", "obj"), [
+    pytest.param(parse_namespace, namespace("a" * 63), id="namespace-63"),
+    pytest.param(parse_namespace, namespace("0-shop"), id="namespace-digit-first"),
+    pytest.param(parse_pod, pod(name="web.v2-1"), id="pod-subdomain"),
+    pytest.param(parse_pod, pod(name=".".join(["a" * 63] * 3) + "." + "a" * 61), id="pod-253"),
+    pytest.param(parse_service, {**service(), "metadata": {"name": "a" * 63, "namespace": "shop"}},
+                 id="service-63"),
+    pytest.param(parse_network_policy, policy(name="allow.web"), id="policy-subdomain"),
+    pytest.param(parse_namespace, namespace(**{"example.com/team": LONGEST_LABEL, "a_b.c-d": "", "Z9": "x_Y.z-0"}),
+                 id="labels"),
+    pytest.param(parse_network_policy, expressions_policy({"key": "app.kubernetes.io/name", "operator": "In",
+                                                            "values": ["Web_1", ""]}), id="selector"),
+    pytest.param(parse_network_policy, expressions_policy({"key": "app", "operator": "In", "values": ["a b"]}),
+                 id="selector-value-stored-before-the-api-checked-it"),
+])
+def test_names_and_labels_the_api_accepts(parser: Callable[[Any], Any], obj: dict[str, Any]) -> None:
+    assert parser(obj) is not None
+
+
+def name_error(value: str, rule: str) -> str:
+    """The message for a name that breaks `rule`."""
+    return f"invalid name {shown(value)} (must be {rule})"
+
+
+DNS_LABEL_RULE = DNS_LABEL.description
+SUBDOMAIN_RULE = DNS_SUBDOMAIN.description
+
+
+@pytest.mark.parametrize(("parser", "obj", "field", "message"), [
+    pytest.param(parse_namespace, namespace("Prod_NS"), "metadata.name", name_error("Prod_NS", DNS_LABEL_RULE),
+                 id="namespace-uppercase"),
+    pytest.param(parse_namespace, namespace("a/b"), "metadata.name", name_error("a/b", DNS_LABEL_RULE),
+                 id="namespace-slash"),
+    pytest.param(parse_namespace, namespace("shop.eu"), "metadata.name", name_error("shop.eu", DNS_LABEL_RULE),
+                 id="namespace-dot"),
+    pytest.param(parse_namespace, namespace("a" * 64), "metadata.name", name_error("a" * 64, DNS_LABEL_RULE),
+                 id="namespace-64"),
+    pytest.param(parse_pod, pod(namespace="Prod"), "metadata.namespace", name_error("Prod", DNS_LABEL_RULE),
+                 id="pod-namespace"),
+    pytest.param(parse_pod, pod(name="web\x00"), "metadata.name", name_error("web\x00", SUBDOMAIN_RULE),
+                 id="pod-nul"),
+    pytest.param(parse_pod, pod(name="web\n"), "metadata.name", name_error("web\n", SUBDOMAIN_RULE),
+                 id="pod-newline"),
+    pytest.param(parse_pod, pod(name="-web"), "metadata.name", name_error("-web", SUBDOMAIN_RULE), id="pod-dash"),
+    pytest.param(parse_pod, pod(name="a" * 254), "metadata.name",
+                 f"invalid name '{'a' * 65}... (must be {SUBDOMAIN_RULE})", id="pod-254"),
+    pytest.param(parse_service, {**service(), "metadata": {"name": "1web", "namespace": "shop"}}, "metadata.name",
+                 name_error("1web", DNS_1035_LABEL.description), id="service-digit-first"),
+    pytest.param(parse_service, {**service(), "metadata": {"name": "web.v2", "namespace": "shop"}},
+                 "metadata.name", name_error("web.v2", DNS_1035_LABEL.description), id="service-dot"),
+    pytest.param(parse_node, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "Node_1"}}, "metadata.name",
+                 name_error("Node_1", SUBDOMAIN_RULE), id="node"),
+    pytest.param(parse_namespace, namespace(team="payments team"), "metadata.labels.team",
+                 f"invalid label value 'payments team' (must be {LABEL_VALUE_RULE})", id="value-space"),
+    pytest.param(parse_namespace, namespace(team="a" * 64), "metadata.labels.team",
+                 f"invalid label value {'a' * 64!r} (must be {LABEL_VALUE_RULE})", id="value-64"),
+    pytest.param(parse_namespace, namespace(team="<script>"), "metadata.labels.team",
+                 f"invalid label value '<script>' (must be {LABEL_VALUE_RULE})", id="value-markup"),
+    pytest.param(parse_namespace, namespace(team="-x"), "metadata.labels.team",
+                 f"invalid label value '-x' (must be {LABEL_VALUE_RULE})", id="value-dash-first"),
+    pytest.param(parse_namespace, namespace(**{"-bad key": "x"}), "metadata.labels",
+                 f"invalid label key '-bad key' (must be {LABEL_KEY_RULE})", id="key-space"),
+    pytest.param(parse_namespace, namespace(**{"/team": "x"}), "metadata.labels",
+                 f"invalid label key '/team' (must be {LABEL_KEY_RULE})", id="key-empty-prefix"),
+    pytest.param(parse_namespace, namespace(**{"a/b/c": "x"}), "metadata.labels",
+                 f"invalid label key 'a/b/c' (must be {LABEL_KEY_RULE})", id="key-two-slashes"),
+    pytest.param(parse_namespace, namespace(**{"Example.com/team": "x"}), "metadata.labels",
+                 f"invalid label key 'Example.com/team' (must be {LABEL_KEY_RULE})", id="key-prefix-uppercase"),
+    pytest.param(parse_namespace, namespace(**{"a" * 64: "x"}), "metadata.labels",
+                 f"invalid label key {'a' * 64!r} (must be {LABEL_KEY_RULE})", id="key-64"),
+    pytest.param(parse_network_policy, expressions_policy({"key": "bad key", "operator": "Exists"}),
+                 "spec.podSelector.matchExpressions[0].key",
+                 f"invalid label key 'bad key' (must be {LABEL_KEY_RULE})", id="selector-key"),
+    pytest.param(parse_service, service({"selector": {"app": "web server"}}), "spec.selector.app",
+                 f"invalid label value 'web server' (must be {LABEL_VALUE_RULE})", id="service-selector"),
+])
+def test_names_and_labels_the_api_refuses(parser: Callable[[Any], Any], obj: dict[str, Any], field: str,
+                                          message: str) -> None:
+    with pytest.raises(InvalidObject) as raised:
+        parser(obj)
+    assert (raised.value.field, raised.value.detail) == (field, message)

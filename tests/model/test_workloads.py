@@ -9,7 +9,7 @@ import pytest
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.objects import ContainerPort, WorkloadRef
 from compliance.model.parse import parse_pod
-from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
+from compliance.model.workloads import MAX_REPLICAS, WORKLOAD_KINDS, expand_workload, pod_count
 from compliance.sources.manifests import snapshot_of_objects
 
 API_VERSIONS = {
@@ -100,6 +100,14 @@ def test_null_replicas_is_the_default() -> None:
     obj = workload("Deployment")
     obj["spec"]["replicas"] = None
     assert pod_names(obj) == ["web-0"]
+
+
+def test_replicas_up_to_what_a_cluster_runs() -> None:
+    assert pod_count(workload("Deployment", MAX_REPLICAS), ("spec", "replicas")) == MAX_REPLICAS
+    with pytest.raises(InvalidObject) as raised:
+        expand_workload(workload("Deployment", 10_000_000))
+    assert (raised.value.field, raised.value.detail) == (
+        "spec.replicas", f"10000000 is more pods than a Kubernetes cluster runs (at most {MAX_REPLICAS:,})")
 
 
 def test_daemonset_ignores_a_replicas_field() -> None:

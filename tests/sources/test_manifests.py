@@ -19,6 +19,7 @@ from compliance.model.snapshot import Snapshot, snapshot_document
 from compliance.netpol.connections import connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse_snapshot
+from compliance.sources import manifests
 from compliance.sources.manifests import load_manifests, snapshot_of_objects
 
 NOW = "2026-09-30T12:00:00Z"
@@ -179,6 +180,48 @@ def test_document_numbers_count_empty_documents(tmp_path: Path) -> None:
 def test_empty_file_gives_an_empty_snapshot(tmp_path: Path) -> None:
     snapshot = load(write(tmp_path, "empty.yaml", "# nothing yet\n"))
     assert (snapshot.namespaces, snapshot.pods, snapshot.policies, snapshot.services) == ((), (), (), ())
+
+
+def test_an_empty_file_among_others_is_harmless(tmp_path: Path) -> None:
+    write(tmp_path, "a-empty.yaml", "")
+    write(tmp_path, "b.yaml", documents(namespace("shop")))
+    assert namespace_names(load(tmp_path)) == ["shop"]
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
+def test_a_file_beyond_the_size_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 stdin: bool) -> None:
+    monkeypatch.setattr(manifests, "MAX_FILE_BYTES", 100)
+    text = documents(namespace("shop", team="a" * 60), namespace("bank"))
+    path = write(tmp_path, "big.yaml", text)
+    if stdin:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    error = load_error("-" if stdin else path)
+    name = "<stdin>" if stdin else path
+    assert error.message == f"{name}: larger than 100 bytes, the most segproof reads from one file"
+
+
+def test_an_input_beyond_the_object_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(manifests, "MAX_OBJECTS", 3)
+    path = write(tmp_path, "many.yaml", documents(namespace("a"), namespace("b"), namespace("c"), namespace("d")))
+    assert (load_error(path).document, load_error(path).detail) == (
+        4, "the input holds more than 3 objects (a workload counting as the pods it runs), more than a cluster has")
+    within = write(tmp_path, "within/one.yaml", documents(namespace("shop"), deployment("shop/web", 2)))
+    assert pod_refs(load(within)) == ["shop/web-0", "shop/web-1"]
+    replicas = write(tmp_path, "replicas.yaml", documents(namespace("shop"), deployment("shop/web", 3)))
+    assert load_error(replicas).document == 2
+
+
+@pytest.mark.parametrize(("obj", "field", "detail"), [
+    pytest.param({**namespace("shop"), "apiVersion": ["v1"]}, "apiVersion", "must be a string, not a list",
+                 id="api-version"),
+    pytest.param({**namespace("shop"), "kind": ["Namespace"]}, "kind", "must be a string, not a list", id="kind"),
+    pytest.param(kube_list({**namespace("shop"), "kind": 7}), "items[0].kind", "must be a string, not 7",
+                 id="item-kind"),
+])
+def test_api_version_and_kind_must_be_strings(tmp_path: Path, obj: dict[str, Any], field: str, detail: str) -> None:
+    error = load_error(write(tmp_path, "a.yaml", documents(obj)))
+    assert (error.field, error.detail) == (field, detail)
 
 
 # --- Lists ----------------------------------------------------------------------------------------
@@ -482,8 +525,6 @@ def test_identical_duplicates_are_accepted(tmp_path: Path, obj: dict[str, Any]) 
 @pytest.mark.parametrize(("first", "second", "kind", "name"), [
     pytest.param(namespace("shop", team="a"), namespace("shop", team="b"), "Namespace", "shop", id="namespace"),
     pytest.param(pod("shop/web", app="a"), pod("shop/web", app="b"), "Pod", "shop/web", id="pod"),
-    pytest.param(service("shop/web"), {**service("shop/web"), "spec": {"ports": [{"port": 81}]}}, "Service",
-                 "shop/web", id="service"),
     pytest.param(policy("shop/p"), policy("shop/p", {"podSelector": {"matchLabels": {"app": "x"}}}),
                  "NetworkPolicy", "shop/p", id="policy"),
 ])
@@ -494,6 +535,16 @@ def test_different_duplicates_are_rejected(tmp_path: Path, first: dict[str, Any]
     error = load_error(tmp_path)
     assert (error.file, error.document, error.field) == (str(b), 2, "metadata.name")
     assert error.detail == f"{kind} {name} is defined again with different content (first in {a} document 1)"
+
+
+def test_a_different_service_is_a_warning_and_the_later_one_wins(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", documents(service("shop/web")))
+    b = write(tmp_path, "b.yaml", documents(namespace("other"), {**service("shop/web"),
+                                                                 "spec": {"ports": [{"port": 81}]}}))
+    snapshot = load(tmp_path)
+    assert [port.port for port in snapshot.services[0].ports] == [81]
+    assert snapshot.warnings == (f"{b}: document 2: metadata.name: Service shop/web is defined again with different "
+                                 f"content (first in {a} document 1); the later one is used, as kubectl apply would",)
 
 
 def test_different_duplicate_inside_a_list_names_the_item(tmp_path: Path) -> None:

@@ -103,3 +103,22 @@ def test_a_field_of_the_wrong_type_is_one_error_line_on_the_command_line(tmp_pat
     assert (code, out) == (2, "")
     assert err.splitlines()[0] == f"segproof: error: {path}: warnings: must be a list, not 5"
     assert all(line.startswith("hint: ") for line in err.splitlines()[1:])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"format": "segproof.snapshot/v2",\n "objects": {"networkpolicies": [{"spec": {"x": NaN}}]}}',
+     "invalid JSON at line 2 column 49: NaN is not a number JSON can hold"),
+    ('{"format": "segproof.snapshot/v2", "objects": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "invalid JSON at line 1 column 174: nested more than 128 levels deep"),
+    ('{"format": "segproof.snapshot/v2", "collected_at": ' + "9" * 5000 + "}",
+     "invalid JSON at line 1 column 52: integer too long (more than 4300 digits)"),
+    ('{"format": "segproof.snapshot/v2", "objects": {"namespaces": [{"metadata": {"name": "Prod_NS"}}]}}',
+     "document 1: objects.namespaces[0].metadata.name: invalid name 'Prod_NS' (must be a DNS-1123 label: at most "
+     "63 lowercase letters, digits or '-', starting and ending with a letter or digit)"),
+], ids=["nan", "nested-100k", "long-integer", "namespace-name"])
+def test_a_hostile_snapshot_is_refused_at_its_place(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as error:
+        load_snapshot_file(str(path))
+    assert error.value.message == f"{path}: {message}"
