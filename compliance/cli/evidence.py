@@ -10,6 +10,7 @@ import click
 from compliance.cli.main import main
 from compliance.cli.options import utc_now
 from compliance.errors import UsageError, VerificationFailed
+from compliance.report.formats import visible
 from compliance.times import format_utc
 
 if TYPE_CHECKING:  # loaded when a command runs, not when the command line starts
@@ -39,7 +40,7 @@ def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str,
         raise UsageError("nothing to verify", hint="pass a pack directory or zip, or --chain ROOT")
     verification = verify_packs(packs, chain, load_anchors(trust, tsa_trust), require_trust=require_trust,
                                 reperform=reperform, git_repository=git_repository)
-    click.echo(verification_text(verification), nl=False)
+    click.echo(visible(verification_text(verification), lines=True), nl=False)
     if verification.problems:
         raise VerificationFailed(chain or packs[0], verification.problems)
 

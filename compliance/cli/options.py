@@ -13,6 +13,7 @@ import click
 
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
+from compliance.report.formats import visible
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
 from compliance.workflows.inputs import Feedback, StateSource
@@ -38,7 +39,7 @@ def terminal_progress() -> Callable[[str, int, int | None], None] | None:
 
 def warn(message: str) -> None:
     """One warning on stderr."""
-    click.echo(f"segproof: warning: {message}", err=True)
+    click.echo(f"segproof: warning: {visible(message)}", err=True)
 
 
 def feedback(quiet: bool) -> Feedback:

@@ -8,7 +8,7 @@ from typing import Any
 from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
-from compliance.report.formats import csv_text, json_text, text_table
+from compliance.report.formats import csv_text, json_text, text_table, visible
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
 CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to", "ambiguous")
@@ -60,7 +60,8 @@ def connections_table(found: Sequence[Connection], assumptions: Mapping[str, obj
                        [(c.source, c.destination, c.ports.describe()
                          + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n"
+    return visible(f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n",
+                   lines=True)
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

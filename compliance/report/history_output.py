@@ -11,7 +11,7 @@ from compliance.analysis.history_effects import AssessedHistory, ChangeEffects, 
 from compliance.model.history import Commit, History, signature_description
 from compliance.netpol.connections import Connection
 from compliance.report.connections_output import connections_list
-from compliance.report.formats import csv_text, json_text, text_table
+from compliance.report.formats import csv_text, json_text, text_table, visible
 
 HISTORY_FORMAT = "segproof.history/v1"
 PROVENANCE_FORMAT = "segproof.provenance/v1"
@@ -131,7 +131,7 @@ def history_table(assessed: AssessedHistory) -> str:
         lines.append("\nUnreadable manifests (their last readable content stands in):")
         lines += [f"  {c.commit.sha[:10]} {c.error}" for c in errors]
     lines += [f"warning: {warning}" for warning in history.warnings]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def provenance_record(record: Provenance) -> dict[str, Any]:
@@ -239,4 +239,4 @@ def drift_text(drift: Drift) -> str:
                 lines.append(f"    fields: {', '.join(item.fields)}")
             lines += connection_lines("cluster only:", item.cluster_only)
             lines += connection_lines("git only:", item.git_only)
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)

@@ -6,17 +6,19 @@ import html
 import re
 from collections.abc import Sequence
 
+from compliance.report.formats import visible
+
 SPECIAL = re.compile(r"([\\`*_\[\]<|~])")
 
 
 def text(value: str) -> str:
-    """Plain text with Markdown and HTML syntax escaped, on one line."""
-    return SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    """Plain text with Markdown and HTML syntax escaped, on one line, `visible`."""
+    return SPECIAL.sub(r"\\\1", visible(" ".join(value.split())))
 
 
 def code(value: str) -> str:
-    """A name as inline code; a pipe is escaped so that it does not end a table cell."""
-    return "`" + value.replace("`", "'").replace("|", "\\|") + "`"
+    """A name as inline code, `visible`; a pipe is escaped so that it does not end a table cell."""
+    return "`" + visible(value).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -30,4 +32,4 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def details(summary: str, body: str) -> str:
     """A collapsible section, closed by default."""
-    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body.rstrip()}\n\n</details>\n"
+    return f"<details><summary>{html.escape(visible(summary))}</summary>\n\n{body.rstrip()}\n\n</details>\n"

@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance.analysis.pack_comparison import ControlDifference, PackDiff, PackSide, ZoneDifference
 from compliance.report import markdown
-from compliance.report.formats import json_text, text_table
+from compliance.report.formats import json_text, text_table, visible
 
 PACK_DIFF_FORMAT = "segproof.pack-diff/v1"
 
@@ -86,7 +86,7 @@ def pack_diff_text(found: PackDiff) -> str:
         found_rows = rows(found)
         lines += ["", f"{title} ({len(found_rows)} changed):"]
         lines.append(text_table(header, found_rows).rstrip() if found_rows else "  none")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def control_json(change: ControlDifference) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from compliance.analysis.policy_changes import SpecChangeKind
 from compliance.netpol.connections import Connection
 from compliance.report import markdown
 from compliance.report.connections_output import assumptions_lines, connection_json, connections_list, incomplete_banner
-from compliance.report.formats import json_text, text_table
+from compliance.report.formats import json_text, text_table, visible
 from compliance.simulate import ControlChange, FindingChange, Simulation, Verdict
 
 SIMULATION_FORMAT = "segproof.simulation/v1"
@@ -82,7 +82,7 @@ def simulation_text(simulation: Simulation, verdict: Verdict) -> str:
         if not simulation.controls:
             lines.append("  none")
     lines += ["", "Assumptions:", *(f"  {line}" for line in assumptions_lines(simulation.assumptions))]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def finding_json(finding: FindingChange) -> dict[str, str]:
