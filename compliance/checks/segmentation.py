@@ -221,9 +221,9 @@ def ports_documented(system: AssessedSystem, zones: Sequence[str] | None = None)
                      "; ".join(sorted({f.justification for f in justified}))))
         uncovered = [c for c in connections if c.unapproved & port_set]
         if uncovered:
-            findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from {len(uncovered)} "
-                                    f"connection(s) without an approved, justified flow (e.g. {uncovered[0].source} "
-                                    f"-> {uncovered[0].destination})", "high"))
+            findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from "
+                                    f"{counted(len(uncovered), 'connection')} without an approved, justified flow "
+                                    f"(e.g. {uncovered[0].source} -> {uncovered[0].destination})", "high"))
     evidence = (EvidenceTable("open_ports", f"Ports open into {targets.names}",
                               ("zone", "port", "connections", "approved_flows", "justification"), tuple(rows)),)
     return noted(result("segmentation.ports_documented", findings,

@@ -11,7 +11,7 @@ from compliance.checks.segmentation import noted, zones_to_examine
 from compliance.model.parse import canonical_address
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.wording import every
+from compliance.wording import agreeing, every
 
 DIRECTIONS = ("ingress", "egress")
 # AWS, Azure, GCP, Oracle and OpenStack serve instance metadata at the link-local IPv4 address; AWS also at
@@ -95,8 +95,9 @@ def host_ports(system: AssessedSystem, zones: Sequence[str] | None = None) -> Ch
                 rows.append((pod.display, pod.workload.display, zone, port.container,
                              f"{port.protocol} {port.host_port}", str(port.port)))
                 opened.setdefault(pod.workload.display, set()).add(f"{port.protocol} {port.host_port}")
-    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) opens node port(s) "
-                        f"{', '.join(sorted(ports))} to its pods, outside NetworkPolicy control", "high")
+    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) opens "
+                        f"{agreeing(len(ports), 'node port', 'node ports')} {', '.join(sorted(ports))} to its pods, "
+                        "outside NetworkPolicy control", "high")
                 for workload, ports in opened.items()]
     table = EvidenceTable("host_ports", "Container ports mapped to node ports",
                           ("pod", "workload", "zone", "container", "host_port", "container_port"), tuple(sorted(rows)))
