@@ -16,6 +16,7 @@ from compliance.analysis.system import AssessedSystem
 from compliance.netpol.ports import PortSet
 from compliance.report.formats import visible
 from compliance.report.zone_flows import ZoneFlows, ZonePair, zone_flows
+from compliance.wording import counted
 
 if TYPE_CHECKING:  # matplotlib itself is imported only when a picture is drawn
     from matplotlib.figure import Figure
@@ -207,8 +208,8 @@ def zone_matrix_text(source: ZoneFlows | AssessedSystem) -> str:
     for pair in paths:
         marks = " [into CDE]" if pair.into_cde else ""
         lines.append(f"{pair.source} -> {pair.destination}{marks}: {pair.ports.describe()} "
-                     f"({pair.connections} connection{'s' if pair.connections != 1 else ''})")
+                     f"({counted(pair.connections, 'connection')})")
         if pair.unapproved:
-            lines.append(f"    UNAPPROVED: {pair.unapproved.describe()} in {pair.unapproved_connections} "
-                         f"connection{'s' if pair.unapproved_connections != 1 else ''}")
+            lines.append(f"    UNAPPROVED: {pair.unapproved.describe()} in "
+                         f"{counted(pair.unapproved_connections, 'connection')}")
     return visible("\n".join(lines) + "\n", lines=True)

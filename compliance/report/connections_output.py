@@ -9,6 +9,7 @@ from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
 from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
 CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to", "ambiguous")
@@ -60,8 +61,8 @@ def connections_table(found: Sequence[Connection], assumptions: Mapping[str, obj
                        [(c.source, c.destination, c.ports.describe()
                          + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return visible(f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n",
-                   lines=True)
+    return visible(f"{incomplete_banner(assumptions)}{table}\n{counted(len(found), 'connection')}. Assumptions:\n"
+                   f"{footer}\n", lines=True)
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

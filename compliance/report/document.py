@@ -40,6 +40,7 @@ from compliance.report.zone_flows import ZoneFlows, verdicts, zone_flows
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException
 from compliance.times import parse_utc
+from compliance.wording import agreeing, counted
 
 if TYPE_CHECKING:  # jinja2 is imported only when a report is rendered
     import jinja2
@@ -98,7 +99,7 @@ def template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("report_templates"))),
                                      autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                      lstrip_blocks=True, keep_trailing_newline=True, finalize=shown)
-    environment.filters["breakable"] = breakable
+    environment.filters.update(breakable=breakable, counted=counted, agreeing=agreeing)
     return environment
 
 

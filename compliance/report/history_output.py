@@ -12,6 +12,7 @@ from compliance.model.history import Commit, History, signature_description
 from compliance.netpol.connections import Connection
 from compliance.report.connections_output import connections_list
 from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.wording import agreeing, counted
 
 HISTORY_FORMAT = "segproof.history/v1"
 PROVENANCE_FORMAT = "segproof.provenance/v1"
@@ -108,7 +109,7 @@ def history_table(assessed: AssessedHistory) -> str:
             for e in assessed.changes for c in (e.change,)]
     lines = [text_table(("COMMITTED", "COMMIT", "AUTHOR", "CHANGE", "OBJECT", "SIG", "APPROVED", "OPENED", "CLOSED"),
                         rows).rstrip("\n"),
-             f"\n{len(history.changes)} changes on {history.rev} ({history.commit[:12]})"
+             f"\n{counted(len(history.changes), 'change')} on {history.rev} ({history.commit[:12]})"
              + (f" under {', '.join(history.paths)}" if history.paths else "")
              + (f" from {history.since}" if history.since else "") + (f" to {history.until}" if history.until else "")
              + "."]
@@ -225,8 +226,9 @@ def drift_text(drift: Drift) -> str:
     where = f" under {', '.join(drift.paths)}" if drift.paths else ""
     lines = [f"Cluster ({describe_source(drift.cluster_source)}) vs git {drift.repository} at {drift.rev} "
              f"({drift.commit[:12]}){where}",
-             f"{len(drift.items)} differences ({summary['semantic']} change reachability, {summary['cosmetic']} "
-             f"cosmetic); {drift.in_sync} policies in sync."]
+             f"{counted(len(drift.items), 'difference')} ({summary['semantic']} "
+             f"{agreeing(summary['semantic'], 'changes', 'change')} reachability, {summary['cosmetic']} cosmetic); "
+             f"{counted(drift.in_sync, 'policy', 'policies')} in sync."]
     for state in DriftState:
         items = [item for item in drift.items if item.status is state]
         if not items:
