@@ -154,6 +154,11 @@ def test_dates_may_be_yaml_dates_or_strings() -> None:
                                                                   datetime.date(2026, 12, 31))
 
 
+def test_a_ticket_number_is_kept_as_written() -> None:
+    flow = parse_scope(scope_text(changed("approvedFlows.0.ticket", 1234)), "scope.yaml").approved_flows[0]
+    assert flow.ticket == "1234"
+
+
 def test_exception_target_defaults_to_everything() -> None:
     exception = parse(changed("exceptions.0.target", ...)).exceptions[0]
     assert exception.target == "*"
@@ -207,6 +212,8 @@ ERRORS = [
     ("cidr-without-prefix", changed("zones.2.cidrs", ["10.0.0.1"]), "zones[2].cidrs[0]", "address/prefix-length"),
     ("exception-without-approver", changed("exceptions.0.approver", ...), "exceptions[0].approver",
      "required field is missing"),
+    ("ticket-as-a-list", changed("approvedFlows.0.ticket", ["CHG-1", "CHG-2"]), "approvedFlows[0].ticket",
+     "must be a string, not a list"),
 ]
 
 

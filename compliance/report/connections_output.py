@@ -49,10 +49,21 @@ def connections_csv(found: Sequence[Connection]) -> str:
     return csv_text(CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in port_rows(c)))
 
 
+def assumption_text(value: object) -> str:
+    """An assumption's value in words: yes or no, `Kind (3), Kind (count unknown)` for counts by kind, a list
+    joined by commas, else the text itself."""
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return describe_unmodelled(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
 def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
     """The assumptions as `name: value` lines."""
-    return [f"{key}: {'yes' if value is True else 'no' if value is False else value}"
-            for key, value in assumptions.items()]
+    return [f"{key}: {assumption_text(value)}" for key, value in assumptions.items()]
 
 
 def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:

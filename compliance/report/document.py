@@ -24,6 +24,7 @@ from compliance.errors import InvalidValue
 from compliance.model.status import STATUS_ORDER, Status
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
+from compliance.report.connections_output import assumption_text
 from compliance.report.formats import visible
 from compliance.report.inputs import ReportInput
 from compliance.report.policy_section import policy_section
@@ -130,14 +131,8 @@ def source_text(source: Mapping[str, Any]) -> str:
 
 
 def assumption_rows(assumptions: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The analysis assumptions as name/value rows (booleans as yes/no, mappings as `key: value` lists)."""
-    def text(value: Any) -> str:
-        if value is True or value is False:
-            return "yes" if value else "no"
-        if isinstance(value, Mapping):
-            return ", ".join(f"{k}: {'count unknown' if v is None else v}" for k, v in sorted(value.items()))
-        return str(value)
-    return [{"name": str(name), "value": text(value)} for name, value in assumptions.items()]
+    """The analysis assumptions as name/value rows, in words (`assumption_text`)."""
+    return [{"name": str(name), "value": assumption_text(value)} for name, value in assumptions.items()]
 
 
 def status_counts(data: ReportInput, framework: str) -> list[dict[str, Any]]:
