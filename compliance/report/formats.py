@@ -17,6 +17,7 @@ from typing import Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, ASVS 5.0 1.2.10).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+CELL_GUARDS = frozenset((*FORMULA_STARTS, "'"))
 # C0 and C1 controls and DEL, the line and paragraph separators, and the bidirectional marks, embeddings, overrides
 # and isolates (ALM, LRM, RLM, LRE..RLO, LRI..PDI); the second form keeps newlines.
 INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -79,13 +80,16 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([neutralised(cell) for cell in row] for row in rows)
+    # The first-character test spares a call per cell: reachability CSVs of large clusters have millions.
+    writer.writerows([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell for cell in row]
+                     for row in rows)
     return buffer.getvalue()
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain aligned table for terminals, every cell `visible`."""
-    rows = [[visible(cell) for cell in row] for row in rows]
+    if INVISIBLE.search("".join(cell for row in rows for cell in row)):  # one scan; escaping is rarely needed
+        rows = [[visible(cell) for cell in row] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
              for line in [header, ["-" * w for w in widths], *rows]]
