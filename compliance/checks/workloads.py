@@ -49,10 +49,10 @@ def workload_isolated(system: AssessedSystem, zones: Sequence[str] | None = None
     table = EvidenceTable("workload_isolation", "Isolation of each workload", ("workload", "zone",
                                                                                "ingress_isolated",
                                                                                "egress_isolated"), rows)
-    isolated = " and ".join(directions)
+    both = " and ".join(directions)
     return noted(result("workload.isolated", findings,
-                        every(len(rows), f"The one workload is isolated for {isolated}.",
-                              f"All {{count}} workloads are isolated for {isolated}.", "No workload to examine."),
+                        every(len(rows), f"The one workload is isolated for {both}.",
+                              f"All {{count}} workloads are isolated for {both}.", "No workload to examine."),
                         ("{count} workload direction is not isolated by any policy.",
                          "{count} workload directions are not isolated by any policy."), (table,)), choice)
 
