@@ -255,3 +255,14 @@ def test_pdf_shows_bidirectional_and_control_characters_as_escapes(tmp_path: Pat
     assert "\u202e" not in text and "webtxt.exe" not in text
     assert "payments/web\\u202eexe.txt[Pod]" in text
     assert "prod-\\u202e1-ue" in text and "ACME\\u001b[2JPayments" in text
+
+
+def test_counted_words_agree_with_their_number(html: str) -> None:
+    text = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"\b1 (more )?(namespaces|workloads|pods|NetworkPolicies|connections|changes|commits|rows|"
+                         r"policies|findings|rules|exceptions|approved flows)\b", text)
+    assert not re.search(r"\bAll [01] ", text)
+    environment = document.template_environment()
+    assert environment.from_string('{{ 1 | counted("more row") }}, {{ 2 | counted("policy", "policies") }}, '
+                                   '{{ 1 | agreeing("{count} uses", "{count} use") }}').render() == (
+        "1 more row, 2 policies, 1 uses")

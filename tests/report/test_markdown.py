@@ -18,3 +18,9 @@ def test_tables_and_details() -> None:
     assert markdown.table(("A",), []) == "_none_\n"
     assert markdown.details("Opened <3>", "body\n") == (
         "<details><summary>Opened &lt;3&gt;</summary>\n\nbody\n\n</details>\n")
+
+
+def test_bidirectional_and_control_characters_are_shown_as_escapes() -> None:
+    assert markdown.text("pay \u202eexe.txt\x1b") == "pay \\\\u202eexe.txt\\\\u001b"
+    assert markdown.code("ns/web\u2066x\u2069") == "`ns/web\\u2066x\\u2069`"
+    assert markdown.details("web\u202e", "b") == "<details><summary>web\\u202e</summary>\n\nb\n\n</details>\n"
