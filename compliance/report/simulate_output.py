@@ -26,8 +26,7 @@ def path_text(connection: Connection, zones: Mapping[str, str]) -> str:
 
 def headline(simulation: Simulation, verdict: Verdict) -> str:
     """One sentence: what the change opens and closes, and whether a control gets worse."""
-    counts = (f"opens {counted(len(simulation.opened), 'workload connection')} and closes "
-              f"{counted(len(simulation.closed), 'workload connection')}")
+    counts = f"opens {len(simulation.opened)} and closes {counted(len(simulation.closed), 'workload connection')}"
     if simulation.controls is None:
         return f"The change {counts}; no scope given, so no control was evaluated."
     if not verdict.worse:

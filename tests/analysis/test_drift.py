@@ -101,7 +101,7 @@ def test_drift_outputs(compared) -> None:
                       "ports": [{"protocol": "TCP", "from": 8081, "to": 8081}], "ambiguous": []}]}
     assert drift_json(compared) == drift_json(compared)
     text = drift_text(compared)
-    assert "5 differences (2 change reachability, 3 cosmetic); 1 policies in sync." in text
+    assert "5 differences (2 change reachability, 3 cosmetic); 1 policy in sync." in text
     assert "    git only: shop/db[Pod] -> shop/web[Pod]  TCP 80" in text
 
 
