@@ -32,7 +32,7 @@ def measure(pods: int) -> tuple[int, int, float, float]:
         kubeconfig = server.write_kubeconfig(Path(scratch) / "kubeconfig")
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "compliance.cli", "collect", "--kubeconfig", str(kubeconfig),
-                        "-o", str(Path(scratch) / "snapshot.json"), "-q"], check=True, cwd=ROOT)
+                        "--out", str(Path(scratch) / "snapshot.json"), "-q"], check=True, cwd=ROOT)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return cluster.pods, namespaces, seconds, peak

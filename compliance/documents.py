@@ -141,6 +141,12 @@ def string_at(value: Any, field: str, required: bool = False) -> str:
     return value
 
 
+def strings_at(value: Any, field: str) -> tuple[str, ...]:
+    """`value` as a list of non-empty strings, each error naming its index; None is no strings."""
+    return tuple(string_at(item, f"{field}[{index}]", required=True)
+                 for index, item in enumerate(list_at(value, field)))
+
+
 def type_name(value: Any) -> str:
     """What `value` is, for error messages: the value itself for scalars, else a JSON-ish type name."""
     if isinstance(value, bool):

@@ -126,7 +126,7 @@ class ScopeException:
 
         The target is a glob where only `*` and `?` are special, so `ns/name[Kind]` matches itself.
         """
-        return self.control in identifiers and glob_pattern(self.target).fullmatch(target) is not None
+        return self.control in identifiers and glob_matches(self.target, target)
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,33 @@ UNZONED_EXTERNAL = "external"
 
 
 @functools.lru_cache(maxsize=256)
-def glob_pattern(glob: str) -> re.Pattern[str]:
-    """A regular expression for a glob with `*` (any text) and `?` (one character) as the only wildcards."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.DOTALL)
+def glob_pieces(glob: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+    """The `*`-free pieces of a glob, each a fixed-length pattern (`?` is any one character) with its length."""
+    return tuple((re.compile("".join("." if c == "?" else re.escape(c) for c in piece), re.DOTALL), len(piece))
+                 for piece in glob.split("*"))
+
+
+def glob_matches(glob: str, text: str) -> bool:
+    """Whether all of `text` matches `glob`: `*` is any text, `?` any one character, the rest itself (case-sensitive).
+
+    The first piece must start the text and the last end it; each piece between takes its leftmost place after the
+    one before, which is never worse than a later place since the stars around it absorb what lies between. Pieces
+    have a fixed length, so nothing backtracks: the work stays within len(glob) x len(text), whatever the stars.
+    """
+    (first, first_length), *rest = glob_pieces(glob)
+    if not rest:
+        return first.fullmatch(text) is not None
+    *middle, (last, last_length) = rest
+    end = len(text) - last_length
+    if end < first_length or first.match(text) is None or last.fullmatch(text, end) is None:
+        return False
+    position = first_length
+    for piece, _ in middle:
+        found = piece.search(text, position, end)
+        if found is None:
+            return False
+        position = found.end()
+    return True
 
 
 TOP_KEYS = {"apiVersion", "kind", "organization", "system", "period", "defaultZone", "zones", "approvedFlows",
@@ -206,6 +230,7 @@ FLOW_KEYS = {"from", "to", "ports", "justification", "approver", "ticket"}
 END_KEYS = {"zone", "namespaceSelector", "podSelector"}
 EXCEPTION_KEYS = {"control", "target", "justification", "approver", "expires"}
 APPROVAL_KEYS = {"requirePullRequest", "acceptTrailers", "requireSignedCommits"}
+RELATIVE_PERIOD_MONTHS = {"quarter": 3, "month": 1}  # a relative period's unit, in months
 
 
 def ticket_at(value: Any, field: str) -> str:
@@ -277,14 +302,37 @@ def parse_flow_ports(value: Any, field: str) -> PortSet:
     return result
 
 
-def parse_scope_document(document: Any) -> Scope:
-    """A Scope from the parsed YAML document; InvalidObject names the bad key."""
+def parse_period(value: Any, today: datetime.date | None) -> tuple[datetime.date, datetime.date]:
+    """The period's first and last day: `{start, end}`, or the calendar quarter or month before (`previous`) or
+    holding (`current`) the run's date, so that a scheduled run assesses the period that just ended."""
+    period = mapping_at(value, "period", required=True)
+    relative = [unit for unit in RELATIVE_PERIOD_MONTHS if unit in period]
+    if not relative:
+        only_keys(period, {"start", "end"}, "period")
+        start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
+        if end < start:
+            raise InvalidObject("period.end", f"ends ({end}) before it starts ({start})")
+        return start, end
+    if len(period) != 1:
+        raise InvalidObject("period", "give start and end, or one of quarter or month alone")
+    unit = relative[0]
+    which = string_at(period[unit], f"period.{unit}", required=True)
+    if which not in ("previous", "current"):
+        raise InvalidObject(f"period.{unit}", f"must be previous or current, not {which!r}")
+    if today is None:
+        raise InvalidObject(f"period.{unit}", "a relative period needs the run's date")
+    months = RELATIVE_PERIOD_MONTHS[unit]
+    first = (today.year * 12 + today.month - 1) // months * months - (months if which == "previous" else 0)
+    after = first + months
+    return (datetime.date(first // 12, first % 12 + 1, 1),
+            datetime.date(after // 12, after % 12 + 1, 1) - datetime.timedelta(days=1))
+
+
+def parse_scope_document(document: Any, today: datetime.date | None = None) -> Scope:
+    """A Scope from the parsed YAML document, a relative period resolved on `today`; InvalidObject names the bad
+    key."""
     top = segproof_document(document, "Scope", TOP_KEYS)
-    period = mapping_at(top.get("period"), "period", required=True)
-    only_keys(period, {"start", "end"}, "period")
-    start, end = date_at(period.get("start"), "period.start"), date_at(period.get("end"), "period.end")
-    if end < start:
-        raise InvalidObject("period.end", f"ends ({end}) before it starts ({start})")
+    start, end = parse_period(top.get("period"), today)
     zones = [parse_zone(z, f"zones[{i}]") for i, z in enumerate(list_at(top.get("zones"), "zones"))]
     names = [zone.name for zone in zones]
     duplicate = next((name for name in names if names.count(name) > 1), None)
@@ -343,6 +391,7 @@ def parse_scope_document(document: Any) -> Scope:
     )
 
 
-def parse_scope(text: str, file: str) -> Scope:
-    """A Scope from the text of a scope file; errors name the file and key."""
-    return parse_config(text, file, "Scope", parse_scope_document, ScopeError)
+def parse_scope(text: str, file: str, today: datetime.date | None = None) -> Scope:
+    """A Scope from the text of a scope file, a relative period resolved on `today` (the run's date); errors name
+    the file and key."""
+    return parse_config(text, file, "Scope", lambda document: parse_scope_document(document, today), ScopeError)

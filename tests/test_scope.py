@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import ipaddress
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compliance.errors import ScopeError
-from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, parse_scope
+from compliance.scope import UNZONED_EXTERNAL, ChangeApproval, Scope, ScopeException, glob_matches, parse_scope
 from tests.netpol.builders import ports
 from tests.support.documents import with_value
 
@@ -159,6 +163,35 @@ def test_a_ticket_number_is_kept_as_written() -> None:
     assert flow.ticket == "1234"
 
 
+@pytest.mark.parametrize(("period", "today", "start", "end"), [
+    pytest.param({"quarter": "previous"}, "2026-10-01", "2026-07-01", "2026-09-30", id="quarter-run-on-its-first-day"),
+    pytest.param({"quarter": "previous"}, "2026-02-15", "2025-10-01", "2025-12-31", id="quarter-across-new-year"),
+    pytest.param({"quarter": "current"}, "2026-12-31", "2026-10-01", "2026-12-31", id="quarter-current"),
+    pytest.param({"month": "previous"}, "2026-03-01", "2026-02-01", "2026-02-28", id="month-february"),
+    pytest.param({"month": "previous"}, "2028-01-31", "2027-12-01", "2027-12-31", id="month-across-new-year"),
+    pytest.param({"month": "current"}, "2028-02-10", "2028-02-01", "2028-02-29", id="month-leap-year"),
+])
+def test_a_relative_period_is_resolved_on_the_run_date(period: dict[str, str], today: str, start: str,
+                                                        end: str) -> None:
+    text = scope_text(changed("period", period))
+    scope = parse_scope(text, "scope.yaml", datetime.date.fromisoformat(today))
+    assert (scope.period_start.isoformat(), scope.period_end.isoformat()) == (start, end)
+
+
+def test_a_quarterly_schedule_assesses_a_new_quarter_each_run() -> None:
+    text = scope_text(changed("period", {"quarter": "previous"}))
+    runs = [datetime.date(2026, month, 1) for month in (1, 4, 7, 10)]
+    periods = [(s.period_start, s.period_end) for s in (parse_scope(text, "scope.yaml", day) for day in runs)]
+    assert len(set(periods)) == 4
+    assert all(end + datetime.timedelta(days=1) == run for (_, end), run in zip(periods, runs, strict=True))
+
+
+def test_a_relative_period_without_the_run_date_is_an_error() -> None:
+    error = scope_error(scope_text(changed("period", {"quarter": "previous"})))
+    assert (error.field, error.message) == ("period.quarter", "scope.yaml: period.quarter: a relative period needs "
+                                                              "the run's date")
+
+
 def test_exception_target_defaults_to_everything() -> None:
     exception = parse(changed("exceptions.0.target", ...)).exceptions[0]
     assert exception.target == "*"
@@ -200,6 +233,13 @@ ERRORS = [
     ("bad-date", changed("period.start", "2026-02-30"), "period.start", "invalid date '2026-02-30'"),
     ("bad-expiry", changed("exceptions.0.expires", "end of year"), "exceptions[0].expires", "invalid date"),
     ("missing-period", changed("period", ...), "period", "required field is missing"),
+    ("relative-period-bad-value", changed("period", {"quarter": "last"}), "period.quarter",
+     "must be previous or current, not 'last'"),
+    ("relative-period-and-dates", changed("period.quarter", "previous"), "period",
+     "give start and end, or one of quarter or month alone"),
+    ("relative-period-two-units", changed("period", {"quarter": "previous", "month": "previous"}), "period",
+     "one of quarter or month alone"),
+    ("relative-period-unknown-unit", changed("period", {"year": "previous"}), "period.year", "unknown key"),
     ("wrong-api-version", changed("apiVersion", "segproof/v2"), "apiVersion", "must be segproof/v1"),
     ("wrong-kind", changed("kind", "RunConfig"), "kind", "must be Scope"),
     ("missing-organization", changed("organization", ...), "organization", "required field is missing"),
@@ -416,3 +456,32 @@ def test_exception_covers(exception: ScopeException, identifiers: tuple[str, ...
 def test_exception_target_copied_from_a_finding_matches_it() -> None:
     finding = "monitoring/node-exporter[DaemonSet]"
     assert ScopeException("workload.host_network", finding, "j", "a").covers(("workload.host_network",), finding)
+
+
+@pytest.mark.parametrize(("glob", "text", "matches"), [
+    ("", "", True), ("", "a", False), ("*", "", True), ("**", "ab", True), ("a*", "a", True), ("*a", "ba", True),
+    ("*a", "ab", False), ("a*b*c", "abcbc", True), ("a*b*c", "acb", False), ("ab*ba", "aba", False),
+    ("?", "", False), ("??", "ab", True), ("*?*", "", False), ("a?*?c", "abbc", True),
+    ("ns/web[Deployment]", "ns/web[Deployment]", True), ("ns/web[D]", "ns/webD", False), (".*", "ab", False),
+    ("*\\n", "a\\n", True), ("a*", "a\nb", True), ("?", "\n", True),
+])
+def test_glob_semantics(glob: str, text: str, matches: bool) -> None:
+    assert glob_matches(glob, text) is matches
+
+
+def as_fnmatch(glob: str) -> str:
+    """The same glob for fnmatch, where `[` opens a character class; segproof's globs have none."""
+    return glob.replace("[", "[[]")
+
+
+@given(st.text("ab*?[]\n", max_size=8), st.text("ab[]\n", max_size=10))
+def test_glob_matches_as_fnmatch_does_with_only_star_and_question_mark(glob: str, text: str) -> None:
+    assert glob_matches(glob, text) is fnmatch.fnmatchcase(text, as_fnmatch(glob))
+
+
+def test_a_glob_of_many_stars_is_decided_at_once() -> None:
+    started = time.perf_counter()
+    exception = ScopeException("workload.isolated", "a*" * 14 + "b", "j", "a")
+    assert not exception.covers(("workload.isolated",), "a" * 40)
+    assert exception.covers(("workload.isolated",), "a" * 40 + "b")
+    assert time.perf_counter() - started < 0.1

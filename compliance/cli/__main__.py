@@ -1,5 +1,5 @@
-"""`python -m compliance.cli`."""
+"""`python -m compliance.cli`, named as the console script is (its usage lines, hints and shell completion)."""
 
 from compliance.cli import main
 
-main()
+main(prog_name="segproof")

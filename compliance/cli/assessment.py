@@ -10,6 +10,7 @@ import click
 from compliance.cli.evidence import written_lines
 from compliance.cli.main import main
 from compliance.cli.options import analysis_options, evaluation_options, fail_on_option, failed, feedback, utc_now
+from compliance.cli.output import echo_output, output_option
 from compliance.errors import EXIT_CONTROLS_FAILED, EXIT_VERIFICATION_FAILED, UsageError
 from compliance.netpol.options import AnalysisOptions
 from compliance.sources.git.source import GitSource
@@ -18,20 +19,20 @@ from compliance.workflows.inputs import StateSource
 
 @main.command()
 @evaluation_options
-@click.option("-o", "--output", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
+@output_option("table", "json", "csv")
 @fail_on_option("Exit 1 when a control fails (or warns).")
 def evaluate(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, git: GitSource | None,
              scope_file: str, frameworks: tuple[str, ...], output: str, fail_on: str) -> None:
-    """Evaluate framework controls against the cluster and the scope."""
+    """Evaluate framework controls on the cluster and the scope."""
     from compliance.report import assessment_output
     from compliance.workflows.assess import evaluate as evaluated
 
     found = evaluated(source, scope_file, frameworks, options, now, git, feedback(quiet))
     system, assessment = found.system, found.assessment
     assumptions = options.of(system.snapshot)
-    if output == "json":
-        click.echo(assessment_output.assessment_json(assessment, system.scope, system.snapshot.source, assumptions,
-                                                     now), nl=False)
+    if output in ("json", "yaml"):
+        echo_output(assessment_output.assessment_json(assessment, system.scope, system.snapshot.source, assumptions,
+                                                      now), output)
     elif output == "csv":
         from compliance.report.tables import controls_table, csv_text
 
@@ -54,7 +55,10 @@ def evaluate(source: StateSource, now: str, quiet: bool, options: AnalysisOption
 def pack(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, git: GitSource | None,
          scope_file: str, frameworks: tuple[str, ...], out: str, sign_key: str | None, sign_cert: str | None,
          tsa: str | None, make_zip: bool, fail_on: str) -> None:
-    """Write a signed evidence pack: report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature."""
+    """Write a signed evidence pack into the ledger under --out.
+
+    report.pdf, data/*.csv, snapshot.json, scope.yaml, manifest and signature, chained to the previous pack.
+    """
     from compliance.workflows.publish import load_signing, publish_assessment
 
     published = publish_assessment(source, scope_file, frameworks, options, now, out,
@@ -74,11 +78,14 @@ def pack(source: StateSource, now: str, quiet: bool, options: AnalysisOptions, g
               help="How long to wait for another run on the same output root to finish.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
 def run(options: AnalysisOptions, config_file: str, now: str | None, wait: float, quiet: bool) -> None:
-    """Collect, fetch git, evaluate, write a pack into the ledger and apply retention, as segproof.yaml says."""
+    """One unattended run, as segproof.yaml says.
+
+    Collect, fetch git, evaluate, write a pack into the ledger and apply retention.
+    """
     from compliance.report.run_output import run_summary
     from compliance.workflows.run_unattended import run as run_once
 
-    result = run_once(config_file, options, utc_now(now), wait, feedback(quiet))
+    result = run_once(config_file, options, None if now is None else utc_now(now), wait, feedback(quiet))
     chain = (result.chain.verdict, result.chain.problems) if result.chain else None
     written, signer = result.published.pack, result.published.signer
     click.echo(run_summary(written.manifest.pack_id, written.manifest.created_at, str(written.path),
@@ -93,7 +100,10 @@ def run(options: AnalysisOptions, config_file: str, now: str | None, wait: float
 
 @main.group()
 def controls() -> None:
-    """The control catalogs: frameworks, requirements and the checks that decide them."""
+    """List and show the control catalogs.
+
+    Frameworks, requirements and the checks that decide them.
+    """
 
 
 @controls.command("list")
@@ -117,7 +127,10 @@ def controls_list(frameworks: tuple[str, ...]) -> None:
 @click.argument("framework")
 @click.argument("control_id", metavar="ID")
 def controls_show(framework: str, control_id: str) -> None:
-    """Show one control: objective, testing procedure, checks with their parameters, evidence to request."""
+    """Show one control and how it is decided.
+
+    Objective, testing procedure, checks with their parameters, evidence to request.
+    """
     from compliance.controls import load_framework
 
     catalog = load_framework(framework)

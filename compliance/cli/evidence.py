@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from compliance.cli.main import main
-from compliance.cli.options import utc_now
+from compliance.cli.options import feedback, utc_now, warn
+from compliance.cli.output import echo_output, output_option
 from compliance.errors import UsageError, VerificationFailed
 from compliance.report.formats import visible
 from compliance.times import format_utc
@@ -34,7 +35,10 @@ if TYPE_CHECKING:  # loaded when a command runs, not when the command line start
               help="With --reperform: a clone of the policy repository, to re-perform the git-based checks too.")
 def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str, ...], require_trust: bool,
            chain: str | None, reperform: bool, git_repository: str | None) -> None:
-    """Re-hash every file of each PACK, check signatures, trust, time and chain links; exit 4 naming every mismatch."""
+    """Verify evidence packs and their chain.
+
+    Re-hash every file of each PACK, check signatures, trust, time and chain links; exit 4 naming every mismatch.
+    """
     from compliance.workflows.verify_packs import load_anchors, verify_packs
 
     if not packs and not chain:
@@ -52,9 +56,9 @@ def verification_text(verification: Verification) -> str:
     for report in verification.all_reports:
         lines += pack_lines(report)
     for item in verification.reperformed:
-        if item.result is None:
+        if item.skipped:
             lines.append(f"{item.path}: re-performance skipped: {item.skipped}")
-        else:
+        elif item.result is not None:
             aside = item.result.set_aside
             lines.append(f"{item.path}: re-performed {counted(item.result.compared, 'control')} from snapshot.json "
                          "and scope.yaml"
@@ -116,18 +120,24 @@ def signature_time(signature: SignatureReport) -> str:
 
 
 @main.command()
-@click.argument("pack_a", metavar="PACK_A")
-@click.argument("pack_b", metavar="PACK_B")
-@click.option("-o", "--output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True)
-def diff(pack_a: str, pack_b: str, output: str) -> None:
-    """What changed from PACK_A to PACK_B (directories or zips): controls, zone matrix, policies, exceptions."""
-    from compliance.report import pack_diff_output
-    from compliance.workflows.compare_packs import compare_packs
+@click.argument("packs", nargs=-1, metavar="[PACK_A PACK_B]")
+@click.option("--ledger", "ledger", metavar="ROOT", help="Compare the two newest packs of the ledger at ROOT.")
+@output_option("text", "json", "markdown")
+def diff(packs: tuple[str, ...], ledger: str | None, output: str) -> None:
+    """What changed from PACK_A to PACK_B.
 
-    found = compare_packs(pack_a, pack_b)
+    Directories, zips, or a ledger's root for its newest pack: controls, zone matrix, policies, exceptions.
+    """
+    from compliance.report import pack_diff_output
+    from compliance.workflows.compare_packs import compare_ledger, compare_packs
+
+    if len(packs) != (0 if ledger else 2):
+        raise UsageError("diff compares PACK_A and PACK_B, or with --ledger ROOT its two newest packs",
+                         hint="segproof diff OLD_PACK NEW_PACK, or segproof diff --ledger ROOT")
+    found = compare_ledger(ledger) if ledger else compare_packs(*packs)
     render = {"text": pack_diff_output.pack_diff_text, "json": pack_diff_output.pack_diff_json,
-              "markdown": pack_diff_output.pack_diff_markdown}[output]
-    click.echo(render(found), nl=False)
+              "yaml": pack_diff_output.pack_diff_json, "markdown": pack_diff_output.pack_diff_markdown}[output]
+    echo_output(render(found), output)
 
 
 @main.group()
@@ -140,11 +150,17 @@ def keys() -> None:
 @click.option("--subject", default="CN=segproof", show_default=True, help="Distinguished name, e.g. CN=...,O=...")
 @click.option("--csr", is_flag=True, help="Write a certificate signing request for your CA instead of a certificate.")
 def keys_create(out: str, subject: str, csr: bool) -> None:
-    """Create a P-256 signing key with a self-signed certificate (or a CSR). Set SEGPROOF_KEY_PASSWORD to encrypt."""
+    """Create a signing key and its certificate (or a CSR).
+
+    A P-256 key with a self-signed certificate. Set SEGPROOF_KEY_PASSWORD to encrypt the key.
+    """
     from compliance.evidence.keys import create_key_files
 
-    files = create_key_files(out, subject, utc_now(None), request=csr,
-                             password=os.environb.get(b"SEGPROOF_KEY_PASSWORD"))
+    password = os.environb.get(b"SEGPROOF_KEY_PASSWORD")
+    files = create_key_files(out, subject, utc_now(None), request=csr, password=password)
+    if not password:
+        warn(f"{files.key} is not encrypted: SEGPROOF_KEY_PASSWORD is not set; keep the file where only the "
+             "signer can read it")
     click.echo(f"private key: {files.key} (keep it secret; it is never written into a pack)")
     if csr:
         click.echo(f"certificate signing request: {files.request}")
@@ -164,11 +180,15 @@ def written_lines(written: WrittenPack, signer: str | None) -> list[str]:
 @click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
               help="Output root of the demo pack (a ledger: each run adds a pack).")
 @click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
-def demo(out: str, now: str | None) -> None:
-    """Write a complete signed evidence pack for the bundled sample: shop cluster, scope, git history, key."""
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
+def demo(out: str, now: str | None, quiet: bool) -> None:
+    """Write a signed evidence pack for the bundled sample.
+
+    The shop cluster, its scope, a git history of its policies and a throwaway key.
+    """
     from compliance.workflows.demo import demo as write_demo
 
-    found = write_demo(out, utc_now(now))
+    found = write_demo(out, utc_now(now), feedback(quiet))
     signer = found.published.signer
     click.echo(f"demo: sample cluster {found.cluster}, scope {found.scope}, policy history in {found.repository}, "
                f"throwaway signing key in {found.keys}")

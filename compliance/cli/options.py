@@ -1,12 +1,14 @@
 """The options commands share, each turned into the value a workflow takes: where the cluster state comes from
-(`source`), the clock (`now`), how to report (`feedback`), the analysis assumptions (`options`) and the git
-repository (`git`)."""
+(`source`), the clock (`now`), how to report (`feedback`: long stages on a terminal, warnings), the analysis
+assumptions (`options`) and the git repository (`git`); and options renamed with their old spellings kept."""
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -14,11 +16,13 @@ import click
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.formats import visible
+from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, ClusterTarget, Timeouts
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
 from compliance.workflows.inputs import Feedback, StateSource
 
 FAIL_ON = tuple(FAILING_STATUSES)
+SECONDS = click.FloatRange(min=0, min_open=True)
 
 
 def utc_now(text: str | None) -> str:
@@ -26,15 +30,51 @@ def utc_now(text: str | None) -> str:
     return current_utc() if text is None else canonical_utc(text, "--now")
 
 
-def terminal_progress() -> Callable[[str, int, int | None], None] | None:
-    """A progress line on stderr while long stages run, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
+class TerminalProgress:
+    """Long stages on a terminal's stderr: one line per stage, rewritten while it runs (with its progress) and left
+    with its elapsed time when it ends."""
 
-    def show(resource: str, done: int, total: int | None) -> None:
+    def __init__(self) -> None:
+        self.line = ""
+        self.current = ""
+
+    def show(self, text: str, final: bool = False) -> None:
+        """Replace the stage's line with `text`; a final line stays."""
+        click.echo(f"\r{text}\x1b[K", err=True, nl=final, color=True)  # the terminal's escape: erase to its end
+        self.line = "" if final else text
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Announce the stage, then its end (or where it stopped) with the seconds it took."""
+        started, outer = time.monotonic(), self.current
+        self.current = name
+        self.show(f"{name}...")
+        try:
+            yield
+        except BaseException:
+            self.show(f"{name}: stopped after {time.monotonic() - started:.1f} s", final=True)
+            raise
+        finally:
+            self.current = outer
+        self.show(f"{name}: done in {time.monotonic() - started:.1f} s", final=True)
+
+    def progress(self, what: str, done: int, total: int | None) -> None:
+        """How far the current stage is: `done` of `total` (None: not known yet) of `what`."""
         of = f"/{total}" if total else ""
-        click.echo(f"\rcollecting {resource}: {done}{of}\x1b[K", err=True, nl=total == done)
-    return show
+        self.show(f"{self.current or 'working'}: {what} {done}{of}")
+
+    def warn(self, message: str) -> None:
+        """A warning on its own line, the stage's line drawn again below it."""
+        if self.line:
+            click.echo("\r\x1b[K", err=True, nl=False, color=True)
+        warn(message)
+        if self.line:
+            self.show(self.line)
+
+
+def terminal_progress() -> TerminalProgress | None:
+    """Progress of long stages on stderr, only when stderr is a terminal."""
+    return TerminalProgress() if sys.stderr.isatty() else None
 
 
 def warn(message: str) -> None:
@@ -43,8 +83,13 @@ def warn(message: str) -> None:
 
 
 def feedback(quiet: bool) -> Feedback:
-    """Progress on a terminal and warnings on stderr, or nothing with --quiet."""
-    return Feedback() if quiet else Feedback(terminal_progress(), warn)
+    """Progress of long stages on a terminal and warnings on stderr, or nothing with --quiet."""
+    if quiet:
+        return Feedback()
+    terminal = terminal_progress()
+    if terminal is None:
+        return Feedback(warn=warn)
+    return Feedback(terminal.progress, terminal.warn, terminal.stage)
 
 
 def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,20 +103,22 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--in-cluster", is_flag=True, help="Use the pod's service account (implies --cluster).")
     @click.option("-n", "--namespace", "namespaces", multiple=True, metavar="NS",
                   help="Only this namespace (repeatable).")
+    @click.option("--request-timeout", type=SECONDS, default=REQUEST_TIMEOUT, show_default=True, metavar="SECONDS",
+                  help="Give up on one API request, its retries and its body included, after this long.")
+    @click.option("--collect-timeout", type=SECONDS, default=COLLECT_TIMEOUT, show_default=True, metavar="SECONDS",
+                  help="Give up reading the live cluster after this long.")
     @click.option("--now", "now", metavar="TIME", help="The run's clock (RFC 3339), for reproducible output.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
     @functools.wraps(command)
     def with_source(manifests: tuple[str, ...], snapshot_file: str | None, cluster: bool, kubeconfig: str | None,
-                    context: str | None, in_cluster: bool, namespaces: tuple[str, ...], now: str | None,
-                    quiet: bool, **kwargs: Any) -> Any:
+                    context: str | None, in_cluster: bool, namespaces: tuple[str, ...], request_timeout: float,
+                    collect_timeout: float, now: str | None, quiet: bool, **kwargs: Any) -> Any:
         chosen = tuple(sorted(set(namespaces)))
         target = None
         if cluster or kubeconfig or context or in_cluster:
-            from compliance.sources.cluster import ClusterTarget
-
             # Without --in-cluster, the service account is used only when running in a pod.
             target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=True if in_cluster else None,
-                                   namespaces=chosen)
+                                   namespaces=chosen, timeouts=Timeouts(request_timeout, collect_timeout))
         return command(source=StateSource(manifests, snapshot_file, target, namespaces), now=utc_now(now),
                        quiet=quiet, **kwargs)
     return with_source
@@ -121,3 +168,28 @@ def fail_on_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..
 def failed(statuses: set[str], fail_on: str) -> bool:
     """Whether the run must exit 1 under --fail-on."""
     return bool(statuses & FAILING_STATUSES[fail_on])
+
+
+def renamed_option(*declarations: str, old: tuple[str, ...], required: bool = False,
+                   **attributes: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option with its `old` spellings kept for one release: hidden from the help, they still work and print one
+    deprecation warning on stderr."""
+    new = max((name for name in declarations if name.startswith("-")), key=len)
+    moved_key = f"segproof: {new} given as {'/'.join(old)}"
+
+    def moved(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            warn(f"{ctx.info_name} {'/'.join(old)} is deprecated, use {new}")
+            ctx.meta[moved_key] = value
+
+    def given_or_moved(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        value = ctx.meta.get(moved_key) if value is None else value
+        if value is None and required:
+            raise click.MissingParameter(ctx=ctx, param=param)
+        return value
+
+    def with_old_spellings(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(*declarations, callback=given_or_moved, **attributes)(command)
+        # Eager: the old spelling is seen before the new option is resolved, whatever their order on the line.
+        return click.option(*old, hidden=True, is_eager=True, expose_value=False, callback=moved)(command)
+    return with_old_spellings

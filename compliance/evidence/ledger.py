@@ -4,7 +4,8 @@ Each pack's manifest records the previous pack's id and manifest SHA-256, so the
 the ledger only indexes it: every pack ever written there, in order, with its manifest hash. Retention deletes only
 the oldest packs, and their entries stay (`removed: true`) with the manifest and its signature envelope (`manifest`,
 `signature`), so every signed link can still be checked (`chain.verify_chain`). Writers hold
-`.segproof-ledger-lock` at the root while they read and update the ledger.
+`.segproof-ledger-lock` at the root while they read and update the ledger. Packs are in time order: one not created
+after the newest is refused.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from compliance.evidence.manifest import (
     parse_manifest,
     sha256_hex,
 )
-from compliance.evidence.pack import WrittenPack, exclusive_lock, write_pack
+from compliance.evidence.pack import WrittenPack, exclusive_lock, write_pack, zip_path, zip_written_pack
 from compliance.evidence.pack_files import open_pack
-from compliance.times import compact_utc
+from compliance.times import canonical_utc, compact_utc, parse_utc
 
 LEDGER_FILE = "ledger.json"
 LEDGER_FORMAT = "segproof.ledger/v1"
@@ -133,7 +134,8 @@ def publish_pack(root: str | Path, files: Mapping[str, bytes], *, created_at: st
         checked_keep(keep)
     folder.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(folder / LEDGER_LOCK_FILE):
-        entries = adopted(folder, read_ledger(folder))
+        entries = adopted(folder, read_ledger(folder), make_zip)
+        check_in_time_order(folder, entries, created_at)
         written = write_pack(folder / pack_directory_name(created_at), files, created_at=created_at, inputs=inputs,
                              signer=signer, timestamper=timestamper,
                              previous=entries[-1].link if entries else None, make_zip=make_zip, progress=progress)
@@ -142,6 +144,17 @@ def publish_pack(root: str | Path, files: Mapping[str, bytes], *, created_at: st
         if keep is not None:
             retired(folder, entries, keep)
     return written
+
+
+def check_in_time_order(root: Path, entries: tuple[LedgerEntry, ...], created_at: str) -> None:
+    """Refuse a pack not created after the newest one: the packs of a ledger, and their signed links, are in time
+    order."""
+    newest = entries[-1] if entries else None
+    if newest is not None and parse_utc(created_at, "created_at") <= parse_utc(newest.created_at, "created_at"):
+        raise InvalidValue(f"{root / LEDGER_FILE}: a pack created at {canonical_utc(created_at)} would not come after "
+                           f"the newest pack {newest.pack_id} (created at {newest.created_at}); the packs of a ledger "
+                           "are in time order", hint=f"give a time after {newest.created_at} (--now), or another "
+                           "output root")
 
 
 def appended(root: Path, entries: tuple[LedgerEntry, ...], pack: WrittenPack) -> tuple[LedgerEntry, ...]:
@@ -189,11 +202,12 @@ def delete_pack_files(root: Path, entry: LedgerEntry) -> None:
     directory = root / entry.path
     if directory.is_dir() and not directory.is_symlink():
         shutil.rmtree(directory)
-    directory.with_name(directory.name + ".zip").unlink(missing_ok=True)
+    zip_path(directory).unlink(missing_ok=True)
 
 
-def adopted(root: Path, entries: tuple[LedgerEntry, ...]) -> tuple[LedgerEntry, ...]:
-    """The entries plus packs a crash left written but unrecorded, when they follow the latest entry in order."""
+def adopted(root: Path, entries: tuple[LedgerEntry, ...], make_zip: bool = False) -> tuple[LedgerEntry, ...]:
+    """The entries plus packs a crash left written but unrecorded, when they follow the latest entry in order; with
+    `make_zip`, each adopted pack gets the zip the crash may have kept it from."""
     recorded = {entry.path for entry in entries}
     updated = entries
     for directory in unrecorded_packs(root, recorded):
@@ -203,7 +217,8 @@ def adopted(root: Path, entries: tuple[LedgerEntry, ...]) -> tuple[LedgerEntry, 
         except InvalidPackManifest:
             continue
         if manifest.previous == (updated[-1].link if updated else None):
-            updated = appended(root, updated, WrittenPack(directory, manifest, sha256_hex(raw), None))
+            archive = zip_written_pack(directory, manifest.created_at) if make_zip else None
+            updated = appended(root, updated, WrittenPack(directory, manifest, sha256_hex(raw), archive))
     if updated != entries:
         write_ledger(root, updated)
     return updated
@@ -219,7 +234,7 @@ def unrecorded_packs(root: Path, recorded: set[str]) -> list[Path]:
 def stored_files(root: Path, path: str, names: tuple[str, ...]) -> dict[str, bytes]:
     """The named files of the pack stored at `root/path`, from its directory or else its zip, those that are there."""
     directory = root / path
-    archive = directory.with_name(directory.name + ".zip")
+    archive = zip_path(directory)
     try:
         if (directory / MANIFEST_FILE).is_file():
             return {name: (directory / name).read_bytes() for name in names if (directory / name).is_file()}

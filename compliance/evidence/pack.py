@@ -69,7 +69,7 @@ def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: st
     `progress` is called with each file's path once it is written.
     """
     destination = Path(target)
-    zip_destination = destination.with_name(destination.name + ".zip") if make_zip else None
+    zip_destination = zip_path(destination) if make_zip else None
     contents = checked_contents(files)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(destination.parent / LOCK_FILE):
@@ -80,7 +80,7 @@ def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: st
         # Not mkdtemp: its mode 0700 would become the pack's; mkdir honours the umask like every other file.
         staging = destination.parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
         staging.mkdir()
-        staged_zip = staging.with_name(staging.name + ".zip")
+        staged_zip = zip_path(staging)
         try:
             manifest, manifest_raw = stage_pack(staging, contents, created_at, inputs or {}, signer, timestamper,
                                                 previous, progress or (lambda _path: None))
@@ -96,6 +96,29 @@ def write_pack(target: str | Path, files: Mapping[str, bytes], *, created_at: st
             staged_zip.unlink(missing_ok=True)
             raise
     return WrittenPack(destination, manifest, sha256_hex(manifest_raw), zip_destination)
+
+
+def zip_path(directory: Path) -> Path:
+    """Where the zip of the pack at `directory` is: `<directory>.zip` beside it."""
+    return directory.with_name(directory.name + ".zip")
+
+
+def zip_written_pack(directory: Path, created_at: str) -> Path:
+    """The zip of the pack already at `directory`, written now unless it is there (a crash came between renaming
+    the pack's directory and its zip): staged beside it and renamed, as `write_pack` does."""
+    destination = zip_path(directory)
+    with exclusive_lock(directory.parent / LOCK_FILE):
+        if not (destination.exists() or destination.is_symlink()):
+            remove_stale_staging(directory.parent)
+            staged = directory.parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}.zip"
+            try:
+                write_zip(staged, directory, directory.name, created_at)
+                os.rename(staged, destination)
+                sync_directory(directory.parent)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+    return destination
 
 
 def checked_contents(files: Mapping[str, bytes]) -> dict[str, bytes]:

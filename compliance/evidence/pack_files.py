@@ -125,5 +125,5 @@ def archive_prefix(entries: list[str]) -> str:
 
 
 def csv_rows(text: str) -> list[dict[str, str]]:
-    """The rows of a pack CSV (UTF-8 with a byte-order mark) as dicts."""
-    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    """The rows of a pack CSV (UTF-8 with a byte-order mark) as dicts; a short row's missing cells are ""."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), restval=""))

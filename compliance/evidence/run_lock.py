@@ -1,4 +1,5 @@
-"""One `segproof run` at a time per output root: `.segproof-run-lock` is held from the fetch to the last pack file.
+"""One `segproof run` at a time per output root: `.segproof-run-lock` is held from reading the clock and the fetch to
+the last pack file, so runs started together write their packs in time order.
 
 A second run waits for a bounded time, then gives up with a message naming the holder. The lock is an advisory
 `flock`, so the system releases it when the holding process dies, and a crashed run never blocks the next one.

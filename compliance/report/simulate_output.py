@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from compliance.wording import counted
 SIMULATION_FORMAT = "segproof.simulation/v1"
 # The words of the `segproof.simulation/v1` contract for how a policy changes.
 POLICY_WORDS = {SpecChangeKind.ADDED: "added", SpecChangeKind.REMOVED: "deleted", SpecChangeKind.CHANGED: "modified"}
+OFFENDING_SHOWN = 50  # in the text without --details; a terminal should not scroll past the verdict
 
 
 def path_text(connection: Connection, zones: Mapping[str, str]) -> str:
@@ -54,14 +56,44 @@ def connection_header(zones: Mapping[str, str]) -> tuple[str, ...]:
     return ("SOURCE", "DESTINATION", "PORTS", *(("ZONES",) if zones else ()))
 
 
-def simulation_text(simulation: Simulation, verdict: Verdict) -> str:
-    """The simulation for a terminal: verdict, offending paths, policies, connections, zone paths, controls."""
-    lines = [incomplete_banner(simulation.assumptions) + f"from {simulation.before}", f"to   {simulation.after}", "",
-             headline(simulation, verdict)]
+def simulation_text(simulation: Simulation, verdict: Verdict, details: bool = False) -> str:
+    """The simulation for a terminal: the verdict and the offending paths first, then counts of what else changes
+    (with `details`: every policy, connection, zone path and finding), then the assumptions."""
+    lines = [headline(simulation, verdict), *incomplete_banner(simulation.assumptions).splitlines()]
     if verdict.worse:
+        shown = offending(simulation, verdict)
         lines += ["", "Offending paths:" if verdict.paths else "New failing findings:"]
-        lines += [f"  {item}" for item in offending(simulation, verdict)]
-    lines += ["", f"Policies changed ({len(simulation.policies)}):"]
+        lines += [f"  {item}" for item in shown[:None if details else OFFENDING_SHOWN]]
+        if len(shown) > OFFENDING_SHOWN and not details:
+            lines.append(f"  ... and {len(shown) - OFFENDING_SHOWN} more (--details lists them all)")
+    lines += ["", f"from {simulation.before}", f"to   {simulation.after}", "", *summary_lines(simulation, verdict)]
+    if details:
+        lines += detail_lines(simulation)
+    lines += ["", "Assumptions:", *(f"  {line}" for line in assumptions_lines(simulation.assumptions))]
+    if not details and (simulation.policies or simulation.opened or simulation.closed or simulation.controls):
+        lines += ["", "Every policy, connection, zone path and finding: add --details, or use -o json."]
+    return visible("\n".join(lines) + "\n", lines=True)
+
+
+def summary_lines(simulation: Simulation, verdict: Verdict) -> list[str]:
+    """How many policies, connections, zone paths and controls change."""
+    kinds = Counter(POLICY_WORDS[change.kind] for change in simulation.policies)
+    lines = [f"Policies changed: {len(simulation.policies)}"
+             + (f" ({', '.join(f'{count} {word}' for word, count in sorted(kinds.items()))})" if kinds else ""),
+             f"Workload connections: {len(simulation.opened)} opened, {len(simulation.closed)} closed"]
+    if simulation.zones_opened is not None and simulation.zones_closed is not None:
+        lines.append(f"Zone paths: {len(simulation.zones_opened)} opened, {len(simulation.zones_closed)} closed")
+    if simulation.controls is not None:
+        new = sum(len(change.new_findings) for change in simulation.controls)
+        resolved = sum(len(change.resolved_findings) for change in simulation.controls)
+        lines.append(f"Controls that would change: {len(simulation.controls)} ({len(verdict.worse)} worse; "
+                     f"{new} new and {resolved} resolved findings)")
+    return lines
+
+
+def detail_lines(simulation: Simulation) -> list[str]:
+    """Every policy, connection, zone path and control that changes, with the findings."""
+    lines = ["", f"Policies changed ({len(simulation.policies)}):"]
     lines += [f"  {POLICY_WORDS[change.kind]:<9} {change.policy}" for change in simulation.policies] or ["  none"]
     for title, found in (("Connections opened", simulation.opened), ("Connections closed", simulation.closed)):
         lines += ["", f"{title} ({len(found)}):"]
@@ -81,8 +113,7 @@ def simulation_text(simulation: Simulation, verdict: Verdict) -> str:
             lines += [f"    - {f.message}" for f in change.resolved_findings]
         if not simulation.controls:
             lines.append("  none")
-    lines += ["", "Assumptions:", *(f"  {line}" for line in assumptions_lines(simulation.assumptions))]
-    return visible("\n".join(lines) + "\n", lines=True)
+    return lines
 
 
 def finding_json(finding: FindingChange) -> dict[str, str]:
@@ -124,47 +155,61 @@ def simulation_json(simulation: Simulation, verdict: Verdict) -> str:
     })
 
 
-def markdown_connections(found: Sequence[Connection], zones: Mapping[str, str]) -> str:
-    """A Markdown table of connections."""
+def connection_cells(found: Sequence[Connection], zones: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """Markdown cells of connections: endpoints as code, then ports (and zones when known)."""
+    return [(markdown.code(row[0]), markdown.code(row[1]), *map(markdown.text, row[2:]))
+            for row in connection_rows(found, zones)]
+
+
+def connections_part(found: Sequence[Connection], zones: Mapping[str, str], noun: str,
+                     before: str = "", after: str = "") -> markdown.Part:
+    """A Markdown table of connections, whose rows may be cut to fit the comment."""
     header = ("Source", "Destination", "Ports", *(("Zones",) if zones else ()))
-    return markdown.table(header, [(markdown.code(row[0]), markdown.code(row[1]), *map(markdown.text, row[2:]))
-                                   for row in connection_rows(found, zones)])
+    return markdown.table_part(header, connection_cells(found, zones), noun, before, after)
+
+
+def listed_part(items: Sequence[str], noun: str) -> markdown.Part:
+    """A Markdown list (already formatted items), or `_none_`."""
+    return markdown.Part("", tuple(f"- {item}" for item in items), "", noun) if items else markdown.Part("_none_\n")
 
 
 def simulation_markdown(simulation: Simulation, verdict: Verdict) -> str:
-    """A pull-request comment: a verdict line, the offending paths, the controls, and collapsible details."""
+    """A pull-request comment: a verdict line, the offending paths, the controls, and collapsible details, within the
+    size of a GitHub comment (long lists cut, saying what was cut)."""
     mark = ":x:" if verdict.failed else ":warning:" if verdict.worse else ":white_check_mark:"
-    parts = ["### segproof simulate", "",
-             f"{mark} **{markdown.text(headline(simulation, verdict))}**", "",
-             f"From {markdown.text(simulation.before)} to {markdown.text(simulation.after)}.", ""]
+    head = (f"### segproof simulate\n\n{mark} **{markdown.text(headline(simulation, verdict))}**\n\n"
+            f"From {markdown.text(simulation.before)} to {markdown.text(simulation.after)}.\n\n")
     banner = incomplete_banner(simulation.assumptions)
     if banner:
-        parts += [f"> {markdown.text(banner)}", ""]
+        head += f"> {markdown.text(banner)}\n\n"
+    parts = [markdown.Part(head)]
     if verdict.worse:
-        parts += ["**Offending paths**" if verdict.paths else "**New failing findings**", ""]
-        parts += [f"- {markdown.code(item)}" for item in offending(simulation, verdict)] + [""]
+        label = "offending paths" if verdict.paths else "new failing findings"
+        parts.append(markdown.Part(f"**{label.capitalize()}**\n\n",
+                                   tuple(f"- {markdown.code(item)}" for item in offending(simulation, verdict)),
+                                   "\n", label))
     if simulation.controls:
-        parts.append(markdown.table(("Control", "Before", "After", "Title", "New findings", "Resolved findings"), [
-            (markdown.code(c.control), c.before, f"**{c.after}**" if c.after != c.before else c.after,
-             markdown.text(c.title), str(len(c.new_findings)), str(len(c.resolved_findings)))
-            for c in simulation.controls]))
-    body = [markdown.details(f"Connections opened ({len(simulation.opened)})",
-                             markdown_connections(simulation.opened, simulation.zones)),
-            markdown.details(f"Connections closed ({len(simulation.closed)})",
-                             markdown_connections(simulation.closed, simulation.zones))]
+        parts.append(markdown.table_part(
+            ("Control", "Before", "After", "Title", "New findings", "Resolved findings"),
+            [(markdown.code(c.control), c.before, f"**{c.after}**" if c.after != c.before else c.after,
+              markdown.text(c.title), str(len(c.new_findings)), str(len(c.resolved_findings)))
+             for c in simulation.controls], "controls", after="\n"))
+    for title, found in (("Connections opened", simulation.opened), ("Connections closed", simulation.closed)):
+        parts += markdown.details_parts(f"{title} ({len(found)})",
+                                        [connections_part(found, simulation.zones, title.lower())])
     if simulation.zones_opened is not None and simulation.zones_closed is not None:
-        body.append(markdown.details(
+        parts += markdown.details_parts(
             f"Zone paths opened ({len(simulation.zones_opened)}) and closed ({len(simulation.zones_closed)})",
-            "Opened\n\n" + markdown_connections(simulation.zones_opened, {}) + "\nClosed\n\n"
-            + markdown_connections(simulation.zones_closed, {})))
+            [connections_part(simulation.zones_opened, {}, "zone paths opened", "Opened\n\n", "\n"),
+             connections_part(simulation.zones_closed, {}, "zone paths closed", "Closed\n\n")])
     if simulation.controls:
-        body.append(markdown.details("New and resolved findings", "\n".join(
-            f"- {markdown.code(c.control)} {sign} {markdown.text(f.message)}" for c in simulation.controls
-            for sign, found in (("added:", c.new_findings), ("resolved:", c.resolved_findings)) for f in found)
-            or "_none_"))
-    body.append(markdown.details(f"Policies changed ({len(simulation.policies)})", "\n".join(
-        f"- {POLICY_WORDS[change.kind]} {markdown.code(change.policy)}" for change in simulation.policies)
-        or "_none_"))
-    body.append(markdown.details("Assumptions", "\n".join(
-        f"- {markdown.text(line)}" for line in assumptions_lines(simulation.assumptions))))
-    return "\n".join(parts) + "\n" + "\n".join(body)
+        parts += markdown.details_parts("New and resolved findings", [listed_part(
+            [f"{markdown.code(c.control)} {sign} {markdown.text(f.message)}" for c in simulation.controls
+             for sign, found in (("added:", c.new_findings), ("resolved:", c.resolved_findings)) for f in found],
+            "findings")])
+    parts += markdown.details_parts(f"Policies changed ({len(simulation.policies)})", [listed_part(
+        [f"{POLICY_WORDS[change.kind]} {markdown.code(change.policy)}" for change in simulation.policies],
+        "policies")])
+    parts += markdown.details_parts("Assumptions", [listed_part(
+        [markdown.text(line) for line in assumptions_lines(simulation.assumptions)], "assumptions")])
+    return markdown.fitted(parts, "`segproof simulate -o json`")

@@ -6,17 +6,21 @@ retried with bounded exponential backoff honouring Retry-After; 401/403 become a
 naming verb, resource and namespace. Only what the model keeps is retained: never Secrets, env
 values or annotations. The cluster policies of policy.networking.k8s.io are read at the versions
 segproof models, found through that group's discovery document.
+
+Nothing waits unbounded: each request (its retries and its body, read in chunks against the clock, so a
+trickled body cannot stretch it) has a wall-clock timeout, so has the whole collection, and a list ends
+within a bound on pages and never repeats a continue token. An answer of the wrong shape is an error
+naming the request and the field.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, UnknownNamespaceError
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
@@ -26,34 +30,39 @@ from compliance.model.parse import parse_namespace, parse_network_policy, parse_
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
+from compliance.sources.api_documents import (
+    api_object,
+    api_resources,
+    error_document,
+    json_object,
+    list_page,
+    preferred_versions,
+    served_versions,
+    username_of,
+    version_of,
+)
+from compliance.sources.cluster_target import ClusterTarget, Timeouts
 from compliance.sources.manifests import Collected, Document, ModelObject, ObjectName, snapshot_from_objects
 
 if TYPE_CHECKING:  # the kubernetes client is imported only when a cluster is read
     from kubernetes.client import Configuration
+    from urllib3 import HTTPResponse
 
-SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 RBAC_HINT = "grant read access with the ClusterRole in samples/deploy/rbac.yaml"
+BROKEN_SERVER_HINT = ("the server does not answer like a Kubernetes API server: check the cluster's server URL and "
+                      "any proxy in front of it")
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
+BODY_CHUNK = 1 << 20
 Progress = Callable[[str, int, int | None], None]
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """Which cluster to read and how to authenticate.
-
-    in_cluster None means: the pod's service account when running in a pod, else the kubeconfig.
-    """
-
-    kubeconfig: str | None = None
-    context: str | None = None
-    in_cluster: bool | None = None
-    namespaces: tuple[str, ...] = ()
-    service_account_dir: str = SERVICE_ACCOUNT_DIR
+Read = TypeVar("Read")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try: attempts per request, backoff bounds, timeouts, page size, list restarts."""
+    """How hard to try: attempts per request, backoff bounds, socket timeouts, page size and count, list restarts.
+
+    2,000 pages of 500 are a million objects of one kind: several times what the largest clusters hold.
+    """
 
     attempts: int = 6
     base_delay: float = 0.5
@@ -61,6 +70,7 @@ class RetryPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     page_size: int = 500
+    max_pages: int = 2000
     list_restarts: int = 3
 
 
@@ -125,10 +135,10 @@ def client_configuration(target: ClusterTarget) -> tuple[Configuration, str]:
 
 
 class ClusterReader:
-    """GETs against one API server with retries, pagination and errors that name what was refused."""
+    """GETs against one API server with retries, deadlines, pagination and errors that name what was refused."""
 
     def __init__(self, configuration: Configuration, retry: RetryPolicy, progress: Progress | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, timeouts: Timeouts | None = None) -> None:
         from kubernetes import client
 
         self.api = client.ApiClient(configuration)
@@ -136,6 +146,8 @@ class ClusterReader:
         self.retry = retry
         self.progress = progress
         self.sleep = sleep
+        self.timeouts = timeouts or Timeouts()
+        self.collection_deadline = time.monotonic() + self.timeouts.collection
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -143,27 +155,38 @@ class ClusterReader:
 
     def request(self, method: str, path: str, verb: str, resource: Resource, namespace: str | None,
                 query: Sequence[tuple[str, Any]] = (), body: Any = None) -> tuple[int, dict]:
-        """(status, JSON body) of one request; retried on 429/5xx/resets/timeouts; 401/403 raise."""
+        """(status, JSON body) of one request; retried on 429/5xx/resets/timeouts until the attempts or the
+        request's deadline run out; 401/403 raise, and so does a successful answer that is not a JSON object."""
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import ConnectTimeoutError, HTTPError
+        from urllib3.exceptions import TimeoutError as SocketTimeout
 
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         prepared = self.api.param_serialize(method, path, query_params=list(query), header_params=headers,
                                             body=body, auth_settings=["BearerToken"])
+        deadline = min(time.monotonic() + self.timeouts.request, self.collection_deadline)
+        problem = ""
         for attempt in range(1, self.retry.attempts + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self.too_late(method, path, deadline, attempt - 1, problem)
             retry_after = None
             try:
-                response = self.api.call_api(*prepared[:4], _request_timeout=(self.retry.connect_timeout,
-                                                                              self.retry.read_timeout))
-                response.read()
+                response = self.api.call_api(*prepared[:4], _request_timeout=(
+                    min(self.retry.connect_timeout, remaining), min(self.retry.read_timeout, remaining)))
+                data = read_body(response.response, deadline, self.retry.read_timeout)
+                if data is None:
+                    raise self.too_late(method, path, deadline, attempt, "the answer was still arriving")
                 status = response.status
                 if status not in RETRIED_STATUSES:
-                    document: dict[str, Any] = json.loads(response.data) if response.data else {}
-                    if status in (401, 403):
-                        raise access_error(status, document, verb, resource, namespace, self.server)
-                    return status, document
+                    if status not in (200, 201):
+                        document = error_document(data)
+                        if status in (401, 403):
+                            raise access_error(status, document, verb, resource, namespace, self.server)
+                        return status, document
+                    return status, read_answer(method, path, data, json_object, response.getheader("Content-Type"))
                 retry_after = response.getheader("Retry-After")
                 problem = f"HTTP {status}"
             except ApiException as error:  # the client reports TLS failures this way
@@ -171,6 +194,8 @@ class ClusterReader:
                     raise ClusterAccessError(f"TLS verification of {self.server} failed: {error.reason}",
                                              hint="check the certificate-authority of the kubeconfig cluster") from None
                 problem = str(error.reason)
+            except SocketTimeout as error:
+                problem = "connecting timed out" if isinstance(error, ConnectTimeoutError) else "no answer in time"
             except HTTPError as error:
                 problem = f"{type(error).__name__}: {error}"
             if attempt == self.retry.attempts:
@@ -178,8 +203,19 @@ class ClusterReader:
                     f"{verb} {resource.qualified} on {self.server} failed after {attempt} attempts: {problem}",
                     hint="check that the API server is reachable and healthy, then run again",
                     verb=verb, resource=resource.qualified, namespace=namespace)
-            self.sleep(self.backoff(attempt, retry_after))
+            self.sleep(min(self.backoff(attempt, retry_after), max(0.0, deadline - time.monotonic())))
         raise AssertionError("unreachable")
+
+    def too_late(self, method: str, path: str, deadline: float, attempts: int, problem: str) -> ClusterAccessError:
+        """The error for a request its deadline ended: the request's own, or the collection's."""
+        if deadline >= self.collection_deadline:
+            what, seconds, option = "the collection timeout", self.timeouts.collection, "--collect-timeout"
+        else:
+            what, seconds, option = "the request timeout", self.timeouts.request, "--request-timeout"
+        tried = f"; {attempts} attempt{'s' if attempts != 1 else ''}, the last: {problem}" if problem else ""
+        return ClusterAccessError(f"{method} {path}: no complete answer within {what} of {seconds:g} s{tried}",
+                                  hint=f"check that {self.server} is healthy; for a slow but healthy server, "
+                                       f"raise {option}")
 
     def backoff(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before the next attempt: exponential, at least Retry-After, bounded."""
@@ -204,39 +240,86 @@ class ClusterReader:
                                  resource=resource.qualified, namespace=namespace)
 
     def pages(self, resource: Resource, namespace: str | None) -> Iterator[dict | None]:
-        """Items of all pages; yields None last when the list expired (410) and must restart."""
-        token = None
+        """Items of all pages; yields None last when the list expired (410) and must restart.
+
+        A continue token seen before, or more pages than the bound, is a list that would never end.
+        """
+        path = resource.path(namespace)
+        tokens: set[str] = set()
+        token = ""
         seen = 0
-        while True:
+        for _ in range(self.retry.max_pages):
             query: list[tuple[str, Any]] = [("limit", self.retry.page_size)]
             if token:
                 query.append(("continue", token))
-            status, document = self.request("GET", resource.path(namespace), "list", resource, namespace, query)
+            status, document = self.request("GET", path, "list", resource, namespace, query)
             if status == 410:
                 yield None
                 return
             if status != 200:
                 raise unexpected(status, document, "list", resource, namespace, self.server)
-            page = document.get("items") or []
-            yield from page
-            seen += len(page)
-            metadata = document.get("metadata") or {}
-            token = metadata.get("continue")
+            page = read_answer("GET", path, document, list_page)
+            yield from page.items
+            seen += len(page.items)
             if self.progress:
-                remaining = metadata.get("remainingItemCount")
-                self.progress(resource.qualified, seen, seen + remaining if token and remaining is not None else
-                              (seen if not token else None))
-            if not token:
+                total = seen if not page.token else None if page.remaining is None else seen + page.remaining
+                self.progress(resource.qualified, seen, total)
+            if not page.token:
                 return
+            if page.token in tokens:
+                raise ClusterAccessError(f"GET {path}: the server sent a continue token again (after {seen} "
+                                         "items): the list would never end", hint=BROKEN_SERVER_HINT)
+            token = page.token
+            tokens.add(token)
+        raise ClusterAccessError(f"GET {path}: the list did not end within {self.retry.max_pages} pages "
+                                 f"({seen} items)", hint=BROKEN_SERVER_HINT)
 
-    def get(self, path: str, verb: str, resource: Resource, namespace: str | None = None) -> dict | None:
-        """One object or document; None when it does not exist (404)."""
+    def get(self, path: str, verb: str, resource: Resource, read: Callable[[dict], Read],
+            namespace: str | None = None) -> Read | None:
+        """One object or document, read by `read`; None when it does not exist (404)."""
         status, document = self.request("GET", path, verb, resource, namespace)
         if status == 404:
             return None
         if status != 200:
             raise unexpected(status, document, verb, resource, namespace, self.server)
-        return document
+        return read_answer("GET", path, document, read)
+
+
+def read_answer(method: str, path: str, document: Any, read: Callable[..., Read], *args: Any) -> Read:
+    """`read(document, *args)`; a document of the wrong shape is an error naming the request and the field."""
+    try:
+        return read(document, *args)
+    except InvalidObject as problem:
+        where = f"{problem.field}: " if problem.field else ""
+        raise ClusterAccessError(f"{method} {path}: {where}{problem.detail}", hint=BROKEN_SERVER_HINT) from None
+
+
+def read_body(response: HTTPResponse, deadline: float, read_timeout: float) -> bytes | None:
+    """The whole body, read in chunks against the clock; None (the connection dropped) when the deadline passes.
+
+    Each socket read waits at most until the deadline, so neither silence nor a trickle outlasts it.
+    """
+    from urllib3.exceptions import ReadTimeoutError
+
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            response.close()
+            return None
+        connection = response.connection
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(min(read_timeout, remaining))
+        try:
+            chunk = response.read1(BODY_CHUNK)
+        except ReadTimeoutError:
+            if time.monotonic() < deadline:
+                raise
+            continue  # the deadline, not the server, ended this read
+        if not chunk:
+            response.release_conn()
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def access_error(status: int, document: Mapping[str, Any], verb: str, resource: Resource, namespace: str | None,
@@ -280,7 +363,7 @@ def read_namespaces(reader: ClusterReader, namespaces: tuple[str, ...]) -> list[
     """Namespace objects: all of them, or the named ones (missing ones are an error naming them)."""
     if not namespaces:
         return reader.list(NAMESPACES)
-    found = {name: reader.get(NAMESPACES.path(name=name), "get", NAMESPACES) for name in namespaces}
+    found = {name: reader.get(NAMESPACES.path(name=name), "get", NAMESPACES, api_object) for name in namespaces}
     missing = [name for name, document in found.items() if document is None]
     if missing:
         raise UnknownNamespaceError(missing, reader.server, namespace_names(reader))
@@ -312,16 +395,16 @@ def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collect
 
     Each API group's discovery document is read once, though it serves several of the kinds.
     """
-    groups = reader.get("/apis", "get", Resource("", "", "apis")) or {}
-    preferred = {g.get("name"): (g.get("preferredVersion") or {}).get("version") for g in groups.get("groups", [])}
+    preferred = reader.get("/apis", "get", Resource("", "", "apis"), preferred_versions) or {}
     served: dict[str, set[str]] = {}
     for kind in UNMODELLED_POLICY_KINDS:
         version = preferred.get(kind.group)
         if not version:
             continue
         if kind.group not in served:
-            discovery = reader.get(f"/apis/{kind.group}/{version}", "get", Resource(kind.group, version, "")) or {}
-            served[kind.group] = {r.get("name") for r in discovery.get("resources", [])}
+            discovery = reader.get(f"/apis/{kind.group}/{version}", "get", Resource(kind.group, version, ""),
+                                   api_resources) or []
+            served[kind.group] = {name for _, name in discovery}
         if kind.plural not in served[kind.group]:
             continue
         count_objects(reader, Resource(kind.group, version, kind.plural, kind.namespaced), kind.name, namespaces,
@@ -363,14 +446,12 @@ def read_cluster_policies(reader: ClusterReader, collection: Collection) -> dict
     manifests source names it; a server without the group has none of them.
     """
     path = f"/apis/{CLUSTER_POLICY_GROUP}"
-    group = reader.get(path, "get", Resource("", "", path)) or {}
     listed: dict[str, list[dict]] = {}
-    for served in group.get("versions") or []:
-        version = served.get("version")
+    for version in reader.get(path, "get", Resource("", "", path), served_versions) or []:
         api_version = f"{CLUSTER_POLICY_GROUP}/{version}"
-        discovery = reader.get(f"/apis/{api_version}", "get", Resource("", "", f"/apis/{api_version}")) or {}
-        for entry in discovery.get("resources") or []:
-            kind, plural = entry.get("kind"), str(entry.get("name"))
+        discovery = reader.get(f"/apis/{api_version}", "get", Resource("", "", f"/apis/{api_version}"),
+                               api_resources) or []
+        for kind, plural in discovery:
             if kind not in CLUSTER_POLICY_KINDS or "/" in plural:  # `adminnetworkpolicies/status` is no collection
                 continue
             resource = Resource(CLUSTER_POLICY_GROUP, version, plural, namespaced=False)
@@ -391,7 +472,7 @@ def whoami(reader: ClusterReader) -> str | None:
         return None
     if status not in (200, 201):
         return None
-    return ((document.get("status") or {}).get("userInfo") or {}).get("username")
+    return read_answer("POST", resource.path(), document, username_of)
 
 
 def collected(server: str, kind: str, items: Sequence[dict], parse: Callable[[Mapping[str, Any]], ModelObject | None],
@@ -414,10 +495,10 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
                     progress: Progress | None = None) -> Snapshot:
     """A Snapshot of the live cluster: namespaces, pods, services, every modelled policy, and what is not modelled."""
     configuration, context = client_configuration(target)
-    reader = ClusterReader(configuration, retry, progress)
+    reader = ClusterReader(configuration, retry, progress, timeouts=target.timeouts)
     try:
         collection = Collection([], {})
-        version = reader.get("/version", "get", Resource("", "", "version")) or {}
+        version = reader.get("/version", "get", Resource("", "", "version"), version_of)
         namespaces = read_namespaces(reader, target.namespaces)
         pods = read_listing(reader, PODS, target.namespaces)
         policies = read_listing(reader, NETWORK_POLICIES, target.namespaces)
@@ -428,7 +509,7 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         kube_system = next((n for n in namespaces if (n.get("metadata") or {}).get("name") == "kube-system"), None)
         if kube_system is None:
             try:
-                kube_system = reader.get(NAMESPACES.path(name="kube-system"), "get", NAMESPACES)
+                kube_system = reader.get(NAMESPACES.path(name="kube-system"), "get", NAMESPACES, api_object)
             except ClusterAccessError:
                 kube_system = None
         identity = whoami(reader)
@@ -449,7 +530,7 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         "type": "cluster",
         "server": reader.server,
         "context": context,
-        "version": version.get("gitVersion"),
+        "version": version,
         "clusterId": ((kube_system or {}).get("metadata") or {}).get("uid"),
         "identity": identity,
         "namespaces": sorted(target.namespaces) or None,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import ManifestError
+from compliance.documents import list_at, mapping_at, string_at, strings_at, type_name
+from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_VERSIONS
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
 from compliance.sources.manifests import Document, collect, read_text, snapshot_from_objects
@@ -18,13 +20,10 @@ API_VERSION_OF = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "NetworkPolic
                   **API_VERSIONS, "Node": "v1"}
 
 
-def snapshot_documents(name: str, objects: Mapping[str, Any]) -> Iterator[Document]:
-    """The objects of a snapshot, each named by its place in the file (`objects.pods[3]`)."""
+def snapshot_documents(name: str, objects: Mapping[str, list[Any]]) -> Iterator[Document]:
+    """The objects of a snapshot's lists, each named by its place in the file (`objects.pods[3]`)."""
     for key, kind in OBJECT_KINDS.items():
-        items = objects.get(key) or []
-        if not isinstance(items, list):
-            raise ManifestError(name, None, f"objects.{key}", "must be a list")
-        for index, item in enumerate(items):
+        for index, item in enumerate(objects[key]):
             field = f"objects.{key}[{index}]"
             if not isinstance(item, Mapping):
                 raise ManifestError(name, None, field, "must be a Kubernetes object")
@@ -47,11 +46,44 @@ def snapshot_from_text(text: str, path: str) -> Snapshot:
     if not isinstance(document, Mapping) or document.get("format") not in READABLE_FORMATS:
         found = document.get("format") if isinstance(document, Mapping) else None
         raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v1), found {found!r}")
-    objects = document.get("objects")
-    if not isinstance(objects, Mapping):
-        raise ManifestError(path, None, "objects", "required field is missing")
-    found = collect(snapshot_documents(path, objects))
-    found.skipped.update(document.get("skipped") or {})
-    found.unmodelled.update(document.get("unmodelled") or {})
-    return snapshot_from_objects(found, document.get("source") or {}, str(document.get("collected_at") or ""),
-                                 tuple(document.get("warnings") or ()))
+    try:
+        fields = SnapshotFields.read(document)
+    except InvalidObject as problem:
+        raise ManifestError(path, None, problem.field, problem.detail) from None
+    found = collect(snapshot_documents(path, fields.objects))
+    found.skipped.update(fields.skipped)
+    found.unmodelled.update(fields.unmodelled)
+    return snapshot_from_objects(found, fields.source, fields.collected_at, fields.warnings)
+
+
+@dataclass(frozen=True)
+class SnapshotFields:
+    """The top-level fields of a snapshot file, each of the type the format gives it."""
+
+    objects: Mapping[str, list[Any]]
+    source: Mapping[str, Any]
+    collected_at: str
+    skipped: Mapping[str, int]
+    unmodelled: Mapping[str, int | None]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def read(cls, document: Mapping[str, Any]) -> SnapshotFields:
+        """The fields of a parsed snapshot file; a field of the wrong type raises InvalidObject naming it."""
+        objects = mapping_at(document.get("objects"), "objects", required=True)
+        unmodelled = mapping_at(document.get("unmodelled"), "unmodelled")
+        return cls(objects={key: list_at(objects.get(key), f"objects.{key}") for key in OBJECT_KINDS},
+                   source=mapping_at(document.get("source"), "source"),
+                   collected_at=string_at(document.get("collected_at"), "collected_at"),
+                   skipped={kind: count_at(count, f"skipped.{kind}")
+                            for kind, count in mapping_at(document.get("skipped"), "skipped").items()},
+                   unmodelled={kind: None if count is None else count_at(count, f"unmodelled.{kind}")
+                               for kind, count in unmodelled.items()},
+                   warnings=strings_at(document.get("warnings"), "warnings"))
+
+
+def count_at(value: Any, field: str) -> int:
+    """`value` as a count of objects: a whole number, zero or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidObject(field, f"must be a count (a whole number, 0 or more), not {type_name(value)}")
+    return value

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from compliance.analysis.system import AssessedSystem
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.connections import Connection, connections
@@ -12,20 +10,24 @@ from compliance.netpol.explain import Explanation, explain
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import PortSet
 from compliance.netpol.reachability import analyse_snapshot
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, load_state, read_scope
+from compliance.workflows.inputs import QUIET, Feedback, StateSource, load_state, read_scope, run_date
 
 
 def reachability(source: StateSource, options: AnalysisOptions, level: str, now: str,
                  feedback: Feedback = QUIET) -> tuple[list[Connection], dict[str, object]]:
     """The allowed connections at `level`, and the assumptions behind them."""
     snapshot = load_state(source, now, feedback)
-    return connections(analyse_snapshot(snapshot, options), level), options.of(snapshot)
+    with feedback.stage("analysing"):
+        found = connections(analyse_snapshot(snapshot, options), level)
+    return found, options.of(snapshot)
 
 
 def explanation(source: StateSource, options: AnalysisOptions, origin: str, target: str, ports: PortSet, now: str,
                 feedback: Feedback = QUIET) -> Explanation:
     """Why `origin` may or may not reach `target` on `ports`: the deciding policies and rules."""
-    return explain(load_state(source, now, feedback), origin, target, options, ports)
+    snapshot = load_state(source, now, feedback)
+    with feedback.stage("analysing"):
+        return explain(snapshot, origin, target, options, ports)
 
 
 def collect(source: StateSource, now: str, feedback: Feedback = QUIET) -> Snapshot:
@@ -37,4 +39,4 @@ def zoned_system(source: StateSource, scope_file: str, options: AnalysisOptions,
                  feedback: Feedback = QUIET) -> AssessedSystem:
     """The cluster state with the scope's zones laid over it, as the zone matrix shows it."""
     snapshot = load_state(source, now, feedback)
-    return AssessedSystem(snapshot, read_scope(scope_file), options, datetime.date.fromisoformat(now[:10]))
+    return AssessedSystem(snapshot, read_scope(scope_file, now), options, run_date(now))

@@ -3,7 +3,6 @@ assessed system and the controls' results out. Performance and re-performance bo
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -26,6 +25,7 @@ from compliance.workflows.inputs import (
     chosen_frameworks,
     load_state,
     read_scope,
+    run_date,
 )
 
 
@@ -64,7 +64,7 @@ def assess(snapshot: Snapshot, scope: Scope, options: AnalysisOptions, framework
     """The frameworks' controls on a snapshot on the day of `now`, with git evidence and the times of earlier
     packs (`previous`; None when they are not known) when given."""
     history, found = git_evidence(git, snapshot, scope, options, progress) if git else (None, None)
-    system = AssessedSystem(snapshot, scope, options, datetime.date.fromisoformat(now[:10]), history=history,
+    system = AssessedSystem(snapshot, scope, options, run_date(now), history=history,
                             drift=found, previous=previous)
     return Evaluation(system, evaluate_controls(system, frameworks))
 
@@ -73,5 +73,6 @@ def evaluate(source: StateSource, scope_file: str, frameworks: Sequence[str], op
              git: GitSource | None = None, feedback: Feedback = QUIET) -> Evaluation:
     """`segproof evaluate`: the chosen frameworks (all when none) on the cluster state and the scope."""
     snapshot = load_state(source, now, feedback)
-    return assess(snapshot, read_scope(scope_file), options, chosen_frameworks(frameworks), now, git,
-                  feedback.progress)
+    scope, catalogs = read_scope(scope_file, now), chosen_frameworks(frameworks)
+    with feedback.stage("evaluating the controls"):
+        return assess(snapshot, scope, options, catalogs, now, git, feedback.progress)

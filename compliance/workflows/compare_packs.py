@@ -1,5 +1,6 @@
 """Comparing two evidence packs (`segproof diff`): each read as stored, a directory or a zip, from its manifest,
-CSVs and snapshot; they are not verified here (`segproof verify` does that)."""
+CSVs and snapshot; they are not verified here (`segproof verify` does that). A ledger's root stands for its newest
+pack, and a ledger's two newest packs can be compared."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from compliance.analysis.pack_comparison import PackContents, PackDiff, PackSide, Row, diff_packs
-from compliance.errors import UnreadablePack
+from compliance.errors import UnreadablePack, UsageError
+from compliance.evidence.ledger import LEDGER_FILE, read_ledger
 from compliance.evidence.manifest import CONTROLS_CSV, MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
+from compliance.evidence.pack import zip_path
 from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import identity
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.report.formats import restored
+from compliance.wording import counted
 
 ZONE_MATRIX_CSV = "data/zone_matrix.csv"
 EXCEPTIONS_CSV = "data/exceptions.csv"
@@ -62,6 +66,36 @@ def read_pack(path: str | Path) -> PackContents:
         raise UnreadablePack(str(path), "not a pack directory or zip file") from None
 
 
+def newest_packs(root: str | Path, count: int) -> tuple[Path, ...]:
+    """Where the newest `count` packs of the ledger at `root` are stored (each directory, or else its zip), oldest
+    first; a UsageError when the ledger holds fewer."""
+    folder = Path(root)
+    if not (folder / LEDGER_FILE).is_file():
+        raise UsageError(f"{folder}: not a ledger (no {LEDGER_FILE})", hint="give the output root of segproof pack "
+                         "or segproof run")
+    entries = read_ledger(folder)
+    present = [entry for entry in entries if not entry.removed]
+    if len(present) < count:
+        held = counted(len(present), "pack") + "".join(f" ({entry.pack_id})" for entry in present)
+        removed = len(entries) - len(present)
+        raise UsageError(f"{folder}: the ledger holds {held}{f' and {removed} removed by retention' if removed else ''}"
+                         f"; comparing needs {count}", hint="write another pack first, or give two packs: segproof "
+                         "diff PACK_A PACK_B")
+    directories = [folder / entry.path for entry in present[len(present) - count:]]
+    return tuple(path if path.is_dir() or not zip_path(path).is_file() else zip_path(path) for path in directories)
+
+
+def stored_pack(path: str | Path) -> Path:
+    """The pack at `path`: a pack directory or zip as given, or the newest pack of the ledger whose root it is."""
+    return newest_packs(path, 1)[0] if (Path(path) / LEDGER_FILE).is_file() else Path(path)
+
+
 def compare_packs(before: str | Path, after: str | Path) -> PackDiff:
-    """What changed from the earlier pack to the later one."""
+    """What changed from the earlier pack to the later one (a ledger's root: its newest pack)."""
+    return diff_packs(read_pack(stored_pack(before)), read_pack(stored_pack(after)))
+
+
+def compare_ledger(root: str | Path) -> PackDiff:
+    """What changed from the second newest pack of the ledger at `root` to its newest."""
+    before, after = newest_packs(root, 2)
     return diff_packs(read_pack(before), read_pack(after))

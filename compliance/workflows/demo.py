@@ -6,26 +6,38 @@ from __future__ import annotations
 import runpy
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compliance.evidence.keys import create_key_files
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
+from compliance.scope import parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
-from compliance.workflows.inputs import StateSource
-from compliance.workflows.publish import Published, load_signing, publish_assessment
+from compliance.workflows.inputs import (
+    QUIET,
+    Feedback,
+    StateSource,
+    chosen_frameworks,
+    load_state,
+    run_date,
+    scope_text,
+)
+from compliance.workflows.publish import Published, assess_and_publish, load_signing
 
 DEMO_SUBJECT = "CN=ACME Payments segproof demo,O=ACME Payments Ltd"
+# How the pack and the report name the bundled sample: its place in segproof's repository, not in an installation.
+BUNDLED_CLUSTER, BUNDLED_SCOPE = "samples/cluster (bundled)", "samples/scope.yaml (bundled)"
 
 
 @dataclass(frozen=True)
 class Demo:
-    """What the demo used and wrote: the sample, the policy repository and key beside the ledger, and the pack."""
+    """What the demo used and wrote: the sample (as the pack names it), the policy repository and key beside the
+    ledger, and the pack."""
 
-    cluster: Path
-    scope: Path
+    cluster: str
+    scope: str
     repository: Path
     keys: Path
     published: Published
@@ -42,7 +54,7 @@ def build_demo_repository(script: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def demo(out: str, now: str) -> Demo:
+def demo(out: str, now: str, feedback: Feedback = QUIET) -> Demo:
     """Write the sample's pack into the ledger at `out`, making the key and repository on the first run."""
     samples = resource_dir("samples")
     # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
@@ -53,6 +65,10 @@ def demo(out: str, now: str) -> Demo:
     if not repository.exists():
         build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
     signing = load_signing(str(keys / "signing.key"), str(keys / "signing.crt"))
-    published = publish_assessment(StateSource(manifests=(str(samples / "cluster"),)), str(samples / "scope.yaml"),
-                                   (), AnalysisOptions(), now, out, signing, GitSource(str(repository), "HEAD", ()))
-    return Demo(samples / "cluster", samples / "scope.yaml", repository, keys, published)
+    snapshot = load_state(StateSource(manifests=(str(samples / "cluster"),)), now, feedback)
+    text = scope_text(str(samples / "scope.yaml"))
+    published = assess_and_publish(replace(snapshot, source={"type": "manifests", "paths": [BUNDLED_CLUSTER]}),
+                                   parse_scope(text, BUNDLED_SCOPE, run_date(now)), text, AnalysisOptions(),
+                                   chosen_frameworks(()), now, out, GitSource(str(repository), "HEAD", ()), signing,
+                                   feedback)
+    return Demo(BUNDLED_CLUSTER, BUNDLED_SCOPE, repository, keys, published)

@@ -31,13 +31,16 @@ def policy_history(git: GitSource, source: StateSource, scope_file: str | None, 
                    feedback: Feedback = QUIET) -> HistoryReport:
     """`segproof history`: the changes under the scope's approval rule (the default rule without a scope); with a
     cluster source, the connections each opened and closed on its pods, by zone with a scope."""
-    scope = read_scope(scope_file) if scope_file else None
-    found = read_history(git.repository, git.rev, git.paths, since=since, until=until)
+    scope = read_scope(scope_file, now) if scope_file else None
+    with feedback.stage("reading the git history"):
+        found = read_history(git.repository, git.rev, git.paths, since=since, until=until)
     assessed = assess_history(found, scope.change_approval if scope else ChangeApproval())
     if with_provenance:
         return HistoryReport(assessed, provenance(assessed))
     if source.given:
-        assessed = history_effects(assessed, load_state(source, now, feedback), scope, options, feedback.progress)
+        snapshot = load_state(source, now, feedback)
+        with feedback.stage("analysing the changes"):
+            assessed = history_effects(assessed, snapshot, scope, options, feedback.progress)
     return HistoryReport(assessed)
 
 
@@ -45,4 +48,5 @@ def policy_drift(source: StateSource, git: GitSource, options: AnalysisOptions, 
                  feedback: Feedback = QUIET) -> Drift:
     """`segproof drift`: the policies only in the cluster, only in git, or different, judged on its pods."""
     snapshot = load_state(source, now, feedback)
-    return drift(snapshot, read_revision(git.repository, git.rev, git.paths), options)
+    with feedback.stage("comparing with git"):
+        return drift(snapshot, read_revision(git.repository, git.rev, git.paths), options)

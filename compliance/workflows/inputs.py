@@ -3,7 +3,9 @@ and how a workflow reports progress and warnings while it runs."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,19 +20,27 @@ if TYPE_CHECKING:  # the command line imports this module at start-up: what it n
     from compliance.sources.cluster import ClusterTarget
 
 Progress = Callable[[str, int, int | None], None]
+# A long stage by name: entered when it starts, left when it ends (or fails).
+Stages = Callable[[str], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """Where a workflow reports while it runs: progress of long stages, and warnings about its inputs."""
+    """Where a workflow reports while it runs: the long stages it goes through (collect, analyse, render, sign...),
+    progress within them, and warnings about its inputs."""
 
     progress: Progress | None = None
     warn: Callable[[str], None] | None = None
+    stages: Stages | None = None
 
     def warning(self, message: str) -> None:
         """Report one warning, when someone listens."""
         if self.warn is not None:
             self.warn(message)
+
+    def stage(self, name: str) -> AbstractContextManager[object]:
+        """The stage `name` (a present participle: "analysing"), announced when someone listens."""
+        return self.stages(name) if self.stages is not None else nullcontext()
 
 
 QUIET = Feedback()
@@ -70,7 +80,8 @@ def load_state(source: StateSource, now: str, feedback: Feedback = QUIET) -> Sna
     if len(chosen) != 1:
         raise UsageError("no cluster state given" if not chosen else f"choose one source, not {' and '.join(chosen)}",
                          hint="pass one of --manifests PATH, --snapshot FILE or --cluster")
-    snapshot = read_state(source, now, feedback)
+    with feedback.stage("collecting the cluster state" if source.cluster else "reading the cluster state"):
+        snapshot = read_state(source, now, feedback)
     if snapshot.is_empty:
         found_only = [f"{count} {kind}" if count is not None else kind
                       for kind, count in sorted({**snapshot.skipped, **snapshot.unmodelled}.items())]
@@ -108,11 +119,16 @@ def scope_text(path: str) -> str:
         raise ScopeError(path, "", error.strerror or str(error)) from None
 
 
-def read_scope(path: str) -> Scope:
-    """The scope file, parsed and validated."""
+def read_scope(path: str, now: str) -> Scope:
+    """The scope file, parsed and validated, a relative period resolved on the day of `now` (the run's clock)."""
     from compliance.scope import parse_scope
 
-    return parse_scope(scope_text(path), path)
+    return parse_scope(scope_text(path), path, run_date(now))
+
+
+def run_date(now: str) -> datetime.date:
+    """The day of the run's clock (`now`, canonical UTC)."""
+    return datetime.date.fromisoformat(now[:10])
 
 
 def chosen_frameworks(frameworks: Sequence[str]) -> list[Framework]:

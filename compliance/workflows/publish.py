@@ -14,7 +14,7 @@ from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, Framework
 from compliance.errors import UsageError
 from compliance.evidence.keys import Signer, load_signer
-from compliance.evidence.ledger import publish_pack, read_ledger
+from compliance.evidence.ledger import check_in_time_order, publish_pack, read_ledger
 from compliance.evidence.manifest import REPORT_PDF, SCOPE_FILE, SNAPSHOT_FILE, build_manifest, file_entry, sha256_hex
 from compliance.evidence.pack import WrittenPack
 from compliance.evidence.timestamps import request_timestamp
@@ -29,7 +29,15 @@ from compliance.scope import Scope, parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.times import current_utc
 from compliance.workflows.assess import Evaluation, assess
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, chosen_frameworks, load_state, scope_text
+from compliance.workflows.inputs import (
+    QUIET,
+    Feedback,
+    StateSource,
+    chosen_frameworks,
+    load_state,
+    run_date,
+    scope_text,
+)
 
 # Renders the report PDF from its input, the CSVs it attaches, the zone flows and the tables.
 Renderer = Callable[[ReportInput, Mapping[str, bytes], ZoneFlows, Mapping[str, Table]], bytes]
@@ -130,14 +138,18 @@ def pack_contents(system: AssessedSystem, assessment: Assessment, request: PackR
 
 
 def publish(system: AssessedSystem, assessment: Assessment, request: PackRequest, root: str | Path,
-            keep: int | None = None, make_zip: bool = False, render: Renderer = render_pdf) -> WrittenPack:
+            keep: int | None = None, make_zip: bool = False, render: Renderer = render_pdf,
+            feedback: Feedback = QUIET) -> WrittenPack:
     """Write one pack into the ledger under `root`, chained to the previous one, applying retention; its manifest
     signature is timestamped when the request names a timestamping authority."""
     inputs = pack_inputs(system, request)
     url = request.timestamp_url
-    return publish_pack(root, pack_contents(system, assessment, request, inputs, render),
-                        created_at=request.created_at, inputs=inputs, signer=request.signer, keep=keep,
-                        make_zip=make_zip, timestamper=(lambda data: request_timestamp(url, data)) if url else None)
+    with feedback.stage("rendering the report"):
+        files = pack_contents(system, assessment, request, inputs, render)
+    with feedback.stage("signing and writing the pack" if request.signer else "writing the pack"):
+        return publish_pack(root, files, created_at=request.created_at, inputs=inputs, signer=request.signer,
+                            keep=keep, make_zip=make_zip,
+                            timestamper=(lambda data: request_timestamp(url, data)) if url else None)
 
 
 def git_rows(system: AssessedSystem) -> tuple[tuple[ChangeRow, ...], tuple[DriftRow, ...], str | None]:
@@ -162,11 +174,12 @@ def assess_and_publish(snapshot: Snapshot, scope: Scope, scope_source: str, opti
     """Assess with the ledger's earlier packs, then write the pack into the ledger at `out`, chained, signed and
     timestamped as `signing` says, and with retention (`keep` packs)."""
     previous = tuple(entry.created_at for entry in read_ledger(out))
-    evaluation = assess(snapshot, scope, options, frameworks, now, git, feedback.progress, previous)
+    with feedback.stage("evaluating the controls"):
+        evaluation = assess(snapshot, scope, options, frameworks, now, git, feedback.progress, previous)
     request = PackRequest(scope_source, now, tuple(f.id for f in evaluation.assessment.frameworks), signing.signer,
                           *git_rows(evaluation.system), timestamp_url=signing.timestamp_url)
     written = publish(evaluation.system, evaluation.assessment, request, out, keep=keep, make_zip=make_zip,
-                      render=render)
+                      render=render, feedback=feedback)
     return Published(written, evaluation, signing.signer)
 
 
@@ -174,8 +187,10 @@ def publish_assessment(source: StateSource, scope_file: str, frameworks: Sequenc
                        now: str, out: str, signing: Signing = UNSIGNED, git: GitSource | None = None,
                        make_zip: bool = False, keep: int | None = None, feedback: Feedback = QUIET,
                        render: Renderer = render_pdf) -> Published:
-    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`."""
+    """`segproof pack`: assess the cluster state and write the pack into the ledger at `out`; a time not after the
+    ledger's newest pack is refused before the cluster state is read."""
+    check_in_time_order(Path(out), read_ledger(out), now)
     snapshot = load_state(source, now, feedback)
     text = scope_text(scope_file)
-    return assess_and_publish(snapshot, parse_scope(text, scope_file), text, options, chosen_frameworks(frameworks),
-                              now, out, git, signing, feedback, make_zip, keep, render)
+    return assess_and_publish(snapshot, parse_scope(text, scope_file, run_date(now)), text, options,
+                              chosen_frameworks(frameworks), now, out, git, signing, feedback, make_zip, keep, render)

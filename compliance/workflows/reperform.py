@@ -6,11 +6,14 @@ Controls whose checks need an input the pack does not carry are set aside and na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from compliance.controls import load_framework
+from compliance.documents import boolean_at, mapping_at, string_at, strings_at
+from compliance.errors import InvalidObject, InvalidPackManifest, InvalidValue, ManifestError
 from compliance.evidence.ledger import read_ledger
 from compliance.evidence.manifest import (
     CONTROLS_CSV,
@@ -20,17 +23,20 @@ from compliance.evidence.manifest import (
     SNAPSHOT_FILE,
     parse_manifest,
 )
-from compliance.evidence.pack_files import csv_rows, open_pack
+from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.tables import controls_table, csv_text, findings_table
 from compliance.scope import parse_scope
 from compliance.sources.git.source import GitSource
 from compliance.sources.snapshot_file import snapshot_from_text
 from compliance.workflows.assess import assess
+from compliance.workflows.inputs import run_date
 
 GIT_CHECKS = frozenset({"change.approved", "change.no_drift"})
 LEDGER_CHECKS = frozenset({"review.periodic"})
-COMPARED = (CONTROLS_CSV, FINDINGS_CSV)
+# The tables compared, with the columns that name and group their rows.
+COMPARED = {CONTROLS_CSV: ("framework", "control", "checks"),
+            FINDINGS_CSV: ("framework", "control", "check", "object", "message")}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,40 @@ class Reperformance:
     compared: int
     set_aside: tuple[str, ...]
     problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordedInputs:
+    """What re-performance takes from a manifest's `inputs`: the frameworks, the analysis options, and the git commit
+    and paths when the pack read git history."""
+
+    frameworks: tuple[str, ...]
+    options: AnalysisOptions
+    git: tuple[str, tuple[str, ...]] | None
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, Any]) -> RecordedInputs:
+        """The inputs as recorded; a field of the wrong type raises InvalidPackManifest naming it (exit code 4)."""
+        try:
+            assumptions = mapping_at(inputs.get("assumptions"), "inputs.assumptions")
+            options = AnalysisOptions(**{name: boolean_at(assumptions.get(name), f"inputs.assumptions.{name}", default)
+                                         for name, default in asdict(AnalysisOptions()).items()})
+            git = None
+            if "git" in inputs:
+                recorded = mapping_at(inputs["git"], "inputs.git", required=True)
+                git = (string_at(recorded.get("commit"), "inputs.git.commit", required=True),
+                       strings_at(recorded.get("paths"), "inputs.git.paths"))
+            return cls(strings_at(inputs.get("frameworks"), "inputs.frameworks"), options, git)
+        except InvalidObject as problem:
+            raise InvalidPackManifest(MANIFEST_FILE, problem.message) from None
+
+
+def pack_text(files: PackFiles, name: str) -> str:
+    """A text file of the pack; one that is not UTF-8 raises ManifestError naming it."""
+    try:
+        return files.read(name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(name, None, "", "not UTF-8 text") from None
 
 
 def differences(name: str, held: list[dict[str, str]], again: list[dict[str, str]], key: Callable[[dict], tuple],
@@ -66,24 +106,28 @@ def reperform(pack: str | Path, git_repository: str | None = None,
     """Evaluate the pack's snapshot and scope again (with git and earlier packs when available) and compare.
 
     The evaluation is the one performance ran (`workflows.assess.assess`), at the git commit and paths the pack
-    recorded.
+    recorded. Recorded inputs of the wrong type raise InvalidPackManifest; pack files that cannot be read again
+    (or lack the columns compared) raise an InputError naming the file.
     """
     with open_pack(pack) as files:
         manifest = parse_manifest(files.read(MANIFEST_FILE))
-        snapshot = snapshot_from_text(files.read(SNAPSHOT_FILE).decode("utf-8"), SNAPSHOT_FILE)
-        scope = parse_scope(files.read(SCOPE_FILE).decode("utf-8"), SCOPE_FILE)
-        held = {name: csv_rows(files.read(name).decode("utf-8")) for name in COMPARED}
-    inputs = manifest.inputs
-    assumptions = inputs.get("assumptions", {})
-    options = AnalysisOptions(ipblock_selects_pods=assumptions.get("ipblock_selects_pods", True),
-                              host_network_isolated=assumptions.get("host_network_isolated", False))
-    recorded = inputs.get("git")
-    git = (GitSource(git_repository, recorded["commit"], tuple(recorded.get("paths", ())))
-           if recorded and git_repository else None)
-    assessment = assess(snapshot, scope, options, [load_framework(f) for f in inputs.get("frameworks", ())],
-                        manifest.created_at, git, previous=tuple(previous or ())).assessment
+        inputs = RecordedInputs.read(manifest.inputs)
+        snapshot = snapshot_from_text(pack_text(files, SNAPSHOT_FILE), SNAPSHOT_FILE)
+        scope = parse_scope(pack_text(files, SCOPE_FILE), SCOPE_FILE, run_date(manifest.created_at))
+        held = {name: csv_rows(pack_text(files, name)) for name in COMPARED}
+    for name, columns in COMPARED.items():
+        lacking = [column for column in columns if held[name] and column not in held[name][0]]
+        if lacking:
+            raise ManifestError(name, None, "", f"has no column {', '.join(lacking)}, which re-performance compares")
+    try:
+        frameworks = [load_framework(name) for name in inputs.frameworks]
+    except InvalidValue as error:
+        raise InvalidPackManifest(MANIFEST_FILE, f"inputs.frameworks: {error.message}") from None
+    git = GitSource(git_repository, *inputs.git) if inputs.git and git_repository else None
+    assessment = assess(snapshot, scope, inputs.options, frameworks, manifest.created_at, git,
+                        previous=tuple(previous or ())).assessment
     missing: set[str] = set()
-    if "git" in inputs and git is None:
+    if inputs.git and git is None:
         missing |= GIT_CHECKS
     if previous is None:
         missing |= LEDGER_CHECKS

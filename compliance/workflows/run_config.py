@@ -7,19 +7,30 @@ git.sshKeyFile, output.root, signing.*) are taken relative to the directory of t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from compliance.controls import load_framework
-from compliance.documents import boolean_at, list_at, mapping_at, only_keys, parse_config, segproof_document, string_at
+from compliance.documents import (
+    boolean_at,
+    list_at,
+    mapping_at,
+    only_keys,
+    parse_config,
+    segproof_document,
+    string_at,
+    strings_at,
+)
 from compliance.errors import InvalidObject, InvalidValue, RunConfigError
 from compliance.model.status import FAILING_STATUSES
+from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, Timeouts
+from compliance.sources.git.remote import CREDENTIALS_IN_URL, holds_credentials
 
 FAIL_ON = tuple(FAILING_STATUSES)
 TOP_KEYS = {"apiVersion", "kind", "source", "scope", "frameworks", "git", "output", "signing", "failOn"}
 SOURCE_KEYS = {"cluster", "snapshot", "manifests"}
-CLUSTER_KEYS = {"inCluster", "kubeconfig", "context"}
+CLUSTER_KEYS = {"inCluster", "kubeconfig", "context", "requestTimeout", "collectTimeout"}
 GIT_KEYS = {"url", "path", "branch", "paths", "tokenEnv", "sshKeyFile"}
 OUTPUT_KEYS = {"root", "retain", "zip"}
 SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
@@ -27,11 +38,13 @@ SIGNING_KEYS = {"key", "certificate", "tsa", "trust"}
 
 @dataclass(frozen=True)
 class ClusterSource:
-    """A live cluster: the pod's service account, or a kubeconfig file and context (None: the usual lookup)."""
+    """A live cluster: the pod's service account, or a kubeconfig file and context (None: the usual lookup), and
+    how long to wait for it."""
 
     in_cluster: bool = False
     kubeconfig: str | None = None
     context: str | None = None
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 @dataclass(frozen=True)
@@ -73,8 +86,18 @@ def path_at(value: Any, field: str, base: Path, required: bool = False) -> str |
     return str(base / text) if text else None
 
 
+def seconds_at(value: Any, field: str, default: float) -> float:
+    """A duration in seconds, more than 0; `default` when absent."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidObject(field, f"must be a number of seconds, more than 0, not {value!r}")
+    return value
+
+
 def parse_cluster(value: Any, base: Path) -> ClusterSource:
-    """source.cluster: `{inCluster: true}` or `{kubeconfig: PATH, context: NAME}` (`{}` is the usual lookup)."""
+    """source.cluster: `{inCluster: true}` or `{kubeconfig: PATH, context: NAME}` (`{}` is the usual lookup), with
+    optional requestTimeout and collectTimeout in seconds."""
     cluster = mapping_at(value, "source.cluster")
     only_keys(cluster, CLUSTER_KEYS, "source.cluster")
     in_cluster = boolean_at(cluster.get("inCluster"), "source.cluster.inCluster", False)
@@ -83,7 +106,9 @@ def parse_cluster(value: Any, base: Path) -> ClusterSource:
     if in_cluster and (kubeconfig or context):
         raise InvalidObject("source.cluster.inCluster", "uses the pod's service account: give no kubeconfig or "
                             "context with it")
-    return ClusterSource(in_cluster, kubeconfig, context)
+    timeouts = Timeouts(seconds_at(cluster.get("requestTimeout"), "source.cluster.requestTimeout", REQUEST_TIMEOUT),
+                        seconds_at(cluster.get("collectTimeout"), "source.cluster.collectTimeout", COLLECT_TIMEOUT))
+    return ClusterSource(in_cluster, kubeconfig, context, timeouts)
 
 
 def parse_source(value: Any, base: Path) -> dict[str, Any]:
@@ -112,6 +137,8 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     git = mapping_at(value, "git")
     only_keys(git, GIT_KEYS, "git")
     url = string_at(git.get("url"), "git.url") or None
+    if url and holds_credentials(url):
+        raise InvalidObject("git.url", CREDENTIALS_IN_URL)
     path = path_at(git.get("path"), "git.path", base)
     if bool(url) == bool(path):
         raise InvalidObject("git", "give exactly one of url (a remote to fetch) or path (a local repository)")
@@ -123,8 +150,7 @@ def parse_git(value: Any, base: Path) -> GitConfig | None:
     if token_env and ssh_key_file:
         raise InvalidObject("git.sshKeyFile", "give tokenEnv (HTTPS) or sshKeyFile (SSH), not both")
     return GitConfig(url, path, string_at(git.get("branch"), "git.branch") or None,
-                     tuple(string_at(p, f"git.paths[{i}]", required=True)
-                           for i, p in enumerate(list_at(git.get("paths"), "git.paths"))), token_env, ssh_key_file)
+                     strings_at(git.get("paths"), "git.paths"), token_env, ssh_key_file)
 
 
 def parse_output(value: Any, base: Path) -> dict[str, Any]:
@@ -163,8 +189,7 @@ def parse_run_config_document(document: Any, file: str) -> RunConfig:
     return RunConfig(
         file=file,
         scope=str(path_at(top.get("scope"), "scope", base, required=True)),
-        frameworks=tuple(string_at(f, f"frameworks[{i}]", required=True)
-                         for i, f in enumerate(list_at(top.get("frameworks"), "frameworks"))),
+        frameworks=strings_at(top.get("frameworks"), "frameworks"),
         git=parse_git(top.get("git"), base),
         fail_on=fail_on,
         **parse_source(top.get("source"), base),

@@ -3,7 +3,6 @@ the cluster's policies, or two revisions of the policy repository, and the gate'
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,7 +11,15 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.simulate import Simulation, Verdict, policy_key, proposal, revisions, simulate, verdict
 from compliance.sources.git.revision import read_revision
 from compliance.sources.manifests import load_manifests
-from compliance.workflows.inputs import QUIET, Feedback, StateSource, chosen_frameworks, load_state, read_scope
+from compliance.workflows.inputs import (
+    QUIET,
+    Feedback,
+    StateSource,
+    chosen_frameworks,
+    load_state,
+    read_scope,
+    run_date,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,8 @@ def simulate_change(source: StateSource, change: ProposedChange, options: Analys
             raise UsageError(f"--delete: {error}") from None
         policies = load_manifests(change.proposed, now).all_policies if change.proposed else ()
         before, after, labels = proposal(snapshot, policies, keys, change.proposed)
-    scope = read_scope(scope_file) if scope_file else None
-    simulation = simulate(before, after, labels, options, datetime.date.fromisoformat(now[:10]), scope,
-                          chosen_frameworks(frameworks) if scope else ())
+    scope = read_scope(scope_file, now) if scope_file else None
+    with feedback.stage("simulating"):
+        simulation = simulate(before, after, labels, options, run_date(now), scope,
+                              chosen_frameworks(frameworks) if scope else ())
     return simulation, verdict(simulation, fail_on)

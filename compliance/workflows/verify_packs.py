@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from compliance.errors import InputError, InvalidPackManifest
 from compliance.evidence.chain import ChainReport, ledger_beside, verify_chain, verify_in_ledger
 from compliance.evidence.keys import load_certificates
 from compliance.evidence.verify import NO_ANCHORS, Anchors, PackReport, SignatureReport, verify_pack
@@ -21,11 +22,12 @@ from compliance.workflows.reperform import Reperformance, reperform_in_place
 
 @dataclass(frozen=True)
 class Reperformed:
-    """One pack's re-performance, or why it was not re-performed."""
+    """One pack's re-performance, or why it was not re-performed (`skipped`) or could not be (`error`, a failure)."""
 
     path: str
     result: Reperformance | None
     skipped: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Verification:
             found += [f"{self.chain.root}: {problem}" for problem in self.chain.problems]
         found += [f"{item.path}: {problem}" for item in self.reperformed if item.result
                   for problem in item.result.problems]
+        found += [f"{item.path}: cannot be re-performed: {item.error}" for item in self.reperformed if item.error]
         if self.require_trust and not self.trust_given:
             found.append("--require-trust: no trusted certificate was given (--trust CERT), so no pack can be trusted")
         return tuple(found)
@@ -102,7 +105,8 @@ def verify_packs(packs: Sequence[str], chain_root: str | None = None, anchors: A
 
 
 def reperformances(reports: Sequence[PackReport], git_repository: str | None) -> tuple[Reperformed, ...]:
-    """Each distinct pack re-performed once, from its first copy; a pack that failed verification is not."""
+    """Each distinct pack re-performed once, from its first copy; a pack that failed verification is not, and one
+    whose recorded inputs or files cannot be evaluated again fails."""
     done: set[str] = set()
     results = []
     for report in reports:
@@ -112,6 +116,9 @@ def reperformances(reports: Sequence[PackReport], git_repository: str | None) ->
         if report.problems:
             results.append(Reperformed(report.path, None, "the pack failed verification, so it is not re-performed"))
             continue
-        results.append(Reperformed(report.path, reperform_in_place(report.path, git_repository)))
+        try:
+            results.append(Reperformed(report.path, reperform_in_place(report.path, git_repository)))
+        except (InputError, InvalidPackManifest) as error:  # what the pack holds cannot be evaluated again
+            results.append(Reperformed(report.path, None, error=error.message))
     return tuple(results)
 

@@ -1,10 +1,16 @@
-"""The command line end to end: reachability and explain on real files, their formats and errors."""
+"""The command line end to end: reachability and explain on real files, their formats and errors; the conventions
+every command shares (YAML beside JSON, usage errors, old spellings, completion, the terminal)."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pypdf
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -13,6 +19,7 @@ from compliance.cli import main
 from compliance.resources import resource_dir
 from tests.netpol.builders import admin, baseline, namespace, pod, policy
 from tests.support.cli import run
+from tests.support.terminal import ROOT, run_on_terminal
 
 SHOP = [
     namespace("shop"),
@@ -186,7 +193,7 @@ def test_empty_sources_of_every_kind_name_their_inputs(tmp_path: Path) -> None:
                                     "collected_at": "2026-09-30T12:00:00Z", "objects": {}}))
     code, _, err = run("reachability", "--snapshot", str(snapshot))
     assert code == 2 and err.startswith(f"segproof: error: {snapshot}: {EMPTY_INPUT}")
-    result = CliRunner().invoke(main, ["collect", "--manifests", "-", "-o", "-"], input="")
+    result = CliRunner().invoke(main, ["collect", "--manifests", "-", "--out", "-"], input="")
     assert result.exit_code == 2 and result.stderr.startswith(f"segproof: error: <stdin>: {EMPTY_INPUT}")
 
 
@@ -247,6 +254,12 @@ def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
     assert json.loads((out / "20260331T120000Z" / "manifest.json").read_text())["inputs"]["git"]["repository"] == \
         str(repository)
     assert not list(out.glob(".demo-policy-repo.partial-*"))
+    # The sample is named by its place in the repository, never by where segproof is installed.
+    samples = str(resource_dir("samples"))
+    cover = pypdf.PdfReader(out / "20260331T120000Z" / "report.pdf").pages[0].extract_text()
+    assert "samples/cluster (bundled)" in " ".join(cover.split()) and samples not in cover
+    assert samples not in printed and "sample cluster samples/cluster (bundled)" in printed
+    assert samples not in (out / "20260331T120000Z" / "snapshot.json").read_text()
 
 
 def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path) -> None:
@@ -283,3 +296,78 @@ def test_explain_names_the_tiers_that_decide(tmp_path: Path) -> None:
             "NetworkPolicies, or the Baseline tier where none isolates the pod)") in out.splitlines()
     assert ('    Baseline tier: BaselineAdminNetworkPolicy/default ingress[0] "no-blue": denies TCP 443'
             in out.splitlines())
+
+
+# --- one style for every command -------------------------------------------------------------------
+
+
+def segproof(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The real command line in a subprocess, with pipes for stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "compliance.cli", *args], capture_output=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, cwd=ROOT)
+
+
+def test_collect_dash_o_still_writes_the_snapshot_with_a_deprecation_warning(tmp_path: Path) -> None:
+    code, _, err = run("collect", "--manifests", SAMPLE_CLUSTER, "--now", "2026-09-30T12:00:00Z", "--out",
+                       str(tmp_path / "new.json"))
+    assert (code, err) == (0, "")
+    for spelling in ("-o", "--output"):
+        code, _, err = run("collect", "--manifests", SAMPLE_CLUSTER, "--now", "2026-09-30T12:00:00Z", spelling,
+                           str(tmp_path / "old.json"))
+        assert code == 0
+        assert err == "segproof: warning: collect -o/--output is deprecated, use --out\n"
+        assert (tmp_path / "old.json").read_bytes() == (tmp_path / "new.json").read_bytes()
+
+
+@pytest.mark.parametrize("command", [
+    ["reachability", "--manifests", SAMPLE_CLUSTER, "--level", "namespace"],
+    ["explain", "--manifests", SAMPLE_CLUSTER, "--from", "analytics/dashboard", "--to", "payments/tokenizer"],
+    ["evaluate", "--manifests", SAMPLE_CLUSTER, "--scope", SAMPLE_SCOPE, "--framework", "pci-dss", "--now",
+     "2026-09-30T12:00:00Z"],
+    ["simulate", "--manifests", SAMPLE_CLUSTER, "--delete", "monitoring/default-deny-all"],
+], ids=lambda command: command[0])
+def test_yaml_output_is_the_json_document(command: list[str]) -> None:
+    _, as_json, _ = run(*command, "-o", "json")
+    code, as_yaml, err = run(*command, "-o", "yaml")
+    assert code == 0, err
+    # Equal documents, and the same keys in the same order at every level.
+    assert json.dumps(yaml.safe_load(as_yaml)) == json.dumps(json.loads(as_json))
+
+
+def test_a_mistyped_option_is_one_error_line_and_a_hint() -> None:
+    result = segproof("reachability", "--manifest", SAMPLE_CLUSTER)
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode().splitlines() == [
+        "segproof: error: no such option '--manifest'. Did you mean '--manifests'?",
+        "hint: see 'segproof reachability --help'"]
+
+
+def test_the_completion_script_completes_through_segproof() -> None:
+    script = segproof("completion", "bash").stdout.decode()
+    assert "_SEGPROOF_COMPLETE=bash_complete" in script
+    asked = segproof(env={"_SEGPROOF_COMPLETE": "bash_complete", "COMP_WORDS": "segproof reachability -o ",
+                          "COMP_CWORD": "3"})
+    assert asked.stdout.decode().splitlines() == ["plain,table", "plain,json", "plain,yaml", "plain,csv"]
+    asked = segproof(env={"_SEGPROOF_COMPLETE": "bash_complete", "COMP_WORDS": "segproof comp", "COMP_CWORD": "1"})
+    assert asked.stdout.decode().splitlines() == ["plain,completion"]
+
+
+def test_a_png_goes_to_a_pipe_but_never_to_a_terminal() -> None:
+    zones = ("zones", "--manifests", SAMPLE_CLUSTER, "--scope", SAMPLE_SCOPE, "-o", "png")
+    code, shown, err = run_on_terminal(*zones, terminal="stdout")
+    assert (code, shown) == (2, "")
+    assert err.splitlines() == ["segproof: error: -o png writes binary data, not to a terminal",
+                                "hint: pass --out FILE, or redirect stdout to a file or a pipe"]
+    piped = segproof(*zones)
+    assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_long_stages_show_on_a_terminal_only() -> None:
+    reachability = ("reachability", "--manifests", SAMPLE_CLUSTER)
+    code, shown, out = run_on_terminal(*reachability)
+    assert code == 0 and "payments/tokenizer[Deployment]" in out
+    lines = [line.rsplit("\r", 1)[-1] for line in shown.split("\r\n")]
+    assert [re.sub(r"[0-9.]+ s", "T s", line) for line in lines] == [
+        "reading the cluster state: done in T s\x1b[K", "analysing: done in T s\x1b[K", ""]
+    assert run_on_terminal(*reachability, "-q")[:2] == (0, "")
+    assert segproof(*reachability).stderr == b""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.scope import parse_scope
 from compliance.sources.manifests import load_manifests
+from tests.support.cli import run
 
 SAMPLES = resource_dir("samples")
 TODAY = datetime.date(2026, 3, 31)
@@ -76,3 +78,18 @@ def test_findings_name_the_exact_policies(sample: Assessment) -> None:
     permissive = {finding.message for check in control(sample, "1.2.1").results for finding in check.findings}
     assert "payments/tokenizer-ingress ingress[1] admits every pod of every namespace (namespaceSelector: {}) " \
            "on grpc/TCP" in permissive
+
+
+@pytest.mark.parametrize(("now", "period"), [
+    pytest.param("2026-04-01T04:00:00Z", {"start": "2026-01-01", "end": "2026-03-31"}, id="first-day-of-q2"),
+    pytest.param("2027-01-01T04:00:00Z", {"start": "2026-10-01", "end": "2026-12-31"}, id="new-year"),
+])
+def test_a_relative_period_is_resolved_on_the_clock_of_the_command(tmp_path: Path, now: str,
+                                                                   period: dict[str, str]) -> None:
+    scope = tmp_path / "scope.yaml"
+    scope.write_text((SAMPLES / "scope.yaml").read_text().replace("period: {start: 2026-01-01, end: 2026-03-31}",
+                                                                  "period: {quarter: previous}"))
+    code, out, err = run("evaluate", "--manifests", str(SAMPLES / "cluster"), "--scope", str(scope), "--framework",
+                         "pci-dss-4.0.1", "--now", now, "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["period"] == period

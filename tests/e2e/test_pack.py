@@ -15,12 +15,14 @@ from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader
 
 from compliance.evidence.keys import load_certificate
+from compliance.evidence.ledger import publish_pack, read_ledger
 from compliance.evidence.pdf_signing import validate_pdf
 from compliance.netpol.options import AnalysisOptions
 from compliance.resources import resource_dir
 from compliance.workflows.inputs import StateSource
 from compliance.workflows.publish import publish_assessment
 from compliance.workflows.reperform import reperform
+from tests.evidence.builders import complete_pack_files
 from tests.support.cli import run
 from tests.support.renderers import placeholder_report
 from tests.support.tsa import TimestampAuthority
@@ -197,6 +199,19 @@ def test_packs_under_one_root_form_a_chain(tmp_path: Path) -> None:
     assert code == 0 and "chain of 2 packs" in out
     controls = (tmp_path / "20260630T120000Z" / "data" / "controls.csv").read_text(encoding="utf-8-sig")
     assert "review.periodic" in controls
+
+
+def test_a_back_dated_pack_is_refused_before_the_cluster_is_read(tmp_path: Path) -> None:
+    newest = publish_pack(tmp_path, complete_pack_files(), created_at=NOW)
+    for moment in ("2026-03-30T12:00:00Z", NOW):
+        code, out, err = run("pack", "--manifests", str(tmp_path / "nothing-here"), "--scope",
+                             str(SAMPLES / "scope.yaml"), "--out", str(tmp_path), "--now", moment, "-q")
+        assert (code, out) == (2, "")
+        assert err.splitlines() == [
+            f"segproof: error: {tmp_path / 'ledger.json'}: a pack created at {moment} would not come after the newest "
+            f"pack {newest.manifest.pack_id} (created at {NOW}); the packs of a ledger are in time order",
+            f"hint: give a time after {NOW} (--now), or another output root"]
+    assert [entry.pack_id for entry in read_ledger(tmp_path)] == [newest.manifest.pack_id]
 
 
 def unsigned_content(pack: Path) -> dict[str, object]:

@@ -4,7 +4,10 @@ retention, the run lock, and configuration errors naming their key."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -162,6 +165,36 @@ def test_a_run_that_cannot_wait_exits_3_and_writes_nothing(runs: dict[str, Any])
     assert err.startswith(f"segproof: error: {root}: another segproof run is writing packs here (pid ")
     assert "gave up after waiting 0.2 s" in err and "hint: " in err
     assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_a_back_dated_run_is_refused_naming_the_newest_pack(runs: dict[str, Any]) -> None:
+    root = runs["root"]
+    before = sorted(p.name for p in root.iterdir())
+    newest = read_ledger(root)[-1]
+    for moment in (MOMENTS[1], MOMENTS[2]):
+        code, out, err = run("run", "--config", str(runs["config"]), "--now", moment, "-q")
+        assert (code, out) == (2, "")
+        assert err.startswith(f"segproof: error: {root / 'ledger.json'}: a pack created at {moment} would not come "
+                              f"after the newest pack {newest.pack_id} (created at {MOMENTS[2]}); "), err
+        assert len(err.splitlines()) == 2 and "hint: " in err
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_runs_started_together_write_their_packs_in_time_order(tmp_path: Path, demo_repository: str) -> None:
+    config = write_config(tmp_path, demo_repository, None, failOn="never",
+                          git={"path": demo_repository, "paths": ["clusters/prod/policies"]})
+    command = [sys.executable, "-m", "compliance.cli", "run", "--config", str(config), "-q"]
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+    results = [(*process.communicate(timeout=300), process.returncode) for process in processes]
+    assert [code for _, _, code in results] == [0, 0], [err for _, err, _ in results]
+    entries = read_ledger(tmp_path / "packs")
+    assert len(entries) == 2 and entries[0].created_at < entries[1].created_at
+    assert sorted(json.loads(out)["pack_id"] for out, _, _ in results) == [entry.pack_id for entry in entries]
+    code, out, _ = run("verify", "--chain", str(tmp_path / "packs"))
+    assert code == 0, out
+    assert "chain of 2 packs (0 removed by retention)" in out
 
 
 def test_the_fetched_repository_is_recorded_by_url_and_no_secret_is_stored(runs: dict[str, Any],

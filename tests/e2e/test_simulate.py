@@ -90,10 +90,11 @@ def test_policies_are_laid_over_the_source(proposals: dict[str, str]) -> None:
 
 
 def test_a_path_from_out_of_scope_into_the_cde_fails_the_gate_and_is_named(proposals: dict[str, str]) -> None:
-    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"], "--fail-on", "fail")
+    code, out, err = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"], "--fail-on", "fail",
+                         "--details")
     assert code == 1, err
-    assert out.splitlines()[3].startswith("FAIL: ")
-    assert "pci-dss-4.0.1/1.3.1" in out.splitlines()[3]
+    assert out.splitlines()[0].startswith("FAIL: ")
+    assert "pci-dss-4.0.1/1.3.1" in out.splitlines()[0]
     offending = out.split("Offending paths:\n")[1].split("\n\n")[0].splitlines()
     assert f"  {OFFENDING}" in offending
     assert "  added     payments/card-vault-from-anywhere" in out
@@ -103,7 +104,7 @@ def test_a_path_from_out_of_scope_into_the_cde_fails_the_gate_and_is_named(propo
 def test_without_fail_on_the_same_change_exits_0(proposals: dict[str, str]) -> None:
     code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["open-vault"])
     assert code == 0
-    assert re.match(r"\d+ controls would get worse \(", out.splitlines()[3])
+    assert re.match(r"\d+ controls would get worse \(", out.splitlines()[0])
 
 
 def test_a_change_that_only_improves_passes_the_gate(proposals: dict[str, str]) -> None:
@@ -153,7 +154,7 @@ def test_a_new_ip_block_that_only_restricts_makes_nothing_worse(tmp_path: Path, 
 
 
 def test_deleting_a_policy(proposals: dict[str, str]) -> None:
-    code, out, _ = run("simulate", *SOURCE, "--delete", "payments/tokenizer-ingress")
+    code, out, _ = run("simulate", *SOURCE, "--delete", "payments/tokenizer-ingress", "--details")
     assert code == 0
     assert "  deleted   payments/tokenizer-ingress" in out and "Connections opened (0):" in out
     assert "analytics/dashboard[Deployment]               payments/tokenizer[Deployment]  TCP 8080" in out
@@ -205,6 +206,64 @@ def test_markdown_is_a_pull_request_comment(proposals: dict[str, str]) -> None:
     assert "| Control | Before | After | Title | New findings | Resolved findings |" in lines
     assert "<details><summary>Connections opened (6)</summary>" in lines
     assert out.count("<details>") == out.count("</details>") == 6
+
+
+def test_the_text_leads_with_the_verdict_and_counts_the_rest(proposals: dict[str, str]) -> None:
+    # A default deny closes 87 connections and resolves hundreds of findings: 408 lines before, now the counts.
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["analytics-deny"])
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "OK: no control gets worse; the change opens 0 and closes 87 workload connections."
+    assert lines[1:7] == ["", "from current policies", f"to   proposed {proposals['analytics-deny']}", "",
+                          "Policies changed: 1 (1 added)", "Workload connections: 0 opened, 87 closed"]
+    assert re.fullmatch(r"Controls that would change: \d+ \(0 worse; 0 new and \d+ resolved findings\)", lines[8])
+    assert lines[-1] == "Every policy, connection, zone path and finding: add --details, or use -o json."
+    assert len(lines) < 25 and "Assumptions:" in lines
+    code, full, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", proposals["analytics-deny"], "--details")
+    assert code == 0 and len(full.splitlines()) > 400
+    assert "\nConnections closed (87):\n" in full and "--details" not in full
+
+
+@pytest.fixture(scope="module")
+def open_payments(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A change that allows everything into and out of the CDE: 190 connections, 176 of them offending."""
+    path = tmp_path_factory.mktemp("large") / "allow-everything.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "allow-everything", "namespace": "payments"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}}))
+    return str(path)
+
+
+def test_many_offending_paths_are_cut_in_the_text_unless_asked(open_payments: str) -> None:
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", open_payments, "--fail-on", "fail")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("FAIL: ") and lines[2] == "Offending paths:"
+    more = next(index for index, line in enumerate(lines) if line.startswith("  ... and "))
+    assert more == 3 + 50
+    hidden = int(lines[more].split()[2])
+    assert lines[more] == f"  ... and {hidden} more (--details lists them all)"
+    detailed = run("simulate", *SOURCE, *SCOPED, "--proposed", open_payments, "--details")[1].splitlines()
+    assert detailed[3:3 + 50 + hidden] == [f"  {path}" for path in json.loads(run(
+        "simulate", *SOURCE, *SCOPED, "--proposed", open_payments, "-o", "json")[1])["verdict"]["offending"]]
+
+
+def test_a_large_change_in_markdown_fits_a_github_comment_and_says_what_was_cut(open_payments: str) -> None:
+    code, out, _ = run("simulate", *SOURCE, *SCOPED, "--proposed", open_payments, "-o", "markdown")
+    assert code == 0
+    assert len(out) <= 65_536 and out.endswith("\n")
+    assert out.count("<details>") == out.count("</details>") == 6
+    cut = out.splitlines()[-1]
+    assert re.fullmatch(r"\*\*Cut to fit a comment of 65,536 characters:\*\* \d+ of 176 offending paths, \d+ of 190 "
+                        r"connections opened, \d+ of \d+ findings not shown; `segproof simulate -o json` has "
+                        r"everything\.", cut), cut
+    kept = 176 - int(cut.split("** ")[1].split()[0])
+    assert out.count("\n- `") >= kept > 50
+    assert re.search(r"\n_\d+ more offending paths cut \(see the end\)_\n", out)
+    # What is short stays whole: the assumptions and the policies changed.
+    assert "<details><summary>Policies changed (1)</summary>\n\n- added `payments/allow-everything`\n" in out
+    assert "- complete: yes\n" in out
 
 
 def test_output_is_deterministic(proposals: dict[str, str]) -> None:

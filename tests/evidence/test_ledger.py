@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,53 @@ def test_a_pack_written_but_not_recorded_before_a_crash_is_adopted_by_the_next_r
     assert third.manifest.previous == orphan.link
     assert [entry.pack_id for entry in read_ledger(tmp_path)] == [
         first.manifest.pack_id, orphan.manifest.pack_id, third.manifest.pack_id]
+    assert verify_chain(tmp_path).ok
+
+
+# Dies in the middle of write_pack, as a killed process would: the pack's directory renamed into place, its zip not.
+CRASH_BEFORE_THE_ZIP_RENAME = """
+import os, sys
+from compliance.evidence.ledger import publish_pack
+from tests.evidence.test_ledger import TIMES, run_files
+
+rename = os.rename
+def dying_rename(source, target):
+    if str(target).endswith(".zip"):
+        os._exit(9)
+    rename(source, target)
+os.rename = dying_rename
+publish_pack(sys.argv[1], run_files(1), created_at=TIMES[1], make_zip=True)
+"""
+
+
+def test_a_pack_adopted_after_a_crash_before_its_zip_was_renamed_gets_its_zip(tmp_path: Path) -> None:
+    [first] = publish(tmp_path, 1, make_zip=True)
+    crashed = subprocess.run([sys.executable, "-c", CRASH_BEFORE_THE_ZIP_RENAME, str(tmp_path)],
+                             cwd=Path(__file__).parents[2], capture_output=True, check=False)
+    assert crashed.returncode == 9, crashed.stderr
+    orphan = tmp_path / "20260831T020000Z"
+    assert (orphan / MANIFEST_FILE).is_file() and not (tmp_path / "20260831T020000Z.zip").exists()
+    assert [path.name for path in tmp_path.glob(".segproof-tmp-*")]  # the staged zip the crash left
+    third = publish_pack(tmp_path, run_files(2), created_at=TIMES[2], make_zip=True)
+    assert [entry.path for entry in read_ledger(tmp_path)] == [first.path.name, orphan.name, third.path.name]
+    assert not list(tmp_path.glob(".segproof-tmp-*"))
+    assert (tmp_path / "20260831T020000Z.zip").is_file()
+    chain = verify_chain(tmp_path)
+    assert chain.ok, chain.problems
+    assert sorted(Path(report.path).name for report in chain.reports) == [
+        "20260731T020000Z", "20260731T020000Z.zip", "20260831T020000Z", "20260831T020000Z.zip",
+        "20260930T020000Z", "20260930T020000Z.zip"]
+
+
+@pytest.mark.parametrize("moment", [TIMES[1], "2026-08-31T04:00:00+02:00", TIMES[0]])
+def test_a_pack_not_after_the_newest_is_refused_naming_it(tmp_path: Path, moment: str) -> None:
+    packs = publish(tmp_path, 2)
+    before = sorted(path.name for path in tmp_path.iterdir())
+    with pytest.raises(InvalidValue, match=f"would not come after the newest pack {packs[1].manifest.pack_id} "
+                       r"\(created at 2026-08-31T02:00:00Z\)") as refused:
+        publish_pack(tmp_path, run_files(2), created_at=moment)
+    assert refused.value.exit_code == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
     assert verify_chain(tmp_path).ok
 
 

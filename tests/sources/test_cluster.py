@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,14 @@ from compliance.errors import (
     UnknownNamespaceError,
 )
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS, cluster_policy_document, snapshot_document
-from compliance.sources.cluster import NETWORK_POLICIES, ClusterReader, ClusterTarget, RetryPolicy, collect_cluster
+from compliance.sources.cluster import (
+    NETWORK_POLICIES,
+    ClusterReader,
+    ClusterTarget,
+    RetryPolicy,
+    Timeouts,
+    collect_cluster,
+)
 from compliance.sources.manifests import snapshot_of_objects
 from tests.netpol.builders import namespace, node, pod, policy
 from tests.support.kube_api_server import (
@@ -156,6 +164,117 @@ def test_retries_are_bounded(server: KubeApiServer, kubeconfig: str) -> None:
     assert error.value.exit_code == EXIT_UNREACHABLE
 
 
+PODS_LIST = {"verb": "list", "resource": "pods", "namespace": None}
+DISCOVERY = {"when": lambda request: request.path == "/apis"}
+BAD_ANSWERS = [  # (fault, where, the start of the message)
+    (Fault(body=b'{"kind": "PodList", "items": [{"metadata": {"na'), PODS_LIST,
+     "GET /api/v1/pods: the response is not valid JSON: Unterminated string starting at byte 44 of 47"),
+    (Fault(body=b"<html><body>Sign in</body></html>", content_type="text/html; charset=utf-8"), PODS_LIST,
+     "GET /api/v1/pods: the response is not JSON (text/html)"),
+    (Fault(body=b"[]"), PODS_LIST, "GET /api/v1/pods: the response must be a JSON object, not a list"),
+    (Fault(body=b'{"items": {"a": 1}}'), PODS_LIST, "GET /api/v1/pods: items: must be a list, not an object"),
+    (Fault(body=b'{"items": [1, "x"]}'), PODS_LIST, "GET /api/v1/pods: items[0]: must be an object, not 1"),
+    (Fault(body=b'{"items": [], "metadata": "x"}'), PODS_LIST,
+     "GET /api/v1/pods: metadata: must be an object, not 'x'"),
+    (Fault(body=b'{"items": [{"metadata": "x"}]}'), PODS_LIST,
+     "GET /api/v1/pods: items[0].metadata: must be an object, not 'x'"),
+    (Fault(body=b'{"items": [], "metadata": {"continue": 7}}'), PODS_LIST,
+     "GET /api/v1/pods: metadata.continue: must be a string, not 7"),
+    (Fault(body=b'{"kind": "APIGroupList", "groups": "x"}'), DISCOVERY, "GET /apis: groups: must be a list, not 'x'"),
+    (Fault(body=b'{"groups": [{"name": "cilium.io", "preferredVersion": "v2"}]}'), DISCOVERY,
+     "GET /apis: groups[0].preferredVersion: must be an object, not 'v2'"),
+    (Fault(body=b'{"gitVersion": ["v1"]}'), {"when": lambda request: request.path == "/version"},
+     "GET /version: gitVersion: must be a string, not a list"),
+]
+
+
+@pytest.mark.parametrize(("fault", "where", "message"), BAD_ANSWERS)
+def test_a_successful_answer_of_the_wrong_shape_names_the_request_and_the_problem(
+        server: KubeApiServer, kubeconfig: str, fault: Fault, where: dict[str, Any], message: str) -> None:
+    server.inject(fault, **where)
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig)
+    assert error.value.message.startswith(message), error.value.message
+    assert "Kubernetes API server" in error.value.hint
+
+
+def test_the_cli_renders_a_bad_answer_as_one_line_with_exit_code_3(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(body=b"<html>proxy login</html>", content_type="text/html"), **PODS_LIST)
+    result = CliRunner().invoke(main, ["reachability", "--kubeconfig", kubeconfig])
+    assert (result.exit_code, result.stdout) == (EXIT_UNREACHABLE, "")
+    assert result.stderr.splitlines()[0] == "segproof: error: GET /api/v1/pods: the response is not JSON (text/html)"
+    assert result.stderr.splitlines()[1].startswith("hint: the server does not answer like a Kubernetes API server")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_error_answer_that_is_not_json_keeps_its_status(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(status=403, body=b"<html>denied</html>", content_type="text/html"), **PODS_LIST)
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig)
+    assert error.value.message == "forbidden: cannot list pods at cluster scope (forbidden)"
+
+
+def test_a_trickled_body_ends_at_the_request_timeout(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(trickle=0.1), **PODS_LIST)  # a page of two pods, one byte every 100 ms: minutes
+    started = time.monotonic()
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig, timeouts=Timeouts(request=1))
+    assert time.monotonic() - started < 2
+    assert error.value.message == ("GET /api/v1/pods: no complete answer within the request timeout of 1 s; "
+                                   "1 attempt, the last: the answer was still arriving")
+    assert "raise --request-timeout" in error.value.hint
+
+
+def test_a_server_that_never_answers_ends_at_the_request_timeout(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(hang=True, times=100), **PODS_LIST)
+    started = time.monotonic()
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig, timeouts=Timeouts(request=1))
+    assert time.monotonic() - started < 2
+    assert error.value.message.startswith("GET /api/v1/pods: no complete answer within the request timeout of 1 s; "
+                                          "1 attempt, the last: no answer in time")
+
+
+def test_slow_answers_end_at_the_collection_timeout(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(delay=0.3, times=100))  # every request answers, slowly
+    started = time.monotonic()
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig, timeouts=Timeouts(request=5, collection=1))
+    assert time.monotonic() - started < 2
+    assert "no complete answer within the collection timeout of 1 s" in error.value.message
+    assert "raise --collect-timeout" in error.value.hint
+
+
+def test_a_list_whose_continue_token_comes_back_is_an_error(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(endless="same", times=100), **PODS_LIST)
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig)
+    assert error.value.message == ("GET /api/v1/pods: the server sent a continue token again (after 4 items): "
+                                   "the list would never end")
+    assert len(server.requests_matching(**PODS_LIST)) == 2
+
+
+def test_a_list_that_never_ends_stops_at_the_page_bound(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(endless="fresh", times=100), **PODS_LIST)
+    with pytest.raises(ClusterAccessError) as error:
+        collect(kubeconfig, RetryPolicy(base_delay=0.01, page_size=2, max_pages=5))
+    assert error.value.message == "GET /api/v1/pods: the list did not end within 5 pages (10 items)"
+    assert len(server.requests_matching(**PODS_LIST)) == 5
+
+
+def test_the_cli_takes_the_timeouts(server: KubeApiServer, kubeconfig: str) -> None:
+    server.inject(Fault(hang=True, times=100), **PODS_LIST)
+    result = CliRunner().invoke(main, ["reachability", "--kubeconfig", kubeconfig, "--request-timeout", "1",
+                                       "--collect-timeout", "30"])
+    assert result.exit_code == EXIT_UNREACHABLE
+    assert result.stderr.startswith("segproof: error: GET /api/v1/pods: no complete answer within the request "
+                                    "timeout of 1 s")
+    refused = CliRunner().invoke(main, ["reachability", "--kubeconfig", kubeconfig, "--request-timeout", "0"])
+    assert refused.exit_code == EXIT_BAD_INPUT and "--request-timeout" in refused.stderr
+    help_text = " ".join(CliRunner().invoke(main, ["reachability", "--help"]).stdout.split())
+    assert "[default: 120; x>0]" in help_text and "[default: 900; x>0]" in help_text
+
+
 def test_wrong_credentials(server: KubeApiServer, tmp_path: Path) -> None:
     wrong = str(server.write_kubeconfig(tmp_path / "wrong", token="nope"))
     with pytest.raises(ClusterAccessError) as error:
@@ -248,7 +367,7 @@ def test_two_collections_of_an_unchanged_cluster_are_identical(kubeconfig: str) 
 def test_cli_snapshot_equals_cluster(kubeconfig: str, tmp_path: Path) -> None:
     runner = CliRunner()
     snapshot_path = str(tmp_path / "snap.json")
-    collected = runner.invoke(main, ["collect", "--kubeconfig", kubeconfig, "-o", snapshot_path, "--now", NOW])
+    collected = runner.invoke(main, ["collect", "--kubeconfig", kubeconfig, "--out", snapshot_path, "--now", NOW])
     assert collected.exit_code == 0, collected.stderr
     from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", kubeconfig, "-o", "json"])
     from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
@@ -447,7 +566,7 @@ def test_a_served_version_segproof_does_not_model_is_counted_as_unmodelled(tmp_p
 def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
     snapshot_path, runner = str(tmp_path / "snap.json"), CliRunner()
     with cluster_with(tmp_path, cluster_policy_objects(), CLUSTER_POLICY_RESOURCES) as (_, config):
-        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "-o", snapshot_path, "--now", NOW])
+        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "--out", snapshot_path, "--now", NOW])
         from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assert collected.exit_code == 0, collected.stderr
     document = json.loads(Path(snapshot_path).read_text())

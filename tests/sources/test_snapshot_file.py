@@ -14,6 +14,7 @@ from compliance.resources import resource_dir
 from compliance.sources.manifests import load_manifests
 from compliance.sources.snapshot_file import load_snapshot_file
 from tests.netpol.builders import admin, baseline, cluster, cluster_policy, namespace
+from tests.support.cli import run
 
 
 def write_snapshot(tmp_path: Path, document: object) -> str:
@@ -67,3 +68,38 @@ def test_bad_snapshots_are_named(tmp_path: Path, document: dict, message: str) -
     with pytest.raises(ManifestError) as error:
         load_snapshot_file(path)
     assert error.value.message == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"skipped": ["ConfigMap"]}, "skipped: must be an object, not a list"),
+    ({"skipped": "ConfigMap"}, "skipped: must be an object, not 'ConfigMap'"),
+    ({"skipped": {"ConfigMap": "2"}}, "skipped.ConfigMap: must be a count (a whole number, 0 or more), not '2'"),
+    ({"skipped": {"ConfigMap": -1}}, "skipped.ConfigMap: must be a count (a whole number, 0 or more), not -1"),
+    ({"unmodelled": ["CiliumNetworkPolicy"]}, "unmodelled: must be an object, not a list"),
+    ({"unmodelled": "CiliumNetworkPolicy"}, "unmodelled: must be an object, not 'CiliumNetworkPolicy'"),
+    ({"unmodelled": {"NetworkPolicy": True}},
+     "unmodelled.NetworkPolicy: must be a count (a whole number, 0 or more), not true"),
+    ({"warnings": 5}, "warnings: must be a list, not 5"),
+    ({"warnings": ["services not collected", {"text": "x"}]}, "warnings[1]: must be a string, not an object"),
+    ({"source": "x"}, "source: must be an object, not 'x'"),
+    ({"collected_at": 20260101}, "collected_at: must be a string, not 20260101"),
+    ({"objects": []}, "objects: must be an object, not a list"),
+    ({"objects": {"pods": {"p": {}}}}, "objects.pods: must be a list, not an object"),
+], ids=["skipped-list", "skipped-string", "skipped-count-string", "skipped-count-negative", "unmodelled-list",
+        "unmodelled-string", "unmodelled-count-boolean", "warnings-number", "warning-object", "source-string",
+        "collected_at-number", "objects-list", "objects-pods-object"])
+def test_top_level_fields_of_the_wrong_type_are_named(tmp_path: Path, fields: dict, message: str) -> None:
+    document = {"format": "segproof.snapshot/v2", "source": {"type": "cluster"}, "collected_at": "2026-01-01T00:00:00Z",
+                "objects": {"namespaces": [{"metadata": {"name": "a"}}]}, **fields}
+    path = write_snapshot(tmp_path, document)
+    with pytest.raises(ManifestError) as error:
+        load_snapshot_file(path)
+    assert error.value.message == f"{path}: {message}"
+
+
+def test_a_field_of_the_wrong_type_is_one_error_line_on_the_command_line(tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, {"format": "segproof.snapshot/v2", "objects": {}, "warnings": 5})
+    code, out, err = run("reachability", "--snapshot", path)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"segproof: error: {path}: warnings: must be a list, not 5"
+    assert all(line.startswith("hint: ") for line in err.splitlines()[1:])

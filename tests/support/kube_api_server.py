@@ -23,12 +23,12 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
@@ -448,13 +448,24 @@ class LoggedRequest(ApiRequest):
 
 @dataclass(frozen=True)
 class Fault:
-    """A scripted misbehaviour for the next `times` matching requests: delay, then error status or drop."""
+    """A scripted misbehaviour for the next `times` matching requests.
+
+    After `delay` seconds: an error `status`, a dropped connection (`close`), no answer until the server stops
+    (`hang`), or a raw `body` of `content_type` (status 200 unless given); `endless` answers a list with its
+    first page and a continue token, the `"same"` each time or a `"fresh"` one; `trickle` sends the body one
+    byte every `trickle` seconds.
+    """
 
     status: int | None = None
     message: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
     close: bool = False
+    hang: bool = False
+    body: bytes | None = None
+    content_type: str = "application/json"
+    endless: Literal["same", "fresh"] | None = None
+    trickle: float = 0.0
     times: int = 1
 
 
@@ -479,11 +490,19 @@ class RequestMatch:
 
 @dataclass(frozen=True)
 class Response:
-    """A JSON response to send."""
+    """A response to send: a JSON `body`, or `raw` bytes of `content_type`, sent at once or trickled."""
 
     status: int
     body: JSON
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    trickle: float = 0.0
+
+    @property
+    def payload(self) -> bytes:
+        """Return the bytes of the body."""
+        return json.dumps(self.body).encode() if self.raw is None else self.raw
 
 
 _REASONS = {
@@ -753,15 +772,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             return
-        payload = json.dumps(response.body).encode()
+        payload = response.payload
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if not response.trickle:
+                self.wfile.write(payload)
+                return
+            for index in range(len(payload)):
+                if not self.server.api.pause(response.trickle):
+                    self.close_connection = True
+                    return
+                self.wfile.write(payload[index:index + 1])
         except OSError:
             self.close_connection = True
 
@@ -992,11 +1018,13 @@ class KubeApiServer:
         request = parse_request(method, target)
         fault = self._take_fault(request)
         if fault is not None and fault.delay:
-            self._stopping.wait(fault.delay)
+            self.pause(fault.delay)
         response: Response | None
-        if fault is not None and fault.close:
+        if fault is not None and (fault.close or fault.hang):
+            if fault.hang:
+                self._stopping.wait()
             response = None
-        elif fault is not None and fault.status:
+        elif fault is not None and (fault.status or fault.body is not None or fault.endless or fault.trickle):
             response = self._fault_response(fault, request)
         elif not self._authenticated(authorization):
             response = status_response(401)
@@ -1026,7 +1054,21 @@ class KubeApiServer:
             credential.strip().encode(), self.token.encode()
         )
 
+    def pause(self, seconds: float) -> bool:
+        """Wait `seconds`, or less when the server stops; return whether it still serves."""
+        return not self._stopping.wait(seconds)
+
     def _fault_response(self, fault: Fault, request: ApiRequest) -> Response:
+        if fault.body is not None:
+            return Response(fault.status or 200, {}, raw=fault.body, content_type=fault.content_type,
+                            trickle=fault.trickle)
+        if fault.endless:
+            first = self._router.respond(replace(request, query={**request.query, "continue": ""}))
+            token = "endless" if fault.endless == "same" else uuid.uuid4().hex
+            body = {**first.body, "metadata": {**first.body.get("metadata", {}), "continue": token}}
+            return Response(first.status, body, trickle=fault.trickle)
+        if fault.trickle:
+            return replace(self._router.respond(request), trickle=fault.trickle)
         if fault.status == 403 and fault.message is None:
             return forbidden_response(request, self.user)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}

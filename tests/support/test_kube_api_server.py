@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import urllib3
@@ -484,6 +484,50 @@ def test_dropped_connections_surface_as_protocol_errors(server: KubeApiServer, c
     with pytest.raises(urllib3.exceptions.MaxRetryError) as excinfo:
         client.CoreV1Api(connect()).list_pod_for_all_namespaces()
     assert isinstance(excinfo.value.reason, urllib3.exceptions.ProtocolError)
+
+
+def test_a_raw_body_replaces_the_answer(server: KubeApiServer, core: client.CoreV1Api) -> None:
+    server.inject(Fault(body=b"<html>login</html>", content_type="text/html"), resource="pods")
+    raw = core.list_pod_for_all_namespaces(_preload_content=False)
+    assert (raw.status, raw.headers["Content-Type"], raw.data) == (200, "text/html", b"<html>login</html>")
+    server.inject(Fault(status=502, body=b"[1, 2]"), resource="pods")
+    with pytest.raises(ApiException) as excinfo:
+        core.list_pod_for_all_namespaces()
+    assert (excinfo.value.status, excinfo.value.body) == (502, "[1, 2]")
+
+
+@pytest.mark.parametrize(("endless", "same"), [("same", True), ("fresh", False)])
+def test_an_endless_list_answers_its_first_page_with_a_continue_token(
+    server: KubeApiServer, core: client.CoreV1Api, endless: Literal["same", "fresh"], same: bool
+) -> None:
+    server.inject(Fault(endless=endless, times=3), verb="list", resource="pods")
+    tokens, token = [], None
+    for _ in range(3):
+        page = core.list_pod_for_all_namespaces(limit=2, _continue=token)
+        assert names(page.items) == ALL_PODS[:2]
+        token = page.metadata.var_continue
+        tokens.append(token)
+    assert (len(set(tokens)) == 1) == same and all(tokens)
+
+
+def test_a_trickled_body_arrives_slowly_without_a_read_timeout(server: KubeApiServer, connect: Connect) -> None:
+    server.inject(Fault(body=b'{"kind": "x"}', trickle=0.05), when=lambda r: r.path.startswith("/version"))
+    started = time.monotonic()
+    raw = client.VersionApi(connect(retries=False)).get_code(_preload_content=False, _request_timeout=(1, 0.3))
+    assert json.loads(raw.data) == {"kind": "x"}
+    assert time.monotonic() - started >= 0.6  # 13 bytes, 50 ms apart: well past the 0.3 s read timeout
+    server.inject(Fault(trickle=0.001), resource="namespaces")
+    assert len(client.CoreV1Api(connect()).list_namespace().items) == 3  # a real answer can be trickled too
+
+
+def test_a_hanging_request_gets_no_answer_until_the_server_stops(server: KubeApiServer, connect: Connect) -> None:
+    server.inject(Fault(hang=True), resource="pods")
+    core = client.CoreV1Api(connect(retries=False))
+    started = time.monotonic()
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):
+        core.list_pod_for_all_namespaces(_request_timeout=(1, 0.5))
+    assert time.monotonic() - started < 1.5
+    assert len(core.list_pod_for_all_namespaces().items) == 6
 
 
 # --- custom resources ---

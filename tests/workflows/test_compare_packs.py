@@ -12,12 +12,14 @@ import pytest
 import yaml
 
 from compliance.analysis.pack_comparison import exception_differences, zone_change
+from compliance.evidence.ledger import publish_pack, write_ledger
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.formats import restored
 from compliance.resources import resource_dir
 from compliance.workflows.inputs import StateSource
 from compliance.workflows.publish import publish_assessment
+from tests.evidence.builders import complete_pack_files
 from tests.support.cli import run
 from tests.support.documents import ANALYTICS_DENY
 from tests.support.git_repos import BASELINE, admin_policy, guard
@@ -163,6 +165,56 @@ def test_markdown_and_no_differences(packs: tuple[Path, Path]) -> None:
     assert "| `pci-dss-4.0.1/1.3.1` | `analytics/*` | expired | applied -> expired | 2026-02-28 -> 2026-02-28 |" in out
     code, out, _ = run("diff", str(packs[1]), f"{packs[1]}.zip")
     assert code == 0 and "No differences in controls, zone matrix, policies or exceptions." in out
+
+
+def without_locations(output: str) -> dict:
+    document = json.loads(output)
+    for side in ("before", "after"):
+        del document[side]["location"]
+    return document
+
+
+def test_a_ledger_root_stands_for_its_newest_pack_and_its_two_newest_compare(tmp_path: Path,
+                                                                            packs: tuple[Path, Path]) -> None:
+    root = packs[0].parent
+    expected = run("diff", str(packs[0]), str(packs[1]), "-o", "json")
+    assert expected[0] == 0
+    assert run("diff", str(packs[0]), str(root), "-o", "json") == expected
+    assert run("diff", "--ledger", str(root), "-o", "json") == expected
+    code, out, _ = run("diff", str(root), str(packs[1]))
+    assert code == 0 and "No differences in controls, zone matrix, policies or exceptions." in out
+    # A pack whose directory is gone is read from its zip.
+    copy = tmp_path / "ledger"
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / packs[1].name)
+    code, out, _ = run("diff", "--ledger", str(copy), "-o", "json")
+    assert code == 0 and json.loads(out)["after"]["location"] == str(copy / f"{packs[1].name}.zip")
+    assert without_locations(out) == without_locations(expected[1])
+
+
+def test_a_ledger_with_too_few_packs_is_named(tmp_path: Path, packs: tuple[Path, Path]) -> None:
+    root = tmp_path / "ledger"
+    first = publish_pack(root, complete_pack_files(), created_at="2026-01-31T12:00:00Z")
+    code, out, err = run("diff", "--ledger", str(root))
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == (f"segproof: error: {root}: the ledger holds 1 pack ({first.manifest.pack_id}); "
+                                   "comparing needs 2")
+    second = publish_pack(root, complete_pack_files(), created_at="2026-02-28T12:00:00Z", keep=1)
+    code, _, err = run("diff", "--ledger", str(root))
+    assert code == 2 and err.splitlines()[0] == (
+        f"segproof: error: {root}: the ledger holds 1 pack ({second.manifest.pack_id}) and 1 removed by retention; "
+        "comparing needs 2")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("diff", "--ledger", str(tmp_path / "empty"))
+    assert code == 2 and err.startswith(f"segproof: error: {tmp_path / 'empty'}: not a ledger (no ledger.json)")
+    write_ledger(tmp_path / "empty", ())
+    code, _, err = run("diff", str(packs[0]), str(tmp_path / "empty"))
+    assert code == 2 and err.startswith(f"segproof: error: {tmp_path / 'empty'}: the ledger holds 0 packs; "
+                                        "comparing needs 1")
+    for arguments in ((str(packs[0]),), ("--ledger", str(root), str(packs[0])), ()):
+        code, _, err = run("diff", *arguments)
+        assert code == 2 and err.startswith("segproof: error: diff compares PACK_A and PACK_B, or with --ledger ROOT "
+                                            "its two newest packs"), arguments
 
 
 def test_something_that_is_not_a_pack_is_named(tmp_path: Path, packs: tuple[Path, Path]) -> None:

@@ -9,6 +9,7 @@ import yaml
 
 from compliance.errors import RunConfigError
 from compliance.resources import resource_dir
+from compliance.sources.cluster_target import Timeouts
 from compliance.workflows.run_config import ClusterSource, git_token, load_run_config, parse_run_config
 
 MINIMAL = {"apiVersion": "segproof/v1", "kind": "RunConfig", "source": {"snapshot": "cluster.json"},
@@ -31,6 +32,12 @@ def test_the_deployed_example_parses_with_paths_relative_to_the_file() -> None:
     assert (config.signing_key, config.fail_on) == ("/etc/segproof/keys/signing.key", "never")
 
 
+def test_the_cluster_timeouts_are_configurable() -> None:
+    config = parsed({**MINIMAL, "source": {"cluster": {"requestTimeout": 30, "collectTimeout": 1800.5}}})
+    assert config.cluster == ClusterSource(timeouts=Timeouts(request=30, collection=1800.5))
+    assert parsed({**MINIMAL, "source": {"cluster": {}}}).cluster.timeouts == Timeouts(request=120, collection=900)
+
+
 def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     config = parsed({**MINIMAL, "source": {"manifests": ["cluster", "/abs/more.yaml"]},
                      "git": {"path": "../netpol"}}, "conf/segproof.yaml")
@@ -50,6 +57,8 @@ def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     ({"source": {"cluster": {"inCluster": "yes"}}}, "source.cluster.inCluster", "true or false"),
     ({"source": {"cluster": {"inCluster": True, "context": "prod"}}}, "source.cluster.inCluster", "service account"),
     ({"source": {"cluster": {"namespace": "x"}}}, "source.cluster.namespace", "unknown key"),
+    ({"source": {"cluster": {"requestTimeout": 0}}}, "source.cluster.requestTimeout", "more than 0, not 0"),
+    ({"source": {"cluster": {"collectTimeout": "15m"}}}, "source.cluster.collectTimeout", "number of seconds"),
     ({"source": {"manifests": []}}, "source.manifests", "at least one"),
     ({"source": {"manifests": [3]}}, "source.manifests[0]", "must be a string"),
     ({"scope": None}, "scope", "required"),
@@ -59,6 +68,12 @@ def test_relative_paths_follow_the_file_and_defaults_apply() -> None:
     ({"git": {"url": "u", "tokenEnv": "T", "sshKeyFile": "k"}}, "git.sshKeyFile", "not both"),
     ({"git": {"url": "u", "token": "secret"}}, "git.token", "unknown key"),
     ({"git": {"url": "u", "paths": [""]}}, "git.paths[0]", "required"),
+    ({"git": {"url": "https://ci:glpat-s3cret@git.example.com/x.git"}}, "git.url",
+     "must not hold credentials: git would get them on its command line, which any local process can read; put "
+     "the token in an environment variable and name it in git.tokenEnv"),
+    ({"git": {"url": "https://ghp_s3cret@github.com/acme/netpol.git", "tokenEnv": "T"}}, "git.url",
+     "must not hold credentials"),
+    ({"git": {"url": "ssh://git:s3cret@git.example.com/x.git"}}, "git.url", "must not hold credentials"),
     ({"output": {"root": "p", "retain": 0}}, "output.retain", "at least 1"),
     ({"output": {"root": "p", "retain": True}}, "output.retain", "at least 1"),
     ({"output": {"retain": 3}}, "output.root", "required"),
@@ -74,6 +89,11 @@ def test_every_error_names_its_key(change: dict, field: str, message: str) -> No
     assert caught.value.message.startswith(f"segproof.yaml: {field}: ")
     assert message in caught.value.message
     assert caught.value.exit_code == 2
+
+
+def test_an_ssh_user_without_a_password_is_no_credential() -> None:
+    git = parsed({**MINIMAL, "git": {"url": "ssh://git@git.example.com/platform/netpol.git", "sshKeyFile": "k"}}).git
+    assert git.url == "ssh://git@git.example.com/platform/netpol.git"
 
 
 def test_invalid_yaml_and_empty_files() -> None:

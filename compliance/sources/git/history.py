@@ -43,9 +43,25 @@ class FileChange:
     mode: str
 
 
-def utc_text(text: str) -> str:
-    """An ISO 8601 time with offset, as RFC 3339 UTC (`2026-01-05T08:00:00Z`)."""
-    return format_utc(datetime.datetime.fromisoformat(text))
+def commit_time(text: str, commit: str, field: str, warnings: list[str]) -> str:
+    """A time of a commit as git prints it (ISO 8601 with offset), as RFC 3339 UTC (`2026-01-05T08:00:00Z`).
+
+    git accepts any timestamp and any four-digit offset (`99999999999999 +9999` passes fsck), so a commit can
+    carry a time that names no moment: it is kept with the time "" and a warning, never refused, since a shared
+    history cannot be rewritten and one such commit would otherwise block every assessment of the repository.
+    """
+    try:
+        return format_utc(datetime.datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        warnings.append(f"commit {commit[:12]}: the {field} time {text!r} is not a valid time; the commit is kept "
+                        "without it and counts as within every --since/--until window")
+        return ""
+
+
+def in_window(moment: str, since: str | None, until: str | None) -> bool:
+    """Whether a commit's time lies in since..until (both inclusive); one without a valid time ("") always does,
+    since nothing shows it lies outside."""
+    return not moment or ((since is None or moment >= since) and (until is None or moment <= until))
 
 
 def time_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
@@ -58,10 +74,10 @@ def time_bound(text: str | None, option: str, end_of_day: bool) -> str | None:
             moment = datetime.datetime.combine(day, datetime.time(23, 59, 59) if end_of_day else datetime.time())
         else:
             moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc))
+    except (ValueError, OverflowError):
         raise InvalidValue(f"--{option}: invalid date {text!r}",
-                         hint="use YYYY-MM-DD or RFC 3339, e.g. 2026-07-01T00:00:00Z") from None
-    return format_utc(moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc))
+                           hint="use YYYY-MM-DD or RFC 3339, e.g. 2026-07-01T00:00:00Z") from None
 
 
 def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
@@ -98,7 +114,7 @@ def parse_raw(text: str) -> list[FileChange]:
     return changes
 
 
-def parse_log(text: str, repository: str) -> list[tuple[Commit, list[FileChange]]]:
+def parse_log(text: str, repository: str, warnings: list[str]) -> list[tuple[Commit, list[FileChange]]]:
     """Commits and their file changes from the output of `git log --format=LOG_FORMAT --raw -z`."""
     entries = []
     for chunk in text.split("\x1e")[1:]:
@@ -108,8 +124,9 @@ def parse_log(text: str, repository: str) -> list[tuple[Commit, list[FileChange]
                                  "(its message contains control characters \\x1e or \\x1f)", repository=repository)
         (sha, parents, author_name, author_email, authored_at, committer_name, committer_email, committed_at,
          signature, signer, subject, body, trailers, raw) = fields
-        commit = Commit(sha, tuple(parents.split()), author_name, author_email, utc_text(authored_at),
-                        committer_name, committer_email, utc_text(committed_at), signature, signer, subject,
+        commit = Commit(sha, tuple(parents.split()), author_name, author_email,
+                        commit_time(authored_at, sha, "author", warnings), committer_name, committer_email,
+                        commit_time(committed_at, sha, "committer", warnings), signature, signer, subject,
                         body.strip(), parse_trailers(trailers))
         entries.append((commit, parse_raw(raw)))
     return entries
@@ -196,17 +213,17 @@ def read_history(repository: str, rev: str = "HEAD", paths: Sequence[str] = (), 
         log = run_git(repo, repository, "log", commit, "--first-parent", "--diff-merges=first-parent", "--root",
                       "--raw", "--no-abbrev", "-M", "-z", "--reverse", "--no-show-signature", "--no-relative",
                       "--no-color", f"--format={LOG_FORMAT}", "--", *paths, what=f"cannot read the history of {rev}")
-        entries = parse_log(log, repository)
+        warnings: list[str] = []
+        entries = parse_log(log, repository, warnings)
         touched = {path for _, files in entries for change in files for path in (change.source, change.target)}
         for path in paths:
             if not any(within(changed, path) for changed in touched):
                 raise GitSourceError(f"{repository}: no commit in the history of {rev} touches {path!r}",
                                      hint="give paths relative to the repository's top directory",
                                      repository=repository, rev=rev, path=path)
-        first = next((i for i, (c, _) in enumerate(entries) if since_text is None or c.committed_at >= since_text),
+        first = next((i for i, (c, _) in enumerate(entries) if in_window(c.committed_at, since_text, None)),
                      len(entries))
-        last = max((i for i, (c, _) in enumerate(entries) if until_text is None or c.committed_at <= until_text),
-                   default=-1)
+        last = max((i for i, (c, _) in enumerate(entries) if in_window(c.committed_at, None, until_text)), default=-1)
         start = [] if first == 0 else [(blob, path) for path, (blob, mode) in
                                        sorted(files_at(repo, repository, entries[first - 1][0].sha, paths).items())
                                        if is_manifest(path, mode)]
@@ -218,13 +235,10 @@ def read_history(repository: str, rev: str = "HEAD", paths: Sequence[str] = (), 
             state.set_file(path, versions[(blob, path)])
         initial = state.objects()
         changes: list[Change] = []
-        warnings: list[str] = []
         for sequence in range(first, last + 1):
             found, files = entries[sequence]
-            reported = since_text is None or found.committed_at >= since_text
-            reported = reported and (until_text is None or found.committed_at <= until_text)
             made = commit_changes(state, versions, found, sequence, files, warnings)
-            if reported:
+            if in_window(found.committed_at, since_text, until_text):
                 changes.extend(made)
         if repo.git.rev_parse("--is-shallow-repository") == "true":
             warnings.append("the repository is a shallow clone: history before its oldest commit is missing, "

@@ -2,10 +2,10 @@
 
 The cache is a bare repository at `<cache root>/<hash of the URL>`, created on first use and fetched on every
 run; the branch head is read from it directly, without a working tree. The URL is given to each fetch and
-never configured as a remote, so nothing on disk names it with credentials. Credentials reach the git process
-through its environment only: a token as an HTTP Authorization header scoped to the URL (git's `GIT_CONFIG_*`
-variables, git >= 2.31), an SSH key through GIT_SSH_COMMAND. They are never written to disk, put on a command
-line or shown in a message.
+never configured as a remote, and a URL holding credentials is refused: git would get them on its command
+line. Credentials reach the git process through its environment only: a token as an HTTP Authorization header
+scoped to the URL (git's `GIT_CONFIG_*` variables, git >= 2.31), an SSH key through GIT_SSH_COMMAND. They are
+never written to disk, put on a command line or shown in a message.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import git
 
-from compliance.errors import GitSourceError
+from compliance.errors import GitSourceError, InvalidValue
 
 FETCHED_REF = "refs/segproof/fetched"
 TOKEN_USER = "x-access-token"
+SSH_SCHEMES = ("ssh", "git+ssh", "ssh+git")
+CREDENTIALS_IN_URL = ("must not hold credentials: git would get them on its command line, which any local process "
+                      "can read; put the token in an environment variable and name it in git.tokenEnv")
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,17 @@ def public_url(url: str) -> str:
         return url
     user_info, _, host = parts.netloc.rpartition("@")
     user = user_info.partition(":")[0]
-    kept = f"{user}@{host}" if parts.scheme in ("ssh", "git+ssh", "ssh+git") and user else host
+    kept = f"{user}@{host}" if parts.scheme in SSH_SCHEMES and user else host
     return urlunsplit(parts._replace(netloc=kept))
+
+
+def holds_credentials(url: str) -> bool:
+    """Whether the URL carries a secret: a password, or any user info outside SSH (`https://TOKEN@host` sends the
+    name as a token). An SSH user name alone (`ssh://git@host/x.git`, `git@host:x.git`) is no secret."""
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return False
+    return ":" in parts.netloc.rpartition("@")[0] or parts.scheme not in SSH_SCHEMES
 
 
 def cache_directory(cache_root: str | Path, url: str) -> Path:
@@ -99,6 +111,8 @@ def open_cache(directory: Path, shown: str) -> git.Repo:
 def fetch_branch(url: str, branch: str | None, cache_root: str | Path, credentials: Credentials) -> FetchedBranch:
     """Fetch `branch` (None: the remote's default branch) of `url` into the cache under `cache_root`; its head."""
     shown = public_url(url)
+    if holds_credentials(url):
+        raise InvalidValue(f"{shown}: the URL {CREDENTIALS_IN_URL}")
     source = "HEAD" if branch is None else branch if branch.startswith("refs/") else f"refs/heads/{branch}"
     with open_cache(cache_directory(cache_root, url), shown) as repo:
         try:

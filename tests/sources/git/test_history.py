@@ -109,6 +109,35 @@ def test_since_and_until_select_commits_by_committed_time(repo: GitRepo) -> None
     assert read_history(repo.path, since="2027-01-01").changes == ()
     with pytest.raises(InvalidValue, match="--since: invalid date 'last tuesday'"):
         read_history(repo.path, since="last tuesday")
+    with pytest.raises(InvalidValue, match="--until: invalid date '9999-12-31T23:00:00-05:00'"):
+        read_history(repo.path, until="9999-12-31T23:00:00-05:00")
+
+
+def test_commits_whose_time_names_no_moment_are_kept_without_it_in_every_window(repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a", when="2026-01-10T12:00:00Z")
+    repo.write("p/b.yaml", netpol("shop/b"))
+    beyond = repo.commit_stamped("Add b in the year 3170843", "99999999999999 +0000")
+    repo.write("p/c.yaml", netpol("shop/c"))
+    offset = repo.commit_stamped("Add c at +9999", "1700000000 +9999")
+    repo.write("p/d.yaml", netpol("shop/d"))
+    repo.commit("Add d", when="2026-03-10T12:00:00Z")
+
+    history = read_history(repo.path)
+
+    assert [(c.commit.subject, c.commit.authored_at, c.commit.committed_at) for c in history.changes] == [
+        ("Add b in the year 3170843", "", ""), ("Add c at +9999", "", ""),
+        ("Add a", "2026-01-10T12:00:00Z", "2026-01-10T12:00:00Z"),
+        ("Add d", "2026-03-10T12:00:00Z", "2026-03-10T12:00:00Z")]
+    assert history.warnings == tuple(
+        f"commit {sha[:12]}: the {field} time {shown!r} is not a valid time; the commit is kept without it and "
+        "counts as within every --since/--until window"
+        for sha, shown in ((beyond, "3170843-11-07T09:46:39+00:00"), (offset, "2023-11-19T02:52:20+99:99"))
+        for field in ("author", "committer"))
+    february = read_history(repo.path, since="2026-02-01", until="2026-02-28")
+    assert summary(february) == [("Add b in the year 3170843", "added", "NetworkPolicy shop/b", "p/b.yaml"),
+                                 ("Add c at +9999", "added", "NetworkPolicy shop/c", "p/c.yaml")]
+    assert [o.display for o in february.initial] == ["NetworkPolicy shop/a"]
 
 
 def test_a_broken_manifest_is_noted_and_the_history_goes_on(repo: GitRepo) -> None:

@@ -11,13 +11,14 @@ from typing import ClassVar
 
 import pytest
 
-from compliance.errors import GitSourceError
+from compliance.errors import GitSourceError, InvalidValue
 from compliance.sources.git.remote import (
     FETCHED_REF,
     Credentials,
     cache_directory,
     fetch_branch,
     git_environment,
+    holds_credentials,
     public_url,
 )
 from tests.support.git_repos import GitRepo, netpol
@@ -113,13 +114,38 @@ def http_remote() -> Iterator[str]:
 
 
 def test_the_token_is_sent_to_the_server_and_never_shown(http_remote: str, tmp_path: Path) -> None:
-    with_password = http_remote.replace("http://", "http://someone:p4ssw0rd@")
     with pytest.raises(GitSourceError) as caught:
-        fetch_branch(with_password, "main", tmp_path / "cache", Credentials(token=TOKEN))
+        fetch_branch(http_remote, "main", tmp_path / "cache", Credentials(token=TOKEN))
     expected = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
     assert expected in RecordingHandler.seen
     message = caught.value.message + caught.value.hint
     assert message.startswith(f"{http_remote}: cannot fetch main: ")
-    assert TOKEN not in message and "p4ssw0rd" not in message and "someone" not in message
+    assert TOKEN not in message
     stored = b"".join(path.read_bytes() for path in (tmp_path / "cache").rglob("*") if path.is_file())
-    assert TOKEN.encode() not in stored and b"p4ssw0rd" not in stored
+    assert TOKEN.encode() not in stored
+
+
+@pytest.mark.parametrize(("url", "refused"), [
+    ("https://user:token@git.example.com/x.git", True),
+    ("https://ghp_token@git.example.com/x.git", True),
+    ("http://user:@git.example.com/x.git", True),
+    ("ssh://git:pw@git.example.com/x.git", True),
+    ("ssh://git@git.example.com/x.git", False),
+    ("git+ssh://git@git.example.com/x.git", False),
+    ("git@git.example.com:platform/x.git", False),
+    ("https://git.example.com/team@x.git", False),
+    ("file:///srv/x.git", False),
+])
+def test_credentials_in_the_url_are_recognised(url: str, refused: bool) -> None:
+    assert holds_credentials(url) is refused
+
+
+def test_a_url_holding_credentials_is_refused_before_git_runs(http_remote: str, tmp_path: Path) -> None:
+    with_password = http_remote.replace("http://", "http://someone:p4ssw0rd@")
+    with pytest.raises(InvalidValue) as caught:
+        fetch_branch(with_password, "main", tmp_path / "cache", Credentials())
+    assert caught.value.exit_code == 2
+    assert caught.value.message == (f"{http_remote}: the URL must not hold credentials: git would get them on its "
+                                    "command line, which any local process can read; put the token in an environment "
+                                    "variable and name it in git.tokenEnv")
+    assert RecordingHandler.seen == [] and not (tmp_path / "cache").exists()
