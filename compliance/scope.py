@@ -233,6 +233,11 @@ APPROVAL_KEYS = {"requirePullRequest", "acceptTrailers", "requireSignedCommits"}
 RELATIVE_PERIOD_MONTHS = {"quarter": 3, "month": 1}  # a relative period's unit, in months
 
 
+def ticket_at(value: Any, field: str) -> str:
+    """A change ticket: text, or a number as written (`1234`); "" when absent."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else string_at(value, field)
+
+
 def parse_zone(value: Any, field: str) -> Zone:
     """One zone: selectors, or cidrs (with except) for an external zone."""
     zone = mapping_at(value, field)
@@ -348,7 +353,7 @@ def parse_scope_document(document: Any, today: datetime.date | None = None) -> S
             ports=parse_flow_ports(flow.get("ports"), f"{field}.ports"),
             justification=string_at(flow.get("justification"), f"{field}.justification", required=True),
             approver=string_at(flow.get("approver"), f"{field}.approver", required=True),
-            ticket=str(flow.get("ticket") or ""),
+            ticket=ticket_at(flow.get("ticket"), f"{field}.ticket"),
         ))
     exceptions = []
     for index, item in enumerate(list_at(top.get("exceptions"), "exceptions")):

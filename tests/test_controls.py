@@ -259,7 +259,7 @@ def test_control_status_is_the_worst_of_its_checks() -> None:
     results = by_id(assessment)
     assert {key: r.status for key, r in results.items()} == {
         "acme-1.0/1": "fail", "acme-1.0/2": "pass", "acme-1.0/3": "not_applicable", "acme-1.0/4": "pass"}
-    assert results["acme-1.0/1"].summary == "1 of 2 connections into cde are not covered by an approved flow."
+    assert results["acme-1.0/1"].summary == "1 of 2 connections into cde is not covered by an approved flow."
     assert assessment.counts("acme-1.0") == {"error": 0, "fail": 1, "warning": 0, "manual": 0, "excepted": 0,
                                              "pass": 2, "not_applicable": 1}
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("",),                      # the package itself: its version
     ("errors",),                # typed exceptions
-    ("times",),                 # UTC helpers
+    ("times", "wording"),       # UTC helpers | number agreement of counted words
     ("resources",),             # the shipped data folders
     ("documents",),             # readers for documents and segproof's own files
     ("model",),                 # frozen values: objects, policies, snapshot, history records

@@ -159,6 +159,11 @@ def test_dates_may_be_yaml_dates_or_strings() -> None:
                                                                   datetime.date(2026, 12, 31))
 
 
+def test_a_ticket_number_is_kept_as_written() -> None:
+    flow = parse_scope(scope_text(changed("approvedFlows.0.ticket", 1234)), "scope.yaml").approved_flows[0]
+    assert flow.ticket == "1234"
+
+
 @pytest.mark.parametrize(("period", "today", "start", "end"), [
     pytest.param({"quarter": "previous"}, "2026-10-01", "2026-07-01", "2026-09-30", id="quarter-run-on-its-first-day"),
     pytest.param({"quarter": "previous"}, "2026-02-15", "2025-10-01", "2025-12-31", id="quarter-across-new-year"),
@@ -248,6 +253,8 @@ ERRORS = [
     ("cidr-without-prefix", changed("zones.2.cidrs", ["10.0.0.1"]), "zones[2].cidrs[0]", "address/prefix-length"),
     ("exception-without-approver", changed("exceptions.0.approver", ...), "exceptions[0].approver",
      "required field is missing"),
+    ("ticket-as-a-list", changed("approvedFlows.0.ticket", ["CHG-1", "CHG-2"]), "approvedFlows[0].ticket",
+     "must be a string, not a list"),
 ]
 
 

@@ -22,6 +22,7 @@ from compliance.model.values import TextEnum
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, policy_cuts, same_rules
 from compliance.netpol.options import AnalysisOptions
+from compliance.wording import counted
 
 
 class DriftState(TextEnum):
@@ -104,7 +105,7 @@ def explanation(status: DriftState, cluster_only: list[Connection], git_only: li
                 rules_equal: bool) -> str:
     """Why a difference is semantic or cosmetic, in one sentence."""
     if cluster_only or git_only:
-        return (f"changes reachability: {len(cluster_only)} connection(s) only with the cluster's version, "
+        return (f"changes reachability: {counted(len(cluster_only), 'connection')} only with the cluster's version, "
                 f"{len(git_only)} only with git's")
     if rules_equal:
         return "same rules once defaults are applied (e.g. protocol TCP, policyTypes)"

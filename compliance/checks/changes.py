@@ -8,6 +8,7 @@ import itertools
 from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, NothingToExamine, check, result
 from compliance.model.status import Status
+from compliance.wording import agreeing, counted, every
 
 REVIEW_INTERVAL_DAYS = 183
 
@@ -44,9 +45,13 @@ def change_approved(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("changes", "Changes to the policies in the period",
                           ("commit", "committed_at", "author", "object", "change", "approved", "approval"),
                           tuple(rows))
-    return result("change.approved", findings, f"All {len(rows)} changes to the policies in the period were "
-                  "approved.", f"{{count}} of {len(rows)} changes to the policies in the period were not approved.",
-                  (table,))
+    total = counted(len(rows), "change")
+    return result("change.approved", findings,
+                  every(len(rows), "The one change to the policies in the period was approved.",
+                        "All {count} changes to the policies in the period were approved.",
+                        "No change to the policies in the period."),
+                  (f"{{count}} of {total} to the policies in the period was not approved.",
+                   f"{{count}} of {total} to the policies in the period were not approved."), (table,))
 
 
 @check("change.no_drift", "The cluster runs the policies approved in git", evidence=("drift",), reachability=False)
@@ -64,8 +69,11 @@ def no_drift(system: AssessedSystem) -> CheckResult:
     table = (EvidenceTable("drift", "Differences between the cluster and git",
                            ("object", "state", "changes_reachability", "detail"), rows),)
     semantic = sum(1 for item in drift.items if item.semantic)
-    failed = (f"{semantic} of {{count}} differences between the cluster and git change reachability." if semantic
-              else "{count} differences between the cluster and git are cosmetic (no change in reachability).")
+    failed = ((f"{semantic} of {{count}} difference between the cluster and git changes reachability.",
+               f"{semantic} of {{count}} differences between the cluster and git "
+               + agreeing(semantic, "changes", "change") + " reachability.") if semantic else
+              ("{count} difference between the cluster and git is cosmetic (no change in reachability).",
+               "{count} differences between the cluster and git are cosmetic (no change in reachability)."))
     return result("change.no_drift", findings, "The cluster runs exactly the policies in git.", failed, table,
                   failing_status=Status.FAIL if semantic else Status.WARNING)
 
@@ -88,5 +96,6 @@ def periodic_review(system: AssessedSystem, max_days: int = REVIEW_INTERVAL_DAYS
                                     f"{later} (at most {max_days} allowed)", "medium"))
     table = EvidenceTable("review_history", "Intervals between evidence packs", ("from", "to", "days"), tuple(rows))
     return result("review.periodic", findings, f"Evidence was produced at most {max_days} days apart "
-                  f"({len(system.previous)} earlier packs).", f"{{count}} intervals exceed {max_days} days.",
+                  f"({counted(len(system.previous), 'earlier pack')}).",
+                  (f"{{count}} interval exceeds {max_days} days.", f"{{count}} intervals exceed {max_days} days."),
                   (table,))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding, check
 from compliance.model.status import Status
+from compliance.wording import agreeing, counted
 
 # Network plugins by the workload names they run under, and whether they enforce NetworkPolicies: "yes", "no", or
 # what the enforcement depends on (the plugin's configuration, which the snapshot does not hold).
@@ -78,7 +79,9 @@ def analysis_complete(system: AssessedSystem) -> CheckResult:
                    if system.snapshot.all_policies else "No policy object restricts traffic: every connection is "
                    "open, as the reachability analysis shows.")
         return CheckResult("analysis.complete", Status.PASS, summary)
-    findings = tuple(Finding(kind, f"{kind}: {'an unknown number' if count is None else count} object(s) not "
-                             "modelled", "high") for kind, count in sorted(unmodelled.items()))
-    return CheckResult("analysis.complete", Status.FAIL, f"{len(findings)} policy kinds are not modelled; "
-                       "reachability-based results cannot be relied on.", findings)
+    unknown = "an unknown number of objects"
+    findings = tuple(Finding(kind, f"{kind}: {unknown if count is None else counted(count, 'object')} not modelled",
+                             "high") for kind, count in sorted(unmodelled.items()))
+    kinds = agreeing(len(findings), "{count} policy kind is", "{count} policy kinds are")
+    return CheckResult("analysis.complete", Status.FAIL, f"{kinds} not modelled; reachability-based results cannot be "
+                       "relied on.", findings)

@@ -22,6 +22,7 @@ from compliance.model.status import Status
 from compliance.netpol import bitsets
 from compliance.netpol.ports import resolve_ports
 from compliance.netpol.reachability import CompiledRule
+from compliance.wording import counted, every
 
 POSTURE_COLUMNS = ("namespace", "zones", "policies", "default_deny_ingress", "default_deny_egress")
 
@@ -72,8 +73,11 @@ def namespace_has_policy(system: AssessedSystem, zones: Sequence[str] | None = N
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no NetworkPolicy", "high")
                 for row in table.rows if row[2] == "0"]
     return noted(result("policy.namespace_has_policy", findings,
-                        f"All {len(namespaces)} namespaces have a NetworkPolicy.",
-                        f"{{count}} of {len(namespaces)} namespaces have no NetworkPolicy.", (table,)), choice)
+                        every(len(namespaces), "The one namespace has a NetworkPolicy.",
+                              "All {count} namespaces have a NetworkPolicy.", "No namespace to examine."),
+                        (f"{{count}} of {counted(len(namespaces), 'namespace')} has no NetworkPolicy.",
+                         f"{{count}} of {counted(len(namespaces), 'namespace')} have no NetworkPolicy."), (table,)),
+                 choice)
 
 
 def default_deny_check(check_id: str, system: AssessedSystem, direction: str, zones: Sequence[str] | None,
@@ -85,9 +89,12 @@ def default_deny_check(check_id: str, system: AssessedSystem, direction: str, zo
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no default-deny {direction} policy "
                         f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules)",
                         "high") for row in table.rows if not row[column]]
-    return noted(result(check_id, findings, f"All {len(namespaces)} namespaces deny {direction} by default.",
-                        f"{{count}} of {len(namespaces)} namespaces do not deny {direction} by default.", (table,)),
-                 choice)
+    total = counted(len(namespaces), "namespace")
+    return noted(result(check_id, findings,
+                        every(len(namespaces), f"The one namespace denies {direction} by default.",
+                              f"All {{count}} namespaces deny {direction} by default.", "No namespace to examine."),
+                        (f"{{count}} of {total} does not deny {direction} by default.",
+                         f"{{count}} of {total} do not deny {direction} by default."), (table,)), choice)
 
 
 @check("policy.default_deny_ingress", "Every namespace in the zones denies ingress by default",
@@ -135,7 +142,8 @@ def dangling_selectors(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("dangling_selectors", "Selectors that match nothing", ("policy", "problem"),
                           object_message_rows(findings))
     return result("policy.dangling_selectors", findings, "Every policy and peer selector matches something.",
-                  "{count} selectors match nothing.", (table,), failing_status=Status.WARNING)
+                  ("{count} selector matches nothing.", "{count} selectors match nothing."), (table,),
+                  failing_status=Status.WARNING)
 
 
 def permissive_peers(rule_peers: tuple[Peer, ...] | None) -> list[str]:
@@ -175,7 +183,8 @@ def overly_permissive(system: AssessedSystem, zones: Sequence[str] | None = None
     table = EvidenceTable("permissive_rules", "Overly permissive rules", ("policy", "rule", "problem", "ports"),
                           tuple(sorted(rows)))
     return noted(result("policy.overly_permissive", findings, "No rule admits every peer, namespace or address.",
-                        "{count} rules admit every peer, namespace or address.", (table,)), choice)
+                        ("{count} rule admits every peer, namespace or address.",
+                         "{count} rules admit every peer, namespace or address."), (table,)), choice)
 
 
 def ports_within(inner: tuple[PortSpec, ...] | None, outer: tuple[PortSpec, ...] | None) -> bool:
@@ -227,7 +236,8 @@ def redundant_rules(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("redundant_rules", "Rules covered by other rules", ("policy", "finding"),
                           object_message_rows(findings))
     return result("policy.redundant_rules", findings, "No rule is covered by another.",
-                  "{count} rules are covered by other rules.", (table,), failing_status=Status.WARNING)
+                  ("{count} rule is covered by other rules.", "{count} rules are covered by other rules."), (table,),
+                  failing_status=Status.WARNING)
 
 
 @check("policy.named_ports_resolve", "Every named port in a rule is declared by a destination pod",
@@ -251,4 +261,5 @@ def named_ports_resolve(system: AssessedSystem) -> CheckResult:
     table = EvidenceTable("unresolved_named_ports", "Named ports no destination declares", ("policy", "finding"),
                           object_message_rows(findings))
     return result("policy.named_ports_resolve", findings, "Every named port resolves on some destination.",
-                  "{count} named ports resolve on no destination.", (table,), failing_status=Status.WARNING)
+                  ("{count} named port resolves on no destination.", "{count} named ports resolve on no destination."),
+                  (table,), failing_status=Status.WARNING)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.model.status import Status
+from compliance.wording import agreeing
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -113,10 +114,12 @@ def object_message_rows(findings: list[Finding] | tuple[Finding, ...]) -> tuple[
     return tuple((f.object, f.message) for f in sorted(findings, key=lambda f: (f.object, f.message)))
 
 
-def result(check_id: str, findings: list[Finding] | tuple[Finding, ...], passed: str, failed: str,
+def result(check_id: str, findings: list[Finding] | tuple[Finding, ...], passed: str, failed: str | tuple[str, str],
            evidence: tuple[EvidenceTable, ...] = (), failing_status: Status = Status.FAIL) -> CheckResult:
-    """A pass/fail result: `failing_status` with `failed` (formatted with the count) when there are findings."""
+    """A pass/fail result: `failing_status` with `failed` (formatted with the `{count}` of findings; a pair is the
+    singular and the plural form) when there are findings."""
     ordered = tuple(sorted(findings, key=lambda f: (f.object, f.message)))
     if ordered:
-        return CheckResult(check_id, failing_status, failed.format(count=len(ordered)), ordered, evidence)
+        one, many = (failed, failed) if isinstance(failed, str) else failed
+        return CheckResult(check_id, failing_status, agreeing(len(ordered), one, many), ordered, evidence)
     return CheckResult(check_id, Status.PASS, passed, (), evidence)

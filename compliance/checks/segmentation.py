@@ -18,6 +18,7 @@ from compliance.checks.registry import (
     result,
 )
 from compliance.netpol.ports import single_protocol
+from compliance.wording import counted, every
 
 CONNECTION_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "ports", "approved_ports",
                       "unapproved_ports", "approved_flows")
@@ -104,11 +105,16 @@ def unapproved_findings(connections: Sequence[ZoneConnection], severity: str) ->
 
 def approval_result(check_id: str, connections: list[ZoneConnection], table: str, title: str, what: str,
                     severity: str = "high") -> CheckResult:
-    """Pass when every connection is covered by approved flows."""
+    """Pass when every connection (`what`: "into cde") is covered by approved flows."""
     evidence = (EvidenceTable(table, title, CONNECTION_COLUMNS, connection_rows(connections)),)
     return result(check_id, unapproved_findings(connections, severity),
-                  f"All {len(connections)} {what} are covered by approved flows.",
-                  f"{{count}} of {len(connections)} {what} are not covered by an approved flow.", evidence)
+                  every(len(connections), f"The one connection {what} is covered by approved flows.",
+                        f"All {{count}} connections {what} are covered by approved flows.",
+                        f"No connection {what}, so none needs an approved flow."),
+                  (f"{{count}} of {counted(len(connections), f'connection {what}', f'connections {what}')} is not "
+                   "covered by an approved flow.",
+                   f"{{count}} of {counted(len(connections), f'connection {what}', f'connections {what}')} are not "
+                   "covered by an approved flow."), evidence)
 
 
 @check("segmentation.inbound_restricted", "Every connection into the zones from elsewhere is an approved flow",
@@ -118,7 +124,7 @@ def inbound_restricted(system: AssessedSystem, zones: Sequence[str] | None = Non
     targets = zones_to_examine(system, zones)
     connections = system.connections_between(None, targets.examined)
     return noted(approval_result("segmentation.inbound_restricted", connections, "zone_inbound",
-                                 f"Connections into {targets.names}", f"connections into {targets.names}"), targets)
+                                 f"Connections into {targets.names}", f"into {targets.names}"), targets)
 
 
 @check("segmentation.outbound_restricted", "Every connection out of the zones to elsewhere is an approved flow",
@@ -128,7 +134,7 @@ def outbound_restricted(system: AssessedSystem, zones: Sequence[str] | None = No
     sources = zones_to_examine(system, zones)
     connections = system.connections_between(sources.examined, None)
     return noted(approval_result("segmentation.outbound_restricted", connections, "zone_outbound",
-                                 f"Connections out of {sources.names}", f"connections out of {sources.names}"), sources)
+                                 f"Connections out of {sources.names}", f"out of {sources.names}"), sources)
 
 
 @check("segmentation.all_flows_approved", "Every connection between two zones is an approved flow",
@@ -140,7 +146,7 @@ def all_flows_approved(system: AssessedSystem) -> CheckResult:
     matrix = EvidenceTable("zone_matrix", "Zone reachability matrix", ("source_zone", "destination_zone", "ports"),
                            tuple((a, b, ports.describe()) for (a, b), ports in system.matrix.cells))
     checked = approval_result("segmentation.all_flows_approved", connections, "zone_connections",
-                              "Connections between zones", "connections between zones")
+                              "Connections between zones", "between zones")
     return noted(replace(checked, evidence=(matrix, *checked.evidence)), every_zone)
 
 
@@ -164,7 +170,8 @@ def zones_isolated(system: AssessedSystem, **params: Sequence[str]) -> CheckResu
     evidence = (EvidenceTable("zone_paths", f"Paths from {sources.names} to {targets.names}",
                               CONNECTION_COLUMNS, connection_rows(connections)),)
     return noted(result("segmentation.zones_isolated", findings, f"No path exists from {sources.names} to "
-                        f"{targets.names}.", f"{{count}} paths exist from {sources.names} to {targets.names}.",
+                        f"{targets.names}.", (f"{{count}} path exists from {sources.names} to {targets.names}.",
+                                             f"{{count}} paths exist from {sources.names} to {targets.names}."),
                         evidence), sources, targets)
 
 
@@ -178,7 +185,7 @@ def untrusted_ingress(system: AssessedSystem, zones: Sequence[str] | None = None
     connections = system.connections_between(sources.examined, targets.examined)
     what = f"from {sources.names} into {targets.names}"
     return noted(approval_result("segmentation.untrusted_ingress", connections, "untrusted_ingress",
-                                 f"Connections {what}", f"connections {what}", "critical"), sources, targets)
+                                 f"Connections {what}", what, "critical"), sources, targets)
 
 
 @check("segmentation.internet_egress_restricted", "The zones reach the internet only through approved flows",
@@ -191,7 +198,7 @@ def internet_egress_restricted(system: AssessedSystem, zones: Sequence[str] | No
     connections = system.connections_between(sources.examined, destinations.examined)
     what = f"from {sources.names} to {destinations.names}"
     return noted(approval_result("segmentation.internet_egress_restricted", connections, "internet_egress",
-                                 f"Connections {what}", f"connections {what}"), sources, destinations)
+                                 f"Connections {what}", what), sources, destinations)
 
 
 @check("segmentation.ports_documented", "Every port open into the zones has an approved, justified flow",
@@ -214,12 +221,16 @@ def ports_documented(system: AssessedSystem, zones: Sequence[str] | None = None)
                      "; ".join(sorted({f.justification for f in justified}))))
         uncovered = [c for c in connections if c.unapproved & port_set]
         if uncovered:
-            findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from {len(uncovered)} "
-                                    f"connection(s) without an approved, justified flow (e.g. {uncovered[0].source} "
-                                    f"-> {uncovered[0].destination})", "high"))
+            findings.append(Finding(f"{zone} {port}", f"{port} into {zone} is reachable from "
+                                    f"{counted(len(uncovered), 'connection')} without an approved, justified flow "
+                                    f"(e.g. {uncovered[0].source} -> {uncovered[0].destination})", "high"))
     evidence = (EvidenceTable("open_ports", f"Ports open into {targets.names}",
                               ("zone", "port", "connections", "approved_flows", "justification"), tuple(rows)),)
     return noted(result("segmentation.ports_documented", findings,
-                        f"All {len(rows)} open port ranges into {targets.names} have an approved, justified flow.",
-                        f"{{count}} of {len(rows)} open port ranges into {targets.names} lack an approved flow.",
+                        every(len(rows), f"The one open port range into {targets.names} has an approved, justified "
+                              "flow.", f"All {{count}} open port ranges into {targets.names} have an approved, "
+                              "justified flow.", f"No port is open into {targets.names}."),
+                        (f"{{count}} of {counted(len(rows), 'open port range')} into {targets.names} lacks an "
+                         "approved flow.", f"{{count}} of {counted(len(rows), 'open port range')} into "
+                         f"{targets.names} lack an approved flow."),
                         evidence), targets)

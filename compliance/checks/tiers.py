@@ -23,6 +23,7 @@ from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet, resolve_ports
 from compliance.netpol.reachability import TierRule, refine
 from compliance.netpol.zones import Crossing
+from compliance.wording import counted
 
 GUARDRAIL_COLUMNS = ("destination", "destination_zone", "source_zone", "guarded", "unguarded_ports",
                      "source_workloads", "example_source")
@@ -138,7 +139,7 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
                 findings.append(Finding(destination, f"{destination} ({zone}) is not guarded against zone "
                                         f"{source_zone} on {ports.describe()}: no Admin-tier Deny decides them for "
                                         "certain, so they are allowed or left to NetworkPolicies (from "
-                                        f"{len(sources)} workload(s), e.g. {sources[0]})", "high"))
+                                        f"{counted(len(sources), 'workload')}, e.g. {sources[0]})", "high"))
     names = ", ".join(guarded)
     evidence = (EvidenceTable("admin_guardrail", f"Admin-tier guardrail of {names}", GUARDRAIL_COLUMNS, tuple(rows)),
                 EvidenceTable("admin_guardrail_rules", f"Admin-tier rules into {names}", GUARDRAIL_RULE_COLUMNS,
@@ -146,8 +147,9 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
     outcome = result("segmentation.admin_guardrail", findings,
                      f"The Admin tier denies every other zone's traffic into {names} except approved flows, so no "
                      "NetworkPolicy can open it.",
-                     f"{{count}} of {len(rows)} pairs of a workload in {names} and another zone are not guarded by "
-                     "the Admin tier.", evidence)
+                     (f"{{count}} of {counted(len(rows), 'pair')} of a workload in {names} and another zone is not "
+                      "guarded by the Admin tier.", f"{{count}} of {counted(len(rows), 'pair')} of a workload in "
+                      f"{names} and another zone are not guarded by the Admin tier."), evidence)
     if unguarded:
         outcome = replace(outcome, summary=f"{outcome.summary.removesuffix('.')}; no Admin-tier guardrail protects "
                                            f"{', '.join(unguarded)}.")

@@ -11,6 +11,7 @@ from compliance.checks.segmentation import noted, zones_to_examine
 from compliance.model.parse import canonical_address
 from compliance.netpol import bitsets
 from compliance.netpol.ports import NO_PORTS, PortSet
+from compliance.wording import agreeing, every
 
 DIRECTIONS = ("ingress", "egress")
 # AWS, Azure, GCP, Oracle and OpenStack serve instance metadata at the link-local IPv4 address; AWS also at
@@ -48,9 +49,12 @@ def workload_isolated(system: AssessedSystem, zones: Sequence[str] | None = None
     table = EvidenceTable("workload_isolation", "Isolation of each workload", ("workload", "zone",
                                                                                "ingress_isolated",
                                                                                "egress_isolated"), rows)
-    return noted(result("workload.isolated", findings, f"All {len(rows)} workloads are isolated for "
-                        f"{' and '.join(directions)}.", "{count} workload directions are not isolated by any policy.",
-                        (table,)), choice)
+    both = " and ".join(directions)
+    return noted(result("workload.isolated", findings,
+                        every(len(rows), f"The one workload is isolated for {both}.",
+                              f"All {{count}} workloads are isolated for {both}.", "No workload to examine."),
+                        ("{count} workload direction is not isolated by any policy.",
+                         "{count} workload directions are not isolated by any policy."), (table,)), choice)
 
 
 @check("workload.host_network", "No workload in the zones uses the host network (outside policy control)",
@@ -70,7 +74,8 @@ def host_network(system: AssessedSystem, zones: Sequence[str] | None = None) -> 
     table = EvidenceTable("host_network_pods", "Pods on the host network", ("pod", "workload", "zone"),
                           tuple(sorted(rows)))
     return noted(result("workload.host_network", findings, "No workload in scope uses the host network.",
-                        "{count} workloads use the host network, outside policy control.", (table,)), choice)
+                        ("{count} workload uses the host network, outside policy control.",
+                         "{count} workloads use the host network, outside policy control."), (table,)), choice)
 
 
 @check("workload.host_ports", "No workload in the zones maps a container port to a port of its node",
@@ -90,13 +95,15 @@ def host_ports(system: AssessedSystem, zones: Sequence[str] | None = None) -> Ch
                 rows.append((pod.display, pod.workload.display, zone, port.container,
                              f"{port.protocol} {port.host_port}", str(port.port)))
                 opened.setdefault(pod.workload.display, set()).add(f"{port.protocol} {port.host_port}")
-    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) opens node port(s) "
-                        f"{', '.join(sorted(ports))} to its pods, outside NetworkPolicy control", "high")
+    findings = [Finding(workload, f"{workload} ({system.workload_zones[workload]}) opens "
+                        f"{agreeing(len(ports), 'node port', 'node ports')} {', '.join(sorted(ports))} to its pods, "
+                        "outside NetworkPolicy control", "high")
                 for workload, ports in opened.items()]
     table = EvidenceTable("host_ports", "Container ports mapped to node ports",
                           ("pod", "workload", "zone", "container", "host_port", "container_port"), tuple(sorted(rows)))
     return noted(result("workload.host_ports", findings, "No workload in scope maps a port of its node.",
-                        "{count} workloads map ports of their nodes, outside policy control.", (table,)), choice)
+                        ("{count} workload maps ports of its nodes, outside policy control.",
+                         "{count} workloads map ports of their nodes, outside policy control."), (table,)), choice)
 
 
 @check("workload.metadata_blocked", "No workload in the zones reaches the cloud instance metadata service",
@@ -132,4 +139,5 @@ def metadata_blocked(system: AssessedSystem, zones: Sequence[str] | None = None,
                           ("workload", "zone", "address", "ports"), rows)
     return noted(result("workload.metadata_blocked", findings,
                         f"No workload in {choice.names} reaches {', '.join(addresses)}.",
-                        "{count} workloads reach the instance metadata service.", (table,)), choice)
+                        ("{count} workload reaches the instance metadata service.",
+                         "{count} workloads reach the instance metadata service."), (table,)), choice)

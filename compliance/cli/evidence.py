@@ -11,7 +11,9 @@ from compliance.cli.main import main
 from compliance.cli.options import feedback, utc_now, warn
 from compliance.cli.output import echo_output, output_option
 from compliance.errors import UsageError, VerificationFailed
+from compliance.report.formats import visible
 from compliance.times import format_utc
+from compliance.wording import counted
 
 if TYPE_CHECKING:  # loaded when a command runs, not when the command line starts
     from compliance.evidence.pack import WrittenPack
@@ -43,7 +45,7 @@ def verify(packs: tuple[str, ...], trust: tuple[str, ...], tsa_trust: tuple[str,
         raise UsageError("nothing to verify", hint="pass a pack directory or zip, or --chain ROOT")
     verification = verify_packs(packs, chain, load_anchors(trust, tsa_trust), require_trust=require_trust,
                                 reperform=reperform, git_repository=git_repository)
-    click.echo(verification_text(verification), nl=False)
+    click.echo(visible(verification_text(verification), lines=True), nl=False)
     if verification.problems:
         raise VerificationFailed(chain or packs[0], verification.problems)
 
@@ -58,13 +60,15 @@ def verification_text(verification: Verification) -> str:
             lines.append(f"{item.path}: re-performance skipped: {item.skipped}")
         elif item.result is not None:
             aside = item.result.set_aside
-            lines.append(f"{item.path}: re-performed {item.result.compared} controls from snapshot.json and scope.yaml"
+            lines.append(f"{item.path}: re-performed {counted(item.result.compared, 'control')} from snapshot.json "
+                         "and scope.yaml"
                          + (f"; set aside (inputs not available): {', '.join(aside)}" if aside else ""))
     chain = verification.chain
     if chain is not None:
         kept = ", its signed manifest kept in the ledger" if chain.removed == 1 else ", their signed manifests kept " \
             "in the ledger" if chain.removed else ""
-        lines.append(f"{chain.root}: chain of {chain.packs} packs ({chain.removed} removed by retention{kept})")
+        lines.append(f"{chain.root}: chain of {counted(chain.packs, 'pack')} "
+                     f"({chain.removed} removed by retention{kept})")
     for subject, prints in verification.shared_subjects().items():
         lines.append(f"NOTE: {len(prints)} different certificates share the signer name {subject}: "
                      f"{', '.join(prints)}; only the fingerprints tell them apart")
@@ -90,7 +94,7 @@ def pack_lines(report: PackReport) -> list[str]:
     """The lines that say what one pack is, who signed it, whether that is trusted, when, and where it is chained."""
     if not report.pack_id:
         return [f"{report.path}: not verified"]
-    lines = [f"{report.path}: pack {report.pack_id}, {report.files} files"]
+    lines = [f"{report.path}: pack {report.pack_id}, {counted(report.files, 'file')}"]
     signature = report.signature
     if signature is None:
         lines.append("  signer: " + ("the signature does not verify" if report.signed

@@ -12,6 +12,7 @@ import click
 
 from compliance import __version__
 from compliance.errors import SegproofError, UsageError
+from compliance.report.formats import visible
 
 # Loading and analysing build millions of small objects and few reference cycles; the default collector
 # thresholds spend about a third of the run collecting at 50,000 pods.
@@ -42,9 +43,9 @@ def usage_message(message: str) -> str:
 
 def render(ctx: click.Context, error: SegproofError) -> None:
     """Print the error and its hint on stderr and exit with its code."""
-    click.echo(f"segproof: error: {error.message}", err=True)
+    click.echo(f"segproof: error: {visible(error.message)}", err=True)
     if error.hint:
-        click.echo(f"hint: {error.hint}", err=True)
+        click.echo(f"hint: {visible(error.hint)}", err=True)
     ctx.exit(error.exit_code)
 
 

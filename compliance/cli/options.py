@@ -15,6 +15,7 @@ import click
 
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
+from compliance.report.formats import visible
 from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, ClusterTarget, Timeouts
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
@@ -78,7 +79,7 @@ def terminal_progress() -> TerminalProgress | None:
 
 def warn(message: str) -> None:
     """One warning on stderr."""
-    click.echo(f"segproof: warning: {message}", err=True)
+    click.echo(f"segproof: warning: {visible(message)}", err=True)
 
 
 def feedback(quiet: bool) -> Feedback:

@@ -8,7 +8,7 @@ from typing import Any
 from compliance.checks.registry import CheckResult
 from compliance.controls import Assessment
 from compliance.report.connections_output import assumptions_lines, incomplete_banner
-from compliance.report.formats import json_text, text_table
+from compliance.report.formats import json_text, text_table, visible
 from compliance.scope import Scope
 
 ASSESSMENT_FORMAT = "segproof.assessment/v1"
@@ -85,4 +85,4 @@ def assessment_text(assessment: Assessment, scope: Scope, assumptions: Mapping[s
         lines.append("")
     lines.append("Assumptions:")
     lines += [f"  {line}" for line in assumptions_lines(assumptions)]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from compliance.analysis.system import AssessedSystem
 from compliance.netpol.ports import PortSet
+from compliance.report.formats import visible
 from compliance.report.zone_flows import ZoneFlows, ZonePair, zone_flows
+from compliance.wording import counted
 
 if TYPE_CHECKING:  # matplotlib itself is imported only when a picture is drawn
     from matplotlib.figure import Figure
@@ -75,8 +77,8 @@ def column_heading(label: str) -> list[str]:
 
 
 def zone_label(flows: ZoneFlows, zone: str) -> str:
-    """A zone's axis label: CDE zones are marked (address zones are set in italics)."""
-    return f"{zone} (CDE)" if zone in flows.cde else zone
+    """A zone's axis label, `visible`: CDE zones are marked (address zones are set in italics)."""
+    return visible(f"{zone} (CDE)" if zone in flows.cde else zone)
 
 
 def legend_layout(flows: ZoneFlows, left: float, right: float) -> list[tuple[tuple[float, float], tuple[str, str]]]:
@@ -206,8 +208,8 @@ def zone_matrix_text(source: ZoneFlows | AssessedSystem) -> str:
     for pair in paths:
         marks = " [into CDE]" if pair.into_cde else ""
         lines.append(f"{pair.source} -> {pair.destination}{marks}: {pair.ports.describe()} "
-                     f"({pair.connections} connection{'s' if pair.connections != 1 else ''})")
+                     f"({counted(pair.connections, 'connection')})")
         if pair.unapproved:
-            lines.append(f"    UNAPPROVED: {pair.unapproved.describe()} in {pair.unapproved_connections} "
-                         f"connection{'s' if pair.unapproved_connections != 1 else ''}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"    UNAPPROVED: {pair.unapproved.describe()} in "
+                         f"{counted(pair.unapproved_connections, 'connection')}")
+    return visible("\n".join(lines) + "\n", lines=True)

@@ -8,7 +8,8 @@ from typing import Any
 from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
-from compliance.report.formats import csv_text, json_text, text_table
+from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
 CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to", "ambiguous")
@@ -48,10 +49,21 @@ def connections_csv(found: Sequence[Connection]) -> str:
     return csv_text(CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in port_rows(c)))
 
 
+def assumption_text(value: object) -> str:
+    """An assumption's value in words: yes or no, `Kind (3), Kind (count unknown)` for counts by kind, a list
+    joined by commas, else the text itself."""
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return describe_unmodelled(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
 def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
     """The assumptions as `name: value` lines."""
-    return [f"{key}: {'yes' if value is True else 'no' if value is False else value}"
-            for key, value in assumptions.items()]
+    return [f"{key}: {assumption_text(value)}" for key, value in assumptions.items()]
 
 
 def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:
@@ -60,7 +72,8 @@ def connections_table(found: Sequence[Connection], assumptions: Mapping[str, obj
                        [(c.source, c.destination, c.ports.describe()
                          + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return f"{incomplete_banner(assumptions)}{table}\n{len(found)} connections. Assumptions:\n{footer}\n"
+    return visible(f"{incomplete_banner(assumptions)}{table}\n{counted(len(found), 'connection')}. Assumptions:\n"
+                   f"{footer}\n", lines=True)
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

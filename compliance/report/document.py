@@ -1,7 +1,8 @@
 """The auditor's report: a jinja2 template rendered to HTML, and to a PDF/A-3b with the CSVs attached (WeasyPrint).
 
-The template (`report_templates/report.html.j2`, with `report.css` inlined) autoescapes every value and fails
-on any undefined name. The PDF is deterministic: its dates come from the pack's `created_at`, embedded font
+The template (`report_templates/report.html.j2`, with `report.css` inlined) autoescapes every value, shows
+control and bidirectional-formatting characters as `\\u202e`-style escapes (`formats.visible`), and fails on any
+undefined name. The PDF is deterministic: its dates come from the pack's `created_at`, embedded font
 subsets are dated with SOURCE_DATE_EPOCH, attachments carry fixed dates, and the chart is deterministic SVG.
 PDF tables are bounded (`PDF_TABLE_ROWS`); the CSVs carry every row.
 """
@@ -23,6 +24,8 @@ from compliance.errors import InvalidValue
 from compliance.model.status import STATUS_ORDER, Status
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.report.charts import zone_matrix_svg
+from compliance.report.connections_output import assumption_text
+from compliance.report.formats import visible
 from compliance.report.inputs import ReportInput
 from compliance.report.policy_section import policy_section
 from compliance.report.tables import (
@@ -38,6 +41,7 @@ from compliance.report.zone_flows import ZoneFlows, verdicts, zone_flows
 from compliance.resources import resource_dir
 from compliance.scope import ScopeException
 from compliance.times import parse_utc
+from compliance.wording import agreeing, counted
 
 if TYPE_CHECKING:  # jinja2 is imported only when a report is rendered
     import jinja2
@@ -78,14 +82,25 @@ def breakable(value: Any) -> Markup:
     return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
 
 
+def shown(value: Any) -> Any:
+    """A value as the template prints it: text (also markup) `visible`, newlines kept (HTML whitespace)."""
+    from markupsafe import Markup
+
+    if not isinstance(value, str):
+        return value
+    text = visible(value, lines=True)
+    return Markup(text) if isinstance(value, Markup) else text
+
+
 def template_environment() -> jinja2.Environment:
-    """The jinja2 environment of the report templates: autoescape on, undefined names are errors."""
+    """The jinja2 environment of the report templates: autoescape on, every value `shown`, undefined names are
+    errors."""
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("report_templates"))),
                                      autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                     lstrip_blocks=True, keep_trailing_newline=True)
-    environment.filters["breakable"] = breakable
+                                     lstrip_blocks=True, keep_trailing_newline=True, finalize=shown)
+    environment.filters.update(breakable=breakable, counted=counted, agreeing=agreeing)
     return environment
 
 
@@ -116,14 +131,8 @@ def source_text(source: Mapping[str, Any]) -> str:
 
 
 def assumption_rows(assumptions: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The analysis assumptions as name/value rows (booleans as yes/no, mappings as `key: value` lists)."""
-    def text(value: Any) -> str:
-        if value is True or value is False:
-            return "yes" if value else "no"
-        if isinstance(value, Mapping):
-            return ", ".join(f"{k}: {'count unknown' if v is None else v}" for k, v in sorted(value.items()))
-        return str(value)
-    return [{"name": str(name), "value": text(value)} for name, value in assumptions.items()]
+    """The analysis assumptions as name/value rows, in words (`assumption_text`)."""
+    return [{"name": str(name), "value": assumption_text(value)} for name, value in assumptions.items()]
 
 
 def status_counts(data: ReportInput, framework: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from compliance.netpol.explain import Explanation
 from compliance.netpol.ports import PortSet
 from compliance.netpol.verdict import ConnectionVerdict, DirectionVerdict, RuleVerdict, TierStep
 from compliance.report.connections_output import assumptions_lines, incomplete_banner
-from compliance.report.formats import json_text
+from compliance.report.formats import json_text, visible
 
 EXPLAIN_FORMAT = "segproof.explain/v1"
 
@@ -133,4 +133,4 @@ def explanation_text(explanation: Explanation) -> str:
         lines.append("")
     lines.append("Assumptions:")
     lines += [f"  {line}" for line in assumptions_lines(explanation.assumptions)]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)

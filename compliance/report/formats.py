@@ -1,12 +1,54 @@
-"""Serialisations shared by every output: JSON and CSV text, deterministic byte for byte."""
+"""Serialisations shared by every output: JSON and CSV text, deterministic byte for byte, and text made safe to show.
+
+Every CSV segproof writes (the pack's `data/*.csv` and every `-o csv`) goes through `csv_text`: RFC 4180 quoting,
+`\\n` line ends, and text cells a spreadsheet would run as a formula prefixed with `'` (`neutralised`).
+Every string a person reads (terminal tables and text, Markdown, the PDF) goes through `visible`: control and
+bidirectional-formatting characters become `\\u202e`-style escapes, so a name cannot reorder or hide what is shown.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, ASVS 5.0 1.2.10).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+CELL_GUARDS = frozenset((*FORMULA_STARTS, "'"))
+# C0 and C1 controls and DEL, the line and paragraph separators, and the bidirectional marks, embeddings, overrides
+# and isolates (ALM, LRM, RLM, LRE..RLO, LRI..PDI); the second form keeps newlines.
+INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+INVISIBLE_IN_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def escaped(match: re.Match[str]) -> str:
+    """`\\u202e` for one character."""
+    return f"\\u{ord(match.group()):04x}"
+
+
+def visible(text: str, lines: bool = False) -> str:
+    """The text with every control or bidirectional-formatting character written as a `\\u202e`-style escape;
+    with `lines`, newlines stay (a multi-line document)."""
+    return (INVISIBLE_IN_LINES if lines else INVISIBLE).sub(escaped, text)
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with `'`; other values unchanged.
+
+    Quotes already in front of a formula character count as part of it (`'=x` becomes `''=x`), so `restored`
+    gives back exactly the original text.
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restored(text: str) -> str:
+    """A cell as it was before `neutralised`."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def json_text(document: Any, flat_below: int | None = None) -> str:
@@ -34,16 +76,20 @@ def render_json(value: Any, level: int, flat_below: int) -> str:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV with a header row and `\\n` line ends."""
+    """CSV with a header row, neutralised cells and `\\n` line ends."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    # The first-character test spares a call per cell: reachability CSVs of large clusters have millions.
+    writer.writerows([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell for cell in row]
+                     for row in rows)
     return buffer.getvalue()
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned table for terminals."""
+    """A plain aligned table for terminals, every cell `visible`."""
+    if INVISIBLE.search("".join(cell for row in rows for cell in row)):  # one scan; escaping is rarely needed
+        rows = [[visible(cell) for cell in row] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
              for line in [header, ["-" * w for w in widths], *rows]]

@@ -11,7 +11,8 @@ from compliance.analysis.history_effects import AssessedHistory, ChangeEffects, 
 from compliance.model.history import Commit, History, signature_description
 from compliance.netpol.connections import Connection
 from compliance.report.connections_output import connections_list
-from compliance.report.formats import csv_text, json_text, text_table
+from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.wording import agreeing, counted
 
 HISTORY_FORMAT = "segproof.history/v1"
 PROVENANCE_FORMAT = "segproof.provenance/v1"
@@ -108,7 +109,7 @@ def history_table(assessed: AssessedHistory) -> str:
             for e in assessed.changes for c in (e.change,)]
     lines = [text_table(("COMMITTED", "COMMIT", "AUTHOR", "CHANGE", "OBJECT", "SIG", "APPROVED", "OPENED", "CLOSED"),
                         rows).rstrip("\n"),
-             f"\n{len(history.changes)} changes on {history.rev} ({history.commit[:12]})"
+             f"\n{counted(len(history.changes), 'change')} on {history.rev} ({history.commit[:12]})"
              + (f" under {', '.join(history.paths)}" if history.paths else "")
              + (f" from {history.since}" if history.since else "") + (f" to {history.until}" if history.until else "")
              + "."]
@@ -131,7 +132,7 @@ def history_table(assessed: AssessedHistory) -> str:
         lines.append("\nUnreadable manifests (their last readable content stands in):")
         lines += [f"  {c.commit.sha[:10]} {c.error}" for c in errors]
     lines += [f"warning: {warning}" for warning in history.warnings]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def provenance_record(record: Provenance) -> dict[str, Any]:
@@ -225,8 +226,9 @@ def drift_text(drift: Drift) -> str:
     where = f" under {', '.join(drift.paths)}" if drift.paths else ""
     lines = [f"Cluster ({describe_source(drift.cluster_source)}) vs git {drift.repository} at {drift.rev} "
              f"({drift.commit[:12]}){where}",
-             f"{len(drift.items)} differences ({summary['semantic']} change reachability, {summary['cosmetic']} "
-             f"cosmetic); {drift.in_sync} policies in sync."]
+             f"{counted(len(drift.items), 'difference')} ({summary['semantic']} "
+             f"{agreeing(summary['semantic'], 'changes', 'change')} reachability, {summary['cosmetic']} cosmetic); "
+             f"{counted(drift.in_sync, 'policy', 'policies')} in sync."]
     for state in DriftState:
         items = [item for item in drift.items if item.status is state]
         if not items:
@@ -239,4 +241,4 @@ def drift_text(drift: Drift) -> str:
                 lines.append(f"    fields: {', '.join(item.fields)}")
             lines += connection_lines("cluster only:", item.cluster_only)
             lines += connection_lines("git only:", item.git_only)
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)

@@ -8,18 +8,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from compliance.report.formats import visible
+
 SPECIAL = re.compile(r"([\\`*_\[\]<|~])")
 COMMENT_LIMIT = 65_536  # characters in one GitHub comment body
 
 
 def text(value: str) -> str:
-    """Plain text with Markdown and HTML syntax escaped, on one line."""
-    return SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    """Plain text with Markdown and HTML syntax escaped, on one line, `visible`."""
+    return SPECIAL.sub(r"\\\1", visible(" ".join(value.split())))
 
 
 def code(value: str) -> str:
-    """A name as inline code; a pipe is escaped so that it does not end a table cell."""
-    return "`" + value.replace("`", "'").replace("|", "\\|") + "`"
+    """A name as inline code, `visible`; a pipe is escaped so that it does not end a table cell."""
+    return "`" + visible(value).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -55,7 +57,8 @@ def table_part(header: Sequence[str], rows: Sequence[Sequence[str]], noun: str =
 def details_parts(summary: str, parts: Sequence[Part]) -> list[Part]:
     """Parts inside one collapsible section (closed by default), then a blank line."""
     first, *rest = parts
-    inner = [replace(first, before=f"<details><summary>{html.escape(summary)}</summary>\n\n{first.before}"), *rest]
+    summary = html.escape(visible(summary))
+    inner = [replace(first, before=f"<details><summary>{summary}</summary>\n\n{first.before}"), *rest]
     return [*inner[:-1], replace(inner[-1], after=inner[-1].after + "\n</details>\n\n")]
 
 

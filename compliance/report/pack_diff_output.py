@@ -7,7 +7,8 @@ from typing import Any
 
 from compliance.analysis.pack_comparison import ControlDifference, PackDiff, PackSide, ZoneDifference
 from compliance.report import markdown
-from compliance.report.formats import json_text, text_table
+from compliance.report.formats import json_text, text_table, visible
+from compliance.wording import counted
 
 PACK_DIFF_FORMAT = "segproof.pack-diff/v1"
 
@@ -39,7 +40,7 @@ def summary(found: PackDiff) -> str:
               (len(found.policies), "policy", "policies"), (len(found.exceptions), "exception", "exceptions")]
     if not any(count for count, _, _ in counts):
         return "No differences in controls, zone matrix, policies or exceptions."
-    return "Changed: " + ", ".join(f"{count} {one if count == 1 else many}" for count, one, many in counts) + "."
+    return "Changed: " + ", ".join(counted(count, one, many) for count, one, many in counts) + "."
 
 
 def status(value: str | None) -> str:
@@ -86,7 +87,7 @@ def pack_diff_text(found: PackDiff) -> str:
         found_rows = rows(found)
         lines += ["", f"{title} ({len(found_rows)} changed):"]
         lines.append(text_table(header, found_rows).rstrip() if found_rows else "  none")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def control_json(change: ControlDifference) -> dict[str, Any]:

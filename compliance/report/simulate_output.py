@@ -10,8 +10,9 @@ from compliance.analysis.policy_changes import SpecChangeKind
 from compliance.netpol.connections import Connection
 from compliance.report import markdown
 from compliance.report.connections_output import assumptions_lines, connection_json, connections_list, incomplete_banner
-from compliance.report.formats import json_text, text_table
+from compliance.report.formats import json_text, text_table, visible
 from compliance.simulate import ControlChange, FindingChange, Simulation, Verdict
+from compliance.wording import counted
 
 SIMULATION_FORMAT = "segproof.simulation/v1"
 # The words of the `segproof.simulation/v1` contract for how a policy changes.
@@ -27,15 +28,14 @@ def path_text(connection: Connection, zones: Mapping[str, str]) -> str:
 
 def headline(simulation: Simulation, verdict: Verdict) -> str:
     """One sentence: what the change opens and closes, and whether a control gets worse."""
-    counts = f"opens {len(simulation.opened)} and closes {len(simulation.closed)} workload connections"
+    counts = f"opens {len(simulation.opened)} and closes {counted(len(simulation.closed), 'workload connection')}"
     if simulation.controls is None:
         return f"The change {counts}; no scope given, so no control was evaluated."
     if not verdict.worse:
         return f"OK: no control gets worse; the change {counts}."
     names = ", ".join(change.control for change in verdict.worse)
     prefix = "FAIL: " if verdict.failed else ""
-    plural = "s" if len(verdict.worse) != 1 else ""
-    return f"{prefix}{len(verdict.worse)} control{plural} would get worse ({names}); the change {counts}."
+    return f"{prefix}{counted(len(verdict.worse), 'control')} would get worse ({names}); the change {counts}."
 
 
 def offending(simulation: Simulation, verdict: Verdict) -> list[str]:
@@ -72,7 +72,7 @@ def simulation_text(simulation: Simulation, verdict: Verdict, details: bool = Fa
     lines += ["", "Assumptions:", *(f"  {line}" for line in assumptions_lines(simulation.assumptions))]
     if not details and (simulation.policies or simulation.opened or simulation.closed or simulation.controls):
         lines += ["", "Every policy, connection, zone path and finding: add --details, or use -o json."]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n", lines=True)
 
 
 def summary_lines(simulation: Simulation, verdict: Verdict) -> list[str]:

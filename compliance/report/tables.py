@@ -1,10 +1,10 @@
 """The evidence pack's CSV files (`data/*.csv`), built with pandas, and the same tables for the PDF's excerpts.
 
 Every file is UTF-8 with a byte-order mark (so Excel reads names and arrows correctly; read it back with
-`encoding="utf-8-sig"`), `\\n` line ends, a header row even when there are no rows, and rows in a stable
-order. Text cells starting with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'` so a
-spreadsheet shows them as text instead of running them as formulas (scope text and git authors are
-user-controlled). The same input gives the same bytes.
+`encoding="utf-8-sig"`), written by the one CSV writer of every output (`formats.csv_text`): `\\n` line ends,
+a header row even when there are no rows, and text cells starting with `=`, `+`, `-`, `@`, a tab, a carriage
+return or NUL prefixed with `'` so a spreadsheet shows them as text instead of running them as formulas (scope
+text and git authors are user-controlled). Rows are in a stable order; the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from compliance.model.cluster_policy import Action, ClusterPolicy, ClusterRule
 from compliance.model.objects import PROTOCOLS
 from compliance.netpol import bitsets
 from compliance.netpol.ports import single_protocol
+from compliance.report import formats
 from compliance.report.inputs import ReportInput
 from compliance.report.zone_flows import ZoneFlows, zone_flows
 from compliance.scope import ScopeException
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EVIDENCE_DIR = "data/evidence"
 MAX_SLUG = 80
 
@@ -98,13 +98,6 @@ def params_text(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if params else ""
 
 
-def neutralised(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, prefixed with `'`; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], keys: Sequence[str] = (),
                  natural: Sequence[str] = ()) -> Table:
     """A table with rows sorted (stably, by pandas) on `keys`; `natural` keys sort digit runs as numbers."""
@@ -120,12 +113,8 @@ def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 
 
 def csv_text(table: Table) -> str:
-    """The table as CSV text: BOM, header, neutralised cells, `\\n` line ends."""
-    import pandas
-
-    frame = pandas.DataFrame([[neutralised(cell) for cell in row] for row in table.rows], columns=list(table.columns),
-                             dtype=object)
-    return BOM + frame.to_csv(index=False, lineterminator="\n")
+    """The table as the pack's CSV text: a BOM, then the CSV of every output."""
+    return BOM + formats.csv_text(table.columns, table.rows)
 
 
 def control_order(assessment: Assessment) -> list[ControlResult]:

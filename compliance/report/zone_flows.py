@@ -18,6 +18,7 @@ from functools import cached_property
 from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.scope import UNZONED_EXTERNAL, ApprovedFlow, Scope
+from compliance.wording import counted, every
 
 CDE_NAME = re.compile(r"(^|[-_.])cde($|[-_.])", re.IGNORECASE)
 CDE_DESCRIPTION = re.compile(r"cardholder[ -]data", re.IGNORECASE)
@@ -161,11 +162,6 @@ def zone_flows(system: AssessedSystem) -> ZoneFlows:
     return ZoneFlows(zones, external, cde, connections, tuple(pairs), tuple(uses))
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """`1 path`, `4 paths`."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
 def listed(names: Sequence[str]) -> str:
     """`a`, `a and b`, `a, b and c`."""
     names = list(names)
@@ -182,8 +178,9 @@ def approval_verdict(connections: Sequence[ZoneConnection], direction: str, cave
         detail = f"{where[:-1]}; {more}" if more else where
         return Verdict("bad", f"Connections {direction} the CDE without an approved flow: {len(bad)} of "
                               f"{len(connections)}", detail)
-    return Verdict("good", f"Every connection {direction} the CDE is an approved flow "
-                           f"({plural(len(connections), 'connection')}){caveat}", where)
+    return Verdict("good", every(len(connections), f"The one connection {direction} the CDE is an approved flow",
+                                 f"Every connection {direction} the CDE is an approved flow ({{count}} connections)",
+                                 f"No connection {direction} the CDE") + caveat, where)
 
 
 def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated_cde: Sequence[str],
@@ -198,7 +195,7 @@ def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated
         sources = sorted({c.source_zone for c in from_outside}, key=flows.zones.index)
         scope_note = f"Out-of-scope zones (no approved flow into the CDE): {listed(flows.out_of_scope) or 'none'}."
         if from_outside:
-            found.append(Verdict("bad", f"Out-of-scope systems can reach the CDE: {plural(len(from_outside), 'path')}",
+            found.append(Verdict("bad", f"Out-of-scope systems can reach the CDE: {counted(len(from_outside), 'path')}",
                                  f"From {listed(sources)}. {scope_note}"))
         else:
             found.append(Verdict("good", f"No path from out-of-scope zones to the CDE{caveat}", scope_note))
@@ -222,13 +219,15 @@ def verdicts(flows: ZoneFlows, host_network_workloads: Sequence[str], unisolated
     bad = [c for c in cross if c.unapproved]
     found.append(Verdict("bad" if bad else "good",
                          f"Cross-zone connections without an approved flow: {len(bad)} of {len(cross)}" if bad else
-                         f"Every cross-zone connection is an approved flow ({plural(len(cross), 'connection')})"
-                         f"{caveat}"))
+                         every(len(cross), "The one cross-zone connection is an approved flow",
+                               "Every cross-zone connection is an approved flow ({count} connections)",
+                               "No connection between different zones") + caveat))
     unused = [use for use in flows.flow_uses if not use.used]
     if flows.flow_uses:
         found.append(Verdict("neutral" if unused else "good",
                              f"Approved flows not used by any connection: {len(unused)} of {len(flows.flow_uses)}"
-                             if unused else f"All {plural(len(flows.flow_uses), 'approved flow')} are in use",
+                             if unused else every(len(flows.flow_uses), "The one approved flow is in use",
+                                                   "All {count} approved flows are in use", ""),
                              "Unused approvals may be stale and can be withdrawn." if unused else ""))
     if host_network_workloads:
         found.append(Verdict("bad", f"Workloads outside NetworkPolicy control (hostNetwork): "

@@ -18,24 +18,19 @@ from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import identity
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS
-from compliance.report.tables import FORMULA_STARTS
-from compliance.report.zone_flows import plural
+from compliance.report.formats import restored
+from compliance.wording import counted
 
 ZONE_MATRIX_CSV = "data/zone_matrix.csv"
 EXCEPTIONS_CSV = "data/exceptions.csv"
-
-
-def cell(value: str | None) -> str:
-    """A CSV cell as written before the pack neutralised it for spreadsheets (a leading `'` removed)."""
-    text = value or ""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
 
 
 def table(files: PackFiles, name: str) -> tuple[Row, ...]:
     """The rows of one CSV of the pack, cells restored."""
     if name not in files.names:
         raise UnreadablePack(str(files.location), f"{name} is missing")
-    return tuple({key: cell(value) for key, value in row.items()} for row in csv_rows(files.read(name).decode("utf-8")))
+    rows = csv_rows(files.read(name).decode("utf-8"))
+    return tuple({key: restored(value or "") for key, value in row.items()} for row in rows)
 
 
 def snapshot_policies(files: PackFiles) -> dict[str, Any]:
@@ -81,7 +76,7 @@ def newest_packs(root: str | Path, count: int) -> tuple[Path, ...]:
     entries = read_ledger(folder)
     present = [entry for entry in entries if not entry.removed]
     if len(present) < count:
-        held = plural(len(present), "pack") + "".join(f" ({entry.pack_id})" for entry in present)
+        held = counted(len(present), "pack") + "".join(f" ({entry.pack_id})" for entry in present)
         removed = len(entries) - len(present)
         raise UsageError(f"{folder}: the ledger holds {held}{f' and {removed} removed by retention' if removed else ''}"
                          f"; comparing needs {count}", hint="write another pack first, or give two packs: segproof "

@@ -64,14 +64,14 @@ def compared(tmp_path: Path):
 def test_drift_classifies_every_difference(compared) -> None:
     assert [(i.namespace, i.name, i.status, i.semantic, i.explanation) for i in compared.items] == [
         ("shop", "api-ingress", "different", True,
-         "changes reachability: 1 connection(s) only with the cluster's version, 1 only with git's"),
+         "changes reachability: 1 connection only with the cluster's version, 1 only with git's"),
         ("shop", "cache-ingress", "different", False,
          "the rules differ but allow the same connections among this cluster's pods"),
         ("shop", "db-ingress", "different", False, "same rules once defaults are applied (e.g. protocol TCP, "
                                                    "policyTypes)"),
         ("shop", "orphan", "unmanaged", False, "allows and denies nothing among this cluster's pods"),
         ("shop", "web-ingress", "not-applied", True,
-         "changes reachability: 0 connection(s) only with the cluster's version, 1 only with git's"),
+         "changes reachability: 0 connections only with the cluster's version, 1 only with git's"),
     ]
     assert compared.in_sync == 1
     by_name = {item.name: item for item in compared.items}
@@ -93,7 +93,7 @@ def test_drift_outputs(compared) -> None:
     assert document["differences"][0] == {
         "object": "NetworkPolicy shop/api-ingress", "kind": "NetworkPolicy", "namespace": "shop", "name": "api-ingress",
         "status": "different", "path": "policies/shop/api-ingress.yaml", "semantic": True,
-        "explanation": "changes reachability: 1 connection(s) only with the cluster's version, 1 only with git's",
+        "explanation": "changes reachability: 1 connection only with the cluster's version, 1 only with git's",
         "fields": ["spec.ingress[0].ports[0].port"],
         "cluster_only": [{"src": "shop/web[Pod]", "dst": "shop/api[Pod]",
                           "ports": [{"protocol": "TCP", "from": 8080, "to": 8080}], "ambiguous": []}],
@@ -101,7 +101,7 @@ def test_drift_outputs(compared) -> None:
                       "ports": [{"protocol": "TCP", "from": 8081, "to": 8081}], "ambiguous": []}]}
     assert drift_json(compared) == drift_json(compared)
     text = drift_text(compared)
-    assert "5 differences (2 change reachability, 3 cosmetic); 1 policies in sync." in text
+    assert "5 differences (2 change reachability, 3 cosmetic); 1 policy in sync." in text
     assert "    git only: shop/db[Pod] -> shop/web[Pod]  TCP 80" in text
 
 
@@ -161,7 +161,7 @@ def test_cluster_policies_drift_by_kind_and_name(tmp_path: Path) -> None:
         ("AdminNetworkPolicy/cde-guard", "different", False,
          "the rules differ but allow the same connections among this cluster's pods"),
         ("AdminNetworkPolicy/shop-in", "not-applied", True,
-         "changes reachability: 0 connection(s) only with the cluster's version, 1 only with git's"),
+         "changes reachability: 0 connections only with the cluster's version, 1 only with git's"),
         ("BaselineAdminNetworkPolicy/default", "unmanaged", False,
          "allows and denies nothing among this cluster's pods"),
     ]

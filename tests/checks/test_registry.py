@@ -76,3 +76,13 @@ def catalog_check_references() -> list[tuple[str, str]]:
 def test_every_catalog_check_is_registered() -> None:
     unknown = [(file, check_id) for file, check_id in catalog_check_references() if check_id not in CHECKS]
     assert unknown == []
+
+
+def test_result_agrees_with_the_count_and_keeps_braces_of_names() -> None:
+    from compliance.checks.registry import Finding, result
+
+    one = [Finding("a", "m", "high")]
+    forms = ("{count} path exists into zone {x}.", "{count} paths exist into zone {x}.")
+    assert result("check.id", one, "ok", forms).summary == "1 path exists into zone {x}."
+    assert result("check.id", one * 2, "ok", forms).summary == "2 paths exist into zone {x}."
+    assert result("check.id", one, "ok", "{count} found in {}.").summary == "1 found in {}."

@@ -149,7 +149,7 @@ def test_guardrail_findings_name_the_workload_zone_ports_and_a_source() -> None:
     outcome = run("segmentation.admin_guardrail", base(*extra), zones=["cde"])
     vault = next(f for f in outcome.findings if f.object == "payments/vault[Pod]")
     assert vault.message.startswith("payments/vault[Pod] (cde) is not guarded against zone connected on all ports")
-    assert vault.message.endswith("(from 1 workload(s), e.g. checkout/web[Pod])")
+    assert vault.message.endswith("(from 1 workload, e.g. checkout/web[Pod])")
     assert [row[:5] for row in outcome.evidence[1].rows] == [
         ("AdminNetworkPolicy/checkout-to-api", "10", "ingress", "ingress[0]", "Pass"),
         ("AdminNetworkPolicy/cde-guardrail", "20", "ingress", "ingress[0]", "Deny")]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import subprocess
+from pathlib import Path
 
 import jinja2
 import pypdf
@@ -231,3 +233,36 @@ def test_pdf_is_pdfa_3b_dated_by_the_pack(reader: pypdf.PdfReader) -> None:
 def test_two_renders_are_byte_identical(pack: tuple[ReportInput, dict[str, bytes]], pdf: bytes) -> None:
     data, attachments = pack
     assert document.render_pdf(data, attachments) == pdf
+
+
+def test_pdf_shows_bidirectional_and_control_characters_as_escapes(tmp_path: Path) -> None:
+    """A right-to-left override in a pod name or the scope's system would reorder what the PDF shows
+    (`web\u202eexe.txt` reads "webtxt.exe"); the PDF shows the escape instead, as pdftotext reads it back."""
+    from .builders import sample_scope
+
+    snapshot = sample_snapshot()
+    hostile = "web\u202eexe.txt"
+    pods = tuple(dataclasses.replace(pod, name=hostile, workload=dataclasses.replace(pod.workload, name=hostile))
+                 if pod.display == "payments/debug-shell" else pod for pod in snapshot.pods)
+    scope = dataclasses.replace(sample_scope(), system="prod-\u202e1-ue", organization="ACME\x1b[2J Payments")
+    data = report_input(snapshot=dataclasses.replace(snapshot, pods=pods), scope=scope)
+    html = document.render_html(data)
+    assert not {"\u202e", "\x1b"} & set(html)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(document.render_pdf(data, {}))
+    text = unwrapped(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                                    text=True).stdout)
+    assert "\u202e" not in text and "webtxt.exe" not in text
+    assert "payments/web\\u202eexe.txt[Pod]" in text
+    assert "prod-\\u202e1-ue" in text and "ACME\\u001b[2JPayments" in text
+
+
+def test_counted_words_agree_with_their_number(html: str) -> None:
+    text = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"\b1 (more )?(namespaces|workloads|pods|NetworkPolicies|connections|changes|commits|rows|"
+                         r"policies|findings|rules|exceptions|approved flows)\b", text)
+    assert not re.search(r"\bAll [01] ", text)
+    environment = document.template_environment()
+    assert environment.from_string('{{ 1 | counted("more row") }}, {{ 2 | counted("policy", "policies") }}, '
+                                   '{{ 1 | agreeing("{count} uses", "{count} use") }}').render() == (
+        "1 more row, 2 policies, 1 uses")

@@ -45,3 +45,10 @@ def test_a_comment_too_long_cuts_its_long_parts_alike_and_says_what_was_cut() ->
                             f"{500 - kept} of 500 items not shown; `-o json` has everything.\n")
     # As many as fit: one more line in each long part (25 characters) would not.
     assert len(comment) + 25 > 2_000 - 2
+
+
+def test_bidirectional_and_control_characters_are_shown_as_escapes() -> None:
+    assert markdown.text("pay \u202eexe.txt\x1b") == "pay \\\\u202eexe.txt\\\\u001b"
+    assert markdown.code("ns/web\u2066x\u2069") == "`ns/web\\u2066x\\u2069`"
+    assert markdown.joined(markdown.details_parts("web\u202e", [markdown.Part("b\n")])) == (
+        "<details><summary>web\\u202e</summary>\n\nb\n\n</details>\n\n")

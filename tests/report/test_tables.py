@@ -202,12 +202,6 @@ def test_cells_that_look_like_formulas_are_neutralised(files: dict[str, str]) ->
             assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
 
 
-@pytest.mark.parametrize("value, expected", [("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"),
-                                             ("\tx", "'\tx"), ("a=b", "a=b"), (7, 7), ("", "")])
-def test_neutralised(value: object, expected: object) -> None:
-    assert tables.neutralised(value) == expected
-
-
 def test_sections_without_data_are_header_only(sample: ReportInput) -> None:
     files = tables.csv_tables(sample)
     assert files["data/changes.csv"] == tables.BOM + ",".join(tables.CHANGES_COLUMNS) + "\n"

@@ -15,8 +15,8 @@ from compliance.analysis.pack_comparison import exception_differences, zone_chan
 from compliance.evidence.ledger import publish_pack, write_ledger
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.netpol.options import AnalysisOptions
+from compliance.report.formats import restored
 from compliance.resources import resource_dir
-from compliance.workflows.compare_packs import cell
 from compliance.workflows.inputs import StateSource
 from compliance.workflows.publish import publish_assessment
 from tests.evidence.builders import complete_pack_files
@@ -227,7 +227,7 @@ def test_something_that_is_not_a_pack_is_named(tmp_path: Path, packs: tuple[Path
 
 
 def test_spreadsheet_guards_are_removed_and_zone_changes_are_classified() -> None:
-    assert (cell("'=SUM(A1)"), cell("'plain"), cell(None)) == ("=SUM(A1)", "'plain", "")
+    assert (restored("'=SUM(A1)"), restored("'plain"), restored("''=x")) == ("=SUM(A1)", "'plain", "'=x")
     row = {"path": "yes", "ports": "TCP 80", "unapproved_ports": ""}
     assert zone_change(None, row) == "opened"
     assert zone_change(row, {**row, "path": "no", "ports": ""}) == "closed"
