@@ -38,10 +38,17 @@ EXPECTED_ERRORS = {
     "np_test_with_empty_port_range": ("spec.egress[0].ports[1].endPort", "must be greater than or equal to port (10)"),
 }
 # Scenarios whose input the API server would reject, but np-guard reads: a container port written
-# `containerport:` (lower-case p) has no containerPort. We reject them; with the typo corrected, we agree.
+# `containerport:` (lower-case p) has no containerPort; a NetworkPolicy named with underscores is not a DNS-1123
+# subdomain. We reject them, naming the field; with the input corrected, we agree.
+# name: (the field our error names, the text to correct, its correction)
 REJECTED_INPUTS = {
-    "netpol_named_port_test": "containerport: 3535",
-    "netpol_named_port_test_2": "containerport: 3535",
+    "netpol_named_port_test": (r"containers\[0\]\.ports\[1\]\.containerPort", "containerport: 3535",
+                               "containerPort: 3535"),
+    "netpol_named_port_test_2": (r"containers\[0\]\.ports\[1\]\.containerPort", "containerport: 3535",
+                                 "containerPort: 3535"),
+    **dict.fromkeys(("example_pods_w_same_owner_and_labels_gap_with_good_match_expression",
+                     "example_pods_w_same_owner_and_labels_gap_with_policy_selector_not_in_gap"),
+                    (r"metadata\.name", "name: use_common_labels_same_values", "name: use-common-labels-same-values")),
 }
 
 
@@ -108,12 +115,13 @@ def test_scenario(name: str, tmp_path: Path) -> None:
     expected = expected_connlist(scenario)
     assert expected is not None, f"{name} has neither an expected connlist nor an expected error"
     if name in REJECTED_INPUTS:
-        with pytest.raises(ManifestError, match=r"containers\[0\]\.ports\[1\]\.containerPort: required field"):
+        field, wrong, right = REJECTED_INPUTS[name]
+        with pytest.raises(ManifestError, match=f"{field}: "):
             load_manifests([str(scenario / "input")], "2026-01-01T00:00:00Z")
         corrected = tmp_path / "input"
         shutil.copytree(scenario / "input", corrected)
         for file in corrected.rglob("*.yaml"):
-            file.write_text(file.read_text().replace(REJECTED_INPUTS[name], "containerPort: 3535"))
+            file.write_text(file.read_text().replace(wrong, right))
         assert workload_connections(corrected) == expected
         return
     assert workload_connections(scenario / "input") == expected
