@@ -124,10 +124,10 @@ def history_rows(repository: Path, commits: int) -> list[str]:
     """Table rows for reading a long history, with what any exact reader must do at least: run the log, read
     each changed manifest version and parse its YAML (here with the Rust parser alone, no validation)."""
     log_seconds, log = best_of(lambda: raw_log(repository))
-    blobs = sorted({change.blob for _, files in parse_log(log.decode(), str(repository))
+    blobs = sorted({change.blob for _, files in parse_log(log.decode(), str(repository), [])
                     for change in files if change.target and is_manifest(change.target, change.mode)})
     pass_seconds, _ = best_of(lambda: [approval_of(commit, ChangeApproval()) for commit, _ in
-                                       parse_log(raw_log(repository).decode(), str(repository))])
+                                       parse_log(raw_log(repository).decode(), str(repository), [])])
     read_seconds, texts = best_of(lambda: blob_texts(repository, blobs))
     parse_seconds, _ = best_of(lambda: [ryaml.loads_all(text) for text in texts])
     history_seconds, history = best_of(lambda: assess_history(read_history(str(repository)), ChangeApproval()))
