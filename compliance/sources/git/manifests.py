@@ -71,9 +71,8 @@ def read_manifest_files(repo: git.Repo, repository: str, versions: Iterable[tupl
     for blob, path in versions:
         paths_of.setdefault((blob, syntax_of(path)), []).append(path)
     cached = cache.load(paths_of) if cache else {}
-    missing = sorted({blob for blob, syntax in paths_of if (blob, syntax) not in cached})
-    texts = {blob: data for blob, _, data in read_blobs(repo, repository, [(blob, blob) for blob in missing])} \
-        if missing else {}
+    missing = {blob: paths[0] for (blob, syntax), paths in paths_of.items() if (blob, syntax) not in cached}
+    texts = {blob: data for blob, _, data in read_blobs(repo, repository, list(missing.items()))} if missing else {}
     new: dict[BlobKey, Entry] = {}
     parsed: dict[tuple[str, str], ManifestFile] = {}
     for (blob, syntax), paths in paths_of.items():
