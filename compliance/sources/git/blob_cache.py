@@ -15,6 +15,7 @@ When the files pile up, a run merges them into one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -119,10 +120,8 @@ class BlobCache:
         if not self.write(kept + b"".join(lines)):
             return
         for file in existing if merged else ():
-            try:
+            with contextlib.suppress(OSError):  # a run merging at the same time may have removed it
                 file.unlink()
-            except OSError:
-                pass
 
     def write(self, data: bytes) -> bool:
         """Write one new file of lines atomically; whether it was written."""
