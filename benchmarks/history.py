@@ -6,9 +6,10 @@ Builds repositories with `git fast-import` (one commit adding the policies of a 
 commits that change ports, add rules, rename files and delete and restore policies), then times (best of
 three): the raw `git log` that `read_history` runs; that log parsed into commits and files with their
 approval evidence; reading and YAML-parsing every changed manifest version on its own (with the log,
-the least any reader that identifies objects at each revision must do); `read_history` itself (which
-also validates every version); and `with_reachability` (the connections each change opened and closed
-on the cluster's pods). Prints a markdown table.
+the least any reader that identifies objects at each revision must do: the floor); `read_history` itself
+(which also validates every version) without a cache, filling an empty cache, and again from that cache;
+and `with_reachability` (the connections each change opened and closed on the cluster's pods). Prints a
+markdown table of wall and CPU seconds (this process and its git children).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,7 @@ from compliance.analysis.history_effects import assess_history, with_reachabilit
 from compliance.cli.main import COLLECTOR_THRESHOLDS  # noqa: E402
 from compliance.netpol.options import AnalysisOptions  # noqa: E402
 from compliance.scope import ChangeApproval  # noqa: E402
+from compliance.sources.git.blob_cache import BlobCache  # noqa: E402
 from compliance.sources.git.history import LOG_FORMAT, parse_log, read_history  # noqa: E402
 from compliance.sources.git.manifests import is_manifest  # noqa: E402
 from compliance.sources.git.repository import open_repository, read_blobs  # noqa: E402
@@ -96,14 +101,40 @@ def build_repository(target: Path, policies: list[dict], commits: int, seed: int
     subprocess.run(["git", "checkout", "-q", "main"], cwd=target, check=True)
 
 
-def best_of(run: Callable[[], Any], times: int = 3) -> tuple[float, Any]:
-    """The shortest wall time of `times` runs, and the last run's result."""
-    best, result = float("inf"), None
+@dataclass(frozen=True)
+class Timing:
+    """The shortest wall and CPU times (this process and its children) of several runs."""
+
+    wall: float
+    cpu: float
+
+    def __add__(self, other: Timing) -> Timing:
+        return Timing(self.wall + other.wall, self.cpu + other.cpu)
+
+    def cells(self) -> str:
+        """Its table cells."""
+        return f"{self.wall:.2f} | {self.cpu:.2f}"
+
+    def times(self, other: Timing) -> str:
+        """How many times `other` it takes, wall (CPU)."""
+        return f"{self.wall / other.wall:.1f}x ({self.cpu / other.cpu:.1f}x CPU)"
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def best_of(run: Callable[[], Any], times: int = 3, before: Callable[[], Any] = lambda: None) -> tuple[Timing, Any]:
+    """The shortest wall and CPU times of `times` runs (each after `before`, untimed), and the last run's result."""
+    wall, cpu, result = float("inf"), float("inf"), None
     for _ in range(times):
-        started = time.perf_counter()
+        before()
+        started, used = time.perf_counter(), cpu_seconds()
         result = run()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        wall, cpu = min(wall, time.perf_counter() - started), min(cpu, cpu_seconds() - used)
+    return Timing(wall, cpu), result
 
 
 def raw_log(repository: Path) -> bytes:
@@ -120,27 +151,39 @@ def blob_texts(repository: Path, blobs: list[str]) -> list[str]:
         return [data.decode() for _, _, data in read_blobs(repo, str(repository), [(b, b) for b in blobs])]
 
 
-def history_rows(repository: Path, commits: int) -> list[str]:
+def history_rows(repository: Path, commits: int, cache: Path) -> list[str]:
     """Table rows for reading a long history, with what any exact reader must do at least: run the log, read
     each changed manifest version and parse its YAML (here with the Rust parser alone, no validation)."""
-    log_seconds, log = best_of(lambda: raw_log(repository))
-    blobs = sorted({change.blob for _, files in parse_log(log.decode(), str(repository))
+    log_time, log = best_of(lambda: raw_log(repository))
+    blobs = sorted({change.blob for _, files in parse_log(log.decode(), str(repository), [])
                     for change in files if change.target and is_manifest(change.target, change.mode)})
-    pass_seconds, _ = best_of(lambda: [approval_of(commit, ChangeApproval()) for commit, _ in
-                                       parse_log(raw_log(repository).decode(), str(repository))])
-    read_seconds, texts = best_of(lambda: blob_texts(repository, blobs))
-    parse_seconds, _ = best_of(lambda: [ryaml.loads_all(text) for text in texts])
-    history_seconds, history = best_of(lambda: assess_history(read_history(str(repository)), ChangeApproval()))
-    floor = log_seconds + read_seconds + parse_seconds
-    return [f"| raw `git log` | {commits:,} | | {log_seconds:.2f} |",
+    pass_time, _ = best_of(lambda: [approval_of(commit, ChangeApproval()) for commit, _ in
+                                    parse_log(raw_log(repository).decode(), str(repository), [])])
+    read_time, texts = best_of(lambda: blob_texts(repository, blobs))
+    parse_time, _ = best_of(lambda: [ryaml.loads_all(text) for text in texts])
+    floor = log_time + read_time + parse_time
+
+    def assessed(blob_cache: BlobCache | None) -> Any:
+        return assess_history(read_history(str(repository), cache=blob_cache), ChangeApproval())
+
+    uncached_time, history = best_of(lambda: assessed(None))
+    filling_time, _ = best_of(lambda: assessed(BlobCache(str(cache))),
+                              before=lambda: shutil.rmtree(cache, ignore_errors=True))
+    cached_time, again = best_of(lambda: assessed(BlobCache(str(cache))))
+    assert again == history
+    return [f"| raw `git log` | {commits:,} | | {log_time.cells()} |",
             f"| the log pass: that log parsed into commits and files, with approval evidence "
-            f"({pass_seconds / log_seconds:.1f}x the raw log) | {commits:,} | | {pass_seconds:.2f} |",
-            f"| `git cat-file --batch` of the {len(blobs):,} changed manifest versions | | | {read_seconds:.2f} |",
-            f"| their YAML parsed by ryaml alone | | | {parse_seconds:.2f} |",
+            f"({pass_time.times(log_time)} the raw log) | {commits:,} | | {pass_time.cells()} |",
+            f"| `git cat-file --batch` of the {len(blobs):,} changed manifest versions | | | {read_time.cells()} |",
+            f"| their YAML parsed by ryaml alone | | | {parse_time.cells()} |",
             f"| floor: raw log + reading + YAML parsing of the changed versions "
-            f"({floor / log_seconds:.1f}x the raw log) | | | {floor:.2f} |",
-            f"| `read_history` ({history_seconds / log_seconds:.1f}x the raw log) | {commits:,} | "
-            f"{len(history.changes):,} | {history_seconds:.2f} |"]
+            f"({floor.times(log_time)} the raw log) | | | {floor.cells()} |",
+            f"| `read_history`, no cache ({uncached_time.times(floor)} the floor) | {commits:,} | "
+            f"{len(history.changes):,} | {uncached_time.cells()} |",
+            f"| `read_history`, filling an empty cache ({filling_time.times(floor)} the floor) | {commits:,} | "
+            f"{len(history.changes):,} | {filling_time.cells()} |",
+            f"| `read_history` again, from the cache ({cached_time.times(log_time)} the raw log) | {commits:,} | "
+            f"{len(history.changes):,} | {cached_time.cells()} |"]
 
 
 def main() -> None:
@@ -154,20 +197,18 @@ def main() -> None:
     cluster = generate(args.pods)
     policies = [o for o in cluster.manifests if o["kind"] == "NetworkPolicy"]
     topology = snapshot_of_objects([o for o in cluster.manifests if o["kind"] != "NetworkPolicy"], {}, "now")
-    print("| measurement | commits | changes | seconds |")
-    print("|---|---:|---:|---:|")
+    print("| measurement | commits | changes | seconds | CPU seconds |")
+    print("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         long_history = Path(scratch) / "long"
         build_repository(long_history, policies, args.commits)
-        print("\n".join(history_rows(long_history, args.commits + 1)))
+        print("\n".join(history_rows(long_history, args.commits + 1, Path(scratch) / "cache")))
         short_history = Path(scratch) / "short"
         build_repository(short_history, policies, args.delta_commits)
         history = assess_history(read_history(str(short_history)), ChangeApproval())
-        started = time.perf_counter()
-        with_reachability(history, topology, AnalysisOptions())
-        deltas = time.perf_counter() - started
+        deltas, _ = best_of(lambda: with_reachability(history, topology, AnalysisOptions()), times=1)
         print(f"| reachability deltas, {cluster.pods:,} pods | {args.delta_commits + 1:,} | "
-              f"{len(history.changes):,} | {deltas:.2f} |")
+              f"{len(history.changes):,} | {deltas.cells()} |")
 
 
 if __name__ == "__main__":

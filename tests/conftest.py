@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,14 @@ def demo_repository(tmp_path_factory: pytest.TempPathFactory) -> str:
     target = tmp_path_factory.mktemp("git") / "netpol"
     build_demo(target)
     return str(target)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def history_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default cache of parsed manifest blobs in a directory of the test run, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
 
 
 @pytest.fixture

@@ -13,10 +13,12 @@ from typing import Any
 
 import click
 
+from compliance.errors import UsageError
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.formats import visible
 from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, ClusterTarget, Timeouts
+from compliance.sources.git.blob_cache import default_cache_directory
 from compliance.sources.git.source import GitSource
 from compliance.times import canonical_utc, current_utc
 from compliance.workflows.inputs import Feedback, StateSource
@@ -141,9 +143,17 @@ def git_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--git", "git_repository", metavar="REPO", help="Local clone of the policy manifests' repository.")
     @click.option("--rev", default="HEAD", show_default=True, metavar="REV", help="Revision of the repository.")
     @click.option("--path", "git_paths", multiple=True, metavar="SUBDIR", help="Only these directories (repeatable).")
+    @click.option("--cache-dir", metavar="DIR", help="Cache of parsed manifest versions, by blob id.  "
+                  "[default: $XDG_CACHE_HOME/segproof/history]")
+    @click.option("--no-cache", is_flag=True, help="Parse every manifest version again; write no cache.")
     @functools.wraps(command)
-    def with_git(git_repository: str | None, rev: str, git_paths: tuple[str, ...], **kwargs: Any) -> Any:
-        return command(git=GitSource(git_repository, rev, git_paths) if git_repository else None, **kwargs)
+    def with_git(git_repository: str | None, rev: str, git_paths: tuple[str, ...], cache_dir: str | None,
+                 no_cache: bool, **kwargs: Any) -> Any:
+        if no_cache and cache_dir:
+            raise UsageError("--no-cache and --cache-dir exclude each other")
+        cache = "" if no_cache else cache_dir or default_cache_directory()
+        return command(git=GitSource(git_repository, rev, git_paths, cache=cache) if git_repository else None,
+                       **kwargs)
     return with_git
 
 

@@ -51,7 +51,7 @@ def git_evidence(git: GitSource, snapshot: Snapshot, scope: Scope, options: Anal
     """(the history of the scope's period, approved or not and with its reachability deltas; the drift of the
     cluster from git)."""
     history = read_history(git.repository, git.rev, git.paths, since=scope.period_start.isoformat(),
-                           until=scope.period_end.isoformat())
+                           until=scope.period_end.isoformat(), cache=git.blob_cache)
     if git.origin:
         history = replace(history, repository=git.origin)
     assessed = history_effects(assess_history(history, scope.change_approval), snapshot, scope, options, progress)

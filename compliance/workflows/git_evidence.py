@@ -33,7 +33,8 @@ def policy_history(git: GitSource, source: StateSource, scope_file: str | None, 
     cluster source, the connections each opened and closed on its pods, by zone with a scope."""
     scope = read_scope(scope_file, now) if scope_file else None
     with feedback.stage("reading the git history"):
-        found = read_history(git.repository, git.rev, git.paths, since=since, until=until)
+        found = read_history(git.repository, git.rev, git.paths, since=since, until=until,
+                             cache=git.blob_cache)
     assessed = assess_history(found, scope.change_approval if scope else ChangeApproval())
     if with_provenance:
         return HistoryReport(assessed, provenance(assessed))

@@ -26,6 +26,7 @@ from compliance.workflows.run_config import RunConfig, git_token, load_run_confi
 from compliance.workflows.verify_packs import Verification, load_anchors, verify_packs
 
 GIT_CACHE = ".git-cache"
+HISTORY_CACHE = ".history-cache"  # parsed manifest blobs
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,13 @@ def configured_git(config: RunConfig, root: Path, environment: Mapping[str, str]
     if config.git is None:
         return None
     if config.git.path:
-        return GitSource(config.git.path, config.git.branch or "HEAD", config.git.paths)
+        return GitSource(config.git.path, config.git.branch or "HEAD", config.git.paths,
+                         cache=str(root / HISTORY_CACHE))
     assert config.git.url is not None  # the configuration names a path or a url
     credentials = Credentials(git_token(config.git, environment, config.file), config.git.ssh_key_file)
     fetched = fetch_branch(config.git.url, config.git.branch, root / GIT_CACHE, credentials)
-    return GitSource(fetched.repository, fetched.commit, config.git.paths, origin=fetched.url)
+    return GitSource(fetched.repository, fetched.commit, config.git.paths, origin=fetched.url,
+                     cache=str(root / HISTORY_CACHE))
 
 
 def configured_source(config: RunConfig) -> StateSource:

@@ -240,9 +240,11 @@ def test_a_local_repository_is_read_in_place_and_a_url_through_the_cache(tmp_pat
 
     local = load_run_config(str(write_config(tmp_path, demo_repository, None,
                                              git={"path": demo_repository, "paths": ["clusters"]})))
-    assert configured_git(local, tmp_path / "packs", {}) == GitSource(demo_repository, "HEAD", ("clusters",))
+    assert configured_git(local, tmp_path / "packs", {}) == GitSource(demo_repository, "HEAD", ("clusters",),
+                                                                      cache=str(tmp_path / "packs" / ".history-cache"))
     fetched = configured_git(load_run_config(str(write_config(tmp_path, demo_repository, None))), tmp_path / "packs",
                              {"SEGPROOF_TEST_TOKEN": TOKEN})
     assert fetched.repository.startswith(str(tmp_path / "packs" / ".git-cache"))
+    assert fetched.cache == str(tmp_path / "packs" / ".history-cache")
     assert (fetched.paths, fetched.origin, len(fetched.rev)) == (("clusters/prod/policies",),
                                                                  f"file://{demo_repository}", 40)

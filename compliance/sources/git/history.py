@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from compliance.errors import GitSourceError, InvalidValue
 from compliance.model.history import Change, Commit, History, ObjectKey, TrackedObject, object_display, replay_order
+from compliance.sources.git.blob_cache import BlobCache
 from compliance.sources.git.manifests import ManifestFile, is_manifest, read_manifest_files
 from compliance.sources.git.repository import (
     files_at,
@@ -201,10 +202,11 @@ def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], Manife
 
 
 def read_history(repository: str, rev: str = "HEAD", paths: Sequence[str] = (), since: str | None = None,
-                 until: str | None = None) -> History:
+                 until: str | None = None, cache: BlobCache | None = None) -> History:
     """Every change to policies and Namespaces under `paths` on the first-parent history of `rev`.
 
-    since/until (YYYY-MM-DD or RFC 3339) select commits by committed time, both inclusive.
+    since/until (YYYY-MM-DD or RFC 3339) select commits by committed time, both inclusive; `cache` keeps the
+    parsed manifest versions for the next read.
     """
     paths = normalised_paths(repository, paths)
     since_text, until_text = time_bound(since, "since", False), time_bound(until, "until", True)
@@ -229,7 +231,7 @@ def read_history(repository: str, rev: str = "HEAD", paths: Sequence[str] = (), 
                                        if is_manifest(path, mode)]
         replayed = [(change.blob, change.target) for _, files in entries[first:last + 1] for change in files
                     if change.target and is_manifest(change.target, change.mode)]
-        versions = read_manifest_files(repo, repository, [*start, *replayed])
+        versions = read_manifest_files(repo, repository, [*start, *replayed], cache)
         state = ObjectState()
         for blob, path in start:
             state.set_file(path, versions[(blob, path)])

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import git
 
@@ -12,6 +12,7 @@ from compliance.errors import ManifestError
 from compliance.model.history import TRACKED_KINDS, ObjectKey, TrackedObject
 from compliance.model.objects import Namespace
 from compliance.model.policy_identity import AnyPolicy
+from compliance.sources.git.blob_cache import BlobCache, BlobKey, Entry, syntax_of
 from compliance.sources.git.repository import REGULAR_FILE_MODES, read_blobs
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
 
@@ -59,22 +60,51 @@ def named(path: str) -> Callable[[str], str]:
     return lambda _: path
 
 
-def read_manifest_files(repo: git.Repo, repository: str,
-                        versions: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ManifestFile]:
+def read_manifest_files(repo: git.Repo, repository: str, versions: Iterable[tuple[str, str]],
+                        cache: BlobCache | None = None) -> dict[tuple[str, str], ManifestFile]:
     """The tracked objects of each (blob, path) file version; a version that cannot be read keeps its error.
 
-    Each blob is read once, however many paths hold it.
+    Each blob is read from git once (none that `cache` holds), parsed once per syntax and validated once, however
+    many paths hold it; the blobs are all read before any is parsed, so git streams them without waiting.
     """
-    paths_of: dict[str, list[str]] = {}
+    paths_of: dict[BlobKey, list[str]] = {}
     for blob, path in versions:
-        paths_of.setdefault(blob, []).append(path)
-    wanted = [(blob, paths[0]) for blob, paths in paths_of.items()]
+        paths_of.setdefault((blob, syntax_of(path)), []).append(path)
+    cached = cache.load(paths_of) if cache else {}
+    missing = {blob: paths[0] for (blob, syntax), paths in paths_of.items() if (blob, syntax) not in cached}
+    texts = {blob: data for blob, _, data in read_blobs(repo, repository, list(missing.items()))} if missing else {}
+    new: dict[BlobKey, Entry] = {}
     parsed: dict[tuple[str, str], ManifestFile] = {}
-    for blob, _, data in read_blobs(repo, repository, wanted):
-        for path in paths_of[blob]:
-            try:
-                documents = tracked_documents(path, manifest_text(data, path))
-                parsed[(blob, path)] = ManifestFile(tracked_objects(documents, named(path)))
-            except ManifestError as error:
-                parsed[(blob, path)] = ManifestFile({}, error.message)
+    for (blob, syntax), paths in paths_of.items():
+        first, *others = paths
+        documents: list[Document] | None = None
+        try:
+            entry = cached.get((blob, syntax))
+            if entry is None:
+                documents = tracked_documents(first, manifest_text(texts[blob], first))
+                new[(blob, syntax)] = [[d.index, d.field, d.obj] for d in documents]
+            else:
+                documents = [Document(first, index, field, obj) for index, field, obj in entry]
+            objects = tracked_objects(documents, named(first))
+        except ManifestError as error:
+            parsed[(blob, first)] = ManifestFile({}, error.message)
+            for path in others:  # the error names the file: find it for each
+                parsed[(blob, path)] = manifest_file(texts.get(blob), documents, path)
+            continue
+        parsed[(blob, first)] = ManifestFile(objects)
+        for path in others:
+            parsed[(blob, path)] = ManifestFile({key: replace(found, path=path) for key, found in objects.items()})
+    if cache and new:
+        cache.store(new)
     return parsed
+
+
+def manifest_file(data: bytes | None, documents: Sequence[Document] | None, path: str) -> ManifestFile:
+    """The tracked objects of one file from its content, or from its documents as another file of the same text
+    (None: it did not parse); the error names `path`."""
+    try:
+        if documents is None:
+            documents = tracked_documents(path, manifest_text(data or b"", path))
+        return ManifestFile(tracked_objects((replace(d, file=path) for d in documents), named(path)))
+    except ManifestError as error:
+        return ManifestFile({}, error.message)

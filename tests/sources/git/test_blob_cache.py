@@ -1,0 +1,146 @@
+"""The cache of parsed manifest blobs: same history as without it, corrupted entries re-read, concurrent runs,
+and no cache when disabled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compliance.sources.git.blob_cache import MERGE_ABOVE, VERSION, BlobCache, entry_line, sound_entries
+from compliance.sources.git.history import read_history
+from tests.support.cli import run
+from tests.support.git_repos import ROOT, GitRepo, netpol
+
+
+def build_history(repo: GitRepo) -> None:
+    """Versions of every kind the cache must agree on: YAML and JSON files, a blob held by two paths, a rename,
+    a version that does not parse, one that is invalid, and a YAML 1.1 date JSON cannot hold."""
+    repo.write("p/a.yaml", netpol("shop/a"), netpol("shop/b"))
+    repo.write("p/c.json", text=json.dumps(netpol("shop/c")))
+    repo.commit("Add a, b and c", when="2026-01-01T00:00:00Z")
+    repo.write("p/copy.yaml", netpol("shop/a"), netpol("shop/b"))
+    repo.git("mv", "p/c.json", "p/moved.json")
+    repo.commit("Copy a and move c", when="2026-01-02T00:00:00Z")
+    repo.write("p/a.yaml", text="kind: NetworkPolicy\nmetadata: [unclosed\n")
+    repo.write("p/copy.yaml", text="kind: NetworkPolicy\nmetadata: [unclosed\n")
+    repo.commit("Break a and its copy", when="2026-01-03T00:00:00Z")
+    repo.write("p/a.yaml", netpol("shop/a", spec={"podSelector": {}, "policyTypes": ["Sideways"]}))
+    repo.write("p/copy.yaml", netpol("shop/a", spec={"podSelector": {}, "policyTypes": ["Sideways"]}))
+    repo.commit("Invalid a and copy", when="2026-01-04T00:00:00Z")
+    repo.write("p/a.yaml", text="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: a\n"
+               "  namespace: shop\n  creationTimestamp: 2026-01-05T00:00:00Z\nspec: {podSelector: {}}\n")
+    repo.commit("Fix a", when="2026-01-05T00:00:00Z")
+
+
+def entry_files(directory: Path) -> list[Path]:
+    """The cache's files of entries."""
+    return sorted((directory / VERSION).glob("*.entries"))
+
+
+def test_a_cached_read_gives_the_same_history(tmp_path: Path, repo: GitRepo) -> None:
+    build_history(repo)
+    cache = BlobCache(str(tmp_path / "cache"))
+    uncached = read_history(repo.path)
+
+    assert read_history(repo.path, cache=cache) == uncached
+    assert len(entry_files(tmp_path / "cache")) == 1
+    assert read_history(repo.path, cache=cache) == uncached  # from the cache
+    assert len(entry_files(tmp_path / "cache")) == 1  # nothing new to write
+    assert sorted(c.error.split(":")[0] for c in uncached.changes if c.error) == [  # each names its own file
+        "p/a.yaml", "p/a.yaml", "p/copy.yaml", "p/copy.yaml"]
+
+
+def test_only_parsed_documents_json_holds_exactly_are_kept(tmp_path: Path, repo: GitRepo) -> None:
+    build_history(repo)
+    cache = BlobCache(str(tmp_path / "cache"))
+    read_history(repo.path, cache=cache)
+    entries = sound_entries(entry_files(tmp_path / "cache")[0].read_bytes(), None)
+
+    assert {syntax for _, syntax in entries} == {"yaml", "json"}
+    assert len(entries) == 3  # a+b (held twice), c (moved), invalid a; not the broken ones nor the dated a
+    assert entry_line(("0" * 40, "yaml"), [[1, "", {1: "a"}]]) is None  # a key that is not a string
+    assert entry_line(("0" * 40, "yaml"), [[1, "", {"a": float("nan")}]]) is None
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "version", "digest"])
+def test_a_corrupted_entry_is_read_again_never_trusted(tmp_path: Path, repo: GitRepo, damage: str) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    cache = BlobCache(str(tmp_path / "cache"))
+    expected = read_history(repo.path, cache=cache)
+    [file] = entry_files(tmp_path / "cache")
+    data = file.read_bytes()
+    digest, _, rest = data.partition(b" ")
+    damaged = {
+        "truncated": data[:len(data) // 2],
+        "flipped": data.replace(b'"shop"', b'"shoq"'),
+        "version": data,
+        "digest": digest[:-1] + (b"0" if digest[-1:] != b"0" else b"1") + b" " + rest,
+    }[damage]
+    if damage == "version":  # an entry of another version is in another folder, never read
+        other = tmp_path / "cache" / "0-0.0.0"
+        other.mkdir()
+        file.rename(other / file.name)
+        (other / file.name).write_bytes(data.replace(b"shop", b"shoq"))
+    else:
+        file.write_bytes(damaged)
+    assert cache.load([(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml")]) == {}
+
+    assert read_history(repo.path, cache=cache) == expected
+    assert cache.load([(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml")])  # written again
+
+
+def test_concurrent_runs_share_the_cache(tmp_path: Path, repo: GitRepo) -> None:
+    for number in range(30):
+        repo.write(f"p/{number}.yaml", netpol(f"shop/p{number}"))
+        repo.commit(f"Add p{number}")
+    script = ("import sys; from compliance.sources.git.history import read_history; "
+              "from compliance.sources.git.blob_cache import BlobCache; "
+              "print(len(read_history(sys.argv[1], cache=BlobCache(sys.argv[2])).changes))")
+    runs = [subprocess.Popen([sys.executable, "-c", script, repo.path, str(tmp_path / "cache")], cwd=ROOT,
+                             stdout=subprocess.PIPE, text=True) for _ in range(4)]
+
+    assert [process.communicate()[0].strip() for process in runs] == ["30"] * 4
+    assert all(process.returncode == 0 for process in runs)
+    assert len(BlobCache(str(tmp_path / "cache")).load(
+        [(repo.git("rev-parse", f"HEAD:p/{n}.yaml"), "yaml") for n in range(30)])) == 30
+    assert not list((tmp_path / "cache" / VERSION).glob(".*.tmp"))
+
+
+def test_many_files_are_merged_into_one(tmp_path: Path, repo: GitRepo) -> None:
+    cache = BlobCache(str(tmp_path / "cache"))
+    for number in range(MERGE_ABOVE + 2):
+        repo.write(f"p/{number}.yaml", netpol(f"shop/p{number}"))
+        repo.commit(f"Add p{number}")
+        read_history(repo.path, cache=cache)
+
+    assert len(entry_files(tmp_path / "cache")) <= MERGE_ABOVE + 1
+    assert len(cache.load([(repo.git("rev-parse", f"HEAD:p/{n}.yaml"), "yaml")
+                           for n in range(MERGE_ABOVE + 2)])) == MERGE_ABOVE + 2
+
+
+def test_the_cli_cache_options(tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+    assert run("history", "--git", repo.path, "--no-cache", "-o", "json")[0] == 0
+    assert not (tmp_path / "xdg").exists()
+    assert run("history", "--git", repo.path, "--cache-dir", str(tmp_path / "chosen"), "-o", "json")[0] == 0
+    assert len(entry_files(tmp_path / "chosen")) == 1 and not (tmp_path / "xdg").exists()
+    assert run("history", "--git", repo.path, "-o", "json")[0] == 0
+    assert len(entry_files(tmp_path / "xdg" / "segproof" / "history")) == 1
+    code, _, err = run("history", "--git", repo.path, "--no-cache", "--cache-dir", str(tmp_path / "chosen"))
+    assert code == 2 and "--no-cache and --cache-dir exclude each other" in err
+
+
+def test_an_unwritable_cache_is_no_cache(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    (tmp_path / "file").write_text("not a directory")
+
+    assert read_history(repo.path, cache=BlobCache(str(tmp_path / "file"))) == read_history(repo.path)
