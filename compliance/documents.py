@@ -53,7 +53,8 @@ PLAIN_RESOLVER = Resolver()
 STRING_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 UNREADABLE = object()  # a YAML 1.1 value PyYAML refuses (NaN, `=`...): PyYAML reads the text to place the error
-YAML11_FIRST = frozenset(first for first in Resolver.yaml_implicit_resolvers if first)
+YAML11_FIRST = frozenset("yYnNoO0123456789+-.<=")  # first characters of plain scalars ryaml reads as strings
+# and YAML 1.1 as something else (ryaml reads true, false, null and ~ as YAML 1.1 does)
 PLAIN_START = re.compile(r"(?:\ufeff?[ \t]*(?:(?:-|\?|:|---)[ \t]+)*|.*(?::[ \t]+|[\[{,][ \t]*|[\"'\]}]:[ \t]*))"
                          r"((?:[&!][^ \t]*[ \t]+)*)")  # the line before a plain scalar; group 1: its anchor or tag
 PLAIN_END = re.compile(r"[ \t]*(?:[\r\n\x85\u2028\u2029]|\Z)|[ \t]+#|[ \t]*[,\]}]|:(?:[ \t\r\n]|\Z)")
@@ -474,6 +475,8 @@ def parse_config(text: str, file: str, kind: str, parse: Callable[[Any], Parsed]
 
 def mapping_at(value: Any, field: str, required: bool = False) -> Mapping[str, Any]:
     """`value` as a mapping; None is an empty mapping unless required."""
+    if type(value) is dict:  # what parsers give: no abstract-class check
+        return value
     if value is None:
         if required:
             raise InvalidObject(field, "required field is missing")
@@ -485,6 +488,8 @@ def mapping_at(value: Any, field: str, required: bool = False) -> Mapping[str, A
 
 def list_at(value: Any, field: str) -> list[Any]:
     """`value` as a list; None is an empty list."""
+    if type(value) is list:
+        return value
     if value is None:
         return []
     if not isinstance(value, list):
@@ -494,6 +499,8 @@ def list_at(value: Any, field: str) -> list[Any]:
 
 def string_at(value: Any, field: str, required: bool = False) -> str:
     """`value` as a string; None is "" unless required."""
+    if type(value) is str and value:
+        return value
     if value is None or value == "":
         if required:
             raise InvalidObject(field, "required field is missing")
