@@ -55,8 +55,10 @@ NULL_TAG = "tag:yaml.org,2002:null"
 UNREADABLE = object()  # a YAML 1.1 value PyYAML refuses (NaN, `=`...): PyYAML reads the text to place the error
 YAML11_FIRST = frozenset("yYnNoO0123456789+-.<=")  # first characters of plain scalars ryaml reads as strings
 # and YAML 1.1 as something else (ryaml reads true, false, null and ~ as YAML 1.1 does)
-PLAIN_START = re.compile(r"(?:\ufeff?[ \t]*(?:(?:-|\?|:|---)[ \t]+)*|.*(?::[ \t]+|[\[{,][ \t]*|[\"'\]}]:[ \t]*))"
-                         r"((?:[&!][^ \t]*[ \t]+)*)")  # the line before a plain scalar; group 1: its anchor or tag
+PLAIN_AFTER = r".*(?::[ \t]+|[\[{,][ \t]*|[\"'\]}]:[ \t]*)"  # an indicator a plain scalar may follow on its line
+PLAIN_PROPERTIES = r"((?:[&!][^ \t]*[ \t]+)*)"  # its anchor or tag
+PLAIN_START = re.compile(r"(?:\ufeff?[ \t]*(?:(?:-|\?|:|---)[ \t]+)*|" + PLAIN_AFTER + ")" + PLAIN_PROPERTIES)
+LOOK_BACK = 512  # characters of a line looked at before a value; PyYAML reads a longer line's plain-looking one
 PLAIN_END = re.compile(r"[ \t]*(?:[\r\n\x85\u2028\u2029]|\Z)|[ \t]+#|[ \t]*[,\]}]|:(?:[ \t\r\n]|\Z)")
 BLOCK_HEADER_LINE = re.compile(r"[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n\Z")
 YAML12_FLOAT_TEXT = re.compile(r"(?<![^\s\[{,:])(?:[-+]?[0-9][0-9.]*[eE]|[-+]?\.[0-9]+[eE]|[-+]\.[0-9]|[-+]?[0-9]{19})")
@@ -154,12 +156,15 @@ def plain_occurrences(text: str, value: str) -> int | None:
         end = position + len(value)
         before = text[position - 1] if position else "\n"
         after = text[end] if end < len(text) else "\n"
-        line = text.rfind("\n", 0, position) + 1
-        start = PLAIN_START.fullmatch(text, line, position)
+        line = text.rfind("\n", max(0, position - LOOK_BACK), position) + 1
         if before in "\"'" and after == before:
             quoted = True
-        elif start and PLAIN_END.match(text, end):
-            if start.group(1) or (line and BLOCK_HEADER_LINE.search(text, text.rfind("\n", 0, line - 1) + 1, line)):
+        elif not line and position > LOOK_BACK:  # a long line: not looked along, so each look stays short
+            if before in " \t[{,:" and PLAIN_END.match(text, end):
+                return None
+        elif (start := PLAIN_START.fullmatch(text, line, position)) and PLAIN_END.match(text, end):
+            if start.group(1) or (line and BLOCK_HEADER_LINE.search(
+                    text, text.rfind("\n", max(0, line - 1 - LOOK_BACK), line - 1) + 1, line)):
                 return None
             count += 1
         position = text.find(value, position + 1)

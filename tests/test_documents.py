@@ -253,3 +253,9 @@ def test_own_files_are_read_within_the_limits(text: str, message: str) -> None:
     with pytest.raises(yaml.YAMLError) as error:
         config_document(text)
     assert message in yaml_problem(error.value)
+
+
+@pytest.mark.parametrize("tail", [", yes]\n", ', "yes"]\nb: yes\n', ', "yes"]\n'])
+def test_values_on_long_lines_are_read_as_yaml_11_does(tail: str) -> None:
+    text = "a: [" + ", ".join(["x"] * 300) + tail
+    assert list(load_all(text)) == reference(text)
