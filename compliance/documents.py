@@ -4,10 +4,14 @@ errors), JSON texts, and the typed fields of parsed documents, each error naming
 Kubernetes reads manifests as YAML 1.1 (what PyYAML implements). ryaml, a YAML 1.2 parser written
 in Rust, is many times faster and gives the same values unless a plain scalar is one YAML 1.1 reads
 differently: yes/no/on/off, leading-zero or 0b/0o numbers, sexagesimal numbers, underscores in
-numbers, exponents without a dot, timestamps, merge keys, integers too long for ryaml. ryaml's result is
-therefore only used when no string in it looks like one of those (quoted or not), no float appears, and
-the text holds no 0o number, merge key or alias; otherwise PyYAML reads the text, and its messages name
-line and column.
+numbers, exponents without a dot, timestamps, merge keys, integers too long for ryaml. The text is parsed
+once, by ryaml: each string of its result that YAML 1.1 would read otherwise as a plain scalar is looked up
+in the text, and when every one of its whole occurrences there is plain (or none is), it is read as YAML 1.1
+reads it (or kept). PyYAML reads the text instead, and its messages name line and column, only when the text
+cannot tell: such a string stands both plain and quoted, with an anchor or tag, right after a block scalar's
+header, inside other scalars as often as missing, or beside a backslash escape; a float may have been written
+in a form YAML 1.1 reads as a string (1e3, +.5, a long integer); a value is NaN, infinite or one PyYAML
+refuses; the text holds a 0o number, a merge key or an alias.
 
 Every reader holds a hostile text to limits no real cluster reaches, each refused with its own located
 message: nesting deeper than MAX_DEPTH, aliases repeating more than MAX_ALIAS_NODES nodes (a 1 KB "billion
@@ -20,10 +24,12 @@ fast C composer only reads texts ryaml has already found within them.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -43,11 +49,21 @@ API_VERSION = "segproof/v1"
 MAX_DEPTH = 128  # mappings and lists nested in one document: ryaml's limit; Kubernetes objects nest about 20 deep
 MAX_ALIAS_NODES = 100_000  # nodes that YAML aliases repeat in one document
 SHOWN_CHARACTERS = 66  # a value longer than this is shortened in messages (a 63-character label shows whole)
-YAML11_STRING = re.compile(r"[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[-+]?0[0-9_]+|[-+]?0[bBoO][0-7_]+"
-                           r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9][0-9_.]*[eE][-+]?[0-9]+"
-                           r"|[-+]?[0-9]+_[0-9_]*(?:\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|="
-                           r"|[-+]?[0-9]{19,}", re.DOTALL)
-YAML11_FIRST = frozenset("yYnNoO0123456789+-=")
+PLAIN_RESOLVER = Resolver()
+STRING_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+UNREADABLE = object()  # a YAML 1.1 value PyYAML refuses (NaN, `=`...): PyYAML reads the text to place the error
+YAML11_FIRST = frozenset("yYnNoO0123456789+-.<=")  # first characters of plain scalars ryaml reads as strings
+# and YAML 1.1 as something else (ryaml reads true, false, null and ~ as YAML 1.1 does)
+PLAIN_AFTER = r".*(?::[ \t]+|[\[{,][ \t]*|[\"'\]}]:[ \t]*)"  # an indicator a plain scalar may follow on its line
+PLAIN_PROPERTIES = r"((?:[&!][^ \t]*[ \t]+)*)"  # its anchor or tag
+PLAIN_START = re.compile(r"(?:\ufeff?[ \t]*(?:(?:-|\?|:|---)[ \t]+)*|" + PLAIN_AFTER + ")" + PLAIN_PROPERTIES)
+LOOK_BACK = 512  # characters of a line looked at before a value; PyYAML reads a longer line's plain-looking one
+PLAIN_END = re.compile(r"[ \t]*(?:[\r\n\x85\u2028\u2029]|\Z)|[ \t]+#|[ \t]*[,\]}]|:(?:[ \t\r\n]|\Z)")
+BLOCK_HEADER_LINE = re.compile(r"[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n\Z")
+YAML12_FLOAT_TEXT = re.compile(r"(?<![^\s\[{,:])(?:[-+]?[0-9][0-9.]*[eE]|[-+]?\.[0-9]+[eE]|[-+]\.[0-9]|[-+]?[0-9]{19})")
+# plain numbers ryaml may read as floats where YAML 1.1 reads no float: exponents without a dot or a sign, a sign
+# before a leading dot, integers too long for 128 bits
 YAML12_ONLY_TEXT = re.compile(r"0[oO][0-7]|<<")
 ALIAS_CANDIDATE = re.compile(r"\*[0-9A-Za-z_-]")  # libyaml's alias names; at the start or after ALIAS_FOLLOWS
 ALIAS_FOLLOWS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff[{,:")
@@ -66,24 +82,6 @@ try:
     from yaml._yaml import CParser
 except ImportError:  # PyYAML built without libyaml: the same events, slower
     CParser = PythonParser  # type: ignore[misc,assignment]
-
-
-def reads_differently(value: Any) -> bool:
-    """Whether YAML 1.1 might read the scalars behind this YAML 1.2 value differently."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if item and item[0] in YAML11_FIRST and YAML11_STRING.fullmatch(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, float):
-            return True
-    return False
 
 
 def has_alias(text: str) -> bool:
@@ -105,10 +103,112 @@ def ryaml_documents(text: str) -> list[Any] | None:
         return None
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def yaml11_reading(value: str) -> tuple[str, Any] | None:
+    """(tag, value) YAML 1.1 gives the plain scalar `value` where ryaml would read it as this string; None when
+    both read it alike, or when no plain scalar reads as this string in ryaml (true, null, 80...)."""
+    tag = PLAIN_RESOLVER.resolve(ScalarNode, value, (True, False))
+    if tag in (STRING_TAG, NULL_TAG):  # ryaml reads every YAML 1.1 null as None too
+        return None
+    import ryaml
+
+    if not isinstance(ryaml.loads(value), str):
+        return None
+    constructor = CheckedConstructor.yaml_constructors.get(tag)
+    if constructor is None:
+        return tag, UNREADABLE
+    try:
+        return tag, constructor(CheckedConstructor(), ScalarNode(tag, value))
+    except (ConstructorError, ValueError):
+        return tag, UNREADABLE
+
+
+def strings_at_risk(documents: list[Any]) -> tuple[Counter[str], bool] | None:
+    """How often each string that YAML 1.1 may read differently occurs (keys included), and whether a float
+    occurs; None when a float is not finite (PyYAML then names its place)."""
+    counts: Counter[str] = Counter()
+    floats = False
+    pending = list(documents)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if item and item[0] in YAML11_FIRST and yaml11_reading(item) is not None:
+                counts[item] += 1
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return None
+            floats = True
+    return counts, floats
+
+
+def plain_occurrences(text: str, value: str) -> int | None:
+    """How many times `value` stands in the text as a whole plain scalar; None when that count cannot tell: it
+    also stands quoted, or with an anchor or tag, or right after a block scalar's header (as its content)."""
+    count = 0
+    quoted = False
+    position = text.find(value)
+    while position >= 0:
+        end = position + len(value)
+        before = text[position - 1] if position else "\n"
+        after = text[end] if end < len(text) else "\n"
+        line = text.rfind("\n", max(0, position - LOOK_BACK), position) + 1
+        if before in "\"'" and after == before:
+            quoted = True
+        elif not line and position > LOOK_BACK:  # a long line: not looked along, so each look stays short
+            if before in " \t[{,:" and PLAIN_END.match(text, end):
+                return None
+        elif (start := PLAIN_START.fullmatch(text, line, position)) and PLAIN_END.match(text, end):
+            if start.group(1) or (line and BLOCK_HEADER_LINE.search(
+                    text, text.rfind("\n", max(0, line - 1 - LOOK_BACK), line - 1) + 1, line)):
+                return None
+            count += 1
+        position = text.find(value, position + 1)
+    return None if quoted and count else count
+
+
+def yaml11_documents(text: str, documents: list[Any]) -> list[Any] | None:
+    """ryaml's documents with the scalars YAML 1.1 reads differently read as YAML 1.1 reads them, or None when
+    only a YAML 1.1 parser can tell (see the module's docstring)."""
+    found = strings_at_risk(documents)
+    if found is None:
+        return None
+    counts, floats = found
+    if floats and YAML12_FLOAT_TEXT.search(text):
+        return None
+    readings = {}
+    for value, count in counts.items():
+        plain = plain_occurrences(text, value)
+        if plain is None or plain not in (0, count) or (plain and "\\" in text):  # an escape spells a value
+            return None  # without its letters
+        if plain:
+            reading = yaml11_reading(value)
+            if reading is None or reading[1] is UNREADABLE:
+                return None
+            readings[value] = reading[1]
+    return [read_as_yaml11(document, readings) for document in documents] if readings else documents
+
+
+def read_as_yaml11(value: Any, readings: Mapping[str, Any]) -> Any:
+    """`value` with every string of `readings` replaced by its YAML 1.1 value, keys included."""
+    if isinstance(value, str):
+        return readings.get(value, value)
+    if isinstance(value, list):
+        return [read_as_yaml11(item, readings) for item in value]
+    if isinstance(value, dict):
+        return {readings.get(key, key) if isinstance(key, str) else key: read_as_yaml11(item, readings)
+                for key, item in value.items()}
+    return value
+
+
 def fast_documents(text: str) -> list[Any] | None:
-    """The documents as ryaml reads them, or None when PyYAML must read them."""
+    """The documents with YAML 1.1 values, from one ryaml parse; None when PyYAML must read the text."""
     documents = ryaml_documents(text)
-    return None if documents is None or reads_differently(documents) else documents
+    return None if documents is None else yaml11_documents(text, documents)
 
 
 class CheckedConstructor(SafeConstructor):
@@ -217,10 +317,12 @@ def load_all(text: str) -> Iterator[Any]:
     documents = ryaml_documents(text)
     if documents is None:
         yield from pyyaml_documents(BoundedLoader(text))
-    elif reads_differently(documents):  # ryaml found the text within the limits, without aliases
+        return
+    read = yaml11_documents(text, documents)
+    if read is None:  # ryaml found the text within the limits, without aliases
         yield from pyyaml_documents(ManifestLoader(text))
     else:
-        yield from documents
+        yield from read
 
 
 def pyyaml_documents(loader: BoundedLoader | ManifestLoader) -> Iterator[Any]:
@@ -378,6 +480,8 @@ def parse_config(text: str, file: str, kind: str, parse: Callable[[Any], Parsed]
 
 def mapping_at(value: Any, field: str, required: bool = False) -> Mapping[str, Any]:
     """`value` as a mapping; None is an empty mapping unless required."""
+    if type(value) is dict:  # what parsers give: no abstract-class check
+        return value
     if value is None:
         if required:
             raise InvalidObject(field, "required field is missing")
@@ -389,6 +493,8 @@ def mapping_at(value: Any, field: str, required: bool = False) -> Mapping[str, A
 
 def list_at(value: Any, field: str) -> list[Any]:
     """`value` as a list; None is an empty list."""
+    if type(value) is list:
+        return value
     if value is None:
         return []
     if not isinstance(value, list):
@@ -398,6 +504,8 @@ def list_at(value: Any, field: str) -> list[Any]:
 
 def string_at(value: Any, field: str, required: bool = False) -> str:
     """`value` as a string; None is "" unless required."""
+    if type(value) is str and value:
+        return value
     if value is None or value == "":
         if required:
             raise InvalidObject(field, "required field is missing")

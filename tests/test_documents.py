@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance.documents import (
     MAX_ALIAS_NODES,
@@ -72,9 +74,34 @@ def test_multiple_documents_and_empty_ones() -> None:
 
 
 @pytest.mark.parametrize("text", ['port: "010"\n', 'quoted: "yes"\n', "ratio: 1.5\n", 'when: "2026-07-01"\n'])
-def test_values_that_only_look_ambiguous_are_read_carefully_and_right(text: str) -> None:
-    assert fast_documents(text) is None
+def test_values_that_only_look_ambiguous_are_read_in_one_parse_and_right(text: str) -> None:
+    assert fast_documents(text) == reference(text)
     assert list(load_all(text)) == reference(text)
+
+
+AT_RISK = ["yes", "No", "on", "OFF", "010", "0644", "00", "0b101", "0x_1", "1:20", "1:30.5", "1_000", "-1_0", "1e3",
+           "1.0e3", "1.0e+3", ".5e3", "+.5", "-.5", "0.5", "2026-07-01", "2026-07-01T10:00:00Z", "1.2.3", "10.0.0.1",
+           "web", "true", "null", "~", "8080", "y"]
+SHAPES = ["k{i}: {v}\n", "k{i}: {q}\n", "- {v}\n", "- {q}\n", "f{i}: [a, {v}, {q}]\n", "{v}: k{i}\n",
+          "s{i}: |-\n  {v}\n", "s{i}: |\n  x\n  {v}\n", "c{i}: x # {v}\n", "m{i}: a\n  {v}\n", "t{i}: '{v} x'\n",
+          "a{i}: &a{i} {v}\n", "g{i}: !!str {v}\n", "d{i}: \"x, {v}, y\"\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(AT_RISK), st.sampled_from(SHAPES), st.sampled_from("'\"")), min_size=1,
+                max_size=6))
+def test_one_parse_reads_every_scalar_as_yaml_11_does(parts: list[tuple[str, str, str]]) -> None:
+    keys = {value for value, shape, _ in parts if shape.startswith("{v}:")}
+    lines = [shape.format(i=index, v=value, q=f"{quote}{value}{quote}") for index, (value, shape, quote)
+             in enumerate(parts) if not shape.startswith("{v}:") or (value in keys and not keys.discard(value))]
+    sequence = [line for line in lines if line.startswith("- ")]
+    text = "".join(sequence) if len(sequence) == len(lines) else "".join(
+        line for line in lines if not line.startswith("- "))
+    try:
+        expected = reference(text)
+    except yaml.YAMLError:
+        return
+    assert list(load_all(text)) == expected, text
 
 
 # --- limits: each refused quickly, at its place, on the fast and the careful path alike -------------------
@@ -226,3 +253,9 @@ def test_own_files_are_read_within_the_limits(text: str, message: str) -> None:
     with pytest.raises(yaml.YAMLError) as error:
         config_document(text)
     assert message in yaml_problem(error.value)
+
+
+@pytest.mark.parametrize("tail", [", yes]\n", ', "yes"]\nb: yes\n', ', "yes"]\n'])
+def test_values_on_long_lines_are_read_as_yaml_11_does(tail: str) -> None:
+    text = "a: [" + ", ".join(["x"] * 300) + tail
+    assert list(load_all(text)) == reference(text)

@@ -76,6 +76,12 @@ def valid_label_value(value: str) -> bool:
     return value == "" or LABEL_NAME.valid(value)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a cluster's labels repeat: app=web on every replica
+def valid_label(key: str, value: str) -> bool:
+    """Whether `key: value` is a label the API server accepts."""
+    return valid_label_key(key) and valid_label_value(value)
+
+
 def check_label_key(key: str, field: str) -> None:
     """Refuse a label key (or a selector's key) the API server would refuse."""
     if not valid_label_key(key):

@@ -22,6 +22,7 @@ from compliance.model.names import (
     check_label_key,
     check_name,
     check_namespace,
+    valid_label,
 )
 from compliance.model.objects import (
     NAMESPACE_NAME_LABEL,
@@ -45,6 +46,8 @@ def parse_labels(value: Any, field: str) -> Labels:
     """A labels mapping whose keys and values are strings the API server accepts as labels."""
     labels = mapping_at(value, field)
     for key, label_value in labels.items():
+        if type(key) is str and type(label_value) is str and valid_label(key, label_value):
+            continue
         if not isinstance(key, str) or not key:
             raise InvalidObject(field, f"label key {key!r} must be a non-empty string")
         if not isinstance(label_value, str):

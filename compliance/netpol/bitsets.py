@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+SMALL_BITS = 64  # sets of at most this many classes are expanded bit by bit, as fast as numpy for them
+
 
 def from_indices(indices: Iterable[int], size: int) -> int:
     """The bitset holding `indices` (each < size)."""
@@ -15,9 +17,14 @@ def from_indices(indices: Iterable[int], size: int) -> int:
 
 def members(bits: int) -> list[int]:
     """The indices in a bitset, ascending."""
-    if not bits:
-        return []
-    import numpy  # imported on first use: commands that never expand a bitset start faster
+    if bits.bit_length() <= SMALL_BITS:  # a small cluster's sets: no numpy to import
+        found = []
+        while bits:
+            lowest = bits & -bits
+            found.append(lowest.bit_length() - 1)
+            bits ^= lowest
+        return found
+    import numpy  # imported on first use: small clusters start faster
 
     data = numpy.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=numpy.uint8)
     return numpy.flatnonzero(numpy.unpackbits(data, bitorder="little")).tolist()

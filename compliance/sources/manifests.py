@@ -372,7 +372,8 @@ def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix
         found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
         return
     pod = owners.top(pod)
-    for kept in [replace(pod, name=name) for name in names] or [pod]:
+    fields = vars(pod)  # one copy per replica, each under its name (quicker than dataclasses.replace)
+    for kept in [Pod(**{**fields, "name": name}) for name in names] or [pod]:
         found.keep(found.pods, (kept.namespace, kept.name), kept, document, "Pod")
 
 
