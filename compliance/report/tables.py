@@ -1,4 +1,4 @@
-"""The evidence pack's CSV files (`data/*.csv`), built with pandas, and the same tables for the PDF's excerpts.
+"""The evidence pack's CSV files (`data/*.csv`), built in plain Python, and the same tables for the PDF's excerpts.
 
 Every file is UTF-8 with a byte-order mark (so Excel reads names and arrows correctly; read it back with
 `encoding="utf-8-sig"`), written by the one CSV writer of every output (`formats.csv_text`): `\\n` line ends,
@@ -100,15 +100,15 @@ def params_text(params: Mapping[str, Any]) -> str:
 
 def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], keys: Sequence[str] = (),
                  natural: Sequence[str] = ()) -> Table:
-    """A table with rows sorted (stably, by pandas) on `keys`; `natural` keys sort digit runs as numbers."""
-    import pandas
-
+    """A table with rows sorted (stably) on `keys`; `natural` keys sort digit runs as numbers."""
     table_rows = [tuple(row) for row in rows]
     if keys and len(table_rows) > 1:
-        frame = pandas.DataFrame([[natural_key(str(row[columns.index(k)])) if k in natural else row[columns.index(k)]
-                                   for k in keys] for row in table_rows], columns=list(keys), dtype=object)
-        order = frame.sort_values(by=list(keys), kind="stable").index.tolist()
-        table_rows = [table_rows[index] for index in order]
+        positions = [columns.index(k) for k in keys]
+        # A natural key is computed once per distinct value: findings repeat a few control ids on many rows.
+        naturals = [{value: natural_key(str(value)) for value in {row[p] for row in table_rows}}
+                    if k in natural else None for k, p in zip(keys, positions, strict=True)]
+        table_rows.sort(key=lambda row: tuple(row[p] if n is None else n[row[p]]
+                                              for p, n in zip(positions, naturals, strict=True)))
     return Table(path, tuple(columns), tuple(table_rows))
 
 
