@@ -10,6 +10,7 @@ text and git authors are user-controlled). Rows are in a stable order; the same 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections import defaultdict
@@ -452,6 +453,16 @@ def csv_tables(data: ReportInput) -> dict[str, str]:
     return {path: csv_text(table) for path, table in report_tables(data).items()}
 
 
+def csv_bytes(table: Table) -> bytes:
+    """The table's CSV text as UTF-8 bytes, encoded row by row (a large table is never held as text too)."""
+    buffer = io.BytesIO()
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False) as stream:
+        stream.write(BOM)
+        formats.write_csv_rows(stream, table.columns, table.rows)
+        stream.flush()
+        return buffer.getvalue()
+
+
 def csv_files(tables: Mapping[str, Table]) -> dict[str, bytes]:
     """Every CSV of the pack as UTF-8 bytes (with the BOM), ready to write and to attach to the PDF."""
-    return {path: csv_text(table).encode("utf-8") for path, table in tables.items()}
+    return {path: csv_bytes(table) for path, table in tables.items()}
