@@ -229,20 +229,26 @@ def workloads_table(system: AssessedSystem) -> Table:
     workloads: dict[str, dict[str, Any]] = {}
     for pod_class in reach.classes:
         zone, ingress, egress, tiered = per_class[pod_class.index]
+        isolated_ingress = bitsets.has(reach.isolated_ingress, pod_class.index)
+        isolated_egress = bitsets.has(reach.isolated_egress, pod_class.index)
+        counted: set[str] = set()  # what a class adds to a workload is added once, not once per pod
         for pod in pod_class.pods:
-            entry = workloads.setdefault(pod.workload.display, {
-                "ref": pod.workload, "zone": system.workload_zones.get(pod.workload.display, zone), "pods": 0,
+            display = pod.workload.display
+            entry = workloads.setdefault(display, {
+                "ref": pod.workload, "zone": system.workload_zones.get(display, zone), "pods": 0,
                 "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
                 "egress_policies": set(), "cluster_policies": set()})
             entry["pods"] += 1
             labels = set(pod.labels)
             entry["labels"] = labels if entry["labels"] is None else entry["labels"] & labels
-            entry["ingress"].append(bitsets.has(reach.isolated_ingress, pod_class.index))
-            entry["egress"].append(bitsets.has(reach.isolated_egress, pod_class.index))
             entry["host"].append(pod.host_network)
-            entry["ingress_policies"].update(ingress)
-            entry["egress_policies"].update(egress)
-            entry["cluster_policies"].update(tiered)
+            if display not in counted:
+                counted.add(display)
+                entry["ingress"].append(isolated_ingress)
+                entry["egress"].append(isolated_egress)
+                entry["ingress_policies"].update(ingress)
+                entry["egress_policies"].update(egress)
+                entry["cluster_policies"].update(tiered)
     rows = [(name, e["ref"].namespace, e["ref"].kind, e["ref"].name, e["zone"], e["pods"],
              ", ".join(f"{k}={v}" for k, v in sorted(e["labels"] or ())), mixed(e["ingress"]), mixed(e["egress"]),
              mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])),
