@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -166,20 +166,25 @@ def cluster_policy_document(policy: ClusterPolicy) -> dict[str, Any]:
             "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
 
 
-def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot in its file format (`segproof.snapshot/v2`), every list sorted."""
+def snapshot_document(snapshot: Snapshot, lazy: bool = False) -> dict[str, Any]:
+    """The snapshot in its file format (`segproof.snapshot/v2`), every list sorted; with `lazy`, each list of
+    objects is an iterator building their documents as it is read (for a writer that streams)."""
+    def documents(function: Callable[[Any], dict[str, Any]], objects: list[Any]) -> Iterable[dict[str, Any]]:
+        return map(function, objects) if lazy else [function(item) for item in objects]
+
     return {
         "format": SNAPSHOT_FORMAT,
         "source": dict(snapshot.source),
         "collected_at": snapshot.collected_at,
         "objects": {
-            "namespaces": [namespace_document(n) for n in sorted(snapshot.namespaces, key=lambda n: n.name)],
-            "pods": [pod_document(p) for p in sorted(snapshot.pods, key=lambda p: (p.namespace, p.name))],
-            "services": [service_document(s) for s in sorted(snapshot.services, key=lambda s: (s.namespace, s.name))],
-            "networkpolicies": [policy_document(p) for p in sorted(snapshot.policies, key=lambda p: p.key)],
-            **{plural: [cluster_policy_document(p) for p in sorted(snapshot.cluster_policies, key=lambda p: p.name)
-                        if p.kind == kind] for kind, plural in CLUSTER_POLICY_LISTS.items()},
-            "nodes": [node_document(n) for n in sorted(snapshot.nodes, key=lambda n: n.name)],
+            "namespaces": documents(namespace_document, sorted(snapshot.namespaces, key=lambda n: n.name)),
+            "pods": documents(pod_document, sorted(snapshot.pods, key=lambda p: (p.namespace, p.name))),
+            "services": documents(service_document, sorted(snapshot.services, key=lambda s: (s.namespace, s.name))),
+            "networkpolicies": documents(policy_document, sorted(snapshot.policies, key=lambda p: p.key)),
+            **{plural: documents(cluster_policy_document, sorted((p for p in snapshot.cluster_policies
+                                                                  if p.kind == kind), key=lambda p: p.name))
+               for kind, plural in CLUSTER_POLICY_LISTS.items()},
+            "nodes": documents(node_document, sorted(snapshot.nodes, key=lambda n: n.name)),
         },
         "skipped": dict(sorted(snapshot.skipped.items())),
         "unmodelled": dict(sorted(snapshot.unmodelled.items())),

@@ -12,8 +12,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, ASVS 5.0 1.2.10).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -59,20 +59,43 @@ def json_text(document: Any, flat_below: int | None = None) -> str:
     """
     if flat_below is None:
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return render_json(document, 0, flat_below) + "\n"
+    return "".join(json_chunks(document, 0, flat_below)) + "\n"
 
 
-def render_json(value: Any, level: int, flat_below: int) -> str:
-    """One JSON value, indented down to `flat_below` levels and compact beneath."""
-    if level >= flat_below or not isinstance(value, (dict, list)) or not value:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def json_bytes(document: Any, flat_below: int) -> bytes:
+    """`json_text(document, flat_below)` as UTF-8, encoded piece by piece (the text is never held whole)."""
+    buffer = io.BytesIO()
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="") as stream:
+        stream.writelines(json_chunks(document, 0, flat_below))
+        stream.write("\n")
+        stream.flush()
+        return buffer.getvalue()
+
+
+def json_chunks(value: Any, level: int, flat_below: int) -> Iterator[str]:
+    """The text of `json_text(value, flat_below)` at nesting `level`, without the final newline, piece by piece.
+
+    Above `flat_below`, an array may be any iterator (e.g. a `map` building each element as it is read), so a
+    large document is written without ever being held whole.
+    """
+    if level >= flat_below or not isinstance(value, (dict, list, Iterator)):
+        yield json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return
     pad = "  " * (level + 1)
+    close = "\n" + "  " * level
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(key, ensure_ascii=False)}: {render_json(item, level + 1, flat_below)}"
-                 for key, item in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
-    items = [pad + render_json(item, level + 1, flat_below) for item in value]
-    return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+        items: Iterator[tuple[str, Any]] = ((f"{pad}{json.dumps(key, ensure_ascii=False)}: ", item)
+                                            for key, item in value.items())
+        opening, closing, empty = "{", close + "}", "{}"
+    else:
+        items = ((pad, item) for item in value)
+        opening, closing, empty = "[", close + "]", "[]"
+    separator = opening + "\n"
+    for prefix, item in items:
+        yield separator + prefix
+        yield from json_chunks(item, level + 1, flat_below)
+        separator = ",\n"
+    yield empty if separator == opening + "\n" else closing
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -84,6 +107,15 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer.writerows([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell for cell in row]
                      for row in rows)
     return buffer.getvalue()
+
+
+def write_csv_rows(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """The CSV of `csv_text` written to `stream` row by row, so no copy of the whole document is held."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell
+                         for cell in row])
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -1,4 +1,4 @@
-"""The evidence pack's CSV files (`data/*.csv`), built with pandas, and the same tables for the PDF's excerpts.
+"""The evidence pack's CSV files (`data/*.csv`), built in plain Python, and the same tables for the PDF's excerpts.
 
 Every file is UTF-8 with a byte-order mark (so Excel reads names and arrows correctly; read it back with
 `encoding="utf-8-sig"`), written by the one CSV writer of every output (`formats.csv_text`): `\\n` line ends,
@@ -10,6 +10,7 @@ text and git authors are user-controlled). Rows are in a stable order; the same 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections import defaultdict
@@ -100,15 +101,15 @@ def params_text(params: Mapping[str, Any]) -> str:
 
 def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], keys: Sequence[str] = (),
                  natural: Sequence[str] = ()) -> Table:
-    """A table with rows sorted (stably, by pandas) on `keys`; `natural` keys sort digit runs as numbers."""
-    import pandas
-
+    """A table with rows sorted (stably) on `keys`; `natural` keys sort digit runs as numbers."""
     table_rows = [tuple(row) for row in rows]
     if keys and len(table_rows) > 1:
-        frame = pandas.DataFrame([[natural_key(str(row[columns.index(k)])) if k in natural else row[columns.index(k)]
-                                   for k in keys] for row in table_rows], columns=list(keys), dtype=object)
-        order = frame.sort_values(by=list(keys), kind="stable").index.tolist()
-        table_rows = [table_rows[index] for index in order]
+        positions = [columns.index(k) for k in keys]
+        # A natural key is computed once per distinct value: findings repeat a few control ids on many rows.
+        naturals = [{value: natural_key(str(value)) for value in {row[p] for row in table_rows}}
+                    if k in natural else None for k, p in zip(keys, positions, strict=True)]
+        table_rows.sort(key=lambda row: tuple(row[p] if n is None else n[row[p]]
+                                              for p, n in zip(positions, naturals, strict=True)))
     return Table(path, tuple(columns), tuple(table_rows))
 
 
@@ -228,20 +229,26 @@ def workloads_table(system: AssessedSystem) -> Table:
     workloads: dict[str, dict[str, Any]] = {}
     for pod_class in reach.classes:
         zone, ingress, egress, tiered = per_class[pod_class.index]
+        isolated_ingress = bitsets.has(reach.isolated_ingress, pod_class.index)
+        isolated_egress = bitsets.has(reach.isolated_egress, pod_class.index)
+        counted: set[str] = set()  # what a class adds to a workload is added once, not once per pod
         for pod in pod_class.pods:
-            entry = workloads.setdefault(pod.workload.display, {
-                "ref": pod.workload, "zone": system.workload_zones.get(pod.workload.display, zone), "pods": 0,
+            display = pod.workload.display
+            entry = workloads.setdefault(display, {
+                "ref": pod.workload, "zone": system.workload_zones.get(display, zone), "pods": 0,
                 "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
                 "egress_policies": set(), "cluster_policies": set()})
             entry["pods"] += 1
             labels = set(pod.labels)
             entry["labels"] = labels if entry["labels"] is None else entry["labels"] & labels
-            entry["ingress"].append(bitsets.has(reach.isolated_ingress, pod_class.index))
-            entry["egress"].append(bitsets.has(reach.isolated_egress, pod_class.index))
             entry["host"].append(pod.host_network)
-            entry["ingress_policies"].update(ingress)
-            entry["egress_policies"].update(egress)
-            entry["cluster_policies"].update(tiered)
+            if display not in counted:
+                counted.add(display)
+                entry["ingress"].append(isolated_ingress)
+                entry["egress"].append(isolated_egress)
+                entry["ingress_policies"].update(ingress)
+                entry["egress_policies"].update(egress)
+                entry["cluster_policies"].update(tiered)
     rows = [(name, e["ref"].namespace, e["ref"].kind, e["ref"].name, e["zone"], e["pods"],
              ", ".join(f"{k}={v}" for k, v in sorted(e["labels"] or ())), mixed(e["ingress"]), mixed(e["egress"]),
              mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])),
@@ -452,6 +459,16 @@ def csv_tables(data: ReportInput) -> dict[str, str]:
     return {path: csv_text(table) for path, table in report_tables(data).items()}
 
 
+def csv_bytes(table: Table) -> bytes:
+    """The table's CSV text as UTF-8 bytes, encoded row by row (a large table is never held as text too)."""
+    buffer = io.BytesIO()
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False) as stream:
+        stream.write(BOM)
+        formats.write_csv_rows(stream, table.columns, table.rows)
+        stream.flush()
+        return buffer.getvalue()
+
+
 def csv_files(tables: Mapping[str, Table]) -> dict[str, bytes]:
     """Every CSV of the pack as UTF-8 bytes (with the BOM), ready to write and to attach to the PDF."""
-    return {path: csv_text(table).encode("utf-8") for path, table in tables.items()}
+    return {path: csv_bytes(table) for path, table in tables.items()}

@@ -21,7 +21,7 @@ from compliance.evidence.timestamps import request_timestamp
 from compliance.model.snapshot import Snapshot, snapshot_document
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.document import render_pdf
-from compliance.report.formats import json_text
+from compliance.report.formats import json_bytes
 from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
 from compliance.report.tables import Table, csv_files, report_tables
 from compliance.report.zone_flows import ZoneFlows, zone_flows
@@ -128,7 +128,7 @@ def pack_contents(system: AssessedSystem, assessment: Assessment, request: PackR
     flows = zone_flows(system)
     tables = report_tables(data, flows)
     files = {**csv_files(tables),
-             SNAPSHOT_FILE: json_text(snapshot_document(system.snapshot), flat_below=3).encode("utf-8"),
+             SNAPSHOT_FILE: json_bytes(snapshot_document(system.snapshot, lazy=True), flat_below=3),
              SCOPE_FILE: request.scope_text.encode("utf-8")}
     entries = tuple(file_entry(path, content) for path, content in sorted(files.items()))
     pack_id = build_manifest(entries, request.created_at, inputs, None).pack_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tracemalloc
 
 import pytest
 
@@ -262,3 +263,17 @@ def test_reachability_marks_the_ports_equal_priorities_leave_ambiguous(files: di
                          for source in ("marketing/campaigns[Deployment]", "marketing/email-sender[Deployment]")
                          for destination in ("analytics/dashboard[Deployment]",
                                              "analytics/nightly-order-aggregation[CronJob]")}
+
+
+def test_csv_bytes_of_a_large_table_hold_little_more_than_its_bytes() -> None:
+    # 200,000 rows with non-ASCII text: the text is encoded row by row, never held whole as well as the bytes.
+    rows = tuple((f"ns-{i % 50}/workload-{i}[Deployment]", "cde", f"→ finding {i}", i) for i in range(200_000))
+    table = tables.Table("data/findings.csv", ("object", "zone", "message", "n"), rows)
+    tracemalloc.start()
+    try:
+        produced = tables.csv_bytes(table)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert produced == tables.csv_text(table).encode("utf-8")
+    assert peak < 1.3 * len(produced)
