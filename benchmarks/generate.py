@@ -7,8 +7,13 @@ egress to ipBlocks with except, and port ranges (endPort). Optionally, cluster-s
 teams write them: CDE guardrails, Pass to namespace owners, metadata-service denies, team isolation, and a
 BaselineAdminNetworkPolicy default.
 
+Two other shapes: `dense` (dense reachability: namespaces of about 50 pods, Deployments of 15-45 replicas, three
+policies per namespace with broad peers, the worker tier and most web pods unisolated) and `flat` (one namespace
+whose pods no policy isolates, for pod-level output).
+
     python3 benchmarks/generate.py --pods 10000 --out cluster.yaml   # Deployments (manifests)
     python3 benchmarks/generate.py --pods 10000 --live --out pods.json  # running pods, as an API lists them
+    python3 benchmarks/generate.py --shape dense --pods 10000 --out dense.yaml
 """
 
 from __future__ import annotations

@@ -82,16 +82,17 @@ class Run:
 
 
 def run_process(command: list[str], output: Path) -> Run:
-    """Run `command` with stdout to `output`, measuring that process alone (its own rusage, from wait4)."""
-    with output.open("wb") as handle:
+    """Run `command` with stdout to `output` (stderr beside it), measuring that process alone (its own rusage,
+    from wait4)."""
+    errors = output.with_name(output.name + ".stderr")
+    with output.open("wb") as handle, errors.open("wb") as error_handle:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.PIPE, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=handle, stderr=error_handle, cwd=ROOT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(command)} exited {process.returncode}: {stderr}")
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}: {errors.read_text()[-2000:]}")
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output.stat().st_size / 1e6)
 
 
