@@ -7,8 +7,13 @@ egress to ipBlocks with except, and port ranges (endPort). Optionally, cluster-s
 teams write them: CDE guardrails, Pass to namespace owners, metadata-service denies, team isolation, and a
 BaselineAdminNetworkPolicy default.
 
+Two other shapes: `dense` (dense reachability: namespaces of about 50 pods, Deployments of 15-45 replicas, three
+policies per namespace with broad peers, the worker tier and most web pods unisolated) and `flat` (one namespace
+whose pods no policy isolates, for pod-level output).
+
     python3 benchmarks/generate.py --pods 10000 --out cluster.yaml   # Deployments (manifests)
     python3 benchmarks/generate.py --pods 10000 --live --out pods.json  # running pods, as an API lists them
+    python3 benchmarks/generate.py --shape dense --pods 10000 --out dense.yaml
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,46 +182,132 @@ def admin_network_policies(rng: random.Random, count: int) -> list[dict[str, Any
     return policies[:count]
 
 
-def generate(pods: int, seed: int = 1, admin_policies: int = 0) -> Cluster:
-    """A cluster of about `pods` pods (exactly, in live form), with `admin_policies` cluster policies."""
-    rng = random.Random(seed)
-    manifests: list[dict[str, Any]] = []
-    live: list[dict[str, Any]] = []
-    next_ip = [1]
+class Builder:
+    """A cluster under construction: its manifests, live objects and the next pod IP."""
 
-    def add_workload(ns: str, name: str, labels: dict[str, str], replicas: int, tier: str) -> None:
-        manifests.append(deployment(ns, name, labels, replicas, tier))
-        live.extend(live_pods(ns, name, labels, replicas, tier, next_ip))
+    def __init__(self) -> None:
+        self.manifests: list[dict[str, Any]] = []
+        self.live: list[dict[str, Any]] = []
+        self.next_ip = [1]
 
-    for name, labels in (("kube-system", {}), ("monitoring", {"pci-zone": "system"}),
-                         ("ingress-nginx", {"pci-zone": "system"})):
-        manifests.append(namespace(name, labels))
-        live.append(namespace(name, labels))
-    add_workload("kube-system", "coredns", {"app": "coredns", "k8s-app": "kube-dns", "tier": "api"}, 2, "api")
-    add_workload("monitoring", "prometheus", {"app": "prometheus", "tier": "worker"}, 1, "worker")
-    add_workload("ingress-nginx", "controller", {"app": "ingress", "tier": "ingress"}, 2, "web")
-    remaining = pods - 5
-    namespaces = max(1, remaining // 100)
+    def add_namespace(self, name: str, labels: dict[str, str]) -> None:
+        """A Namespace, in both forms."""
+        self.manifests.append(namespace(name, labels))
+        self.live.append(namespace(name, labels))
+
+    def add_workload(self, ns: str, name: str, labels: dict[str, str], replicas: int, tier: str) -> None:
+        """A Deployment and its running pods."""
+        self.manifests.append(deployment(ns, name, labels, replicas, tier))
+        self.live.extend(live_pods(ns, name, labels, replicas, tier, self.next_ip))
+
+    def add_system(self) -> None:
+        """kube-system (DNS), monitoring (Prometheus) and ingress-nginx: five pods."""
+        for name, labels in (("kube-system", {}), ("monitoring", {"pci-zone": "system"}),
+                             ("ingress-nginx", {"pci-zone": "system"})):
+            self.add_namespace(name, labels)
+        self.add_workload("kube-system", "coredns", {"app": "coredns", "k8s-app": "kube-dns", "tier": "api"}, 2, "api")
+        self.add_workload("monitoring", "prometheus", {"app": "prometheus", "tier": "worker"}, 1, "worker")
+        self.add_workload("ingress-nginx", "controller", {"app": "ingress", "tier": "ingress"}, 2, "web")
+
+    def add_apps(self, rng: random.Random, ns: str, budget: int, replicas: tuple[int, int]) -> list[tuple[str, str]]:
+        """Deployments of random tiers with `replicas` (lowest, highest) pods each, `budget` pods in all."""
+        apps: list[tuple[str, str]] = []
+        while budget > 0:
+            tier = rng.choice(TIERS)
+            count = min(budget, rng.randint(*replicas))
+            app = f"{tier}-{len(apps)}"
+            self.add_workload(ns, app, {"app": app, "tier": tier, "version": f"v{rng.randint(1, 3)}"}, count, tier)
+            apps.append((app, tier))
+            budget -= count
+        return apps
+
+    def cluster(self) -> Cluster:
+        """The cluster: live objects are the pods and namespaces plus every manifest but Deployments."""
+        live = self.live + [o for o in self.manifests if o["kind"] not in ("Namespace", "Deployment")]
+        return Cluster(self.manifests, live)
+
+
+PolicyMaker = Callable[[random.Random, str, str, list[tuple[str, str]]], list[dict[str, Any]]]
+
+
+def add_teams(rng: random.Random, builder: Builder, pods: int, per_namespace: int, replicas: tuple[int, int],
+              policies: PolicyMaker) -> None:
+    """Namespaces `team-NNNN` of about `per_namespace` pods each, `pods` pods in all, with their policies."""
+    namespaces = max(1, pods // per_namespace)
     for index in range(namespaces):
         ns = f"team-{index:04d}"
         zone = rng.choices([z for z, _ in ZONES], [w for _, w in ZONES])[0]
-        labels = {"pci-zone": zone, "team": f"team-{index % 37}", "env": rng.choice(["prod", "prod", "dev"])}
-        manifests.append(namespace(ns, labels))
-        live.append(namespace(ns, labels))
-        budget = remaining // namespaces + (1 if index < remaining % namespaces else 0)
-        apps = []
-        while budget > 0:
-            tier = rng.choice(TIERS)
-            replicas = min(budget, rng.randint(1, 5))
-            app = f"{tier}-{len(apps)}"
-            add_workload(ns, app, {"app": app, "tier": tier, "version": f"v{rng.randint(1, 3)}"}, replicas, tier)
-            apps.append((app, tier))
-            budget -= replicas
-        manifests += namespace_policies(rng, ns, zone, apps)
+        builder.add_namespace(ns, {"pci-zone": zone, "team": f"team-{index % 37}",
+                                   "env": rng.choice(["prod", "prod", "dev"])})
+        budget = pods // namespaces + (1 if index < pods % namespaces else 0)
+        apps = builder.add_apps(rng, ns, budget, replicas)
+        builder.manifests += policies(rng, ns, zone, apps)
+
+
+def generate(pods: int, seed: int = 1, admin_policies: int = 0) -> Cluster:
+    """A cluster of about `pods` pods (exactly, in live form), with `admin_policies` cluster policies."""
+    rng = random.Random(seed)
+    builder = Builder()
+    builder.add_system()
+    add_teams(rng, builder, pods - 5, 100, (1, 5), namespace_policies)
     if admin_policies:
-        manifests += admin_network_policies(rng, admin_policies)
-    live += [o for o in manifests if o["kind"] not in ("Namespace", "Deployment")]
-    return Cluster(manifests, live)
+        builder.manifests += admin_network_policies(rng, admin_policies)
+    return builder.cluster()
+
+
+def dense_policies(rng: random.Random, ns: str, zone: str, apps: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Three policies with broad peers, none selecting the worker tier: databases open to the zone, APIs to
+    every namespace and the pod network, and either an egress guard to the team's namespaces (two namespaces
+    in three) or web pods of version v1 open to the system namespaces."""
+    policies = [
+        network_policy(ns, "db-from-zone", {
+            "podSelector": {"matchLabels": {"tier": "db"}},
+            "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [
+                {"key": "pci-zone", "operator": "In", "values": [zone, "connected"]}]}}],
+                "ports": [{"port": "postgres"}, {"port": "metrics"}]}]}),
+        network_policy(ns, "api-from-cluster", {
+            "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api"]}]},
+            "ingress": [{"from": [{"namespaceSelector": {}}, {"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                         "ports": [{"port": "grpc"}, {"port": 9100}]}]})]
+    if rng.random() < 0.67:
+        team = f"team-{int(ns.split('-')[1]) % 37}"
+        policies.append(network_policy(ns, "egress-team", {
+            "podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"team": team}}},
+                               {"namespaceSelector": {"matchLabels": {"pci-zone": "system"}}}]},
+                       {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}],
+                        "ports": [{"port": 443}]}]}))
+    else:
+        policies.append(network_policy(ns, "web-from-ingress", {
+            "podSelector": {"matchLabels": {"tier": "web", "version": "v1"}},
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"pci-zone": "system"}}}],
+                         "ports": [{"port": "http"}]}]}))
+    return policies
+
+
+def dense(pods: int, seed: int = 1) -> Cluster:
+    """A cluster with dense reachability: namespaces of about 50 pods, three policies each with broad peers,
+    and the web and worker tiers (about half of the pods) unisolated."""
+    rng = random.Random(seed)
+    builder = Builder()
+    builder.add_system()
+    add_teams(rng, builder, pods - 5, 50, (15, 45), dense_policies)
+    return builder.cluster()
+
+
+def flat(pods: int) -> Cluster:
+    """One namespace, `flat`, of `pods` pods that no policy isolates: every pod reaches every other pod."""
+    builder = Builder()
+    builder.add_namespace("flat", {"pci-zone": "general"})
+    for index in range(0, pods, 50):
+        tier = TIERS[index // 50 % len(TIERS)]
+        app = f"{tier}-{index // 50}"
+        builder.add_workload("flat", app, {"app": app, "tier": tier}, min(50, pods - index), tier)
+    return builder.cluster()
+
+
+SHAPES: dict[str, Callable[[int, int], Cluster]] = {
+    "default": generate, "dense": dense, "flat": lambda pods, seed: flat(pods)}
 
 
 def main() -> None:
@@ -223,11 +315,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--admin-policies", type=int, default=0, help="cluster-scoped admin policies to add")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="default",
+                        help="default: about one policy per ten pods; dense: broad peers, many unisolated pods; "
+                             "flat: one namespace without policies")
+    parser.add_argument("--admin-policies", type=int, default=0,
+                        help="cluster-scoped admin policies to add (default shape only)")
     parser.add_argument("--live", action="store_true", help="running pods instead of Deployments")
     parser.add_argument("--out", default="-")
     args = parser.parse_args()
-    cluster = generate(args.pods, args.seed, args.admin_policies)
+    if args.admin_policies and args.shape != "default":
+        parser.error("--admin-policies applies to the default shape only")
+    cluster = generate(args.pods, args.seed, args.admin_policies) if args.shape == "default" else \
+        SHAPES[args.shape](args.pods, args.seed)
     document = {"apiVersion": "v1", "kind": "List", "items": cluster.live if args.live else cluster.manifests}
     if args.out.endswith((".yaml", ".yml")):
         import yaml
