@@ -1,14 +1,20 @@
-"""Reachability results as JSON (the segproof.reachability/v1 contract), CSV and a terminal table."""
+"""Reachability results as JSON (the segproof.reachability/v1 contract), CSV and a terminal table.
+
+Each is written to a stream as the connections come (`write_*`): a pod-level result has millions of rows, and its
+text is never held whole. Texts of names and port sets are computed once per distinct value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
-from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.netpol.ports import PortSet
+from compliance.report.formats import compact_json, visible, write_csv, write_lines, write_text_table
 from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
@@ -22,10 +28,12 @@ def connection_json(connection: Connection) -> dict[str, Any]:
             "ambiguous": connection.ambiguous.to_json()}
 
 
-def port_rows(connection: Connection) -> list[tuple[str, int, int, str]]:
-    """(protocol, from, to, ambiguous yes/no) of every range of a connection's ports, in port order."""
-    rows = [(protocol, low, high, "no") for protocol, low, high in (connection.ports - connection.ambiguous).items()]
-    rows += [(protocol, low, high, "yes") for protocol, low, high in connection.ambiguous.items()]
+def port_rows(ports: tuple[PortSet, PortSet]) -> list[tuple[str, int, int, str]]:
+    """(protocol, from, to, ambiguous yes/no) of every range of a connection's (ports, ambiguous ports), in port
+    order."""
+    allowed, ambiguous = ports
+    rows = [(protocol, low, high, "no") for protocol, low, high in (allowed - ambiguous).items()]
+    rows += [(protocol, low, high, "yes") for protocol, low, high in ambiguous.items()]
     return sorted(rows, key=lambda row: (PROTOCOLS.index(row[0]), row[1]))
 
 
@@ -34,19 +42,53 @@ def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]]
     return None if found is None else [connection_json(c) for c in found]
 
 
-def connections_json(level: str, assumptions: Mapping[str, object], found: Sequence[Connection]) -> str:
-    """The JSON contract: format, level, assumptions, connections with their port ranges."""
-    return json_text({
-        "format": REACHABILITY_FORMAT,
-        "level": level,
-        "assumptions": dict(assumptions),
-        "connections": connections_list(found),
-    })
+def connections_json(level: str, assumptions: Mapping[str, object], found: Iterable[Connection]) -> str:
+    """The JSON contract as one text (see `write_connections_json`)."""
+    buffer = io.StringIO()
+    write_connections_json(buffer, level, assumptions, found)
+    return buffer.getvalue()
 
 
-def connections_csv(found: Sequence[Connection]) -> str:
+def write_connections_json(stream: TextIO, level: str, assumptions: Mapping[str, object],
+                           found: Iterable[Connection]) -> None:
+    """The JSON contract (format, level, assumptions, connections with their port ranges), compact: the header on the
+    first line, then one connection per line."""
+    header = compact_json({"format": REACHABILITY_FORMAT, "level": level, "assumptions": dict(assumptions)})
+    stream.write(f'{header[:-1]},\n"connections":[')
+    name = cached(compact_json)
+    ports = cached(lambda port_set: compact_json(port_set.to_json()))
+    lines = (f'{{"src":{name(c.source)},"dst":{name(c.destination)},"ports":{ports(c.ports)},'
+             f'"ambiguous":{ports(c.ambiguous)}}}' for c in found)
+    first = next(lines, None)
+    if first is not None:  # a comma ends every line but the last: it starts the next
+        stream.write("\n" + first)
+        write_lines(stream, lines, start=",\n", end="")
+    stream.write("\n]}\n")
+
+
+def connections_csv(found: Iterable[Connection]) -> str:
     """One row per connection and port range."""
-    return csv_text(CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in port_rows(c)))
+    buffer = io.StringIO()
+    write_connections_csv(buffer, found)
+    return buffer.getvalue()
+
+
+def write_connections_csv(stream: TextIO, found: Iterable[Connection]) -> None:
+    """The CSV of `connections_csv` written to `stream` as the connections come."""
+    ranges = cached(port_rows)
+    write_csv(stream, CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in ranges((c.ports, c.ambiguous))))
+
+
+def cached(render: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`render` computed once per distinct argument."""
+    done: dict[Any, Any] = {}
+
+    def lookup(value: Any) -> Any:
+        result = done.get(value)
+        if result is None:
+            result = done[value] = render(value)
+        return result
+    return lookup
 
 
 def assumption_text(value: object) -> str:
@@ -67,13 +109,30 @@ def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
 
 
 def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:
-    """An aligned table followed by the assumptions."""
-    table = text_table(("SOURCE", "DESTINATION", "PORTS"),
-                       [(c.source, c.destination, c.ports.describe()
-                         + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
+    """The table of `write_connections_table` as one text."""
+    buffer = io.StringIO()
+    write_connections_table(buffer, lambda: iter(found), assumptions)
+    return buffer.getvalue()
+
+
+def write_connections_table(stream: TextIO, found: Callable[[], Iterator[Connection]],
+                            assumptions: Mapping[str, object]) -> None:
+    """An aligned table followed by the assumptions; `found()` gives the connections, and is called twice (the
+    widths of the columns, then the rows)."""
+    count = 0
+
+    def rows() -> Iterator[tuple[str, str, str]]:
+        nonlocal count
+        count = 0
+        for c in found():
+            count += 1
+            yield c.source, c.destination, ports((c.ports, c.ambiguous))
+
+    ports = cached(lambda pair: pair[0].describe() + (f" (ambiguous: {pair[1].describe()})" if pair[1] else ""))
+    stream.write(visible(incomplete_banner(assumptions), lines=True))
+    write_text_table(stream, ("SOURCE", "DESTINATION", "PORTS"), rows)
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return visible(f"{incomplete_banner(assumptions)}{table}\n{counted(len(found), 'connection')}. Assumptions:\n"
-                   f"{footer}\n", lines=True)
+    stream.write(visible(f"\n{counted(count, 'connection')}. Assumptions:\n{footer}\n", lines=True))
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:
