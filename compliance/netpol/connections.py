@@ -45,15 +45,15 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
     source reaches, so the largest outputs can be written as they are produced."""
     name_of = NODE_NAMES[level]
     nodes = [sorted({name_of(pod) for pod in pod_class.pods}) for pod_class in reach.classes]
-    # Every source (a node, or an address range reaching some class) with the classes and ranges it stands for.
+    # Every source: a node with the classes of its pods, or an address range with the classes it reaches.
     source_classes: dict[str, list[int]] = {}
     for index, names in enumerate(nodes):
         for name in names:
             source_classes.setdefault(name, []).append(index)
     ingress: dict[str, list[tuple[int, PortSet]]] = {}
-    for destination, external in enumerate(reach.ingress_external):
+    for target, external in enumerate(reach.ingress_external):
         for index, ports in external:
-            ingress.setdefault(reach.ingress_ranges[index].display, []).append((destination, ports))
+            ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
     unsure = reach.ambiguity
     certain = certain_parts(reach, unsure) if unsure is not None else None
 
@@ -66,8 +66,8 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
                   egress_external: tuple[ExternalPorts, ...]) -> None:
         for pod_class in classes:
             for bits, ports in cells[pod_class]:
-                for destination in bitsets.members(bits):
-                    for destination_node in nodes[destination]:
+                for target in bitsets.members(bits):
+                    for destination_node in nodes[target]:
                         add(table, source, destination_node, ports)
             for index, ports in egress_external[pod_class]:
                 add(table, source, reach.egress_ranges[index].display, ports)
@@ -76,8 +76,8 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
         classes = source_classes.get(source, [])
         found: dict[str, PortSet] = {}
         add_cells(found, source, classes, reach.cells, reach.egress_external)
-        for destination, ports in ingress.get(source, ()):
-            for destination_node in nodes[destination]:
+        for target, ports in ingress.get(source, ()):
+            for destination_node in nodes[target]:
                 add(found, source, destination_node, ports)
         ambiguous: dict[str, PortSet] = {}
         if unsure is not None and certain is not None:

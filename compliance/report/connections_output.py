@@ -14,7 +14,7 @@ from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
 from compliance.netpol.ports import PortSet
-from compliance.report.formats import compact_json, visible, write_csv, write_lines, write_text_table
+from compliance.report.formats import compact_json, csv_cells, visible, write_lines, write_text_table
 from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
@@ -55,15 +55,25 @@ def write_connections_json(stream: TextIO, level: str, assumptions: Mapping[str,
     first line, then one connection per line."""
     header = compact_json({"format": REACHABILITY_FORMAT, "level": level, "assumptions": dict(assumptions)})
     stream.write(f'{header[:-1]},\n"connections":[')
-    name = cached(compact_json)
-    ports = cached(lambda port_set: compact_json(port_set.to_json()))
-    lines = (f'{{"src":{name(c.source)},"dst":{name(c.destination)},"ports":{ports(c.ports)},'
-             f'"ambiguous":{ports(c.ambiguous)}}}' for c in found)
+    lines = json_lines(found)
     first = next(lines, None)
     if first is not None:  # a comma ends every line but the last: it starts the next
         stream.write("\n" + first)
         write_lines(stream, lines, start=",\n", end="")
     stream.write("\n]}\n")
+
+
+def json_lines(found: Iterable[Connection]) -> Iterator[str]:
+    """Each connection as one line of compact JSON; the texts of names and port sets are computed once each."""
+    names: dict[str, str] = {}
+    port_texts: dict[PortSet, str] = {}
+    for c in found:
+        # `or` computes a text only when it is not known yet (no text is empty).
+        source = names.get(c.source) or names.setdefault(c.source, compact_json(c.source))
+        destination = names.get(c.destination) or names.setdefault(c.destination, compact_json(c.destination))
+        ports = port_texts.get(c.ports) or port_texts.setdefault(c.ports, compact_json(c.ports.to_json()))
+        unsure = port_texts.get(c.ambiguous) or port_texts.setdefault(c.ambiguous, compact_json(c.ambiguous.to_json()))
+        yield f'{{"src":{source},"dst":{destination},"ports":{ports},"ambiguous":{unsure}}}'
 
 
 def connections_csv(found: Iterable[Connection]) -> str:
@@ -75,20 +85,21 @@ def connections_csv(found: Iterable[Connection]) -> str:
 
 def write_connections_csv(stream: TextIO, found: Iterable[Connection]) -> None:
     """The CSV of `connections_csv` written to `stream` as the connections come."""
-    ranges = cached(port_rows)
-    write_csv(stream, CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in ranges((c.ports, c.ambiguous))))
+    stream.write(csv_cells(CSV_HEADER) + "\n")
+    write_lines(stream, csv_blocks(found), end="")
 
 
-def cached(render: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`render` computed once per distinct argument."""
-    done: dict[Any, Any] = {}
-
-    def lookup(value: Any) -> Any:
-        result = done.get(value)
-        if result is None:
-            result = done[value] = render(value)
-        return result
-    return lookup
+def csv_blocks(found: Iterable[Connection]) -> Iterator[str]:
+    """The CSV rows of each connection; each name and each set of port rows is rendered once by the CSV writer, and
+    the rows of a connection are joined from them."""
+    names: dict[str, str] = {}
+    port_lines: dict[tuple[PortSet, PortSet], list[str]] = {}
+    for c in found:
+        start = ((names.get(c.source) or names.setdefault(c.source, csv_cells([c.source]) + ","))
+                 + (names.get(c.destination) or names.setdefault(c.destination, csv_cells([c.destination]) + ",")))
+        pair = (c.ports, c.ambiguous)
+        lines = port_lines.get(pair) or port_lines.setdefault(pair, [csv_cells(row) + "\n" for row in port_rows(pair)])
+        yield "".join(start + line for line in lines)
 
 
 def assumption_text(value: object) -> str:
@@ -120,19 +131,25 @@ def write_connections_table(stream: TextIO, found: Callable[[], Iterator[Connect
     """An aligned table followed by the assumptions; `found()` gives the connections, and is called twice (the
     widths of the columns, then the rows)."""
     count = 0
+    port_texts: dict[tuple[PortSet, PortSet], str] = {}
 
     def rows() -> Iterator[tuple[str, str, str]]:
         nonlocal count
         count = 0
         for c in found():
             count += 1
-            yield c.source, c.destination, ports((c.ports, c.ambiguous))
+            pair = (c.ports, c.ambiguous)
+            yield c.source, c.destination, port_texts.get(pair) or port_texts.setdefault(pair, ports_text(*pair))
 
-    ports = cached(lambda pair: pair[0].describe() + (f" (ambiguous: {pair[1].describe()})" if pair[1] else ""))
     stream.write(visible(incomplete_banner(assumptions), lines=True))
     write_text_table(stream, ("SOURCE", "DESTINATION", "PORTS"), rows)
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
     stream.write(visible(f"\n{counted(count, 'connection')}. Assumptions:\n{footer}\n", lines=True))
+
+
+def ports_text(ports: PortSet, ambiguous: PortSet) -> str:
+    """A connection's ports in words, with the ambiguous ones named."""
+    return ports.describe() + (f" (ambiguous: {ambiguous.describe()})" if ambiguous else "")
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

@@ -108,6 +108,15 @@ def write_csv(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any
         buffer.truncate()
 
 
+def csv_cells(cells: Sequence[Any]) -> str:
+    """Cells as `write_csv` writes them in a row (neutralised, quoted where needed, comma-separated), without the
+    line end: the repeated parts of many rows (a name, a port range) are rendered once and joined."""
+    buffer = io.StringIO()
+    # A last empty cell: alone in its row, an empty cell would be written as `""`; it adds one comma to take off.
+    csv.writer(buffer, lineterminator="\n").writerow([*map(neutralised, cells), ""])
+    return buffer.getvalue()[:-2]
+
+
 def write_lines(stream: TextIO, lines: Iterable[str], start: str = "", end: str = "\n") -> None:
     """Each line between `start` and `end`, written a batch at a time."""
     lines = iter(lines)
