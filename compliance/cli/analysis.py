@@ -32,12 +32,15 @@ def reachability(source: StateSource, now: str, quiet: bool, options: AnalysisOp
     from compliance.workflows.analyse import reachability as reach
 
     found, assumptions = reach(source, options, level, now, feedback(quiet))
-    if output in ("json", "yaml"):
-        echo_output(connections_output.connections_json(level, assumptions, found), output)
+    stdout = click.get_text_stream("stdout")
+    if output == "yaml":
+        echo_output(connections_output.connections_json(level, assumptions, found()), output)
+    elif output == "json":
+        connections_output.write_connections_json(stdout, level, assumptions, found())
     elif output == "csv":
-        click.echo(connections_output.connections_csv(found), nl=False)
+        connections_output.write_connections_csv(stdout, found())
     else:
-        click.echo(connections_output.connections_table(found, assumptions), nl=False)
+        connections_output.write_connections_table(stdout, found, assumptions)
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compliance.model.objects import NODE_NAMES
@@ -36,41 +37,58 @@ def connections(reach: ReachabilityMap, level: str) -> list[Connection]:
 
     A pair of workloads (namespaces) is connected on the union of the ports between their pods.
     """
+    return list(iter_connections(reach, level))
+
+
+def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]:
+    """The connections of `connections`, in the same order, one source at a time: memory stays within what one
+    source reaches, so the largest outputs can be written as they are produced."""
     name_of = NODE_NAMES[level]
     nodes = [sorted({name_of(pod) for pod in pod_class.pods}) for pod_class in reach.classes]
-    found: dict[tuple[str, str], PortSet] = {}
-    ambiguous: dict[tuple[str, str], PortSet] = {}
-
-    def add(table: dict[tuple[str, str], PortSet], source: str, destination: str, ports: PortSet) -> None:
-        if source != destination:
-            key = (source, destination)
-            table[key] = table.get(key, NO_PORTS) | ports
-
-    def add_cells(table: dict[tuple[str, str], PortSet], all_cells: tuple[Cells, ...],
-                  egress_external: tuple[ExternalPorts, ...]) -> None:
-        for source, cells in enumerate(all_cells):
-            for bits, ports in cells:
-                for destination in bitsets.members(bits):
-                    for source_node in nodes[source]:
-                        for destination_node in nodes[destination]:
-                            add(table, source_node, destination_node, ports)
-            for index, ports in egress_external[source]:
-                for source_node in nodes[source]:
-                    add(table, source_node, reach.egress_ranges[index].display, ports)
-
-    add_cells(found, reach.cells, reach.egress_external)
-    for destination, external in enumerate(reach.ingress_external):
+    # Every source: a node with the classes of its pods, or an address range with the classes it reaches.
+    source_classes: dict[str, list[int]] = {}
+    for index, names in enumerate(nodes):
+        for name in names:
+            source_classes.setdefault(name, []).append(index)
+    ingress: dict[str, list[tuple[int, PortSet]]] = {}
+    for target, external in enumerate(reach.ingress_external):
         for index, ports in external:
-            for destination_node in nodes[destination]:
-                add(found, reach.ingress_ranges[index].display, destination_node, ports)
-    if reach.ambiguity is not None:
-        # A pair's port is ambiguous when it is for some pod pair and no other pod pair of the two allows it for sure.
-        certain: dict[tuple[str, str], PortSet] = {}
-        add_cells(ambiguous, reach.ambiguity.cells, reach.ambiguity.egress_external)
-        add_cells(certain, *certain_parts(reach, reach.ambiguity))
-        ambiguous = {key: ports - certain.get(key, NO_PORTS) for key, ports in ambiguous.items()}
-    return sorted(Connection(source, destination, ports, ambiguous.get((source, destination), NO_PORTS))
-                  for (source, destination), ports in found.items())
+            ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
+    unsure = reach.ambiguity
+    certain = certain_parts(reach, unsure) if unsure is not None else None
+
+    def add(table: dict[str, PortSet], source: str, destination: str, ports: PortSet) -> None:
+        if destination != source:
+            known = table.get(destination)
+            table[destination] = ports if known is None else known | ports
+
+    def add_cells(table: dict[str, PortSet], source: str, classes: list[int], cells: tuple[Cells, ...],
+                  egress_external: tuple[ExternalPorts, ...]) -> None:
+        for pod_class in classes:
+            for bits, ports in cells[pod_class]:
+                for target in bitsets.members(bits):
+                    for destination_node in nodes[target]:
+                        add(table, source, destination_node, ports)
+            for index, ports in egress_external[pod_class]:
+                add(table, source, reach.egress_ranges[index].display, ports)
+
+    for source in sorted(source_classes.keys() | ingress.keys()):
+        classes = source_classes.get(source, [])
+        found: dict[str, PortSet] = {}
+        add_cells(found, source, classes, reach.cells, reach.egress_external)
+        for target, ports in ingress.get(source, ()):
+            for destination_node in nodes[target]:
+                add(found, source, destination_node, ports)
+        ambiguous: dict[str, PortSet] = {}
+        if unsure is not None and certain is not None:
+            # A pair's port is ambiguous when it is for some pod pair and no other pod pair of the two allows it
+            # for sure.
+            sure: dict[str, PortSet] = {}
+            add_cells(ambiguous, source, classes, unsure.cells, unsure.egress_external)
+            add_cells(sure, source, classes, *certain)
+            ambiguous = {key: ports - sure.get(key, NO_PORTS) for key, ports in ambiguous.items()}
+        for destination in sorted(found):
+            yield Connection(source, destination, found[destination], ambiguous.get(destination, NO_PORTS))
 
 
 def certain_parts(reach: ReachabilityMap, ambiguity: Ambiguity) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...]]:

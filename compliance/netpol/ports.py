@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from compliance.model.objects import PROTOCOLS
 from compliance.model.policy import PortSpec
@@ -21,6 +21,14 @@ class PortSet:
     tcp: Spans = ()
     udp: Spans = ()
     sctp: Spans = ()
+
+    def __hash__(self) -> int:
+        return self.hashed
+
+    @cached_property
+    def hashed(self) -> int:
+        """The hash, computed once: port sets key the engine's caches and the outputs' texts, millions of times."""
+        return hash((self.tcp, self.udp, self.sctp))
 
     def spans(self, protocol: str) -> Spans:
         """The ranges of one protocol."""

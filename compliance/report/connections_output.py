@@ -1,14 +1,20 @@
-"""Reachability results as JSON (the segproof.reachability/v1 contract), CSV and a terminal table."""
+"""Reachability results as JSON (the segproof.reachability/v1 contract), CSV and a terminal table.
+
+Each is written to a stream as the connections come (`write_*`): a pod-level result has millions of rows, and its
+text is never held whole. Texts of names and port sets are computed once per distinct value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 from compliance.model.objects import PROTOCOLS
 from compliance.model.unmodelled import describe_unmodelled
 from compliance.netpol.connections import Connection
-from compliance.report.formats import csv_text, json_text, text_table, visible
+from compliance.netpol.ports import PortSet
+from compliance.report.formats import compact_json, csv_cells, visible, write_lines, write_text_table
 from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
@@ -22,10 +28,12 @@ def connection_json(connection: Connection) -> dict[str, Any]:
             "ambiguous": connection.ambiguous.to_json()}
 
 
-def port_rows(connection: Connection) -> list[tuple[str, int, int, str]]:
-    """(protocol, from, to, ambiguous yes/no) of every range of a connection's ports, in port order."""
-    rows = [(protocol, low, high, "no") for protocol, low, high in (connection.ports - connection.ambiguous).items()]
-    rows += [(protocol, low, high, "yes") for protocol, low, high in connection.ambiguous.items()]
+def port_rows(ports: tuple[PortSet, PortSet]) -> list[tuple[str, int, int, str]]:
+    """(protocol, from, to, ambiguous yes/no) of every range of a connection's (ports, ambiguous ports), in port
+    order."""
+    allowed, ambiguous = ports
+    rows = [(protocol, low, high, "no") for protocol, low, high in (allowed - ambiguous).items()]
+    rows += [(protocol, low, high, "yes") for protocol, low, high in ambiguous.items()]
     return sorted(rows, key=lambda row: (PROTOCOLS.index(row[0]), row[1]))
 
 
@@ -34,19 +42,64 @@ def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]]
     return None if found is None else [connection_json(c) for c in found]
 
 
-def connections_json(level: str, assumptions: Mapping[str, object], found: Sequence[Connection]) -> str:
-    """The JSON contract: format, level, assumptions, connections with their port ranges."""
-    return json_text({
-        "format": REACHABILITY_FORMAT,
-        "level": level,
-        "assumptions": dict(assumptions),
-        "connections": connections_list(found),
-    })
+def connections_json(level: str, assumptions: Mapping[str, object], found: Iterable[Connection]) -> str:
+    """The JSON contract as one text (see `write_connections_json`)."""
+    buffer = io.StringIO()
+    write_connections_json(buffer, level, assumptions, found)
+    return buffer.getvalue()
 
 
-def connections_csv(found: Sequence[Connection]) -> str:
+def write_connections_json(stream: TextIO, level: str, assumptions: Mapping[str, object],
+                           found: Iterable[Connection]) -> None:
+    """The JSON contract (format, level, assumptions, connections with their port ranges), compact: the header on the
+    first line, then one connection per line."""
+    header = compact_json({"format": REACHABILITY_FORMAT, "level": level, "assumptions": dict(assumptions)})
+    stream.write(f'{header[:-1]},\n"connections":[')
+    lines = json_lines(found)
+    first = next(lines, None)
+    if first is not None:  # a comma ends every line but the last: it starts the next
+        stream.write("\n" + first)
+        write_lines(stream, lines, start=",\n", end="")
+    stream.write("\n]}\n")
+
+
+def json_lines(found: Iterable[Connection]) -> Iterator[str]:
+    """Each connection as one line of compact JSON; the texts of names and port sets are computed once each."""
+    names: dict[str, str] = {}
+    port_texts: dict[PortSet, str] = {}
+    for c in found:
+        # `or` computes a text only when it is not known yet (no text is empty).
+        source = names.get(c.source) or names.setdefault(c.source, compact_json(c.source))
+        destination = names.get(c.destination) or names.setdefault(c.destination, compact_json(c.destination))
+        ports = port_texts.get(c.ports) or port_texts.setdefault(c.ports, compact_json(c.ports.to_json()))
+        unsure = port_texts.get(c.ambiguous) or port_texts.setdefault(c.ambiguous, compact_json(c.ambiguous.to_json()))
+        yield f'{{"src":{source},"dst":{destination},"ports":{ports},"ambiguous":{unsure}}}'
+
+
+def connections_csv(found: Iterable[Connection]) -> str:
     """One row per connection and port range."""
-    return csv_text(CSV_HEADER, ((c.source, c.destination, *row) for c in found for row in port_rows(c)))
+    buffer = io.StringIO()
+    write_connections_csv(buffer, found)
+    return buffer.getvalue()
+
+
+def write_connections_csv(stream: TextIO, found: Iterable[Connection]) -> None:
+    """The CSV of `connections_csv` written to `stream` as the connections come."""
+    stream.write(csv_cells(CSV_HEADER) + "\n")
+    write_lines(stream, csv_blocks(found), end="")
+
+
+def csv_blocks(found: Iterable[Connection]) -> Iterator[str]:
+    """The CSV rows of each connection; each name and each set of port rows is rendered once by the CSV writer, and
+    the rows of a connection are joined from them."""
+    names: dict[str, str] = {}
+    port_lines: dict[tuple[PortSet, PortSet], list[str]] = {}
+    for c in found:
+        start = ((names.get(c.source) or names.setdefault(c.source, csv_cells([c.source]) + ","))
+                 + (names.get(c.destination) or names.setdefault(c.destination, csv_cells([c.destination]) + ",")))
+        pair = (c.ports, c.ambiguous)
+        lines = port_lines.get(pair) or port_lines.setdefault(pair, [csv_cells(row) + "\n" for row in port_rows(pair)])
+        yield "".join(start + line for line in lines)
 
 
 def assumption_text(value: object) -> str:
@@ -67,13 +120,36 @@ def assumptions_lines(assumptions: Mapping[str, object]) -> list[str]:
 
 
 def connections_table(found: Sequence[Connection], assumptions: Mapping[str, object]) -> str:
-    """An aligned table followed by the assumptions."""
-    table = text_table(("SOURCE", "DESTINATION", "PORTS"),
-                       [(c.source, c.destination, c.ports.describe()
-                         + (f" (ambiguous: {c.ambiguous.describe()})" if c.ambiguous else "")) for c in found])
+    """The table of `write_connections_table` as one text."""
+    buffer = io.StringIO()
+    write_connections_table(buffer, lambda: iter(found), assumptions)
+    return buffer.getvalue()
+
+
+def write_connections_table(stream: TextIO, found: Callable[[], Iterator[Connection]],
+                            assumptions: Mapping[str, object]) -> None:
+    """An aligned table followed by the assumptions; `found()` gives the connections, and is called twice (the
+    widths of the columns, then the rows)."""
+    count = 0
+    port_texts: dict[tuple[PortSet, PortSet], str] = {}
+
+    def rows() -> Iterator[tuple[str, str, str]]:
+        nonlocal count
+        count = 0
+        for c in found():
+            count += 1
+            pair = (c.ports, c.ambiguous)
+            yield c.source, c.destination, port_texts.get(pair) or port_texts.setdefault(pair, ports_text(*pair))
+
+    stream.write(visible(incomplete_banner(assumptions), lines=True))
+    write_text_table(stream, ("SOURCE", "DESTINATION", "PORTS"), rows)
     footer = "\n".join(f"  {line}" for line in assumptions_lines(assumptions))
-    return visible(f"{incomplete_banner(assumptions)}{table}\n{counted(len(found), 'connection')}. Assumptions:\n"
-                   f"{footer}\n", lines=True)
+    stream.write(visible(f"\n{counted(count, 'connection')}. Assumptions:\n{footer}\n", lines=True))
+
+
+def ports_text(ports: PortSet, ambiguous: PortSet) -> str:
+    """A connection's ports in words, with the ambiguous ones named."""
+    return ports.describe() + (f" (ambiguous: {ambiguous.describe()})" if ambiguous else "")
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

@@ -1,6 +1,7 @@
 """Serialisations shared by every output: JSON and CSV text, deterministic byte for byte, and text made safe to show.
 
-Every CSV segproof writes (the pack's `data/*.csv` and every `-o csv`) goes through `csv_text`: RFC 4180 quoting,
+Every CSV segproof writes (the pack's `data/*.csv` and every `-o csv`) goes through `write_csv` (`csv_text` when the
+whole text is wanted): RFC 4180 quoting,
 `\\n` line ends, and text cells a spreadsheet would run as a formula prefixed with `'` (`neutralised`).
 Every string a person reads (terminal tables and text, Markdown, the PDF) goes through `visible`: control and
 bidirectional-formatting characters become `\\u202e`-style escapes, so a name cannot reorder or hide what is shown.
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+# Rows per write of the streaming writers: few calls into the stream, little held in memory.
+BATCH = 4096
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP, ASVS 5.0 1.2.10).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 CELL_GUARDS = frozenset((*FORMULA_STARTS, "'"))
@@ -62,6 +66,11 @@ def json_text(document: Any, flat_below: int | None = None) -> str:
     return "".join(json_chunks(document, 0, flat_below)) + "\n"
 
 
+def compact_json(value: Any) -> str:
+    """One JSON value on one line, without spaces, by the C encoder."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_bytes(document: Any, flat_below: int) -> bytes:
     """`json_text(document, flat_below)` as UTF-8, encoded piece by piece (the text is never held whole)."""
     buffer = io.BytesIO()
@@ -79,7 +88,7 @@ def json_chunks(value: Any, level: int, flat_below: int) -> Iterator[str]:
     large document is written without ever being held whole.
     """
     if level >= flat_below or not isinstance(value, (dict, list, Iterator)):
-        yield json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        yield compact_json(value)
         return
     pad = "  " * (level + 1)
     close = "\n" + "  " * level
@@ -101,28 +110,60 @@ def json_chunks(value: Any, level: int, flat_below: int) -> Iterator[str]:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """CSV with a header row, neutralised cells and `\\n` line ends."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    # The first-character test spares a call per cell: reachability CSVs of large clusters have millions.
-    writer.writerows([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell for cell in row]
-                     for row in rows)
+    write_csv(buffer, header, rows)
     return buffer.getvalue()
 
 
-def write_csv_rows(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """The CSV of `csv_text` written to `stream` row by row, so no copy of the whole document is held."""
-    writer = csv.writer(stream, lineterminator="\n")
+def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """The CSV of `csv_text` written to `stream` as `rows` come, a batch at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell
-                         for cell in row])
+    # The first-character test spares a call per cell: reachability CSVs of large clusters have millions.
+    cells = ([neutralised(cell) if isinstance(cell, str) and cell[:1] in CELL_GUARDS else cell for cell in row]
+             for row in rows)
+    while True:
+        writer.writerows(itertools.islice(cells, BATCH))
+        if not buffer.tell():
+            return
+        stream.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def csv_cells(cells: Sequence[Any]) -> str:
+    """Cells as `write_csv` writes them in a row (neutralised, quoted where needed, comma-separated), without the
+    line end: the repeated parts of many rows (a name, a port range) are rendered once and joined."""
+    buffer = io.StringIO()
+    # A last empty cell: alone in its row, an empty cell would be written as `""`; it adds one comma to take off.
+    csv.writer(buffer, lineterminator="\n").writerow([*map(neutralised, cells), ""])
+    return buffer.getvalue()[:-2]
+
+
+def write_lines(stream: IO[str], lines: Iterable[str], start: str = "", end: str = "\n") -> None:
+    """Each line between `start` and `end`, written a batch at a time."""
+    lines = iter(lines)
+    between = end + start
+    while batch := list(itertools.islice(lines, BATCH)):
+        stream.write(start + between.join(batch) + end)
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain aligned table for terminals, every cell `visible`."""
-    if INVISIBLE.search("".join(cell for row in rows for cell in row)):  # one scan; escaping is rarely needed
-        rows = [[visible(cell) for cell in row] for row in rows]
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-             for line in [header, ["-" * w for w in widths], *rows]]
-    return "\n".join(lines) + "\n"
+    buffer = io.StringIO()
+    write_text_table(buffer, header, lambda: rows)
+    return buffer.getvalue()
+
+
+def write_text_table(stream: IO[str], header: Sequence[str], rows: Callable[[], Iterable[Sequence[str]]]) -> None:
+    """The table of `text_table` written to `stream`; `rows()` is read twice (the widths, then the lines), so a table
+    of millions of rows is never held whole."""
+    widths = [len(name) for name in header]
+    for row in rows():
+        widths = [max(width, len(visible(cell))) for width, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Iterable[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+    write_lines(stream, itertools.chain((line(header), line("-" * width for width in widths)),
+                                        (line(visible(cell) for cell in row) for row in rows())))

@@ -464,7 +464,7 @@ def csv_bytes(table: Table) -> bytes:
     buffer = io.BytesIO()
     with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False) as stream:
         stream.write(BOM)
-        formats.write_csv_rows(stream, table.columns, table.rows)
+        formats.write_csv(stream, table.columns, table.rows)
         stream.flush()
         return buffer.getvalue()
 

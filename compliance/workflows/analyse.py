@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
+
 from compliance.analysis.system import AssessedSystem
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.connections import Connection, connections
+from compliance.netpol.connections import Connection, iter_connections
 from compliance.netpol.explain import Explanation, explain
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import PortSet
@@ -14,12 +17,13 @@ from compliance.workflows.inputs import QUIET, Feedback, StateSource, load_state
 
 
 def reachability(source: StateSource, options: AnalysisOptions, level: str, now: str,
-                 feedback: Feedback = QUIET) -> tuple[list[Connection], dict[str, object]]:
-    """The allowed connections at `level`, and the assumptions behind them."""
+                 feedback: Feedback = QUIET) -> tuple[Callable[[], Iterator[Connection]], dict[str, object]]:
+    """The allowed connections at `level`, and the assumptions behind them; the connections come from a function that
+    gives them in order, anew at each call, so that the largest results are written as they are produced."""
     snapshot = load_state(source, now, feedback)
     with feedback.stage("analysing"):
-        found = connections(analyse_snapshot(snapshot, options), level)
-    return found, options.of(snapshot)
+        reach = analyse_snapshot(snapshot, options)
+    return partial(iter_connections, reach, level), options.of(snapshot)
 
 
 def explanation(source: StateSource, options: AnalysisOptions, origin: str, target: str, ports: PortSet, now: str,

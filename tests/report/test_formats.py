@@ -68,13 +68,6 @@ def peak_allocated(make: Callable[[], bytes]) -> tuple[bytes, int]:
         tracemalloc.stop()
 
 
-def test_write_csv_rows_writes_what_csv_text_returns() -> None:
-    rows = [("=1", "a,b", 3), ("é→", None, -1)]
-    stream = io.StringIO()
-    formats.write_csv_rows(stream, ("x", "y", "z"), rows)
-    assert stream.getvalue() == formats.csv_text(("x", "y", "z"), rows)
-
-
 def test_json_bytes_is_json_text_encoded_also_for_lazy_arrays() -> None:
     document = {"format": "x", "objects": {"pods": [{"name": "é", "labels": {"a": "b"}}, {"name": "p"}], "nodes": []},
                 "warnings": []}
