@@ -112,8 +112,11 @@ def yaml11_reading(value: str) -> tuple[str, Any] | None:
         return None
     import ryaml
 
-    if not isinstance(ryaml.loads(value), str):
-        return None
+    try:
+        if not isinstance(ryaml.loads(value), str):
+            return None
+    except (ryaml.InvalidYamlError, ValueError):  # ryaml reads no plain scalar so (an integer beyond 128 bits):
+        return None  # a string of its result was quoted, and YAML 1.1 reads it as a string too
     constructor = CheckedConstructor.yaml_constructors.get(tag)
     if constructor is None:
         return tag, UNREADABLE

@@ -202,6 +202,11 @@ def test_long_integers_are_integers_as_yaml_11_reads_them() -> None:
     assert list(load_all(text)) == reference(text)
 
 
+def test_a_quoted_string_of_digits_beyond_128_bits_stays_a_string() -> None:
+    text = 'cidr: "26404638771908161908163908164"\nport: 80\n'
+    assert list(load_all(text)) == reference(text) == [{"cidr": "26404638771908161908163908164", "port": 80}]
+
+
 def test_a_list_as_a_key_is_invalid_yaml() -> None:
     assert problem("labels: {[1, 2]: x}\n") == "invalid YAML at line 1 column 10: found unhashable key"
 
