@@ -84,7 +84,8 @@ class ResolvedRule:
 
 @dataclass(frozen=True, eq=False)  # one object per rule: compared and hashed by identity, which is cheap
 class CompiledRule(ResolvedRule):
-    """A rule with its peers resolved: classes as a bitset, address ranges as partition indices."""
+    """A rule with its peers resolved: classes as a bitset, address ranges as partition indices; `peer_parts` are
+    the classes of each peer (their union is `peers`), which recur from rule to rule far more than `peers` do."""
 
     policy: NetworkPolicy
     direction: str
@@ -93,6 +94,7 @@ class CompiledRule(ResolvedRule):
     addresses: frozenset[int]
     ports: tuple[PortSpec, ...] | None
     targets: int
+    peer_parts: tuple[int, ...]
 
 
 @dataclass(frozen=True, eq=False)  # as CompiledRule
@@ -258,16 +260,19 @@ class Compiler:
         ranges = self.partitions[direction]
         if rule.peers is None:
             return CompiledRule(policy, direction, index, self.everything, frozenset(range(len(ranges.ranges))),
-                                rule.ports, targets)
-        peers = 0
+                                rule.ports, targets, (self.everything,))
+        parts = []
         addresses: set[int] = set()
         for peer in rule.peers:
             if isinstance(peer, IPBlockPeer):
                 addresses |= ranges.indices_within(peer.block)
-                peers |= self.pods_in_blocks((peer.block,))
-                continue
-            peers |= self.selector_peer(policy, peer)
-        return CompiledRule(policy, direction, index, peers, frozenset(addresses), rule.ports, targets)
+                parts.append(self.pods_in_blocks((peer.block,)))
+            else:
+                parts.append(self.selector_peer(policy, peer))
+        peers = 0
+        for part in parts:
+            peers |= part
+        return CompiledRule(policy, direction, index, peers, frozenset(addresses), rule.ports, targets, tuple(parts))
 
     def pods_in_blocks(self, blocks: Iterable[IPBlock]) -> int:
         """Classes whose pod IPs lie in the blocks (none unless ipBlocks select pods)."""
@@ -338,6 +343,56 @@ def refine(cells: list[tuple[int, tuple]], items: Iterable[tuple[int, tuple[int,
     return [(cell, tags) for cell, _, tags in current]
 
 
+@dataclass(frozen=True)
+class Blocks:
+    """Items as refine takes them, grouped by the range of indices that holds each (classes are numbered namespace
+    by namespace, and a NetworkPolicy's targets lie in its namespace): the ranges' starts and ends (disjoint,
+    ascending), the bitset and the items of each; the items no range holds; the union of all their bitsets."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    masks: tuple[int, ...]
+    items: tuple[tuple[tuple[int, tuple[int, int], object], ...], ...]
+    wide: tuple[tuple[int, tuple[int, int], object], ...]
+    union: int
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[int, tuple[int, int], object]], starts: Sequence[int], ends: Sequence[int]
+           ) -> Blocks:
+        """`items` grouped by the ranges [starts[i], ends[i]) (disjoint, ascending) that hold them."""
+        grouped: dict[int, list[tuple[int, tuple[int, int], object]]] = defaultdict(list)
+        wide = []
+        union = 0
+        for item in items:
+            bits, (low, high), _ = item
+            number = bisect.bisect_right(ends, low)
+            if number < len(ends) and starts[number] <= low and high <= ends[number]:
+                grouped[number].append(item)
+            else:
+                wide.append(item)
+                union |= bits
+        numbers = sorted(grouped)
+        masks = tuple(bitsets.from_range(starts[number], ends[number]) for number in numbers)
+        for mask in masks:
+            union |= mask
+        return cls(tuple(starts[number] for number in numbers), tuple(ends[number] for number in numbers), masks,
+                   tuple(tuple(grouped[number]) for number in numbers), tuple(wide), union)
+
+    def refine(self, cells: Iterable[tuple[int, tuple]]) -> list[tuple[int, tuple]]:
+        """refine(cells, the items), looking only at the ranges where a cell has members."""
+        refined = []
+        for cell, tags in cells:
+            rest = cell
+            for number in bitsets.touched(cell, self.starts, self.ends):
+                for part, part_tags in refine([(cell & self.masks[number], tags)], self.items[number]):
+                    if len(part_tags) > len(tags):  # inside some item; what no item covers stays in `rest`
+                        refined.append((part, part_tags))
+                        rest ^= part
+            if rest:
+                refined.append((rest, tags))
+        return refine(refined, self.wide) if self.wide else refined
+
+
 def union_of_ports(rules: Iterable[CompiledRule], named_ports: NamedPorts | None) -> PortSet:
     """The ports that some of `rules` admit towards a destination with `named_ports`."""
     result = NO_PORTS
@@ -369,7 +424,7 @@ class Analysis:
         self.ingress_rules: list[list[CompiledRule]] = [[] for _ in range(size)]
         self.rules: list[CompiledRule] = []
         self.isolated_ingress = self.isolated_egress = 0
-        peer_sets: dict[int, list[CompiledRule]] = defaultdict(list)
+        by_part: dict[int, list[tuple[int, tuple[int, int], CompiledRule]]] = defaultdict(list)
         for policy in policies:
             targets = compiler.targets(policy)
             if not targets:
@@ -387,20 +442,32 @@ class Analysis:
                     self.egress_rules[index].extend(egress)
                 self.ingress_rules[index].extend(ingress)
             for rule in ingress:
-                peer_sets[rule.peers].append(rule)
+                for part in dict.fromkeys(rule.peer_parts):
+                    by_part[part].append((rule.targets, rule.targets_span, rule))
         self.ingress_open = compiler.everything & ~self.isolated_ingress
         self.everything_span = bitsets.span(compiler.everything)
         self.ingress_open_span = bitsets.span(self.ingress_open)
-        # For each class, the ingress rules (of other classes' policies) whose peers include it.
-        self.admitting: list[list[CompiledRule]] = [[] for _ in range(size)]
-        for bits, rules in peer_sets.items():
-            for index in bitsets.members(bits):
-                self.admitting[index].extend(rules)
-        self.compile_tiers(cluster_policies)
-        self.named_groups: dict[NamedPorts, int] = {}
+        # The ingress rules (of other classes' policies) whose peers include a class follow from the distinct peers
+        # that include it, far fewer than the rules: each class is keyed by those peers (positions in admitting_parts).
+        starts: list[int] = []  # the runs of classes of one namespace
+        ends: list[int] = []
         for pod_class in classes:
-            self.named_groups.setdefault(pod_class.named_ports, 0)
-            self.named_groups[pod_class.named_ports] |= 1 << pod_class.index
+            if starts and classes[pod_class.index - 1].namespace == pod_class.namespace:
+                ends[-1] = pod_class.index + 1
+            else:
+                starts.append(pod_class.index)
+                ends.append(pod_class.index + 1)
+        self.admitting_parts = [Blocks.of(items, starts, ends) for items in by_part.values()]
+        found: list[list[int]] = [[] for _ in range(size)]
+        for number, bits in enumerate(by_part):
+            for index in bitsets.members(bits):
+                found[index].append(number)
+        self.admitting_keys = [tuple(numbers) for numbers in found]
+        self.compile_tiers(cluster_policies)
+        by_named_ports: dict[NamedPorts, list[int]] = defaultdict(list)
+        for pod_class in classes:
+            by_named_ports[pod_class.named_ports].append(pod_class.index)
+        self.named_groups = {named: bitsets.from_indices(found, size) for named, found in by_named_ports.items()}
         self.port_cache: dict[tuple, Decision] = {}
         self.direction_cache: dict[tuple, Decision] = {}
         self.tier_covers: dict[tuple[int, ...], list[tuple[tuple[TierRule, ...], list[int]]]] = {}
@@ -434,8 +501,9 @@ class Analysis:
             for index in bitsets.members(bits):
                 membership[index].append(group)
         merged: dict[tuple[int, ...], list[TierRule]] = {}
+        self.tier_admitting_keys: list[tuple[int, ...]] = [()] * size
         for index, found in membership.items():
-            key = tuple(found)
+            key = self.tier_admitting_keys[index] = tuple(found)
             if key not in merged:
                 merged[key] = sorted((rule for group in key for rule in groups[group]), key=tier_order)
             self.tier_admitting[index] = merged[key]
@@ -479,22 +547,22 @@ class Analysis:
             egress_items = [(rule.peers, rule.peers_span, rule) for rule in self.egress_rules[source]]
         else:
             egress_items = [(everything, self.everything_span, None)]
-        ingress_items: list[tuple[int, tuple[int, int], CompiledRule | TierRule | None]] = [
-            (self.ingress_open, self.ingress_open_span, None)]
-        ingress_items += [(rule.targets, rule.targets_span, rule) for rule in self.admitting[source]]
+        open_item: list[tuple[int, tuple[int, int], None]] = [(self.ingress_open, self.ingress_open_span, None)]
+        admitting = [self.admitting_parts[number] for number in self.admitting_keys[source]]
+        tier_items = [(rule.targets, rule.targets_span, rule) for rule in self.tier_admitting[source]]
         reachable = 0
         for bits, _, _ in egress_items:
             reachable |= bits
-        admitted = 0
-        for bits, _, _ in ingress_items:
-            admitted |= bits
+        # Every class the ingress rules may admit (their namespaces: pruning needs no more).
+        admitted = self.ingress_open
+        for blocks in admitting:
+            admitted |= blocks.union
         # Only an Admin-tier Allow reaches past NetworkPolicies (a Baseline Allow only where none isolates).
         for rule in self.tier_egress[source]:
             egress_items.append((rule.peers, rule.peers_span, rule))
             if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
                 reachable |= rule.peers
         for rule in self.tier_admitting[source]:
-            ingress_items.append((rule.targets, rule.targets_span, rule))
             if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
                 admitted |= rule.targets
         reachable &= admitted
@@ -503,7 +571,12 @@ class Analysis:
         result: dict[PortSet, int] = defaultdict(int)
         unsure: dict[PortSet, int] = defaultdict(int)
         for bits, egress in refine([(reachable, ())], egress_items):
-            for cell, ingress in refine([(bits, ())], ingress_items):
+            ingress_cells = refine([(bits, ())], open_item)
+            for blocks in admitting:
+                ingress_cells = blocks.refine(ingress_cells)
+            for cell, ingress in refine(ingress_cells, tier_items):
+                # A rule whose peers are several of the parts that include the source tags a cell once per part.
+                ingress = tuple(dict.fromkeys(ingress)) if len(admitting) > 1 else ingress
                 named = any(rule is not None and rule.named for rule in (*egress, *ingress))
                 groups = self.named_groups.items() if named else ((None, everything),)
                 for named_ports, group in groups:
@@ -591,11 +664,11 @@ class Analysis:
         by_signature: dict[tuple, tuple[Cells, Cells]] = {}
         by_egress: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}  # the address side needs no ingress rules
         cells, egress, unsure_cells, unsure_egress = [], [], [], []
+        isolated = set(bitsets.members(self.isolated_egress))
         for index in range(len(self.classes)):
-            egress_signature = (bitsets.has(self.isolated_egress, index), tuple(map(id, self.egress_rules[index])),
+            egress_signature = (index in isolated, tuple(map(id, self.egress_rules[index])),
                                 tuple(map(id, self.tier_egress[index])))
-            signature = (egress_signature, tuple(map(id, self.admitting[index])),
-                         tuple(map(id, self.tier_admitting[index])))
+            signature = (egress_signature, self.admitting_keys[index], self.tier_admitting_keys[index])
             if signature not in by_signature:
                 by_signature[signature] = self.source_cells(index)
             if egress_signature not in by_egress:
@@ -608,8 +681,9 @@ class Analysis:
             unsure_egress.append(found_unsure_egress)
         ingress_by_signature: dict[tuple, ExternalPorts] = {}
         ingress = []
+        open_classes = set(bitsets.members(self.ingress_open))
         for index, pod_class in enumerate(self.classes):
-            ingress_signature = (bitsets.has(self.ingress_open, index), tuple(map(id, self.ingress_rules[index])),
+            ingress_signature = (index in open_classes, tuple(map(id, self.ingress_rules[index])),
                                  pod_class.named_ports)
             if ingress_signature not in ingress_by_signature:
                 ingress_by_signature[ingress_signature] = self.ingress_external(index)

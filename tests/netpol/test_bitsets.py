@@ -1,6 +1,8 @@
-"""Bitsets of class indices: building, listing, membership and span agree with Python sets."""
+"""Bitsets of class indices: building, listing, membership, span and the ranges touched agree with Python sets."""
 
 from __future__ import annotations
+
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ from compliance.netpol import bitsets
 INDICES = st.sets(st.integers(min_value=0, max_value=2000), max_size=60)
 
 
-@settings(deadline=None)  # the first large set imports numpy
+@settings(deadline=None)  # the first example imports numpy
 @given(INDICES)
 def test_members_has_and_span_agree_with_a_set(indices: set[int]) -> None:
     bits = bitsets.from_indices(indices, 2001)
@@ -23,7 +25,14 @@ def test_members_has_and_span_agree_with_a_set(indices: set[int]) -> None:
         assert high <= 0
 
 
-def test_small_and_large_sets_expand_alike() -> None:
-    for size in (bitsets.SMALL_BITS - 1, bitsets.SMALL_BITS, bitsets.SMALL_BITS + 1, 5 * bitsets.SMALL_BITS):
-        indices = set(range(0, size, 3)) | {size - 1}
-        assert bitsets.members(bitsets.from_indices(indices, size)) == sorted(indices)
+@given(INDICES, st.sets(st.integers(min_value=0, max_value=2001), max_size=30))
+def test_touched_lists_the_ranges_holding_a_member(indices: set[int], cuts: set[int]) -> None:
+    ranges = list(itertools.pairwise(sorted(cuts)))[::2]  # disjoint, with gaps between them
+    touched = bitsets.touched(bitsets.from_indices(indices, 2001), [s for s, _ in ranges], [e for _, e in ranges])
+    assert list(touched) == [number for number, (start, end) in enumerate(ranges)
+                             if any(start <= index < end for index in indices)]
+
+
+@given(st.integers(min_value=0, max_value=300), st.integers(min_value=0, max_value=300))
+def test_from_range_holds_the_range(start: int, length: int) -> None:
+    assert bitsets.members(bitsets.from_range(start, start + length)) == list(range(start, start + length))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import address_text
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import refine
+from compliance.netpol.reachability import Blocks, refine
 from tests.netpol.builders import Evaluators, cluster, ports
 from tests.netpol.cases import CASES, Case
 from tests.netpol.random_clusters import random_cluster, random_objects, random_rule
@@ -106,3 +106,21 @@ def test_refine_cuts_cells_along_every_item(cells: list[set[int]], items: list[s
         assert piece
         assert tags == tuple(number for number, item in enumerate(items) if piece <= item)
         assert all(piece <= item or not piece & item for item in items)
+
+
+@given(st.lists(st.sets(st.integers(0, 300), min_size=1), min_size=1, max_size=3),
+       st.lists(st.tuples(st.integers(0, 5), st.sets(st.integers(0, 49))), max_size=12),
+       st.lists(st.sets(st.integers(0, 300)), max_size=3))
+def test_blocks_refine_cuts_cells_as_refine_does(cells: list[set[int]], ranged: list[tuple[int, set[int]]],
+                                                 wide: list[set[int]]) -> None:
+    # Ranges of 50 indices with gaps between them; items inside one range, and items anywhere.
+    starts, ends = [number * 60 for number in range(6)], [number * 60 + 50 for number in range(6)]
+    sets = [{starts[number] + index for index in found} for number, found in ranged] + wide
+    items = [(bits, bitsets.span(bits), number) for number, bits in
+             enumerate(bitsets.from_indices(found, 360) for found in sets)]
+    disjoint = [cell - set().union(*cells[:position]) for position, cell in enumerate(cells)]
+    disjoint = [(bitsets.from_indices(cell, 360), ()) for cell in disjoint if cell]
+    expected = {(bits, frozenset(tags)) for bits, tags in refine(disjoint, items)}
+    found = Blocks.of(items, starts, ends).refine(disjoint)
+    assert {(bits, frozenset(tags)) for bits, tags in found} == expected
+    assert len(found) == len(expected)
