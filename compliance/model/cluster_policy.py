@@ -45,6 +45,7 @@ class Action(TextEnum):
     ALLOW = "Allow"
     DENY = "Deny"
     PASS = "Pass"
+    LOG = "Log"  # Calico only: logs the packet and decides nothing
 
 
 @dataclass(frozen=True)
