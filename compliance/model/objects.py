@@ -76,6 +76,7 @@ class Pod:
     uid: str = ""
     node_name: str = ""
     phase: str = ""
+    service_account: str = "default"  # spec.serviceAccountName, which Kubernetes defaults to `default`
 
     @property
     def display(self) -> str:

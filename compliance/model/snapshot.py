@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compliance.model.calico_policy import CalicoPolicy, CalicoTier, NetworkSet, ServiceAccount
 from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Node, Pod, Service
 from compliance.model.policy import NetworkPolicy
@@ -27,7 +28,9 @@ class Snapshot:
     (Calico, Cilium...) that change reachability but are not modelled, so every reachability-based result built
     on this snapshot must say it is incomplete. `cluster_policies` are the cluster-scoped tiers' policies
     (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), sorted by kind and name; `nodes` are
-    the Nodes, read where the nodes peers of cluster policies need their addresses.
+    the Nodes, read where the nodes peers of cluster policies need their addresses. `calico_policies` (Calico
+    NetworkPolicies and GlobalNetworkPolicies), `calico_tiers`, `network_sets` (NetworkSets and
+    GlobalNetworkSets) and `service_accounts` (names and labels) are Calico's objects and what its rules select.
     """
 
     source: Mapping[str, Any]
@@ -41,6 +44,10 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
     cluster_policies: tuple[ClusterPolicy, ...] = ()
     nodes: tuple[Node, ...] = ()
+    calico_policies: tuple[CalicoPolicy, ...] = ()
+    calico_tiers: tuple[CalicoTier, ...] = ()
+    network_sets: tuple[NetworkSet, ...] = ()
+    service_accounts: tuple[ServiceAccount, ...] = ()
 
     @property
     def is_empty(self) -> bool:
