@@ -179,16 +179,18 @@ def written_lines(written: WrittenPack, signer: str | None) -> list[str]:
 @main.command()
 @click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
               help="Output root of the demo pack (a ledger: each run adds a pack).")
+@click.option("--sample", type=click.Choice(["networkpolicy", "calico"]), default="networkpolicy", show_default=True,
+              help="The shop cluster with NetworkPolicies only, or with Calico zone guardrails on top.")
 @click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
-def demo(out: str, now: str | None, quiet: bool) -> None:
-    """Write a signed evidence pack for the bundled sample.
+def demo(out: str, sample: str, now: str | None, quiet: bool) -> None:
+    """Write a signed evidence pack for a bundled sample.
 
     The shop cluster, its scope, a git history of its policies and a throwaway key.
     """
     from compliance.workflows.demo import demo as write_demo
 
-    found = write_demo(out, utc_now(now), feedback(quiet))
+    found = write_demo(out, utc_now(now), feedback(quiet), sample)
     signer = found.published.signer
     click.echo(f"demo: sample cluster {found.cluster}, scope {found.scope}, policy history in {found.repository}, "
                f"throwaway signing key in {found.keys}")

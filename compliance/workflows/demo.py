@@ -1,5 +1,6 @@
-"""The demo (`segproof demo`): a complete signed evidence pack for the bundled sample, its shop cluster, scope and
-policy history, signed by a throwaway key."""
+"""The demo (`segproof demo`): a complete signed evidence pack for a bundled sample, its shop cluster, scope and
+policy history, signed by a throwaway key. The `calico` sample is the shop cluster with the Calico guardrails of
+`samples/cluster-calico` on top."""
 
 from __future__ import annotations
 
@@ -27,8 +28,15 @@ from compliance.workflows.inputs import (
 from compliance.workflows.publish import Published, assess_and_publish, load_signing
 
 DEMO_SUBJECT = "CN=ACME Payments segproof demo,O=ACME Payments Ltd"
-# How the pack and the report name the bundled sample: its place in segproof's repository, not in an installation.
-BUNDLED_CLUSTER, BUNDLED_SCOPE = "samples/cluster (bundled)", "samples/scope.yaml (bundled)"
+# Each sample's manifest directories under samples/. The pack and the report name a sample by its place in
+# segproof's repository, not in an installation.
+SAMPLES = {"networkpolicy": ("cluster",), "calico": ("cluster", "cluster-calico")}
+BUNDLED_SCOPE = "samples/scope.yaml (bundled)"
+
+
+def bundled_name(sample: str) -> str:
+    """`samples/cluster (bundled)`: how outputs name a sample's manifests."""
+    return " + ".join(f"samples/{directory}" for directory in SAMPLES[sample]) + " (bundled)"
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,9 @@ def build_demo_repository(script: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def demo(out: str, now: str, feedback: Feedback = QUIET) -> Demo:
-    """Write the sample's pack into the ledger at `out`, making the key and repository on the first run."""
+def demo(out: str, now: str, feedback: Feedback = QUIET, sample: str = "networkpolicy") -> Demo:
+    """Write the pack of `sample` (a key of SAMPLES) into the ledger at `out`, making the key and repository on
+    the first run."""
     samples = resource_dir("samples")
     # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
     # pack shares one signer, and the repository a pack names is there to re-perform it with.
@@ -65,10 +74,12 @@ def demo(out: str, now: str, feedback: Feedback = QUIET) -> Demo:
     if not repository.exists():
         build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
     signing = load_signing(str(keys / "signing.key"), str(keys / "signing.crt"))
-    snapshot = load_state(StateSource(manifests=(str(samples / "cluster"),)), now, feedback)
+    manifests = tuple(str(samples / directory) for directory in SAMPLES[sample])
+    snapshot = load_state(StateSource(manifests=manifests), now, feedback)
     text = scope_text(str(samples / "scope.yaml"))
-    published = assess_and_publish(replace(snapshot, source={"type": "manifests", "paths": [BUNDLED_CLUSTER]}),
+    cluster = bundled_name(sample)
+    published = assess_and_publish(replace(snapshot, source={"type": "manifests", "paths": [cluster]}),
                                    parse_scope(text, BUNDLED_SCOPE, run_date(now)), text, AnalysisOptions(),
                                    chosen_frameworks(()), now, out, GitSource(str(repository), "HEAD", ()), signing,
                                    feedback)
-    return Demo(BUNDLED_CLUSTER, BUNDLED_SCOPE, repository, keys, published)
+    return Demo(cluster, BUNDLED_SCOPE, repository, keys, published)
