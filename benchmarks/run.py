@@ -97,7 +97,11 @@ def run_process(command: list[str], output: Path) -> Run:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB: VmHWM, which belongs to this program alone (rusage's
+    maxrss starts from the parent's at fork and survives exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -151,7 +155,16 @@ class Cluster:
 
 
 def write_cluster(shape: str, pods: int, admin_policies: int, scratch: Path) -> Cluster:
-    """Generate a cluster of `shape` and write its manifests as one YAML List."""
+    """Generate a cluster of `shape` and write its manifests as one YAML List, in a child process: this one stays
+    small, so that the processes it measures do not start from its peak memory (maxrss is inherited at fork)."""
+    process = subprocess.run([sys.executable, __file__, "--write-cluster", shape, str(pods), str(admin_policies),
+                              str(scratch)], capture_output=True, text=True, cwd=ROOT, check=True)
+    fields = json.loads(process.stdout)
+    return Cluster(shape, pods, fields["namespaces"], fields["policies"], admin_policies, Path(fields["manifests"]))
+
+
+def write_cluster_here(shape: str, pods: int, admin_policies: int, scratch: Path) -> None:
+    """The child of `write_cluster`: generate and write the cluster, printing its counts and file as JSON."""
     sys.path.insert(0, str(ROOT))
     import yaml
 
@@ -162,7 +175,7 @@ def write_cluster(shape: str, pods: int, admin_policies: int, scratch: Path) -> 
     manifests.write_text(yaml.dump({"apiVersion": "v1", "kind": "List", "items": cluster.manifests},
                                    Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
     namespaces = sum(1 for o in cluster.manifests if o["kind"] == "Namespace")
-    return Cluster(shape, pods, namespaces, cluster.policies, admin_policies, manifests)
+    print(json.dumps({"namespaces": namespaces, "policies": cluster.policies, "manifests": str(manifests)}))
 
 
 def stages(cluster: Cluster, scratch: Path) -> dict[str, dict]:
@@ -228,9 +241,15 @@ def main() -> None:
     parser.add_argument("--nca-max-pods", type=int, default=10_000,
                         help="largest size NCA is timed at (it grows about as namespaces^2.35)")
     parser.add_argument("--child", nargs=2, metavar=("MANIFESTS", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--write-cluster", nargs=4, metavar=("SHAPE", "PODS", "ADMIN", "SCRATCH"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.write_cluster:
+        shape, pods, admin, scratch = args.write_cluster
+        write_cluster_here(shape, int(pods), int(admin), Path(scratch))
         return
     sizes = [int(size) for size in args.sizes.split(",")]
     admin_counts = [int(count) for count in args.admin_policies.split(",")]
