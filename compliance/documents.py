@@ -344,7 +344,6 @@ def yaml_problem(error: yaml.YAMLError) -> str:
     return f"invalid YAML{where}: {getattr(error, 'problem', None) or error}"
 
 
-JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|([\[{])|[\]}]')
 JSON_NUMBER_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+)(\.[0-9]+)?([eE][-+]?[0-9]+)?|(NaN|-?Infinity)')
 
 
@@ -413,12 +412,13 @@ def finite_float(text: str) -> float:
 def too_deep_at(text: str) -> int:
     """Where a JSON text is first nested deeper than MAX_DEPTH."""
     depth = 0
-    for match in JSON_NESTING.finditer(text):
-        if match.group(1):
+    for match in JSON_KEY_OR_NESTING.finditer(text):
+        string, _, opening = match.groups()
+        if opening:
             depth += 1
             if depth > MAX_DEPTH:
                 return match.start()
-        elif match.group(0) in "]}":
+        elif string is None:
             depth -= 1
     return 0
 
