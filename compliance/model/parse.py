@@ -9,8 +9,8 @@ import functools
 import ipaddress
 import re
 import socket
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from compliance.documents import list_at, mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
@@ -39,8 +39,32 @@ from compliance.model.objects import (
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, Rule, SelectorPeer, is_subnet
 from compliance.model.selectors import OPERATORS, Labels, LabelSelector, Requirement, labels_of
 
+Parsed = TypeVar("Parsed")
+Rest = ParamSpec("Rest")
+MAX_REMEMBERED = 1 << 14  # distinct selectors (or rules) whose parse is kept: a cluster repeats a few hundred
 PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 TERMINATED_PHASES = ("Succeeded", "Failed")
+
+
+def remembered(parse: Callable[Concatenate[Any, str, Rest], Parsed]) -> Callable[Concatenate[Any, str, Rest], Parsed]:
+    """`parse(value, field, ...)`, keeping what it made of each valid mapping under the mapping's repr, which tells
+    parsed values apart exactly (1, 1.0, True and '1' differ; a recursive value shows `...` where no other
+    does): a selector or rule that policies repeat is checked once, and an invalid one fails at each field."""
+    known: dict[tuple[Any, ...], Parsed] = {}
+
+    def parse_once(value: Any, field: str, *args: Rest.args, **kwargs: Rest.kwargs) -> Parsed:
+        if type(value) is not dict:
+            return parse(value, field, *args, **kwargs)
+        key = (repr(value), *args)
+        found = known.get(key)
+        if found is None:
+            found = parse(value, field, *args, **kwargs)
+            if len(known) < MAX_REMEMBERED:
+                known[key] = found
+        return found
+
+    functools.update_wrapper(parse_once, parse)
+    return parse_once
 
 
 def parse_labels(value: Any, field: str) -> Labels:
@@ -74,6 +98,7 @@ def valid_labels(items: tuple[tuple[Any, Any], ...]) -> Labels | None:
     return None
 
 
+@remembered
 def parse_selector(value: Any, field: str) -> LabelSelector:
     """A LabelSelector (matchLabels + matchExpressions). The values of matchExpressions are not checked as label
     values: the API server keeps objects stored before it checked them (AllowInvalidLabelValueInSelector), and such
@@ -377,6 +402,7 @@ def parse_policy_port(value: Any, field: str) -> PortSpec:
     return PortSpec(protocol, number, end)
 
 
+@remembered
 def parse_rule(value: Any, field: str, peers_key: str) -> Rule:
     """One ingress (`from`) or egress (`to`) rule; absent or empty lists mean everything."""
     rule = mapping_at(value, field)

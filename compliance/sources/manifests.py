@@ -146,7 +146,8 @@ def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
         field = f"items[{position}]"
         if not isinstance(item, Mapping):
             raise ManifestError(name, index, field, "must be a Kubernetes object (a mapping)")
-        item = {**{k: v for k, v in inherited.items() if v}, **item}
+        if inherited:
+            item = {**{k: v for k, v in inherited.items() if v}, **item}
         if not item.get("kind"):
             raise ManifestError(name, index, f"{field}.kind", "required field is missing")
         yield Document(name, index, field, item)
