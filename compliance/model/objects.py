@@ -92,8 +92,10 @@ class Pod:
         """This pod under another name, as a replica of its template: its other fields are shared, not checked or
         computed again (`named_ports` included)."""
         _ = self.named_ports
+        fields = vars(self).copy()
+        fields["name"] = name
         replica = object.__new__(Pod)
-        vars(replica).update(vars(self), name=name)
+        object.__setattr__(replica, "__dict__", fields)
         return replica
 
 

@@ -365,8 +365,10 @@ def keep_cluster_policy(found: Collected, kind: str, obj: Mapping[str, Any], doc
 
 def keep_pod(found: Collected, pod: Pod, document: Document, names: Sequence[str] = ()) -> None:
     """Keep one pod; with `names`, one copy of it under each name instead."""
-    for kept in [pod.renamed(name) for name in names] or [pod]:
-        found.keep(found.pods, (kept.namespace, kept.name), kept, document, "Pod")
+    if not names:
+        found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
+    for name in names:
+        found.keep(found.pods, (pod.namespace, name), pod.renamed(name), document, "Pod")
 
 
 def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected_at: str,
