@@ -128,24 +128,25 @@ def yaml11_reading(value: str) -> tuple[str, Any] | None:
 
 def strings_at_risk(documents: list[Any]) -> tuple[Counter[str], bool] | None:
     """How often each string that YAML 1.1 may read differently occurs (keys included), and whether a float
-    occurs; None when a float is not finite (PyYAML then names its place)."""
+    occurs; None when a float is not finite (PyYAML then names its place). ryaml's values are of the builtin types
+    exactly; only mappings and lists go on the stack, the scalars of each are looked at in one loop."""
     counts: Counter[str] = Counter()
     floats = False
-    pending = list(documents)
+    pending: list[Any] = [documents]
     while pending:
         item = pending.pop()
-        if isinstance(item, str):
-            if item and item[0] in YAML11_FIRST and yaml11_reading(item) is not None:
-                counts[item] += 1
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return None
-            floats = True
+        for scalars in (item, item.values()) if type(item) is dict else (item,):
+            for value in scalars:
+                kind = type(value)
+                if kind is str:
+                    if value[:1] in YAML11_FIRST and yaml11_reading(value) is not None:
+                        counts[value] += 1
+                elif kind is dict or kind is list:
+                    pending.append(value)
+                elif kind is float:
+                    if not math.isfinite(value):
+                        return None
+                    floats = True
     return counts, floats
 
 

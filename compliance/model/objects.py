@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,10 +84,20 @@ class Pod:
         """`ns/name`, the pod's name in every output."""
         return f"{self.namespace}/{self.name}"
 
-    @property
+    @functools.cached_property
     def named_ports(self) -> tuple[tuple[str, str, int], ...]:
         """(name, protocol, port) of every named container port, sorted."""
         return tuple(sorted({(p.name, p.protocol, p.port) for p in self.ports if p.name}))
+
+    def renamed(self, name: str) -> Pod:
+        """This pod under another name, as a replica of its template: its other fields are shared, not checked or
+        computed again (`named_ports` included)."""
+        _ = self.named_ports
+        fields = vars(self).copy()
+        fields["name"] = name
+        replica = object.__new__(Pod)
+        object.__setattr__(replica, "__dict__", fields)
+        return replica
 
 
 # The levels reachability is reported at, each with the name a pod takes at that level.

@@ -5,11 +5,12 @@ Every failure is an `InvalidObject` naming the field path, e.g. `spec.ingress[0]
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from compliance.documents import list_at, mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
@@ -38,12 +39,45 @@ from compliance.model.objects import (
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, PortSpec, Rule, SelectorPeer, is_subnet
 from compliance.model.selectors import OPERATORS, Labels, LabelSelector, Requirement, labels_of
 
+Parsed = TypeVar("Parsed")
+Rest = ParamSpec("Rest")
+MAX_REMEMBERED = 1 << 14  # distinct selectors (or rules) whose parse is kept: a cluster repeats a few hundred
 PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 TERMINATED_PHASES = ("Succeeded", "Failed")
 
 
+def remembered(parse: Callable[Concatenate[Any, str, Rest], Parsed]) -> Callable[Concatenate[Any, str, Rest], Parsed]:
+    """`parse(value, field, ...)`, keeping what it made of each valid mapping under the mapping's repr, which tells
+    parsed values apart exactly (1, 1.0, True and '1' differ; a recursive value shows `...` where no other
+    does): a selector or rule that policies repeat is checked once, and an invalid one fails at each field."""
+    known: dict[tuple[Any, ...], Parsed] = {}
+
+    def parse_once(value: Any, field: str, *args: Rest.args, **kwargs: Rest.kwargs) -> Parsed:
+        if type(value) is not dict:
+            return parse(value, field, *args, **kwargs)
+        key = (repr(value), *args)
+        found = known.get(key)
+        if found is None:
+            found = parse(value, field, *args, **kwargs)
+            if len(known) < MAX_REMEMBERED:
+                known[key] = found
+        return found
+
+    functools.update_wrapper(parse_once, parse)
+    return parse_once
+
+
 def parse_labels(value: Any, field: str) -> Labels:
     """A labels mapping whose keys and values are strings the API server accepts as labels."""
+    if value is None:
+        return ()
+    if type(value) is dict:
+        try:
+            valid = valid_labels(tuple(value.items()))
+        except TypeError:  # an unhashable value, which no label has
+            valid = None
+        if valid is not None:
+            return valid
     labels = mapping_at(value, field)
     for key, label_value in labels.items():
         if type(key) is str and type(label_value) is str and valid_label(key, label_value):
@@ -56,6 +90,15 @@ def parse_labels(value: Any, field: str) -> Labels:
     return labels_of(labels)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # replicas and workloads of a cluster repeat their labels
+def valid_labels(items: tuple[tuple[Any, Any], ...]) -> Labels | None:
+    """The labels of `items` when every (key, value) is a label the API server accepts, else None."""
+    if all(type(key) is str and type(value) is str and valid_label(key, value) for key, value in items):
+        return labels_of(dict(items))
+    return None
+
+
+@remembered
 def parse_selector(value: Any, field: str) -> LabelSelector:
     """A LabelSelector (matchLabels + matchExpressions). The values of matchExpressions are not checked as label
     values: the API server keeps objects stored before it checked them (AllowInvalidLabelValueInSelector), and such
@@ -136,25 +179,46 @@ def parse_port_name(value: str, field: str) -> str:
 
 def parse_container_ports(spec: Mapping[str, Any]) -> tuple[ContainerPort, ...]:
     """The declared ports of every container of a pod spec."""
-    ports = []
+    ports: list[ContainerPort] = []
     for index, item in enumerate(list_at(spec.get("containers"), "spec.containers")):
-        container = mapping_at(item, f"spec.containers[{index}]")
-        container_name = string_at(container.get("name"), f"spec.containers[{index}].name")
-        for position, port_item in enumerate(list_at(container.get("ports"), f"spec.containers[{index}].ports")):
-            where = f"spec.containers[{index}].ports[{position}]"
-            port = mapping_at(port_item, where)
-            name = string_at(port.get("name"), f"{where}.name")
-            host_port = port.get("hostPort")
-            ports.append(ContainerPort(
-                port=parse_port_number(port.get("containerPort"), f"{where}.containerPort"),
-                protocol=parse_protocol(port.get("protocol"), f"{where}.protocol"),
-                name=parse_port_name(name, f"{where}.name") if name else "",
-                container=container_name,
-                # 0 is the API's "not set"
-                host_port=0 if host_port is None or (type(host_port) is int and host_port == 0)
-                else parse_port_number(host_port, f"{where}.hostPort"),
-            ))
+        try:
+            container = mapping_at(item, "")
+            container_name = string_at(container.get("name"), "name")
+            for position, port in enumerate(list_at(container.get("ports"), "ports")):
+                try:
+                    ports.append(parse_container_port(port, container_name))
+                except InvalidObject as problem:
+                    raise problem.within(f"ports[{position}]") from None
+        except InvalidObject as problem:  # field paths are spelled out only for an error
+            raise problem.within(f"spec.containers[{index}]") from None
     return tuple(ports)
+
+
+def parse_container_port(value: Any, container: str) -> ContainerPort:
+    """One ports entry of a container."""
+    port = mapping_at(value, "")
+    name = string_at(port.get("name"), "name")
+    host_port = port.get("hostPort")
+    return container_port(
+        parse_port_number(port.get("containerPort"), "containerPort"),
+        parse_protocol(port.get("protocol"), "protocol"),
+        parse_port_name(name, "name") if name else "",
+        container,
+        # 0 is the API's "not set"
+        0 if host_port is None or (type(host_port) is int and host_port == 0)
+        else parse_port_number(host_port, "hostPort"),
+    )
+
+
+container_port = functools.lru_cache(maxsize=1 << 14)(ContainerPort)  # pods repeat their ports: one value each
+
+
+def parse_host_network(spec: Mapping[str, Any]) -> bool:
+    """spec.hostNetwork, false when absent."""
+    host_network = spec.get("hostNetwork") or False
+    if not isinstance(host_network, bool):
+        raise InvalidObject("spec.hostNetwork", f"must be a boolean, not {type_name(host_network)}")
+    return host_network
 
 
 def parse_owner(metadata: Mapping[str, Any], namespace: str, name: str) -> WorkloadRef:
@@ -231,9 +295,7 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod | None:
     phase = string_at(status.get("phase"), "status.phase")
     if phase in TERMINATED_PHASES:
         return None
-    host_network = spec.get("hostNetwork") or False
-    if not isinstance(host_network, bool):
-        raise InvalidObject("spec.hostNetwork", f"must be a boolean, not {type_name(host_network)}")
+    host_network = parse_host_network(spec)
     return Pod(
         namespace=namespace,
         name=name,
@@ -340,6 +402,7 @@ def parse_policy_port(value: Any, field: str) -> PortSpec:
     return PortSpec(protocol, number, end)
 
 
+@remembered
 def parse_rule(value: Any, field: str, peers_key: str) -> Rule:
     """One ingress (`from`) or egress (`to`) rule; absent or empty lists mean everything."""
     rule = mapping_at(value, field)

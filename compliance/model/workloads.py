@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from compliance.documents import mapping_at, type_name
+from compliance.documents import mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
-from compliance.model.parse import parse_metadata
+from compliance.model.names import DNS_SUBDOMAIN, check_name
+from compliance.model.objects import Pod, WorkloadRef
+from compliance.model.parse import parse_container_ports, parse_host_network, parse_labels, parse_metadata
 
 # kind -> (path of the pod template, field holding the pod count, or None for one pod)
 TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
@@ -48,29 +51,39 @@ def pod_count(obj: Mapping[str, Any], path: tuple[str, ...] | None) -> int:
     return value
 
 
-def expand_workload(obj: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    """The pods a workload runs, each with the field path of the template it came from.
+@dataclass(frozen=True)
+class Expansion:
+    """The pods a workload runs: their names, and the pod its template describes, named as the first (they differ
+    only in name; None when the workload runs no pod)."""
 
-    Pods are named `<workload>-<i>` and owned by the workload, so they group back to it.
-    """
+    names: tuple[str, ...]
+    pod: Pod | None
+
+
+def expand_workload(obj: Mapping[str, Any]) -> Expansion:
+    """The pods a workload runs, named `<workload>-<i>` and owned by the workload, so they group back to it; errors
+    in the template name its fields under the template's path."""
     kind = obj["kind"]
     template_path, count_path = TEMPLATES[kind]
     namespace, name, _, _ = parse_metadata(obj, namespaced=True)
     prefix = ".".join(template_path)
     template = mapping_at(dig(obj, template_path), prefix, required=True)
-    template_metadata = mapping_at(template.get("metadata"), f"{prefix}.metadata")
-    pods = []
-    for index in range(pod_count(obj, count_path)):
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": f"{name}-{index}",
-                "namespace": namespace,
-                "labels": template_metadata.get("labels"),
-                "ownerReferences": [{"kind": kind, "name": name, "controller": True}],
-            },
-            "spec": template.get("spec"),
-        }
-        pods.append((pod, prefix))
-    return pods
+    metadata = mapping_at(template.get("metadata"), f"{prefix}.metadata")
+    names = tuple(f"{name}-{index}" for index in range(pod_count(obj, count_path)))
+    if not names:
+        return Expansion(names, None)
+    try:
+        pod = template_pod(metadata, template.get("spec"), namespace, names[0], WorkloadRef(namespace, name, kind))
+    except InvalidObject as problem:
+        raise problem.within(prefix) from None
+    return Expansion(names, pod)
+
+
+def template_pod(metadata: Mapping[str, Any], spec: Any, namespace: str, name: str, workload: WorkloadRef) -> Pod:
+    """The pod a template's metadata and spec describe, checked as a pod is (see parse_pod)."""
+    check_name(name, "metadata.name", DNS_SUBDOMAIN)
+    labels = parse_labels(metadata.get("labels"), "metadata.labels")
+    spec = mapping_at(spec, "spec")
+    host_network = parse_host_network(spec)
+    return Pod(namespace=namespace, name=name, labels=labels, workload=workload, ports=parse_container_ports(spec),
+               host_network=host_network, node_name=string_at(spec.get("nodeName"), "spec.nodeName"))

@@ -146,7 +146,8 @@ def objects_in(name: str, index: int, content: Any) -> Iterator[Document]:
         field = f"items[{position}]"
         if not isinstance(item, Mapping):
             raise ManifestError(name, index, field, "must be a Kubernetes object (a mapping)")
-        item = {**{k: v for k, v in inherited.items() if v}, **item}
+        if inherited:
+            item = {**{k: v for k, v in inherited.items() if v}, **item}
         if not item.get("kind"):
             raise ManifestError(name, index, f"{field}.kind", "required field is missing")
         yield Document(name, index, field, item)
@@ -226,10 +227,10 @@ def controller_of(obj: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(owner.get("kind") or "Pod"), owner["name"]
 
 
-def workload_key(document: Document) -> tuple[str, str, str]:
-    """(namespace, kind, name) of a workload whose metadata `collect` has checked."""
-    namespace, name, _, _ = parse_metadata(document.obj, namespaced=True)
-    return namespace, document.obj["kind"], name
+def workload_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(namespace, kind, name) of a workload, its metadata checked."""
+    namespace, name, _, _ = parse_metadata(obj, namespaced=True)
+    return namespace, obj["kind"], name
 
 
 class OwnerChains:
@@ -239,10 +240,8 @@ class OwnerChains:
     workloads whose pods are in the input, or that another workload owns, are not expanded again.
     """
 
-    def __init__(self, workloads: Iterable[Document], pods: Iterable[Document]) -> None:
-        self.owner: dict[tuple[str, str, str], tuple[str, str] | None] = {}
-        for document in workloads:
-            self.owner[workload_key(document)] = controller_of(document.obj)
+    def __init__(self, workloads: Iterable[tuple[tuple[str, str, str], Document]], pods: Iterable[Document]) -> None:
+        self.owner = {key: controller_of(document.obj) for key, document in workloads}
         self.covered: set[tuple[str, str, str]] = set()
         for document in pods:
             namespace = (document.obj.get("metadata") or {}).get("namespace") or "default"
@@ -264,9 +263,8 @@ class OwnerChains:
         namespace, kind, name = chain[-1]
         return replace(pod, workload=WorkloadRef(namespace, name, kind))
 
-    def expands(self, document: Document) -> bool:
+    def expands(self, key: tuple[str, str, str]) -> bool:
         """Whether a workload's template stands for its pods: it is a top owner and none of its pods is given."""
-        key = workload_key(document)
         owner = self.owner.get(key)
         owned = owner is not None and (key[0], *owner) in self.owner
         return not owned and key not in self.covered
@@ -275,7 +273,7 @@ class OwnerChains:
 def collect(documents: Iterable[Document]) -> Collected:
     """Model objects from documents; unknown kinds are counted, invalid objects raise ManifestError."""
     found = Collected()
-    workloads: list[Document] = []
+    workloads: list[tuple[tuple[str, str, str], Document]] = []
     pods: list[Document] = []
     count = 0
     for count, document in enumerate(documents, start=1):
@@ -292,8 +290,7 @@ def collect(documents: Iterable[Document]) -> Collected:
             elif group == CLUSTER_POLICY_GROUP and kind in CLUSTER_POLICY_KINDS:
                 keep_cluster_policy(found, kind, obj, document)
             elif kind in WORKLOAD_KINDS:
-                parse_metadata(obj, namespaced=True)
-                workloads.append(document)
+                workloads.append((workload_key(obj), document))
             elif kind in MODELLED_API_VERSIONS:
                 api_version = obj.get("apiVersion")
                 if not api_version:
@@ -310,20 +307,26 @@ def collect(documents: Iterable[Document]) -> Collected:
             raise document.error(problem) from None
     owners = OwnerChains(workloads, pods)
     for document in pods:
-        add_pod(found, document.obj, document, "", owners)
+        try:
+            pod = parse_pod(document.obj)
+        except InvalidObject as problem:
+            raise document.error(problem) from None
+        if pod is None:
+            found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
+        else:
+            keep_pod(found, owners.top(pod), document)
     objects = count
-    for document in workloads:
-        if owners.expands(document):
+    for key, document in workloads:
+        if owners.expands(key):
             try:
-                expanded = expand_workload(document.obj)
+                expansion = expand_workload(document.obj)
             except InvalidObject as problem:
                 raise document.error(problem) from None
-            objects += len(expanded) - 1  # the workload stands for its pods
+            objects += len(expansion.names) - 1  # the workload stands for its pods
             if objects > MAX_OBJECTS:
                 raise too_many_objects(document)
-            if expanded:  # replicas differ only in name: one is parsed, and kept under each name
-                first, prefix = expanded[0]
-                add_pod(found, first, document, prefix, owners, [obj["metadata"]["name"] for obj, _ in expanded])
+            if expansion.pod:  # replicas differ only in name: one is parsed, and kept under each name
+                keep_pod(found, owners.top(expansion.pod), document, expansion.names)
     return found
 
 
@@ -360,21 +363,12 @@ def keep_cluster_policy(found: Collected, kind: str, obj: Mapping[str, Any], doc
     found.keep(found.cluster_policies, policy.key, policy, document, kind)
 
 
-def add_pod(found: Collected, obj: Mapping[str, Any], document: Document, prefix: str, owners: OwnerChains,
-            names: Sequence[str] = ()) -> None:
-    """Parse one pod (a template's fields are reported under `prefix`) and keep it unless terminated; with
-    `names`, keep one copy under each name instead."""
-    try:
-        pod = parse_pod(obj)
-    except InvalidObject as problem:
-        raise document.error(problem.within(prefix)) from None
-    if pod is None:
-        found.skipped["Pod (terminated)"] = found.skipped.get("Pod (terminated)", 0) + 1
-        return
-    pod = owners.top(pod)
-    fields = vars(pod)  # one copy per replica, each under its name (quicker than dataclasses.replace)
-    for kept in [Pod(**{**fields, "name": name}) for name in names] or [pod]:
-        found.keep(found.pods, (kept.namespace, kept.name), kept, document, "Pod")
+def keep_pod(found: Collected, pod: Pod, document: Document, names: Sequence[str] = ()) -> None:
+    """Keep one pod; with `names`, one copy of it under each name instead."""
+    if not names:
+        found.keep(found.pods, (pod.namespace, pod.name), pod, document, "Pod")
+    for name in names:
+        found.keep(found.pods, (pod.namespace, name), pod.renamed(name), document, "Pod")
 
 
 def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected_at: str,

@@ -717,3 +717,46 @@ def test_names_and_labels_the_api_refuses(parser: Callable[[Any], Any], obj: dic
     with pytest.raises(InvalidObject) as raised:
         parser(obj)
     assert (raised.value.field, raised.value.detail) == (field, message)
+
+
+# --- what is checked once: a selector, rule or labels mapping seen before, valid, is not checked again -----
+
+
+@pytest.mark.parametrize(("valid", "invalid", "field", "message"), [
+    pytest.param({"podSelector": {"matchLabels": {"tier": "1"}}}, {"podSelector": {"matchLabels": {"tier": 1}}},
+                 "spec.podSelector.matchLabels.tier", "label value must be a string, not 1", id="selector-int"),
+    pytest.param({"podSelector": {"matchLabels": {"on": "true"}}}, {"podSelector": {"matchLabels": {"on": True}}},
+                 "spec.podSelector.matchLabels.on", "label value must be a string, not true", id="selector-bool"),
+    pytest.param({"ingress": [{"ports": [{"port": 80}]}]}, {"ingress": [{"ports": [{"port": 80.0}]}]},
+                 "spec.ingress[0].ports[0].port", "must be a port number, not 80.0", id="rule-float-port"),
+    pytest.param({"ingress": [{"ports": [{"port": 1}]}]}, {"ingress": [{"ports": [{"port": True}]}]},
+                 "spec.ingress[0].ports[0].port", "must be a port number, not true", id="rule-bool-port"),
+])
+def test_a_value_equal_to_a_valid_one_but_of_another_type_is_still_refused(
+        valid: dict[str, Any], invalid: dict[str, Any], field: str, message: str) -> None:
+    parse_network_policy(policy(valid))
+    for _ in range(2):  # refused each time, with its field
+        with pytest.raises(InvalidObject) as raised:
+            parse_network_policy(policy(invalid))
+        assert (raised.value.field, raised.value.detail) == (field, message)
+
+
+def test_a_rule_is_read_for_its_direction() -> None:
+    rule = {"from": [{"podSelector": {}}]}
+    assert parse_network_policy(policy({"ingress": [rule]})).ingress == (Rule((SelectorPeer(None, LabelSelector()),),
+                                                                              None),)
+    assert parse_network_policy(policy({"egress": [rule]})).egress == (Rule(None, None),)  # egress reads `to`
+
+
+def test_labels_equal_to_valid_ones_but_of_another_type_are_still_refused() -> None:
+    assert parse_namespace({"kind": "Namespace", "metadata": {"name": "shop", "labels": {"tier": "1"}}}).labels == (
+        ("kubernetes.io/metadata.name", "shop"), ("tier", "1"))
+    with pytest.raises(InvalidObject) as raised:
+        parse_namespace({"kind": "Namespace", "metadata": {"name": "shop", "labels": {"tier": 1}}})
+    assert (raised.value.field, raised.value.detail) == ("metadata.labels.tier", "label value must be a string, not 1")
+
+
+def test_a_repeated_selector_is_one_value() -> None:
+    first, second = (parse_network_policy(policy({"podSelector": {"matchLabels": {"app": "web"}}}, name=name))
+                     for name in ("a", "b"))
+    assert first.pod_selector is second.pod_selector

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from compliance.errors import InvalidObject, ManifestError
-from compliance.model.objects import ContainerPort, WorkloadRef
+from compliance.model.objects import ContainerPort, Pod, WorkloadRef
 from compliance.model.parse import parse_pod
-from compliance.model.workloads import MAX_REPLICAS, WORKLOAD_KINDS, expand_workload, pod_count
+from compliance.model.workloads import MAX_REPLICAS, WORKLOAD_KINDS, Expansion, expand_workload, pod_count
 from compliance.sources.manifests import snapshot_of_objects
 
 API_VERSIONS = {
@@ -24,6 +24,8 @@ API_VERSIONS = {
 TEMPLATE_PATHS = {kind: "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
                   for kind in API_VERSIONS}
 COUNT_FIELDS = {"Job": "parallelism", "CronJob": "parallelism", "DaemonSet": None}
+BAD_PORT = [{"name": "http", "containerPort": 0}]
+BAD_PORT_FIELD = "spec.containers[0].ports[0].containerPort"
 
 
 def pod_template(labels: dict[str, str] | None = None, ports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def workload(kind: str, count: Any = None, template: Any = None, name: str = "we
 
 def pod_names(obj: dict[str, Any]) -> list[str]:
     """Names of the pods a workload expands to."""
-    return [pod["metadata"]["name"] for pod, _ in expand_workload(obj)]
+    return list(expand_workload(obj).names)
 
 
 def test_every_workload_kind_is_covered() -> None:
@@ -61,19 +63,23 @@ def test_every_workload_kind_is_covered() -> None:
 
 
 def test_deployment_with_three_replicas_runs_three_owned_pods() -> None:
-    expanded = expand_workload(workload("Deployment", 3))
-    assert [pod["metadata"]["name"] for pod, _ in expanded] == ["web-0", "web-1", "web-2"]
-    for pod, prefix in expanded:
-        assert prefix == "spec.template"
-        assert pod["kind"] == "Pod"
-        assert pod["metadata"]["namespace"] == "shop"
-        assert pod["metadata"]["labels"] == {"app": "web"}
-        assert pod["metadata"]["ownerReferences"] == [{"kind": "Deployment", "name": "web", "controller": True}]
-        parsed = parse_pod(pod)
-        assert parsed is not None
-        assert parsed.workload == WorkloadRef("shop", "web", "Deployment")
-        assert parsed.labels == (("app", "web"),)
-        assert parsed.ports == (ContainerPort(8080, "TCP", "http", "web"),)
+    expansion = expand_workload(workload("Deployment", 3))
+    assert expansion.names == ("web-0", "web-1", "web-2")
+    assert expansion.pod == Pod("shop", "web-0", (("app", "web"),), WorkloadRef("shop", "web", "Deployment"),
+                                (ContainerPort(8080, "TCP", "http", "web"),))
+
+
+def test_the_template_pod_is_the_pod_the_api_would_run() -> None:
+    obj = workload("Deployment", 1)
+    template = obj["spec"]["template"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "spec": template["spec"],
+           "metadata": {**template["metadata"], "name": "web-0", "namespace": "shop",
+                        "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}]}}
+    assert expand_workload(obj).pod == parse_pod(pod)
+
+
+def test_a_workload_scaled_to_zero_runs_no_pod() -> None:
+    assert expand_workload(workload("Deployment", 0, template={"spec": {"hostNetwork": "yes"}})) == Expansion((), None)
 
 
 @pytest.mark.parametrize(("kind", "count", "names"), [
@@ -124,24 +130,26 @@ def test_job_completions_do_not_multiply_pods() -> None:
 
 @pytest.mark.parametrize("kind", sorted(API_VERSIONS))
 def test_every_kind_owns_its_pods_and_names_its_template(kind: str) -> None:
-    ((pod, prefix),) = expand_workload(workload(kind, 1))
-    assert prefix == TEMPLATE_PATHS[kind]
-    assert pod["metadata"]["ownerReferences"] == [{"kind": kind, "name": "web", "controller": True}]
-    parsed = parse_pod(pod)
-    assert parsed is not None
-    assert parsed.workload == WorkloadRef("shop", "web", kind)
+    pod = expand_workload(workload(kind, 1)).pod
+    assert pod is not None
+    assert pod.workload == WorkloadRef("shop", "web", kind)
+    with pytest.raises(InvalidObject) as raised:
+        expand_workload(workload(kind, 1, pod_template(ports=BAD_PORT)))
+    assert raised.value.field == f"{TEMPLATE_PATHS[kind]}.{BAD_PORT_FIELD}"
 
 
 def test_workload_without_namespace_runs_in_default() -> None:
-    ((pod, _),) = expand_workload(workload("Deployment", namespace=None))
-    assert pod["metadata"]["namespace"] == "default"
+    pod = expand_workload(workload("Deployment", namespace=None)).pod
+    assert pod is not None
+    assert pod.namespace == "default"
 
 
 def test_template_without_metadata_gives_unlabelled_pods() -> None:
     template = pod_template()
     del template["metadata"]
-    ((pod, _),) = expand_workload(workload("Deployment", template=template))
-    assert parse_pod(pod).labels == ()
+    pod = expand_workload(workload("Deployment", template=template)).pod
+    assert pod is not None
+    assert pod.labels == ()
 
 
 @pytest.mark.parametrize(("obj", "field", "message"), [
@@ -187,8 +195,6 @@ def test_negative_replicas_message_shows_the_value() -> None:
     assert raised.value.detail == "must be a non-negative integer, not -1"
 
 
-BAD_PORT = [{"name": "http", "containerPort": 0}]
-BAD_PORT_FIELD = "spec.containers[0].ports[0].containerPort"
 
 
 @pytest.mark.parametrize(("kind", "template", "field", "message"), [
