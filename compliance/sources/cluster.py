@@ -123,6 +123,7 @@ NODES = Resource("", "v1", "nodes", namespaced=False)
 SERVICE_ACCOUNTS = Resource("", "v1", "serviceaccounts")
 CALICO_API_VERSIONS = ((CALICO_GROUP, "v3"), (CALICO_CRD_GROUP, "v1"))  # in order of preference
 NAMESPACED_CALICO_KINDS = (CALICO_NETWORK_POLICY, NETWORK_SET)
+CONVERTED_POLICIES = ("knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.")
 
 
 def in_a_pod(target: ClusterTarget) -> bool:
@@ -487,14 +488,19 @@ def read_cluster_policies(reader: ClusterReader, collection: Collection) -> dict
 
 def read_calico_objects(reader: ClusterReader, namespaces: tuple[str, ...]) -> dict[str, list[dict]]:
     """Calico's objects by kind, from projectcalico.org/v3 when it is served (Calico's API server presents the
-    objects as users write them), else from crd.projectcalico.org/v1; none on a cluster without Calico."""
+    objects as users write them), else from crd.projectcalico.org/v1; none on a cluster without Calico.
+
+    Calico's API server also lists the Kubernetes NetworkPolicies, AdminNetworkPolicies and
+    BaselineAdminNetworkPolicies as Calico policies (`knp.default.`, `kanp.adminnetworkpolicy.`,
+    `kbanp.baselineadminnetworkpolicy.` names): those are read from their own APIs, so these are left out."""
     for group, version in CALICO_API_VERSIONS:
         path = f"/apis/{group}"
         if version not in (reader.get(path, "get", Resource("", "", path), served_versions) or []):
             continue
         discovery = reader.get(f"{path}/{version}", "get", Resource("", "", f"{path}/{version}"), api_resources) or []
-        return {kind: read_listing(reader, Resource(group, version, plural, kind in NAMESPACED_CALICO_KINDS),
-                                   namespaces)
+        return {kind: [item for item in read_listing(reader, Resource(group, version, plural,
+                                                                     kind in NAMESPACED_CALICO_KINDS), namespaces)
+                       if not str((item.get("metadata") or {}).get("name", "")).startswith(CONVERTED_POLICIES)]
                 for kind, plural in discovery if kind in CALICO_KINDS and "/" not in plural}
     return {}
 

@@ -626,6 +626,20 @@ def test_the_api_servers_group_is_preferred_when_both_are_served(tmp_path: Path)
     assert len(snapshot.calico_policies) == 2
 
 
+def test_kubernetes_policies_that_calicos_api_server_lists_as_its_own_are_left_out(tmp_path: Path) -> None:
+    # Calico's API server presents NetworkPolicies as `knp.default.<name>` (libcalico-go names.go); they are read
+    # from networking.k8s.io, so keeping them would count each twice.
+    converted = [{"apiVersion": V3, "kind": "NetworkPolicy", "metadata": {"name": "knp.default.web",
+                                                                         "namespace": "shop"},
+                  "spec": {"tier": "default", "order": 1000, "selector": "app == 'web'", "types": ["Ingress"]}},
+                 {"apiVersion": V3, "kind": "GlobalNetworkPolicy", "metadata": {"name": "kanp.adminnetworkpolicy.x"},
+                  "spec": {"tier": "adminnetworkpolicy", "order": 10}}]
+    with calico_cluster(tmp_path, V3, CALICO_API_RESOURCES, tuple(converted)) as (_, config):
+        snapshot = collect(config)
+    assert [p.key for p in snapshot.calico_policies] == ["CalicoNetworkPolicy/payments/api",
+                                                         "GlobalNetworkPolicy/security.cde-guard"]
+
+
 def test_a_cluster_without_calico_reads_no_calico_objects(server: KubeApiServer, kubeconfig: str) -> None:
     snapshot = collect(kubeconfig)
     assert (snapshot.calico_policies, snapshot.calico_tiers, snapshot.network_sets) == ((), (), ())
