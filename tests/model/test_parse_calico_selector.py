@@ -6,6 +6,8 @@ reference (calico/reference/resources `_selectors.mdx`) it is written from, or l
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compliance.errors import InvalidObject, InvalidSelector
 from compliance.model.calico_selector import (
@@ -123,6 +125,27 @@ def test_precedence_and_grouping_follow_calicos_parser(section: str, text: str, 
 @pytest.mark.parametrize("text", sorted({case[1] for case in MATCHES} | {case[1] for case in STRUCTURES}))
 def test_describe_reads_back_to_the_same_term(text: str) -> None:
     term = parse_calico_selector(text, "spec.selector").term
+    assert parse_calico_selector(term.describe(), "spec.selector").term == term
+
+
+KEYS = st.sampled_from(["app", "tier", "example.com/zone", "projectcalico.org/name", "a-b_c.d"])
+VALUES = st.text(st.sampled_from("az09 -_./'"), max_size=6)  # one kind of quote: a value can hold the other
+TESTS = st.one_of(
+    st.builds(LabelTest, KEYS, st.just("has")),
+    st.builds(lambda key, operator, value: LabelTest(key, operator, (value,)), KEYS,
+              st.sampled_from(["==", "!=", "contains", "starts with", "ends with"]), VALUES),
+    st.builds(lambda key, operator, values: LabelTest(key, operator, tuple(sorted(values))), KEYS,
+              st.sampled_from(["in", "not in"]), st.frozensets(VALUES, max_size=3)),
+    st.just(Everything()), st.just(NonNamespaced()))
+TERMS = st.recursive(TESTS, lambda inner: st.one_of(
+    st.builds(Negation, inner).filter(lambda term: not isinstance(term.term, Negation)),
+    st.builds(Conjunction, st.lists(inner, min_size=2, max_size=3).map(tuple)),
+    st.builds(Disjunction, st.lists(inner, min_size=2, max_size=3).map(tuple))), max_leaves=12)
+
+
+@given(TERMS)
+def test_any_term_reads_back_from_its_description(term: Term) -> None:
+    # libcalico-go parser: the grammar describe() writes is the one the parser reads
     assert parse_calico_selector(term.describe(), "spec.selector").term == term
 
 
