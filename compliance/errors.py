@@ -4,6 +4,7 @@ command line. Library code raises these, never prints.
     SegproofError
     ├── InputError (exit 2): what was given cannot be used
     │   ├── InvalidObject: a Kubernetes object breaks the API's validation at a field
+    │   │   └── InvalidSelector: a Calico selector that does not parse, at a column
     │   ├── ManifestError: an input file or one document in it (file, document, field)
     │   ├── EmptyInputError, UnknownNamespaceError: a source holding nothing, a namespace it does not hold
     │   ├── InvalidValue: a value handed to the library (a time, a subject, a count, an endpoint, a framework)
@@ -81,6 +82,14 @@ class InvalidObject(InputError):
         if not prefix:
             return self
         return InvalidObject(f"{prefix}.{self.field}" if self.field else prefix, self.detail)
+
+
+class InvalidSelector(InvalidObject):
+    """A Calico selector at `field` does not parse: `column` (1-based) is where, the message says what was expected."""
+
+    def __init__(self, field: str, column: int, message: str) -> None:
+        super().__init__(field, f"column {column}: {message}")
+        self.column = column
 
 
 class ManifestError(InputError):

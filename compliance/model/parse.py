@@ -14,6 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from compliance.documents import list_at, mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
+from compliance.model.calico_policy import ServiceAccount
 from compliance.model.names import (
     DNS_1035_LABEL,
     DNS_LABEL,
@@ -307,7 +308,24 @@ def parse_pod(obj: Mapping[str, Any]) -> Pod | None:
         uid=uid,
         node_name=string_at(spec.get("nodeName"), "spec.nodeName"),
         phase=phase,
+        service_account=parse_service_account_name(spec),
     )
+
+
+def parse_service_account_name(spec: Mapping[str, Any]) -> str:
+    """The pod's service account: spec.serviceAccountName, else the deprecated spec.serviceAccount, else `default`
+    (as the API server sets it)."""
+    for key in ("serviceAccountName", "serviceAccount"):
+        name = string_at(spec.get(key), f"spec.{key}")
+        if name:
+            return name if DNS_SUBDOMAIN.valid(name) else check_name(name, f"spec.{key}", DNS_SUBDOMAIN)
+    return "default"
+
+
+def parse_service_account(obj: Mapping[str, Any]) -> ServiceAccount:
+    """A ServiceAccount: its name, namespace and labels only (never its secrets or tokens)."""
+    namespace, name, labels, _ = parse_metadata(obj, namespaced=True)
+    return ServiceAccount(namespace, name, labels)
 
 
 def parse_service(obj: Mapping[str, Any]) -> Service:

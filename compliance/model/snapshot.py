@@ -7,17 +7,33 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compliance.model.calico_policy import CalicoPolicy, CalicoTier, NetworkSet, ServiceAccount
+from compliance.model.calico_policy import API_GROUP as CALICO_GROUP
+from compliance.model.calico_policy import (
+    CALICO_NETWORK_POLICY,
+    GLOBAL_NETWORK_POLICY,
+    CalicoPolicy,
+    CalicoTier,
+    NetworkSet,
+    ServiceAccount,
+)
 from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Node, Pod, Service
 from compliance.model.policy import NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy
 from compliance.model.selectors import Labels
 
-SNAPSHOT_FORMAT = "segproof.snapshot/v2"
-# v1 is v2 without the cluster policies' lists; it reads as a cluster without them.
-READABLE_FORMATS = ("segproof.snapshot/v1", SNAPSHOT_FORMAT)
+SNAPSHOT_FORMAT = "segproof.snapshot/v3"
+# v2 is v3 without Calico's lists and pods' service accounts, v1 is v2 without the cluster policies' lists; each
+# reads as a cluster without them.
+READABLE_FORMATS = ("segproof.snapshot/v1", "segproof.snapshot/v2", SNAPSHOT_FORMAT)
 CLUSTER_POLICY_LISTS = {kind: kind.lower().removesuffix("y") + "ies" for kind in CLUSTER_POLICY_KINDS}
+CALICO_VERSION = f"{CALICO_GROUP}/v3"  # Calico's objects are written in its API group, however they were read
+# the snapshot's lists of Calico's objects and service accounts: (kind, apiVersion) by list name
+CALICO_LISTS = {"tiers": ("Tier", CALICO_VERSION), "caliconetworkpolicies": (CALICO_NETWORK_POLICY, CALICO_VERSION),
+                "globalnetworkpolicies": (GLOBAL_NETWORK_POLICY, CALICO_VERSION),
+                "networksets": ("NetworkSet", CALICO_VERSION),
+                "globalnetworksets": ("GlobalNetworkSet", CALICO_VERSION),
+                "serviceaccounts": ("ServiceAccount", "v1")}
 
 
 @dataclass(frozen=True)
@@ -51,8 +67,9 @@ class Snapshot:
 
     @property
     def is_empty(self) -> bool:
-        """Whether the snapshot holds no namespace, pod, service or policy at all."""
-        return not (self.namespaces or self.pods or self.services or self.policies or self.cluster_policies)
+        """Whether the snapshot holds no namespace, pod, service, policy, tier or network set at all."""
+        return not (self.namespaces or self.pods or self.services or self.policies or self.cluster_policies
+                    or self.calico_policies or self.calico_tiers or self.network_sets)
 
     @property
     def all_policies(self) -> tuple[AnyPolicy, ...]:
@@ -62,8 +79,10 @@ class Snapshot:
     def namespace_names(self) -> list[str]:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
         named = {namespace.name for namespace in self.namespaces}
-        for objects in (self.pods, self.services, self.policies):
+        for objects in (self.pods, self.services, self.policies, self.calico_policies, self.network_sets,
+                        self.service_accounts):
             named.update(item.namespace for item in objects)
+        named.discard("")  # GlobalNetworkPolicies and GlobalNetworkSets are in none
         return sorted(named)
 
     def restricted_to(self, namespaces: tuple[str, ...]) -> Snapshot:
@@ -74,7 +93,10 @@ class Snapshot:
         return replace(self, namespaces=tuple(n for n in self.namespaces if n.name in keep),
                        pods=tuple(p for p in self.pods if p.namespace in keep),
                        services=tuple(s for s in self.services if s.namespace in keep),
-                       policies=tuple(p for p in self.policies if p.namespace in keep))
+                       policies=tuple(p for p in self.policies if p.namespace in keep),
+                       calico_policies=tuple(p for p in self.calico_policies if p.namespace in keep or not p.namespace),
+                       network_sets=tuple(s for s in self.network_sets if s.namespace in keep or not s.namespace),
+                       service_accounts=tuple(s for s in self.service_accounts if s.namespace in keep))
 
     def namespace_labels(self) -> dict[str, dict[str, str]]:
         """Labels of every namespace by name."""
@@ -130,6 +152,8 @@ def pod_document(pod: Pod) -> dict[str, Any]:
         spec["hostNetwork"] = True
     if pod.node_name:
         spec["nodeName"] = pod.node_name
+    if pod.service_account != "default":
+        spec["serviceAccountName"] = pod.service_account
     status: dict[str, Any] = {}
     if pod.phase:
         status["phase"] = pod.phase
@@ -173,8 +197,37 @@ def cluster_policy_document(policy: ClusterPolicy) -> dict[str, Any]:
             "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
 
 
+def calico_policy_document(policy: CalicoPolicy) -> dict[str, Any]:
+    """A Calico NetworkPolicy or GlobalNetworkPolicy as projectcalico.org/v3 JSON, its spec exactly as given."""
+    return {"apiVersion": CALICO_VERSION, "kind": policy.kind,
+            "metadata": metadata_document(policy.namespace, policy.name, policy.labels, policy.uid),
+            "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
+
+
+def tier_document(tier: CalicoTier) -> dict[str, Any]:
+    """A Tier as projectcalico.org/v3 JSON: its order (when set) and default action."""
+    spec: dict[str, Any] = {} if tier.order is None else {"order": tier.order}
+    spec["defaultAction"] = tier.default_action.value
+    return {"apiVersion": CALICO_VERSION, "kind": "Tier",
+            "metadata": metadata_document("", tier.name, tier.labels, tier.uid), "spec": spec}
+
+
+def network_set_document(network_set: NetworkSet) -> dict[str, Any]:
+    """A NetworkSet or GlobalNetworkSet as projectcalico.org/v3 JSON."""
+    return {"apiVersion": CALICO_VERSION, "kind": network_set.kind,
+            "metadata": metadata_document(network_set.namespace, network_set.name, network_set.labels,
+                                          network_set.uid),
+            "spec": {"nets": [str(net) for net in network_set.nets]}}
+
+
+def service_account_document(account: ServiceAccount) -> dict[str, Any]:
+    """A ServiceAccount: name, namespace and labels."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": metadata_document(account.namespace, account.name, account.labels, "")}
+
+
 def snapshot_document(snapshot: Snapshot, lazy: bool = False) -> dict[str, Any]:
-    """The snapshot in its file format (`segproof.snapshot/v2`), every list sorted; with `lazy`, each list of
+    """The snapshot in its file format (`segproof.snapshot/v3`), every list sorted; with `lazy`, each list of
     objects is an iterator building their documents as it is read (for a writer that streams)."""
     def documents(function: Callable[[Any], dict[str, Any]], objects: list[Any]) -> Iterable[dict[str, Any]]:
         return map(function, objects) if lazy else [function(item) for item in objects]
@@ -192,6 +245,17 @@ def snapshot_document(snapshot: Snapshot, lazy: bool = False) -> dict[str, Any]:
                                                                   if p.kind == kind), key=lambda p: p.name))
                for kind, plural in CLUSTER_POLICY_LISTS.items()},
             "nodes": documents(node_document, sorted(snapshot.nodes, key=lambda n: n.name)),
+            "tiers": documents(tier_document, sorted(snapshot.calico_tiers, key=lambda t: t.name)),
+            **{plural: documents(calico_policy_document, sorted((p for p in snapshot.calico_policies
+                                                                 if p.kind == kind), key=lambda p: p.key))
+               for plural, kind in (("caliconetworkpolicies", CALICO_NETWORK_POLICY),
+                                    ("globalnetworkpolicies", GLOBAL_NETWORK_POLICY))},
+            **{plural: documents(network_set_document, sorted((s for s in snapshot.network_sets
+                                                               if bool(s.namespace) is namespaced),
+                                                              key=lambda s: (s.namespace, s.name)))
+               for plural, namespaced in (("networksets", True), ("globalnetworksets", False))},
+            "serviceaccounts": documents(service_account_document, sorted(
+                snapshot.service_accounts, key=lambda s: (s.namespace, s.name))),
         },
         "skipped": dict(sorted(snapshot.skipped.items())),
         "unmodelled": dict(sorted(snapshot.unmodelled.items())),

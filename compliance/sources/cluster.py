@@ -5,7 +5,9 @@ faster and 3x leaner at 20k pods). A 410 Gone restarts that list; 429, 5xx, rese
 retried with bounded exponential backoff honouring Retry-After; 401/403 become a ClusterAccessError
 naming verb, resource and namespace. Only what the model keeps is retained: never Secrets, env
 values or annotations. The cluster policies of policy.networking.k8s.io are read at the versions
-segproof models, found through that group's discovery document.
+segproof models, found through that group's discovery document. Calico's objects are read from
+projectcalico.org/v3 when Calico's API server serves it, else from crd.projectcalico.org/v1 (the same objects
+as stored); ServiceAccounts only when a Calico policy selects service accounts by their labels.
 
 Nothing waits unbounded: each request (its retries and its body, read in chunks against the clock, so a
 trickled body cannot stretch it) has a wall-clock timeout, so has the whole collection, and a list ends
@@ -23,10 +25,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, UnknownNamespaceError
+from compliance.model.calico_policy import API_GROUP as CALICO_GROUP
+from compliance.model.calico_policy import CALICO_NETWORK_POLICY, GLOBAL_NETWORK_POLICY
+from compliance.model.calico_policy import CRD_GROUP as CALICO_CRD_GROUP
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
-from compliance.model.parse import parse_namespace, parse_network_policy, parse_node, parse_pod, parse_service
+from compliance.model.parse import (
+    parse_namespace,
+    parse_network_policy,
+    parse_node,
+    parse_pod,
+    parse_service,
+    parse_service_account,
+)
+from compliance.model.parse_calico import (
+    CALICO_KINDS,
+    NETWORK_SET,
+    TIER,
+    parse_calico_policy,
+    parse_calico_tier,
+    parse_network_set,
+)
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
@@ -100,6 +120,10 @@ PODS = Resource("", "v1", "pods")
 SERVICES = Resource("", "v1", "services")
 NETWORK_POLICIES = Resource("networking.k8s.io", "v1", "networkpolicies")
 NODES = Resource("", "v1", "nodes", namespaced=False)
+SERVICE_ACCOUNTS = Resource("", "v1", "serviceaccounts")
+CALICO_API_VERSIONS = ((CALICO_GROUP, "v3"), (CALICO_CRD_GROUP, "v1"))  # in order of preference
+NAMESPACED_CALICO_KINDS = (CALICO_NETWORK_POLICY, NETWORK_SET)
+CONVERTED_POLICIES = ("knp.default.", "kanp.adminnetworkpolicy.", "kbanp.baselineadminnetworkpolicy.")
 
 
 def in_a_pod(target: ClusterTarget) -> bool:
@@ -462,6 +486,37 @@ def read_cluster_policies(reader: ClusterReader, collection: Collection) -> dict
     return listed
 
 
+def read_calico_objects(reader: ClusterReader, namespaces: tuple[str, ...]) -> dict[str, list[dict]]:
+    """Calico's objects by kind, from projectcalico.org/v3 when it is served (Calico's API server presents the
+    objects as users write them), else from crd.projectcalico.org/v1; none on a cluster without Calico.
+
+    Calico's API server also lists the Kubernetes NetworkPolicies, AdminNetworkPolicies and
+    BaselineAdminNetworkPolicies as Calico policies (`knp.default.`, `kanp.adminnetworkpolicy.`,
+    `kbanp.baselineadminnetworkpolicy.` names): those are read from their own APIs, so these are left out."""
+    for group, version in CALICO_API_VERSIONS:
+        path = f"/apis/{group}"
+        if version not in (reader.get(path, "get", Resource("", "", path), served_versions) or []):
+            continue
+        discovery = reader.get(f"{path}/{version}", "get", Resource("", "", f"{path}/{version}"), api_resources) or []
+        return {kind: [item for item in read_listing(reader, Resource(group, version, plural,
+                                                                     kind in NAMESPACED_CALICO_KINDS), namespaces)
+                       if not str((item.get("metadata") or {}).get("name", "")).startswith(CONVERTED_POLICIES)]
+                for kind, plural in discovery if kind in CALICO_KINDS and "/" not in plural}
+    return {}
+
+
+def selects_service_accounts(calico: Mapping[str, list[dict]]) -> bool:
+    """Whether some Calico policy selects service accounts by label (then the ServiceAccounts are read, and only
+    then: a pod names its own)."""
+    policies = [obj.get("spec") or {} for kind in (CALICO_NETWORK_POLICY, GLOBAL_NETWORK_POLICY)
+                for obj in calico.get(kind, ())]
+    return any(isinstance(spec, Mapping) and (spec.get("serviceAccountSelector") or any(
+        isinstance(entity, Mapping) and isinstance(entity.get("serviceAccounts"), Mapping)
+        and entity["serviceAccounts"].get("selector")
+        for direction in ("ingress", "egress") for rule in list_of(spec.get(direction))
+        for entity in (rule.get("source"), rule.get("destination")))) for spec in policies)
+
+
 def whoami(reader: ClusterReader) -> str | None:
     """The identity the API server sees (SelfSubjectReview), or None when not permitted."""
     resource = Resource("authentication.k8s.io", "v1", "selfsubjectreviews")
@@ -505,6 +560,9 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         services = optional_listing(reader, SERVICES, target.namespaces, collection)
         cluster_policies = read_cluster_policies(reader, collection)
         nodes = reader.list(NODES) if selects_nodes(cluster_policies) else []
+        calico = read_calico_objects(reader, target.namespaces)
+        service_accounts = read_listing(reader, SERVICE_ACCOUNTS, target.namespaces) if selects_service_accounts(
+            calico) else []
         count_unmodelled(reader, target.namespaces, collection)
         kube_system = next((n for n in namespaces if (n.get("metadata") or {}).get("name") == "kube-system"), None)
         if kube_system is None:
@@ -525,6 +583,16 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
     for kind, items in cluster_policies.items():
         collected(reader.server, kind, items, parse_cluster_policy, found, found.cluster_policies, lambda p: p.key)
     collected(reader.server, "Node", nodes, parse_node, found, found.nodes, lambda n: n.name)
+    for kind, items in sorted(calico.items()):
+        if kind == TIER:
+            collected(reader.server, kind, items, parse_calico_tier, found, found.calico_tiers, lambda t: t.name)
+        elif kind in (CALICO_NETWORK_POLICY, GLOBAL_NETWORK_POLICY):
+            collected(reader.server, kind, items, parse_calico_policy, found, found.calico_policies, lambda p: p.key)
+        else:
+            collected(reader.server, kind, items, parse_network_set, found, found.network_sets,
+                      lambda n: (n.namespace, n.name))
+    collected(reader.server, "ServiceAccount", service_accounts, parse_service_account, found,
+              found.service_accounts, lambda a: (a.namespace, a.name))
     found.unmodelled.update(collection.unmodelled)
     source = {
         "type": "cluster",

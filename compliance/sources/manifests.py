@@ -13,6 +13,9 @@ import yaml
 
 from compliance.documents import json_document, load_all, string_at, type_name, yaml_problem
 from compliance.errors import InvalidObject, ManifestError
+from compliance.model.calico_policy import API_GROUP as CALICO_GROUP
+from compliance.model.calico_policy import CRD_GROUP as CALICO_CRD_GROUP
+from compliance.model.calico_policy import CalicoPolicy, CalicoTier, NetworkSet, ServiceAccount
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS, ClusterPolicy
@@ -25,7 +28,10 @@ from compliance.model.parse import (
     parse_node,
     parse_pod,
     parse_service,
+    parse_service_account,
 )
+from compliance.model.parse_calico import API_VERSIONS as CALICO_VERSIONS
+from compliance.model.parse_calico import CALICO_KINDS, parse_calico_object
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
@@ -36,7 +42,9 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: the manifests of the 150,000-pod benchmark take 33 MB
 MAX_OBJECTS = 1_000_000  # objects in one input, a workload counting as its pods: 150,000 pods and their kin
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
-ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy)
+ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy, CalicoPolicy,
+                      CalicoTier, NetworkSet, ServiceAccount)
+CALICO_GROUPS = (CALICO_GROUP, CALICO_CRD_GROUP)
 
 
 
@@ -177,6 +185,10 @@ class Collected:
     policies: dict[tuple[str, str], NetworkPolicy] = field(default_factory=dict)
     cluster_policies: dict[str, ClusterPolicy] = field(default_factory=dict)
     nodes: dict[str, Node] = field(default_factory=dict)
+    calico_policies: dict[str, CalicoPolicy] = field(default_factory=dict)
+    calico_tiers: dict[str, CalicoTier] = field(default_factory=dict)
+    network_sets: dict[tuple[str, str], NetworkSet] = field(default_factory=dict)
+    service_accounts: dict[tuple[str, str], ServiceAccount] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
@@ -206,6 +218,7 @@ MODELLED_API_VERSIONS = {
     "Node": ("v1",),
     "Pod": ("v1",),
     "Service": ("v1",),
+    "ServiceAccount": ("v1",),
     "NetworkPolicy": ("networking.k8s.io/v1", "extensions/v1beta1"),
 }
 
@@ -284,9 +297,16 @@ def collect(documents: Iterable[Document]) -> Collected:
             kind = string_at(obj["kind"], "kind", required=True)
             string_at(obj.get("apiVersion"), "apiVersion")
             group = api_group(obj)
-            if (group, kind) in BY_GROUP_AND_KIND:
+            calico = group in CALICO_GROUPS and kind in CALICO_KINDS
+            if calico and obj.get("apiVersion") in CALICO_VERSIONS:
+                keep_calico_object(found, obj, document)
+            if (group, kind) in BY_GROUP_AND_KIND:  # Calico's policies too, until the engine models them
                 name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
+            elif calico:
+                if obj.get("apiVersion") not in CALICO_VERSIONS:  # a Tier or network set of another version
+                    other = f"{kind} ({obj.get('apiVersion')})"
+                    found.skipped[other] = found.skipped.get(other, 0) + 1
             elif group == CLUSTER_POLICY_GROUP and kind in CLUSTER_POLICY_KINDS:
                 keep_cluster_policy(found, kind, obj, document)
             elif kind in WORKLOAD_KINDS:
@@ -347,9 +367,23 @@ def keep_object(found: Collected, kind: str, obj: Mapping[str, Any], document: D
     elif kind == "Service":
         service = parse_service(obj)
         found.keep(found.services, (service.namespace, service.name), service, document, kind)
+    elif kind == "ServiceAccount":
+        account = parse_service_account(obj)
+        found.keep(found.service_accounts, (account.namespace, account.name), account, document, kind)
     else:
         policy = parse_network_policy(obj)
         found.keep(found.policies, (policy.namespace, policy.name), policy, document, kind)
+
+
+def keep_calico_object(found: Collected, obj: Mapping[str, Any], document: Document) -> None:
+    """Parse and keep one of Calico's objects (either API group: the same object read twice is kept once)."""
+    value = parse_calico_object(obj)
+    if isinstance(value, CalicoPolicy):
+        found.keep(found.calico_policies, value.key, value, document, "Calico policy")
+    elif isinstance(value, CalicoTier):
+        found.keep(found.calico_tiers, value.name, value, document, "Tier")
+    else:
+        found.keep(found.network_sets, (value.namespace, value.name), value, document, value.kind)
 
 
 def keep_cluster_policy(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
@@ -376,9 +410,11 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
     """A Snapshot of collected objects; namespaces that are referenced but not defined are created."""
     namespaces = dict(found.namespaces)
     referenced = [pod.namespace for pod in found.pods.values()] + [
-        policy.namespace for policy in found.policies.values()] + [s.namespace for s in found.services.values()]
+        policy.namespace for policy in found.policies.values()] + [s.namespace for s in found.services.values()] + [
+        item.namespace for table in (found.calico_policies, found.network_sets, found.service_accounts)
+        for item in table.values()]
     for name in referenced:
-        if name not in namespaces:
+        if name and name not in namespaces:
             namespaces[name] = namespace_with_labels(name, {})
     return Snapshot(
         source=source,
@@ -389,6 +425,10 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         policies=tuple(found.policies[key] for key in sorted(found.policies)),
         cluster_policies=tuple(found.cluster_policies[key] for key in sorted(found.cluster_policies)),
         nodes=tuple(found.nodes[name] for name in sorted(found.nodes)),
+        calico_policies=tuple(found.calico_policies[key] for key in sorted(found.calico_policies)),
+        calico_tiers=tuple(found.calico_tiers[name] for name in sorted(found.calico_tiers)),
+        network_sets=tuple(found.network_sets[key] for key in sorted(found.network_sets)),
+        service_accounts=tuple(found.service_accounts[key] for key in sorted(found.service_accounts)),
         skipped=dict(sorted(found.skipped.items())),
         unmodelled=dict(sorted(found.unmodelled.items())),
         warnings=(*warnings, *found.warnings),

@@ -1,4 +1,4 @@
-"""Cluster state from a snapshot file (`segproof.snapshot/v2`, or v1), as written by `segproof collect`."""
+"""Cluster state from a snapshot file (`segproof.snapshot/v3`, or v2 or v1), as written by `segproof collect`."""
 
 from __future__ import annotations
 
@@ -11,23 +11,24 @@ from typing import Any
 from compliance.documents import json_document, list_at, mapping_at, string_at, strings_at, type_name
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_VERSIONS
-from compliance.model.snapshot import CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
+from compliance.model.snapshot import CALICO_LISTS, CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
 from compliance.sources.manifests import Document, collect, read_text, snapshot_from_objects
 
-OBJECT_KINDS = {"namespaces": "Namespace", "pods": "Pod", "services": "Service", "networkpolicies": "NetworkPolicy",
-                **{plural: kind for kind, plural in CLUSTER_POLICY_LISTS.items()}, "nodes": "Node"}
-API_VERSION_OF = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "NetworkPolicy": "networking.k8s.io/v1",
-                  **API_VERSIONS, "Node": "v1"}
+# (kind, apiVersion) of the objects of each list
+OBJECT_LISTS = {"namespaces": ("Namespace", "v1"), "pods": ("Pod", "v1"), "services": ("Service", "v1"),
+                "networkpolicies": ("NetworkPolicy", "networking.k8s.io/v1"),
+                **{plural: (kind, API_VERSIONS[kind]) for kind, plural in CLUSTER_POLICY_LISTS.items()},
+                "nodes": ("Node", "v1"), **CALICO_LISTS}
 
 
 def snapshot_documents(name: str, objects: Mapping[str, list[Any]]) -> Iterator[Document]:
     """The objects of a snapshot's lists, each named by its place in the file (`objects.pods[3]`)."""
-    for key, kind in OBJECT_KINDS.items():
+    for key, (kind, api_version) in OBJECT_LISTS.items():
         for index, item in enumerate(objects[key]):
             field = f"objects.{key}[{index}]"
             if not isinstance(item, Mapping):
                 raise ManifestError(name, None, field, "must be a Kubernetes object")
-            yield Document(name, 1, field, {"apiVersion": API_VERSION_OF[kind], **item, "kind": kind})
+            yield Document(name, 1, field, {"apiVersion": api_version, **item, "kind": kind})
 
 
 def load_snapshot_file(path: str) -> Snapshot:
@@ -45,7 +46,7 @@ def snapshot_from_text(text: str, path: str) -> Snapshot:
                             f"{error.msg}") from None
     if not isinstance(document, Mapping) or document.get("format") not in READABLE_FORMATS:
         found = document.get("format") if isinstance(document, Mapping) else None
-        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v1), found {found!r}")
+        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v2 or v1), found {found!r}")
     try:
         fields = SnapshotFields.read(document)
     except InvalidObject as problem:
@@ -72,7 +73,7 @@ class SnapshotFields:
         """The fields of a parsed snapshot file; a field of the wrong type raises InvalidObject naming it."""
         objects = mapping_at(document.get("objects"), "objects", required=True)
         unmodelled = mapping_at(document.get("unmodelled"), "unmodelled")
-        return cls(objects={key: list_at(objects.get(key), f"objects.{key}") for key in OBJECT_KINDS},
+        return cls(objects={key: list_at(objects.get(key), f"objects.{key}") for key in OBJECT_LISTS},
                    source=mapping_at(document.get("source"), "source"),
                    collected_at=string_at(document.get("collected_at"), "collected_at"),
                    skipped={kind: count_at(count, f"skipped.{kind}")

@@ -29,8 +29,9 @@ ALLOWED_RULES = {
     ("policy.networking.k8s.io", "adminnetworkpolicies"): READ,
     ("policy.networking.k8s.io", "baselineadminnetworkpolicies"): READ,
     ("policy.networking.k8s.io", "clusternetworkpolicies"): READ,
-    ("crd.projectcalico.org", "networkpolicies"): READ, ("crd.projectcalico.org", "globalnetworkpolicies"): READ,
-    ("projectcalico.org", "networkpolicies"): READ, ("projectcalico.org", "globalnetworkpolicies"): READ,
+    **{(group, plural): READ for group in ("crd.projectcalico.org", "projectcalico.org")
+       for plural in ("tiers", "networkpolicies", "globalnetworkpolicies", "networksets", "globalnetworksets")},
+    ("", "serviceaccounts"): READ,  # names and labels, when a Calico policy selects service accounts by label
     ("cilium.io", "ciliumnetworkpolicies"): READ, ("cilium.io", "ciliumclusterwidenetworkpolicies"): READ,
     ("authentication.k8s.io", "selfsubjectreviews"): ["create"],
 }

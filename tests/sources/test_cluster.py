@@ -31,12 +31,16 @@ from compliance.sources.cluster import (
 )
 from compliance.sources.manifests import snapshot_of_objects
 from tests.netpol.builders import namespace, node, pod, policy
+from tests.support.calico_objects import CRD, V3, calico_objects
 from tests.support.kube_api_server import (
     ADMIN_NETWORK_POLICIES,
     BASELINE_ADMIN_NETWORK_POLICIES,
+    CALICO_API_RESOURCES,
+    CALICO_CRD_RESOURCES,
     CILIUM_NETWORK_POLICIES,
     CLUSTER_NETWORK_POLICIES,
     PODS,
+    SERVICE_ACCOUNTS,
     Fault,
     KubeApiServer,
     ResourceType,
@@ -570,7 +574,7 @@ def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
         from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assert collected.exit_code == 0, collected.stderr
     document = json.loads(Path(snapshot_path).read_text())
-    assert document["format"] == "segproof.snapshot/v2"
+    assert document["format"] == "segproof.snapshot/v3"
     assert {kind: [o["metadata"]["name"] for o in document["objects"][plural]]
             for kind, plural in CLUSTER_POLICY_LISTS.items()} == {
         "AdminNetworkPolicy": ["aa-guard", "mm-guard", "zz-guard"], "BaselineAdminNetworkPolicy": ["default"],
@@ -579,3 +583,111 @@ def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
     assert from_cluster.exit_code == 0, from_cluster.stderr
     assert from_cluster.stdout == from_snapshot.stdout
     assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is True
+
+
+# --- Calico (projectcalico.org/v3, or crd.projectcalico.org/v1 without Calico's API server) --------------------
+
+
+def calico_cluster(tmp_path: Path, api_version: str, resources: tuple[ResourceType, ...],
+                   extra: tuple[dict[str, Any], ...] = ()) -> Any:
+    """The shop plus Calico's objects of `api_version` (and `extra`), serving `resources` and ServiceAccounts."""
+    return cluster_with(tmp_path, [*calico_objects(api_version), *extra], (*resources, SERVICE_ACCOUNTS))
+
+
+@pytest.mark.parametrize(("api_version", "resources"), [(V3, CALICO_API_RESOURCES), (CRD, CALICO_CRD_RESOURCES)],
+                         ids=["api-server", "crds"])
+def test_calicos_objects_are_collected_as_the_manifests_path_reads_them(tmp_path: Path, api_version: str,
+                                                                        resources: tuple[ResourceType, ...]) -> None:
+    with calico_cluster(tmp_path, api_version, resources) as (running, config):
+        snapshot = collect(config)
+        from_manifests = snapshot_of_objects(stored(running, resources), {"type": "manifests"}, NOW)
+        listed = sorted({r.path for r in running.requests_matching(verb="list") if "calico" in r.path})
+    group = api_version.split("/")[0]
+    assert [p.key for p in snapshot.calico_policies] == ["CalicoNetworkPolicy/payments/api",
+                                                         "GlobalNetworkPolicy/security.cde-guard"]
+    assert (snapshot.calico_policies, snapshot.calico_tiers, snapshot.network_sets) == (
+        from_manifests.calico_policies, from_manifests.calico_tiers, from_manifests.network_sets)
+    assert all(p.uid for p in snapshot.calico_policies) and snapshot.calico_tiers[0].uid == "t-1"
+    assert listed == sorted(f"/apis/{api_version}/{plural}" for plural in (
+        "tiers", "networkpolicies", "globalnetworkpolicies", "networksets", "globalnetworksets"))
+    assert [p.service_account for p in snapshot.pods if p.name == "checkout-0"] == ["checkout"]
+    assert snapshot.service_accounts == ()  # no policy selects service accounts by label: not read
+    assert "Calico NetworkPolicy" in snapshot.unmodelled  # until the engine models them
+    assert group in listed[0]
+
+
+def test_the_api_servers_group_is_preferred_when_both_are_served(tmp_path: Path) -> None:
+    both = (*CALICO_API_RESOURCES, *CALICO_CRD_RESOURCES, SERVICE_ACCOUNTS)
+    with cluster_with(tmp_path, [*calico_objects(V3), *calico_objects(CRD)[:5]], both) as (running, config):
+        snapshot = collect(config)
+        listed = {r.path.split("/")[2] for r in running.requests_matching(verb="list") if "calico" in r.path
+                  and not r.path.endswith("networkpolicies")}  # policies are also counted, in both groups
+    assert listed == {"projectcalico.org"}
+    assert len(snapshot.calico_policies) == 2
+
+
+def test_kubernetes_policies_that_calicos_api_server_lists_as_its_own_are_left_out(tmp_path: Path) -> None:
+    # Calico's API server presents NetworkPolicies as `knp.default.<name>` (libcalico-go names.go); they are read
+    # from networking.k8s.io, so keeping them would count each twice.
+    converted = [{"apiVersion": V3, "kind": "NetworkPolicy", "metadata": {"name": "knp.default.web",
+                                                                         "namespace": "shop"},
+                  "spec": {"tier": "default", "order": 1000, "selector": "app == 'web'", "types": ["Ingress"]}},
+                 {"apiVersion": V3, "kind": "GlobalNetworkPolicy", "metadata": {"name": "kanp.adminnetworkpolicy.x"},
+                  "spec": {"tier": "adminnetworkpolicy", "order": 10}}]
+    with calico_cluster(tmp_path, V3, CALICO_API_RESOURCES, tuple(converted)) as (_, config):
+        snapshot = collect(config)
+    assert [p.key for p in snapshot.calico_policies] == ["CalicoNetworkPolicy/payments/api",
+                                                         "GlobalNetworkPolicy/security.cde-guard"]
+
+
+def test_a_cluster_without_calico_reads_no_calico_objects(server: KubeApiServer, kubeconfig: str) -> None:
+    snapshot = collect(kubeconfig)
+    assert (snapshot.calico_policies, snapshot.calico_tiers, snapshot.network_sets) == ((), (), ())
+    assert [r.path for r in server.requests if "calico" in r.path] == ["/apis/projectcalico.org",
+                                                                       "/apis/crd.projectcalico.org"]
+
+
+def test_service_accounts_are_read_when_a_policy_selects_them_by_label(tmp_path: Path) -> None:
+    by_label = {"apiVersion": V3, "kind": "GlobalNetworkPolicy", "metadata": {"name": "by-team"},
+                "spec": {"serviceAccountSelector": "team == 'web'", "egress": [{"action": "Allow"}]}}
+    with calico_cluster(tmp_path, V3, CALICO_API_RESOURCES, (by_label,)) as (_, config):
+        snapshot = collect(config)
+        in_shop = collect(config, namespaces=("shop",))
+    assert [(a.namespace, a.name, a.labels) for a in snapshot.service_accounts] == [
+        ("shop", "checkout", (("team", "web"),))]
+    assert in_shop.service_accounts == snapshot.service_accounts
+    assert [p.key for p in in_shop.calico_policies] == ["GlobalNetworkPolicy/by-team",
+                                                        "GlobalNetworkPolicy/security.cde-guard"]
+    assert [s.name for s in in_shop.network_sets] == ["internet"]  # only the shop's NetworkSets, every global one
+
+
+@pytest.mark.parametrize("plural", ["tiers", "networksets", "globalnetworksets"])
+def test_a_forbidden_calico_list_names_verb_and_resource(tmp_path: Path, plural: str) -> None:
+    with calico_cluster(tmp_path, V3, CALICO_API_RESOURCES) as (running, config):
+        running.forbid(verb="list", resource=plural)
+        with pytest.raises(ClusterAccessError) as error:
+            collect(config)
+    assert error.value.message.startswith(f"forbidden: cannot list {plural}.projectcalico.org")
+    assert "samples/deploy/rbac.yaml" in error.value.hint
+
+
+def test_an_invalid_calico_object_is_named_with_its_field(tmp_path: Path) -> None:
+    bad = {"apiVersion": CRD, "kind": "Tier", "metadata": {"name": "security"}, "spec": {"defaultAction": "Allow"}}
+    with cluster_with(tmp_path, [bad], CALICO_CRD_RESOURCES) as (running, config):
+        with pytest.raises(ManifestError) as error:
+            collect(config)
+        url = running.url
+    assert (error.value.file, error.value.field) == (f"{url}: Tier security", "spec.defaultAction")
+
+
+def test_cli_snapshot_of_a_calico_cluster_reads_back_the_same(tmp_path: Path) -> None:
+    snapshot_path, runner = str(tmp_path / "snap.json"), CliRunner()
+    with calico_cluster(tmp_path, CRD, CALICO_CRD_RESOURCES) as (_, config):
+        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "--out", snapshot_path, "--now", NOW])
+        from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
+    assert collected.exit_code == 0, collected.stderr
+    document = json.loads(Path(snapshot_path).read_text())
+    assert [o["metadata"]["name"] for o in document["objects"]["globalnetworkpolicies"]] == ["security.cde-guard"]
+    from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
+    assert from_cluster.stdout == from_snapshot.stdout
+    assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is False

@@ -21,6 +21,7 @@ from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.reachability import analyse_snapshot
 from compliance.sources import manifests
 from compliance.sources.manifests import load_manifests, snapshot_of_objects
+from tests.support.calico_objects import CRD, V3, calico_objects
 
 NOW = "2026-09-30T12:00:00Z"
 
@@ -362,7 +363,7 @@ def test_other_kinds_are_counted_in_skipped(tmp_path: Path) -> None:
         pod("shop/web"),
     )
     snapshot = load(write(tmp_path, "mixed.yaml", text))
-    assert snapshot.skipped == {"ConfigMap": 2, "Ingress": 1, "Pod (terminated)": 2, "ServiceAccount": 1}
+    assert snapshot.skipped == {"ConfigMap": 2, "Ingress": 1, "Pod (terminated)": 2}
     assert list(snapshot.skipped) == sorted(snapshot.skipped)
     assert pod_refs(snapshot) == ["shop/web"]
     assert snapshot.unmodelled == {}
@@ -658,3 +659,49 @@ def test_a_replica_set_owned_by_a_given_deployment_is_not_expanded_again(tmp_pat
                    "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {}}}}
     snapshot = load(write(tmp_path, "all.yaml", documents(deployment, replica_set)))
     assert [(p.name, p.workload.display) for p in snapshot.pods] == [("web-0", "shop/web[Deployment]")]
+
+
+# --- Calico's objects ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api_version", [V3, CRD])
+def test_calicos_objects_are_read_from_either_api_group(tmp_path: Path, api_version: str) -> None:
+    snapshot = load(write(tmp_path, "calico.yaml", documents(*calico_objects(api_version))))
+    assert [p.key for p in snapshot.calico_policies] == ["CalicoNetworkPolicy/payments/api",
+                                                         "GlobalNetworkPolicy/security.cde-guard"]
+    assert [(t.name, t.order, t.default_action.value) for t in snapshot.calico_tiers] == [("security", 100.0, "Pass")]
+    assert [s.kind + "/" + s.name for s in snapshot.network_sets] == ["GlobalNetworkSet/internet",
+                                                                       "NetworkSet/partners"]
+    assert [(a.namespace, a.name, a.labels) for a in snapshot.service_accounts] == [
+        ("shop", "checkout", (("team", "web"),))]
+    assert [pod.service_account for pod in snapshot.pods] == ["checkout"]
+    assert snapshot.namespace_names() == ["payments", "shop"]  # referenced namespaces exist
+    assert snapshot.skipped == {}
+
+
+def test_calico_policies_still_make_the_analysis_incomplete(tmp_path: Path) -> None:
+    # Until the engine models them, reachability must say which kinds it leaves out.
+    snapshot = load(write(tmp_path, "calico.yaml", documents(*calico_objects())))
+    assert snapshot.unmodelled == {"Calico GlobalNetworkPolicy": 1, "Calico NetworkPolicy": 1}
+
+
+def test_the_same_object_in_both_groups_is_kept_once(tmp_path: Path) -> None:
+    snapshot = load(write(tmp_path, "v3.yaml", documents(*calico_objects(V3))),
+                    write(tmp_path, "crd.yaml", documents(*calico_objects(CRD)[:5])))
+    assert len(snapshot.calico_policies) == 2 and len(snapshot.network_sets) == 2
+
+
+def test_a_calico_policy_defined_again_differently_is_an_error(tmp_path: Path) -> None:
+    changed = calico_objects(CRD)[2]
+    changed["spec"] = {**changed["spec"], "order": 600}
+    error = load_error(write(tmp_path, "a.yaml", documents(*calico_objects(V3))), write(tmp_path, "b.yaml",
+                                                                                       documents(changed)))
+    assert error.message.endswith("metadata.name: Calico policy CalicoNetworkPolicy/payments/api is defined again "
+                                  f"with different content (first in {tmp_path / 'a.yaml'} document 3)")
+
+
+def test_calicos_kinds_at_another_version_are_skipped(tmp_path: Path) -> None:
+    tier = {**calico_objects()[0], "apiVersion": "projectcalico.org/v2"}
+    assert load(write(tmp_path, "t.yaml", documents(tier, namespace("a")))).skipped == {
+        "Tier (projectcalico.org/v2)": 1}
+

@@ -14,6 +14,8 @@ from compliance.resources import resource_dir
 from compliance.sources.manifests import load_manifests
 from compliance.sources.snapshot_file import load_snapshot_file
 from tests.netpol.builders import admin, baseline, cluster, cluster_policy, namespace
+from tests.sources.test_manifests import documents
+from tests.support.calico_objects import CRD, calico_objects
 from tests.support.cli import run
 
 
@@ -39,12 +41,52 @@ def test_cluster_policies_are_written_in_their_own_lists_and_read_back(tmp_path:
                    {"action": "Accept", "to": [{"domainNames": ["example.com"]}]}]}, 3, "Admin")]
     original = cluster(namespace("a"), *objects)
     document = snapshot_document(original)
-    assert document["format"] == "segproof.snapshot/v2"
+    assert document["format"] == "segproof.snapshot/v3"
     lists = {key: [item["metadata"]["name"] for item in value] for key, value in document["objects"].items()
-             if key.endswith("networkpolicies") and key != "networkpolicies"}
+             if key in ("adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies")}
     assert lists == {"adminnetworkpolicies": ["guard"], "baselineadminnetworkpolicies": ["default"],
                      "clusternetworkpolicies": ["edge"]}
     assert load_snapshot_file(write_snapshot(tmp_path, document)).cluster_policies == original.cluster_policies
+
+
+def test_calicos_objects_and_service_accounts_read_back_equal(tmp_path: Path) -> None:
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text(documents(*calico_objects(CRD)), encoding="utf-8")
+    original = load_manifests([str(manifest)], "2026-09-30T12:00:00Z")
+    document = snapshot_document(original)
+    assert document["format"] == "segproof.snapshot/v3"
+    names = {key: [(item["apiVersion"], item["metadata"]["name"]) for item in document["objects"][key]]
+             for key in ("tiers", "caliconetworkpolicies", "globalnetworkpolicies", "networksets",
+                         "globalnetworksets", "serviceaccounts")}
+    assert names == {"tiers": [("projectcalico.org/v3", "security")],
+                     "caliconetworkpolicies": [("projectcalico.org/v3", "api")],
+                     "globalnetworkpolicies": [("projectcalico.org/v3", "security.cde-guard")],
+                     "networksets": [("projectcalico.org/v3", "partners")],
+                     "globalnetworksets": [("projectcalico.org/v3", "internet")],
+                     "serviceaccounts": [("v1", "checkout")]}
+    assert "secrets" not in json.dumps(document["objects"]["serviceaccounts"])
+    assert document["objects"]["pods"][0]["spec"]["serviceAccountName"] == "checkout"
+    reread = load_snapshot_file(write_snapshot(tmp_path, document))
+    assert reread == original
+    assert (reread.calico_policies, reread.calico_tiers, reread.network_sets, reread.service_accounts) == (
+        original.calico_policies, original.calico_tiers, original.network_sets, original.service_accounts)
+    assert [p.spec for p in reread.calico_policies] == [p.spec for p in original.calico_policies]
+    assert snapshot_document(reread) == document
+
+
+def test_a_v2_snapshot_reads_as_a_cluster_without_calico_objects(tmp_path: Path) -> None:
+    document = {"format": "segproof.snapshot/v2", "collected_at": "2026-01-01T00:00:00Z",
+                "objects": {"pods": [{"metadata": {"name": "p", "namespace": "a"}}]}}
+    snapshot = load_snapshot_file(write_snapshot(tmp_path, document))
+    assert (snapshot.calico_policies, snapshot.service_accounts) == ((), ())
+    assert snapshot.pods[0].service_account == "default"
+
+
+def test_only_calico_objects_is_not_an_empty_snapshot(tmp_path: Path) -> None:
+    manifest = tmp_path / "tier.yaml"
+    manifest.write_text(documents(calico_objects()[0]), encoding="utf-8")
+    snapshot = load_manifests([str(manifest)], "2026-09-30T12:00:00Z")
+    assert not snapshot.is_empty and snapshot.namespace_names() == []
 
 
 def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:
@@ -57,7 +99,7 @@ def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("document", "message"), [
-    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v2' (or v1), found 'something/else'"),
+    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v3' (or v2 or v1), found 'something/else'"),
     ({"format": "segproof.snapshot/v1"}, "objects: required field is missing"),
     ({"format": "segproof.snapshot/v1", "objects": {"pods": [{"metadata": {"name": "p"},
                                                               "status": {"podIP": "nope"}}]}},

@@ -134,6 +134,18 @@ CALICO_NETWORK_POLICIES = ResourceType("crd.projectcalico.org", "v1", "networkpo
 CALICO_GLOBAL_NETWORK_POLICIES = ResourceType(
     "crd.projectcalico.org", "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", namespaced=False
 )
+CALICO_TIERS = ResourceType("crd.projectcalico.org", "v1", "tiers", "Tier", namespaced=False)
+CALICO_NETWORK_SETS = ResourceType("crd.projectcalico.org", "v1", "networksets", "NetworkSet")
+CALICO_GLOBAL_NETWORK_SETS = ResourceType(
+    "crd.projectcalico.org", "v1", "globalnetworksets", "GlobalNetworkSet", namespaced=False
+)
+CALICO_CRD_RESOURCES = (CALICO_TIERS, CALICO_NETWORK_POLICIES, CALICO_GLOBAL_NETWORK_POLICIES, CALICO_NETWORK_SETS,
+                        CALICO_GLOBAL_NETWORK_SETS)
+"""Calico's kinds as stored in CRDs, served without Calico's API server."""
+CALICO_API_RESOURCES = tuple(replace(rt, group="projectcalico.org", version="v3")
+                             for rt in CALICO_CRD_RESOURCES)
+"""The same kinds as Calico's API server serves them."""
+SERVICE_ACCOUNTS = ResourceType("", "v1", "serviceaccounts", "ServiceAccount", builtin=True)
 CILIUM_NETWORK_POLICIES = ResourceType("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy")
 CILIUM_CLUSTERWIDE_NETWORK_POLICIES = ResourceType(
     "cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", namespaced=False
