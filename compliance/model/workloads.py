@@ -10,7 +10,13 @@ from compliance.documents import mapping_at, string_at, type_name
 from compliance.errors import InvalidObject
 from compliance.model.names import DNS_SUBDOMAIN, check_name
 from compliance.model.objects import Pod, WorkloadRef
-from compliance.model.parse import parse_container_ports, parse_host_network, parse_labels, parse_metadata
+from compliance.model.parse import (
+    parse_container_ports,
+    parse_host_network,
+    parse_labels,
+    parse_metadata,
+    parse_service_account_name,
+)
 
 # kind -> (path of the pod template, field holding the pod count, or None for one pod)
 TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
@@ -86,4 +92,5 @@ def template_pod(metadata: Mapping[str, Any], spec: Any, namespace: str, name: s
     spec = mapping_at(spec, "spec")
     host_network = parse_host_network(spec)
     return Pod(namespace=namespace, name=name, labels=labels, workload=workload, ports=parse_container_ports(spec),
-               host_network=host_network, node_name=string_at(spec.get("nodeName"), "spec.nodeName"))
+               host_network=host_network, node_name=string_at(spec.get("nodeName"), "spec.nodeName"),
+               service_account=parse_service_account_name(spec))
