@@ -71,6 +71,16 @@ def test_engine_agrees_with_reference_on_random_clusters_with_tiers(rng: random.
     assert_engine_equals_reference(Evaluators(snapshot, options))
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_engine_agrees_with_reference_on_random_clusters_with_calico_policies(rng: random.Random,
+                                                                             ipblock: bool) -> None:
+    options = AnalysisOptions(ipblock_selects_pods=ipblock)
+    snapshot = random_cluster(rng, pods=8, policies=rng.randint(0, 3), cluster_policies=rng.randint(0, 2),
+                              calico_policies=rng.randint(1, 5))
+    assert_engine_equals_reference(Evaluators(snapshot, options))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_engine_agrees_with_reference_on_a_few_hundred_pods(seed: int) -> None:
     evaluators = Evaluators(random_cluster(random.Random(seed), pods=300, policies=40, namespaces=6))
