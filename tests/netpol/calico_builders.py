@@ -194,7 +194,8 @@ def random_calico_rule(rng: random.Random) -> CalicoRule:
             destination = replace(destination, ports=random_ports(rng, protocol))
         if rng.random() < 0.3:
             destination = replace(destination, not_ports=random_ports(rng, protocol))
-    return CalicoRule(action, protocol=protocol, not_protocol="UDP" if protocol is None and rng.random() < 0.1 else None,
+    not_protocol = "UDP" if protocol is None and rng.random() < 0.1 else None
+    return CalicoRule(action, protocol=protocol, not_protocol=not_protocol,
                       ip_version=rng.choice([4, 6]) if rng.random() < 0.08 else None,
                       source=random_entity(rng, peer=True), destination=destination,
                       unmodelled=("http",) if rng.random() < 0.05 else ())
