@@ -289,7 +289,7 @@ class PolicyContext:
                 selected = True
                 candidates.append(Candidate(NETWORK_POLICY_RANK, Action.ALLOW, verdict.ports,
                                             place.name if calico else "NetworkPolicy",
-                                            ", ".join(verdict.selecting) if calico else "",
+                                            f"NetworkPolicies {', '.join(verdict.selecting)}" if calico else "",
                                             order=NETWORK_POLICY_ORDER if calico else None))
             candidates.sort(key=lambda candidate: candidate.rank)
             shown_tier = place.name if calico else {DEFAULT_TIER: "NetworkPolicy"}.get(place.name, place.name)
