@@ -162,6 +162,7 @@ class Ambiguity:
 
     cells: tuple[Cells, ...]
     egress_external: tuple[ExternalPorts, ...]
+    ingress_external: tuple[ExternalPorts, ...] = ()  # Calico's rules only: no other kind has addresses as sources
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,13 @@ class ReachabilityMap:
             if bitsets.has(bits, destination):
                 return ports
         return NO_PORTS
+
+    def ambiguous_from_address(self, address: str, destination: int) -> PortSet:
+        """The ports from an address to a class that Calico rules with fields not modelled leave ambiguous."""
+        index = AddressPartition(self.ingress_ranges).index_of(address)
+        if self.ambiguity is None or index is None or not self.ambiguity.ingress_external:
+            return NO_PORTS
+        return dict(self.ambiguity.ingress_external[destination]).get(index, NO_PORTS)
 
     def ambiguous_to_address(self, source: int, address: str) -> PortSet:
         """The ports from a class to an address that equal priorities leave ambiguous."""
@@ -732,8 +740,6 @@ class Analysis:
         """Address ranges that reach a destination class, with ports (no cluster policy rule matches an address
         range as its source, so only NetworkPolicies decide)."""
         ranges = self.compiler.partitions["ingress"].ranges
-        if self.calico:
-            return self.tiered_ingress_external(destination)
         if bitsets.has(self.ingress_open, destination):
             return tuple((index, ALL_PORTS) for index in range(len(ranges)))
         named_ports = self.classes[destination].named_ports
@@ -749,9 +755,9 @@ class Analysis:
         """The tiers' ingress selections of a class."""
         return tuple(selection for selection in self.ingress_selections if bitsets.has(selection.targets, destination))
 
-    def tiered_ingress_external(self, destination: int) -> ExternalPorts:
-        """Address ranges that reach a destination class through Calico's tiers, with ports: the ranges grouped by
-        the NetworkPolicy and Calico rules whose sources include them."""
+    def tiered_ingress_external(self, destination: int) -> tuple[ExternalPorts, ExternalPorts]:
+        """Address ranges that reach a destination class through Calico's tiers, with ports, and the ambiguous part
+        of those ports: each range decided by the NetworkPolicy and Calico rules whose sources include it."""
         ranges = self.compiler.partitions["ingress"].ranges
         base: tuple[TierSelection | None, ...] = (
             (None,) if bitsets.has(self.ingress_open, destination) else ()) + self.ingress_selections_of(destination)
@@ -763,11 +769,14 @@ class Analysis:
                 covering[index].append(rule)
         named_ports = self.classes[destination].named_ports
         found = []
+        unsure = []
         for index, covered in enumerate(covering):
-            ports = self.cell_ports((None,), (*base, *covered), named_ports).possible
-            if ports:
-                found.append((index, ports))
-        return tuple(found)
+            decision = self.cell_ports((None,), (*base, *covered), named_ports)
+            if decision.possible:
+                found.append((index, decision.possible))
+            if decision.ambiguous:
+                unsure.append((index, decision.ambiguous))
+        return tuple(found), tuple(unsure)
 
     def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...],
                            Ambiguity | None]:
@@ -791,17 +800,21 @@ class Analysis:
             egress.append(found_egress)
             unsure_cells.append(found_unsure)
             unsure_egress.append(found_unsure_egress)
-        ingress_by_signature: dict[tuple, ExternalPorts] = {}
-        ingress = []
+        ingress_by_signature: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}
+        ingress, unsure_ingress = [], []
         open_classes = set(bitsets.members(self.ingress_open))
         for index, pod_class in enumerate(self.classes):
             ingress_signature = (index in open_classes, tuple(map(id, self.ingress_rules[index])),
                                  pod_class.named_ports, tuple(map(id, self.calico_ingress[index])),
                                  tuple(map(id, self.ingress_selections_of(index))) if self.calico else ())
             if ingress_signature not in ingress_by_signature:
-                ingress_by_signature[ingress_signature] = self.ingress_external(index)
-            ingress.append(ingress_by_signature[ingress_signature])
-        ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress)) if self.ties else None
+                ingress_by_signature[ingress_signature] = (self.tiered_ingress_external(index) if self.calico
+                                                           else (self.ingress_external(index), ()))
+            found_ingress, found_unsure_ingress = ingress_by_signature[ingress_signature]
+            ingress.append(found_ingress)
+            unsure_ingress.append(found_unsure_ingress)
+        ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress),
+                              tuple(unsure_ingress) if self.calico else ()) if self.ties else None
         return tuple(cells), tuple(egress), tuple(ingress), ambiguity
 
 

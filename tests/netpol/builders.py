@@ -130,4 +130,4 @@ class Evaluators:
             return self.reach.ambiguous_between(self.class_of[source], self.class_of[destination])
         if source in self.pods:
             return self.reach.ambiguous_to_address(self.class_of[source], destination)
-        return NO_PORTS  # no cluster policy rule has an address range as its source
+        return self.reach.ambiguous_from_address(source, self.class_of[destination])

@@ -261,7 +261,8 @@ CASES = [
          ambiguous=(("a/web", "b/client", "all"),)),
     case("a policy with doNotTrack may not apply to the pod: ambiguous", "reference/resources/globalnetworkpolicy.mdx, "
          "Spec: doNotTrack", ingress_to_web("untracked", rule(DENY), unmodelled=("doNotTrack",)),
-         expect=[("b/client", "a/web", "all")], ambiguous=(("b/client", "a/web", "all"),)),
+         expect=[("b/client", "a/web", "all"), ("8.8.8.8", "a/web", "all")],
+         ambiguous=(("b/client", "a/web", "all"), ("8.8.8.8", "a/web", "all"))),
 ]
 
 
@@ -275,5 +276,4 @@ def test_calico_semantics(found: CalicoCase) -> None:
         assert evaluators.engine(source, destination) == ports(expected), ("engine", source, destination)
         unsure = ports(ambiguous.get((source, destination), "none"))
         assert evaluators.reference_ambiguous(source, destination) == unsure, ("reference", source, destination)
-        if source in evaluators.pods:  # the map keeps no ambiguity for addresses as sources
-            assert evaluators.engine_ambiguous(source, destination) == unsure, ("engine", source, destination)
+        assert evaluators.engine_ambiguous(source, destination) == unsure, ("engine", source, destination)
