@@ -56,6 +56,10 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
             ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
     unsure = reach.ambiguity
     certain = certain_parts(reach, unsure) if unsure is not None else None
+    unsure_ingress: dict[str, list[tuple[int, PortSet]]] = {}  # addresses as sources: only Calico's rules
+    for target, external in enumerate(unsure.ingress_external if unsure is not None else ()):
+        for index, ports in external:
+            unsure_ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
 
     def add(table: dict[str, PortSet], source: str, destination: str, ports: PortSet) -> None:
         if destination != source:
@@ -86,6 +90,9 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
             sure: dict[str, PortSet] = {}
             add_cells(ambiguous, source, classes, unsure.cells, unsure.egress_external)
             add_cells(sure, source, classes, *certain)
+            for target, ports in unsure_ingress.get(source, ()):
+                for destination_node in nodes[target]:
+                    add(ambiguous, source, destination_node, ports)
             ambiguous = {key: ports - sure.get(key, NO_PORTS) for key, ports in ambiguous.items()}
         for destination in sorted(found):
             yield Connection(source, destination, found[destination], ambiguous.get(destination, NO_PORTS))

@@ -21,6 +21,7 @@ from compliance.model.policy_identity import AnyPolicy, split_policies
 from compliance.model.selectors import Labels
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressRange, address_value, block_spans
+from compliance.netpol.calico import NO_CALICO, CalicoObjects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
@@ -205,15 +206,17 @@ class IncrementalReachability:
     otherwise only the connections touching those namespaces are listed and compared.
     `address_cuts` are kept as boundaries of address ranges in the results (e.g. the CIDRs of zones);
     `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one;
-    `nodes` give the addresses of cluster policies' nodes peers.
+    `nodes` give the addresses of cluster policies' nodes peers; `calico` are Calico objects that stay as they are
+    while the tracked policies change (the Calico policies are not tracked one by one).
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
                  policies: Iterable[AnyPolicy], options: AnalysisOptions, level: str = "workload",
                  address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = (),
-                 nodes: Sequence[Node] = ()) -> None:
+                 nodes: Sequence[Node] = (), calico: CalicoObjects = NO_CALICO) -> None:
         self.pods = tuple(pods)
         self.nodes = tuple(nodes)
+        self.calico = calico
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
@@ -232,7 +235,7 @@ class IncrementalReachability:
         self.evaluations += 1
         network, tiered = split_policies(self.policies.values() if policies is None else policies)
         return analyse(self.pods, network, self.namespace_labels, self.options,
-                       (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes)
+                       (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes, self.calico)
 
     def apply(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
         """Set (or delete, with None) the policy `key`; (opened, closed) connections as in `diff_connections`."""

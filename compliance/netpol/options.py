@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from compliance.model.calico_policy import CalicoPolicy
 from compliance.model.cluster_policy import ClusterPolicy, NodesPeer
 from compliance.model.snapshot import Snapshot
+from compliance.netpol.calico import unmodelled_fields
 
 NODES_PEERS = "nodes peers of cluster policies (no Node objects in the input)"
 
@@ -25,9 +28,11 @@ class AnalysisOptions:
     host_network_isolated: bool = False
 
     def assumptions(self, unmodelled: Mapping[str, int | None] | None = None,
-                    cluster_policies: Iterable[ClusterPolicy] = (), nodes_known: bool = False) -> dict[str, object]:
-        """The assumptions behind a result, for every output to list; those of the tiers when cluster policies are
-        present. Nodes peers without the Nodes (`nodes_known`) make the result incomplete like an unmodelled kind."""
+                    cluster_policies: Iterable[ClusterPolicy] = (), nodes_known: bool = False,
+                    calico_policies: Iterable[CalicoPolicy] = ()) -> dict[str, object]:
+        """The assumptions behind a result, for every output to list; those of the tiers when cluster policies or
+        Calico policies are present, and the Calico fields read as ambiguous. Nodes peers without the Nodes
+        (`nodes_known`) make the result incomplete like an unmodelled kind."""
         tiered = list(cluster_policies)
         peers = 0 if nodes_known else sum(1 for policy in tiered for rule in policy.egress for peer in rule.peers
                                           if isinstance(peer, NodesPeer))
@@ -45,13 +50,21 @@ class AnalysisOptions:
         }
         if unmodelled:
             result["unmodelled_policies"] = dict(sorted(unmodelled.items()))
-        if tiered:
+        calico = list(calico_policies)
+        if tiered or calico:
             result |= TIER_ASSUMPTIONS
+        if calico:
+            result |= CALICO_ASSUMPTIONS
+            fields = Counter(name for policy in calico for direction in ("ingress", "egress")
+                             for rule in policy.rules(direction) for name in unmodelled_fields(policy, rule))
+            if fields:
+                result["calico_unmodelled_fields"] = dict(sorted(fields.items()))
         return result
 
     def of(self, snapshot: Snapshot) -> dict[str, object]:
         """The assumptions behind a result on `snapshot`."""
-        return self.assumptions(snapshot.unmodelled, snapshot.cluster_policies, bool(snapshot.nodes))
+        return self.assumptions(snapshot.unmodelled, snapshot.cluster_policies, bool(snapshot.nodes),
+                                snapshot.calico_policies)
 
 
 TIER_ASSUMPTIONS: dict[str, object] = {
@@ -65,4 +78,23 @@ TIER_ASSUMPTIONS: dict[str, object] = {
     "domain_names": "cannot be resolved statically: a domainNames peer matches every address outside the cluster",
     "nodes_peers": "match the InternalIP and ExternalIP addresses of the Nodes they select, and the pods with those "
                    "IPs (host-network pods) when ipblock_selects_pods",
+}
+CALICO_ASSUMPTIONS: dict[str, object] = {
+    "calico_tiers": "Calico's tiers by order (unset last, then name): kube-admin at 1,000 (the Admin tier above), the "
+                    "default tier at 1,000,000 (Calico policies without a tier, and the NetworkPolicies as allow rules "
+                    "of order 1000 that end the tier in Deny where they isolate the pod), kube-baseline at 10,000,000; "
+                    "in a tier, policies by order (unset last), then name, rules in order; Pass goes to the next "
+                    "tier, Log decides nothing; a tier selecting the pod ends in its defaultAction, one selecting none "
+                    "is skipped; after the last tier the profile allows",
+    "calico_selectors": "pods carry projectcalico.org/namespace, /orchestrator and /serviceaccount; namespaces and "
+                        "service accounts projectcalico.org/name; selectors match pods (never host-network pods) and "
+                        "the addresses of the network sets they select",
+    "calico_nets": "nets, notNets and network sets match their address ranges, and the pods inside them when "
+                   "ipblock_selects_pods",
+    "calico_protocols": "TCP, UDP and SCTP are modelled; a rule for ICMP or another protocol matches no modelled "
+                        "connection",
+    "calico_fields_not_modelled": "a rule setting fields not modelled (icmp, http, source ports, services...), or an "
+                                  "ipVersion between pods, or a policy with doNotTrack, preDNAT or applyOnForward, "
+                                  "may or may not match: its ports are reported allowed where it may allow, and "
+                                  "ambiguous",
 }

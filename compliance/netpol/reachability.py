@@ -19,10 +19,11 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import (
     Action,
     ClusterPeer,
@@ -39,10 +40,20 @@ from compliance.model.selectors import Labels
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressPartition, AddressRange, partition
+from compliance.netpol.calico import (
+    CLUSTER_TIERS,
+    NETWORK_POLICY_RANK,
+    NO_CALICO,
+    CalicoObjects,
+    Rank,
+    cluster_rank,
+    tier_places,
+)
+from compliance.netpol.calico_rules import CalicoCompiler, CalicoTierRule, TierSelection, calico_blocks
 from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
-from compliance.netpol.tiers import Decision, resolve_direction
+from compliance.netpol.tiers import Decision, TierInput, resolve_tiers
 
 Cells = tuple[tuple[int, PortSet], ...]
 ExternalPorts = tuple[tuple[int, PortSet], ...]
@@ -112,10 +123,36 @@ class TierRule(ResolvedRule):
     ports: tuple[PortSpec, ...] | None
     targets: int
 
+    uncertain = False
+
     @property
-    def rank(self) -> tuple[int, str, int]:
+    def rank(self) -> Rank:
         """(priority, policy, rule index): its place in the tier."""
-        return self.policy.priority, self.policy.key, self.index
+        return cluster_rank(self.policy, self.index)
+
+    @property
+    def tier_name(self) -> str:
+        """The tier it belongs to: kube-admin or kube-baseline, as Calico names them."""
+        return CLUSTER_TIERS[self.policy.tier]
+
+    def port_set(self, named_ports: NamedPorts | None) -> PortSet:
+        """The ports it covers towards a destination with `named_ports`."""
+        return resolve_ports(self.ports, named_ports)
+
+
+@dataclass(frozen=True)
+class NetworkPolicyBlock:
+    """The Kubernetes NetworkPolicies isolating a pod, as one rule of the default tier (order 1000): they allow the
+    ports some rule of theirs that matches admits."""
+
+    rules: tuple[CompiledRule, ...]
+    action = Action.ALLOW
+    rank = NETWORK_POLICY_RANK
+    uncertain = False
+
+    def port_set(self, named_ports: NamedPorts | None) -> PortSet:
+        """The ports the rules admit towards a destination with `named_ports`."""
+        return union_of_ports(self.rules, named_ports)
 
 
 @dataclass(frozen=True)
@@ -125,6 +162,7 @@ class Ambiguity:
 
     cells: tuple[Cells, ...]
     egress_external: tuple[ExternalPorts, ...]
+    ingress_external: tuple[ExternalPorts, ...] = ()  # Calico's rules only: no other kind has addresses as sources
 
 
 @dataclass(frozen=True)
@@ -134,8 +172,9 @@ class ReachabilityMap:
     egress_external[s]: (index into egress_ranges, ports) that class s reaches;
     ingress_external[d]: (index into ingress_ranges, ports) that reach class d;
     rules: every rule of a policy that selects some pod, resolved; isolated_*: bitsets of isolated classes;
-    tier_rules: the rules of cluster policies that select some pod; ambiguity: what equal priorities leave open
-    (None when no two policies of a tier share a priority).
+    tier_rules: the rules of cluster policies that select some pod; ambiguity: what equal priorities (and Calico
+    rules setting fields not modelled) leave open (None when there are none); calico_rules: the Calico policies'
+    rules that select some pod.
     """
 
     classes: tuple[PodClass, ...]
@@ -150,6 +189,7 @@ class ReachabilityMap:
     isolated_egress: int = 0
     tier_rules: tuple[TierRule, ...] = ()
     ambiguity: Ambiguity | None = None
+    calico_rules: tuple[CalicoTierRule, ...] = ()
     compiler: Compiler = field(kw_only=True, compare=False, repr=False)
 
     def policy_members(self, policy: NetworkPolicy) -> int:
@@ -177,6 +217,13 @@ class ReachabilityMap:
             if bitsets.has(bits, destination):
                 return ports
         return NO_PORTS
+
+    def ambiguous_from_address(self, address: str, destination: int) -> PortSet:
+        """The ports from an address to a class that Calico rules with fields not modelled leave ambiguous."""
+        index = AddressPartition(self.ingress_ranges).index_of(address)
+        if self.ambiguity is None or index is None or not self.ambiguity.ingress_external:
+            return NO_PORTS
+        return dict(self.ambiguity.ingress_external[destination]).get(index, NO_PORTS)
 
     def ambiguous_to_address(self, source: int, address: str) -> PortSet:
         """The ports from a class to an address that equal priorities leave ambiguous."""
@@ -401,9 +448,13 @@ def union_of_ports(rules: Iterable[CompiledRule], named_ports: NamedPorts | None
     return result
 
 
-def tier_order(rule: TierRule) -> tuple[int, int, str, int]:
-    """Admin tier first, then Baseline; in a tier by priority, policy and rule."""
-    return (0 if rule.policy.tier is Tier.ADMIN else 1, *rule.rank)
+TieredTag = TierRule | CalicoTierRule | TierSelection
+UNSELECTED_RANK: Rank = ((-1, 0.0), "", "", 0)
+
+
+def tier_order(tag: TieredTag, position: Mapping[str, int]) -> tuple[int, Rank]:
+    """The tiers in order (a tier's selections before its rules); in a tier, rules by rank."""
+    return position[tag.tier_name], UNSELECTED_RANK if isinstance(tag, TierSelection) else tag.rank
 
 
 def has_ties(policies: Iterable[ClusterPolicy]) -> bool:
@@ -416,7 +467,7 @@ class Analysis:
     """One reachability computation; holds the compiled rules while cells are built."""
 
     def __init__(self, classes: tuple[PodClass, ...], compiler: Compiler, policies: Sequence[NetworkPolicy],
-                 cluster_policies: Sequence[ClusterPolicy] = ()) -> None:
+                 cluster_policies: Sequence[ClusterPolicy] = (), calico: CalicoCompiler | None = None) -> None:
         self.classes = classes
         self.compiler = compiler
         size = len(classes)
@@ -463,23 +514,29 @@ class Analysis:
             for index in bitsets.members(bits):
                 found[index].append(number)
         self.admitting_keys = [tuple(numbers) for numbers in found]
-        self.compile_tiers(cluster_policies)
+        self.compile_tiers(cluster_policies, calico)
         by_named_ports: dict[NamedPorts, list[int]] = defaultdict(list)
         for pod_class in classes:
             by_named_ports[pod_class.named_ports].append(pod_class.index)
         self.named_groups = {named: bitsets.from_indices(found, size) for named, found in by_named_ports.items()}
         self.port_cache: dict[tuple, Decision] = {}
         self.direction_cache: dict[tuple, Decision] = {}
-        self.tier_covers: dict[tuple[int, ...], list[tuple[tuple[TierRule, ...], list[int]]]] = {}
+        self.tier_covers: dict[tuple[int, ...], list[tuple[tuple[TieredTag, ...], list[int]]]] = {}
 
-    def compile_tiers(self, cluster_policies: Sequence[ClusterPolicy]) -> None:
-        """The cluster policies' rules: egress rules by subject class, ingress rules by the classes they admit."""
+    def compile_tiers(self, cluster_policies: Sequence[ClusterPolicy], calico: CalicoCompiler | None) -> None:
+        """The tiers' rules: egress rules (and the tiers' selections) by subject class, ingress rules by the classes
+        they admit (and by subject class, for the addresses they admit)."""
         size = len(self.classes)
-        self.tier_egress: list[list[TierRule]] = [[] for _ in range(size)]
-        self.tier_admitting: list[list[TierRule]] = [[] for _ in range(size)]
+        self.tier_egress: list[list[TieredTag]] = [[] for _ in range(size)]
+        self.tier_admitting: list[list[TieredTag]] = [[] for _ in range(size)]
+        self.calico_ingress: list[list[CalicoTierRule]] = [[] for _ in range(size)]
         self.tier_rules: list[TierRule] = []
+        self.calico = calico is not None
+        places = tier_places(calico.calico.tiers, calico.calico.policies) if calico else tier_places((), ())
+        position = {place.name: number for number, place in enumerate(places)}
+        self.places = places
         selecting = []
-        peer_sets: dict[int, list[TierRule]] = defaultdict(list)
+        peer_sets: dict[int, list[TieredTag]] = defaultdict(list)
         for policy in cluster_policies:
             targets = self.compiler.pod_peer(policy.subject)
             if not targets:
@@ -492,36 +549,71 @@ class Analysis:
                 self.tier_egress[index].extend(egress)
             for rule in ingress:
                 peer_sets[rule.peers].append(rule)
-        # Policies come in tier order and rules in their order, so each egress list is in tier order already; the
-        # ingress rules admitting a class are merged from the groups of rules with equal peers that include it, once
-        # per distinct set of groups.
+        self.calico_rules: list[CalicoTierRule] = []
+        self.ingress_selections: list[TierSelection] = []
+        if calico is not None:
+            self.calico_rules, selections = calico.compile()
+            for calico_rule in self.calico_rules:
+                if calico_rule.direction == "egress":
+                    for index in bitsets.members(calico_rule.targets):
+                        self.tier_egress[index].append(calico_rule)
+                else:
+                    peer_sets[calico_rule.peers].append(calico_rule)
+                    for index in bitsets.members(calico_rule.targets):
+                        self.calico_ingress[index].append(calico_rule)
+            for selection in selections:
+                if selection.direction == "egress":
+                    for index in bitsets.members(selection.targets):
+                        self.tier_egress[index].append(selection)
+                else:
+                    self.ingress_selections.append(selection)
+            for tags in self.tier_egress:
+                tags.sort(key=lambda tag: tier_order(tag, position))
+            for rules in self.calico_ingress:
+                rules.sort(key=lambda tag: tier_order(tag, position))
+        # Rules come in tier order and rules in their order (sorted where Calico's mix in), so each egress list is in
+        # tier order already; the ingress rules admitting a class are merged from the groups of rules with equal peers
+        # that include it, once per distinct set of groups.
         groups = list(peer_sets.values())
         membership: dict[int, list[int]] = defaultdict(list)
         for group, bits in enumerate(peer_sets):
             for index in bitsets.members(bits):
                 membership[index].append(group)
-        merged: dict[tuple[int, ...], list[TierRule]] = {}
+        merged: dict[tuple[int, ...], list[TieredTag]] = {}
         self.tier_admitting_keys: list[tuple[int, ...]] = [()] * size
         for index, found in membership.items():
             key = self.tier_admitting_keys[index] = tuple(found)
             if key not in merged:
-                merged[key] = sorted((rule for group in key for rule in groups[group]), key=tier_order)
+                merged[key] = sorted((rule for group in key for rule in groups[group]),
+                                     key=lambda tag: tier_order(tag, position))
             self.tier_admitting[index] = merged[key]
-        self.tiered = bool(self.tier_rules)
-        self.ties = has_ties(selecting)
+        self.tiered = bool(self.tier_rules) or self.calico
+        uncertain = any(rule.uncertain for rule in self.calico_rules) or any(
+            selection.uncertain for selection in (*self.ingress_selections, *(
+                tag for tags in self.tier_egress for tag in tags if isinstance(tag, TierSelection))))
+        self.ties = has_ties(selecting) or uncertain
 
     def direction_decision(self, tags: tuple, named_ports: NamedPorts | None) -> Decision:
-        """The decision of one direction from the rules covering a cell: NetworkPolicy rules (None: the pod is
-        not isolated), and the tiers' rules in order; one direction's rules recur in many cells."""
+        """The decision of one direction from the tags of a cell: NetworkPolicy rules (None: the pod is not isolated
+        by them), the tiers' rules and the tiers' selections of the pod; one direction's tags recur in many cells."""
         key = (tags, named_ports)
         found = self.direction_cache.get(key)
         if found is None:
-            np_rules = [tag for tag in tags if isinstance(tag, CompiledRule)]
-            tier = [tag for tag in tags if isinstance(tag, TierRule)]
-            found = self.direction_cache[key] = resolve_direction(
-                [rule for rule in tier if rule.policy.tier is Tier.ADMIN], None not in tags,
-                lambda: union_of_ports(np_rules, named_ports),
-                [rule for rule in tier if rule.policy.tier is Tier.BASELINE], named_ports, self.ties)
+            by_tier: dict[str, list] = defaultdict(list)
+            selected: set[str] = set()
+            maybe: set[str] = set()
+            for tag in tags:
+                if isinstance(tag, TierSelection):
+                    (maybe if tag.uncertain else selected).add(tag.tier_name)
+                elif isinstance(tag, TierRule | CalicoTierRule):
+                    by_tier[tag.tier_name].append(tag)
+            if None not in tags:  # isolated by NetworkPolicies: they sit in the default tier
+                selected.add(DEFAULT_TIER)
+                by_tier[DEFAULT_TIER].append(NetworkPolicyBlock(tuple(t for t in tags if isinstance(t, CompiledRule))))
+            tiers = [TierInput(tuple(sorted(by_tier[place.name], key=lambda rule: rule.rank)),
+                               place.name in selected, place.default_action, place.name in maybe)
+                     for place in self.places if place.name in by_tier or place.name in selected or place.name in maybe]
+            found = self.direction_cache[key] = resolve_tiers(tiers, named_ports, 2 if self.ties else 1)
         return found
 
     def cell_ports(self, egress: tuple, ingress: tuple, named_ports: NamedPorts) -> Decision:
@@ -542,14 +634,15 @@ class Analysis:
     def source_cells(self, source: int) -> tuple[Cells, Cells]:
         """The destination cells of one source class, and the ambiguous part of their ports."""
         everything = self.compiler.everything
-        egress_items: list[tuple[int, tuple[int, int], CompiledRule | TierRule | None]]
+        egress_items: list[tuple[int, tuple[int, int], CompiledRule | TieredTag | None]]
         if bitsets.has(self.isolated_egress, source):
             egress_items = [(rule.peers, rule.peers_span, rule) for rule in self.egress_rules[source]]
         else:
             egress_items = [(everything, self.everything_span, None)]
         open_item: list[tuple[int, tuple[int, int], None]] = [(self.ingress_open, self.ingress_open_span, None)]
         admitting = [self.admitting_parts[number] for number in self.admitting_keys[source]]
-        tier_items = [(rule.targets, rule.targets_span, rule) for rule in self.tier_admitting[source]]
+        tier_items = [(rule.targets, rule.targets_span, rule) for rule in (*self.tier_admitting[source],
+                                                                           *self.ingress_selections)]
         reachable = 0
         for bits, _, _ in egress_items:
             reachable |= bits
@@ -557,15 +650,16 @@ class Analysis:
         admitted = self.ingress_open
         for blocks in admitting:
             admitted |= blocks.union
-        # Only an Admin-tier Allow reaches past NetworkPolicies (a Baseline Allow only where none isolates).
+        # Only an Admin-tier Allow reaches past NetworkPolicies (a Baseline Allow only where none isolates); Calico's
+        # tiers may reach anywhere.
         for rule in self.tier_egress[source]:
             egress_items.append((rule.peers, rule.peers_span, rule))
-            if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
+            if isinstance(rule, TierRule) and rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
                 reachable |= rule.peers
         for rule in self.tier_admitting[source]:
-            if rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
+            if isinstance(rule, TierRule) and rule.action is Action.ALLOW and rule.policy.tier is Tier.ADMIN:
                 admitted |= rule.targets
-        reachable &= admitted
+        reachable = everything if self.calico else reachable & admitted
         if not reachable:
             return (), ()
         result: dict[PortSet, int] = defaultdict(int)
@@ -627,16 +721,16 @@ class Analysis:
                         unsure.append((index, decision.ambiguous))
         return tuple(sorted(allowed)), tuple(sorted(unsure))
 
-    def tier_cover(self, tier: tuple[TierRule, ...]) -> list[tuple[tuple[TierRule, ...], list[int]]]:
+    def tier_cover(self, tier: tuple[TieredTag, ...]) -> list[tuple[tuple[TieredTag, ...], list[int]]]:
         """The egress address ranges grouped by the tier rules (in order) that cover them, once per list of rules."""
         key = tuple(map(id, tier))
         found = self.tier_covers.get(key)
         if found is None:
-            covering: list[list[TierRule]] = [[] for _ in self.compiler.partitions["egress"].ranges]
+            covering: list[list[TieredTag]] = [[] for _ in self.compiler.partitions["egress"].ranges]
             for rule in tier:
                 for index in rule.addresses:
                     covering[index].append(rule)
-            groups: dict[tuple[int, ...], tuple[tuple[TierRule, ...], list[int]]] = {}
+            groups: dict[tuple[int, ...], tuple[tuple[TieredTag, ...], list[int]]] = {}
             for index, rules in enumerate(covering):
                 groups.setdefault(tuple(map(id, rules)), (tuple(rules), []))[1].append(index)
             found = self.tier_covers[key] = list(groups.values())
@@ -656,6 +750,33 @@ class Analysis:
                 for index in rule.addresses:
                     found[index] = found.get(index, NO_PORTS) | ports
         return tuple(sorted(found.items()))
+
+    def ingress_selections_of(self, destination: int) -> tuple[TierSelection, ...]:
+        """The tiers' ingress selections of a class."""
+        return tuple(selection for selection in self.ingress_selections if bitsets.has(selection.targets, destination))
+
+    def tiered_ingress_external(self, destination: int) -> tuple[ExternalPorts, ExternalPorts]:
+        """Address ranges that reach a destination class through Calico's tiers, with ports, and the ambiguous part
+        of those ports: each range decided by the NetworkPolicy and Calico rules whose sources include it."""
+        ranges = self.compiler.partitions["ingress"].ranges
+        base: tuple[TierSelection | None, ...] = (
+            (None,) if bitsets.has(self.ingress_open, destination) else ()) + self.ingress_selections_of(destination)
+        covering: list[list[CompiledRule | CalicoTierRule]] = [[] for _ in ranges]
+        rules: list[CompiledRule | CalicoTierRule] = [*self.ingress_rules[destination],
+                                                      *self.calico_ingress[destination]]
+        for rule in rules:
+            for index in rule.addresses:
+                covering[index].append(rule)
+        named_ports = self.classes[destination].named_ports
+        found = []
+        unsure = []
+        for index, covered in enumerate(covering):
+            decision = self.cell_ports((None,), (*base, *covered), named_ports)
+            if decision.possible:
+                found.append((index, decision.possible))
+            if decision.ambiguous:
+                unsure.append((index, decision.ambiguous))
+        return tuple(found), tuple(unsure)
 
     def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...],
                            Ambiguity | None]:
@@ -679,16 +800,21 @@ class Analysis:
             egress.append(found_egress)
             unsure_cells.append(found_unsure)
             unsure_egress.append(found_unsure_egress)
-        ingress_by_signature: dict[tuple, ExternalPorts] = {}
-        ingress = []
+        ingress_by_signature: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}
+        ingress, unsure_ingress = [], []
         open_classes = set(bitsets.members(self.ingress_open))
         for index, pod_class in enumerate(self.classes):
             ingress_signature = (index in open_classes, tuple(map(id, self.ingress_rules[index])),
-                                 pod_class.named_ports)
+                                 pod_class.named_ports, tuple(map(id, self.calico_ingress[index])),
+                                 tuple(map(id, self.ingress_selections_of(index))) if self.calico else ())
             if ingress_signature not in ingress_by_signature:
-                ingress_by_signature[ingress_signature] = self.ingress_external(index)
-            ingress.append(ingress_by_signature[ingress_signature])
-        ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress)) if self.ties else None
+                ingress_by_signature[ingress_signature] = (self.tiered_ingress_external(index) if self.calico
+                                                           else (self.ingress_external(index), ()))
+            found_ingress, found_unsure_ingress = ingress_by_signature[ingress_signature]
+            ingress.append(found_ingress)
+            unsure_ingress.append(found_unsure_ingress)
+        ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress),
+                              tuple(unsure_ingress) if self.calico else ()) if self.ties else None
         return tuple(cells), tuple(egress), tuple(ingress), ambiguity
 
 
@@ -699,28 +825,33 @@ def sorted_cells(found: dict[PortSet, int]) -> Cells:
 
 def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_labels: dict[str, Labels],
             options: AnalysisOptions, address_cuts: Sequence[IPBlock] = (),
-            cluster_policies: Iterable[ClusterPolicy] = (), nodes: Sequence[Node] = ()) -> ReachabilityMap:
+            cluster_policies: Iterable[ClusterPolicy] = (), nodes: Sequence[Node] = (),
+            calico: CalicoObjects = NO_CALICO) -> ReachabilityMap:
     """Reachability between all pods and the address ranges the policies' ipBlocks (and networks, and the
     addresses of `nodes` their nodes peers select) induce, under the NetworkPolicies and the cluster policies' tiers.
 
     `namespace_labels` must hold every namespace the pods live in. `address_cuts` (e.g. the CIDRs of
-    external zones) further split the address ranges, so that each range lies in one zone.
+    external zones) further split the address ranges, so that each range lies in one zone. With Calico policies
+    (`calico`), their tiers join the list, and both address spaces are modelled whole.
     """
     policies = sorted(policies, key=lambda p: p.key)
     tiered = sorted(cluster_policies, key=lambda p: p.order)
     blocks = {direction: direction_blocks(policies, direction) for direction in ("egress", "ingress")}
     networks = network_blocks(tiered, nodes)
-    egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *address_cuts])
-    ingress_ranges = partition([*blocks["ingress"], *address_cuts])
-    pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks) if options.ipblock_selects_pods
-                  else None)
-    classes = group_pods(pods, pod_ranges)
+    calico_cuts = [*calico_blocks(calico), WHOLE_IPV4, WHOLE_IPV6] if calico.policies else []
+    egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *calico_cuts, *address_cuts])
+    ingress_ranges = partition([*blocks["ingress"], *calico_cuts, *address_cuts])
+    pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + calico_cuts)
+                  if options.ipblock_selects_pods else None)
+    classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies))
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
-    analysis = Analysis(classes, compiler, policies, tiered)
+    calico_compiler = CalicoCompiler(classes, namespace_labels, calico, compiler.partitions,
+                                     compiler.pods_in_blocks) if calico.policies else None
+    analysis = Analysis(classes, compiler, policies, tiered, calico_compiler)
     cells, egress, ingress, ambiguity = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress,
-                           tuple(analysis.tier_rules), ambiguity, compiler=compiler)
+                           tuple(analysis.tier_rules), ambiguity, tuple(analysis.calico_rules), compiler=compiler)
 
 
 def domain_cuts(policies: Sequence[ClusterPolicy]) -> tuple[IPBlock, ...]:
@@ -780,4 +911,4 @@ def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts:
                      ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
     return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts,
-                   snapshot.cluster_policies, snapshot.nodes)
+                   snapshot.cluster_policies, snapshot.nodes, CalicoObjects.of(snapshot))

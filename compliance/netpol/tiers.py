@@ -1,26 +1,28 @@
-"""The ordered tiers of one direction, over port sets: Admin tier, then NetworkPolicy, then Baseline tier, then
-the default (allow).
+"""The ordered tiers of one direction, over port sets: kube-admin (AdminNetworkPolicy, ClusterNetworkPolicy Admin),
+Calico's tiers by order, the default tier (Calico policies of tier default and the Kubernetes NetworkPolicies, at
+order 1000), kube-baseline, then allow (Calico's profile). calico.py gives the order and its sources.
 
-In a tier, rules are taken by priority (lower first), then policy, then rule order; a matching rule decides the
-ports still undecided that it covers: Allow and Deny finally, Pass by leaving the tier. NetworkPolicies decide
-every port left for a pod they isolate in the direction; the Baseline tier and then the default decide the rest.
+In a tier, rules are taken by order (priority; lower first), then policy, then rule order; a matching rule decides
+the ports still undecided that it covers: Allow and Deny finally, Pass by leaving the tier, Log not at all. A tier
+that selects the pod ends in its default action (Deny, or Pass); one that does not is skipped.
 
 Policies that share a priority are ordered by the implementation, which the objects do not say. Each such group
 is therefore resolved twice: in the way most permissive for each port (Allow, then Pass, then Deny) and in the
 way least permissive. The first gives the ports that may be allowed, the second those allowed whichever way
-the implementation orders them; ports in the first only are ambiguous.
+the implementation orders them; ports in the first only are ambiguous. A rule that sets fields not modelled may or
+may not match: the permissive reading takes it as allowing (a Deny as not matching), the strict one as denying.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from compliance.model.cluster_policy import Action
-from compliance.model.policy import PortSpec
-from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, resolve_ports
+from compliance.netpol.calico import Rank
+from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet
 
 
 class OrderedRule(Protocol):
@@ -31,12 +33,27 @@ class OrderedRule(Protocol):
         """What the rule does with the ports it covers."""
 
     @property
-    def ports(self) -> tuple[PortSpec, ...] | None:
-        """The ports it covers (None = every port)."""
+    def rank(self) -> Rank:
+        """(order, tie-break name, policy, rule index): its place in the tier."""
 
     @property
-    def rank(self) -> tuple[int, str, int]:
-        """(priority, policy, rule index): its place in the tier."""
+    def uncertain(self) -> bool:
+        """Whether the rule may or may not match (fields not modelled): each reading takes its own bound."""
+
+    def port_set(self, named_ports: NamedPorts | None) -> PortSet:
+        """The ports it covers towards a destination with `named_ports` (None: an address range)."""
+
+
+class Uncertain(Protocol):
+    """What the readings of an uncertain rule need: its action and whether it is uncertain."""
+
+    @property
+    def action(self) -> Action:
+        """What the rule does with the ports it covers."""
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the rule may or may not match."""
 
 
 @dataclass(frozen=True)
@@ -56,33 +73,59 @@ class Decision:
         return Decision(self.possible & other.possible, self.certain & other.certain)
 
 
+@dataclass(frozen=True)
+class TierInput:
+    """One tier of a direction for one connection: the rules of its policies selecting the subject that match the
+    peer (in rank order); whether the tier selects the subject (`selected`, or only in the strict reading:
+    `maybe_selected`), and what it does then with the ports no rule decided (Deny, or Pass to the next tier)."""
+
+    rules: tuple[OrderedRule, ...]
+    selected: bool
+    default_action: Action = Action.PASS
+    maybe_selected: bool = False
+
+
 ALLOW_ALL = Decision(ALL_PORTS, ALL_PORTS)
 PERMISSIVE = (Action.ALLOW, Action.PASS, Action.DENY)
 STRICT = (Action.DENY, Action.PASS, Action.ALLOW)
 
 
-def policy_outcomes(rules: Sequence[OrderedRule], undecided: PortSet,
-                    named_ports: NamedPorts | None) -> dict[Action, PortSet]:
-    """What one policy's rules (in order, first match) decide of the `undecided` ports, by action."""
+def effective_action(rule: OrderedRule | Uncertain, preference: tuple[Action, ...]) -> Action | None:
+    """The action a rule takes in a reading: its own when certain; for an uncertain rule, the bound of the reading
+    (permissive: an Allow or Pass allows, a Deny does not match; strict: it denies); None: no match. Log decides
+    nothing in either reading."""
+    if not rule.uncertain or rule.action is Action.LOG:
+        return rule.action
+    if preference is STRICT:
+        return Action.DENY
+    return None if rule.action is Action.DENY else Action.ALLOW
+
+
+def policy_outcomes(rules: Sequence[OrderedRule], undecided: PortSet, named_ports: NamedPorts | None,
+                    preference: tuple[Action, ...] = PERMISSIVE) -> dict[Action, PortSet]:
+    """What one policy's rules (in order, first match; Log decides nothing) decide of the `undecided` ports."""
     outcomes = {action: NO_PORTS for action in Action}
     for rule in rules:
-        covered = resolve_ports(rule.ports, named_ports) & undecided
+        action = effective_action(rule, preference)
+        if action is None or action is Action.LOG:
+            continue
+        covered = rule.port_set(named_ports) & undecided
         if covered:
-            outcomes[rule.action] = outcomes[rule.action] | covered
+            outcomes[action] = outcomes[action] | covered
             undecided = undecided - covered
     return outcomes
 
 
 def evaluate_tier(rules: Sequence[OrderedRule], undecided: PortSet, named_ports: NamedPorts | None,
-                  preference: tuple[Action, ...]) -> tuple[PortSet, PortSet]:
-    """(allowed, left): the ports the tier allows and those it leaves to the next tier (passed or unmatched),
-    policies of one priority resolved in `preference` order."""
+                  preference: tuple[Action, ...]) -> tuple[PortSet, PortSet, PortSet]:
+    """(allowed, passed, unmatched): what the tier's rules allow, pass to the next tier and leave undecided,
+    policies of one order resolved in `preference` order."""
     allowed = passed = NO_PORTS
-    for _, group in itertools.groupby(rules, key=lambda rule: rule.rank[0]):
-        by_policy = [list(rules) for _, rules in itertools.groupby(group, key=lambda rule: rule.rank[1])]
+    for _, group in itertools.groupby(rules, key=lambda rule: rule.rank[:2]):
+        by_policy = [list(rules) for _, rules in itertools.groupby(group, key=lambda rule: rule.rank[2])]
         decided = {action: NO_PORTS for action in Action}
         for policy_rules in by_policy:
-            for action, ports in policy_outcomes(policy_rules, undecided, named_ports).items():
+            for action, ports in policy_outcomes(policy_rules, undecided, named_ports, preference).items():
                 decided[action] = decided[action] | ports
         taken = NO_PORTS
         for action in preference:  # where equal priorities disagree, the preferred action wins the port
@@ -95,25 +138,26 @@ def evaluate_tier(rules: Sequence[OrderedRule], undecided: PortSet, named_ports:
         undecided = undecided - taken
         if not undecided:
             break
-    return allowed, undecided | passed
+    return allowed, passed, undecided
 
 
-def resolve_direction(admin: Sequence[OrderedRule], isolated: bool, policy_ports: Callable[[], PortSet],
-                      baseline: Sequence[OrderedRule], named_ports: NamedPorts | None,
-                      ties: bool) -> Decision:
-    """The decision of one direction: the Admin tier's rules, whether NetworkPolicies isolate the pod (then
-    `policy_ports()` are the ports they admit), and the Baseline tier's rules, each in rank order.
+def resolve_tiers(tiers: Sequence[TierInput], named_ports: NamedPorts | None, readings: int) -> Decision:
+    """The decision of one direction over its tiers in order; after the last, what is left is allowed.
 
-    Without `ties` (no two policies of a tier share a priority) the permissive and strict readings agree.
+    With one reading (no equal priorities, no uncertain rule) the permissive and strict readings agree.
     """
-    readings = [PERMISSIVE, STRICT] if ties else [PERMISSIVE]
     results = []
-    for preference in readings:
-        allowed, left = evaluate_tier(admin, ALL_PORTS, named_ports, preference)
-        if isolated:
-            allowed = allowed | (left & policy_ports())
-        elif left:
-            baseline_allowed, rest = evaluate_tier(baseline, left, named_ports, preference)
-            allowed = allowed | baseline_allowed | rest
-        results.append(allowed)
+    for preference in (PERMISSIVE, STRICT)[:readings]:
+        allowed = NO_PORTS
+        undecided = ALL_PORTS
+        for tier in tiers:
+            selected = tier.selected or (preference is STRICT and tier.maybe_selected)
+            if not tier.rules and not selected:
+                continue
+            tier_allowed, passed, unmatched = evaluate_tier(tier.rules, undecided, named_ports, preference)
+            allowed = allowed | tier_allowed
+            undecided = passed if selected and tier.default_action is Action.DENY else passed | unmatched
+            if not undecided:
+                break
+        results.append(allowed | undecided)
     return Decision(results[0], results[-1])

@@ -15,8 +15,15 @@ import ipaddress
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from compliance.model.calico_policy import (
+    CALICO_NETWORK_POLICY,
+    DEFAULT_TIER,
+    CalicoPolicy,
+    CalicoRule,
+    EntityRule,
+)
 from compliance.model.cluster_policy import (
     Action,
     ClusterPeer,
@@ -30,8 +37,32 @@ from compliance.model.cluster_policy import (
 )
 from compliance.model.objects import Node, Pod
 from compliance.model.policy import IPBlock, IPBlockPeer, NetworkPolicy, Peer, Rule
+from compliance.netpol.calico import (
+    KUBE_ADMIN,
+    KUBE_BASELINE,
+    NAME_LABEL,
+    NETWORK_POLICY_ORDER,
+    NETWORK_POLICY_RANK,
+    NO_CALICO,
+    CalicoObjects,
+    Rank,
+    calico_namespace_labels,
+    calico_rank,
+    cluster_rank,
+    endpoint_labels,
+    has_positive_selector,
+    holds,
+    namespace_scoped,
+    rule_ports,
+    service_account_labels,
+    set_labels,
+    set_selected,
+    tier_places,
+    unmodelled_fields,
+)
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, resolve_port, resolve_ports
+from compliance.netpol.tiers import PERMISSIVE, STRICT, effective_action
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -73,23 +104,27 @@ class RuleVerdict:
 
 @dataclass(frozen=True)
 class TierStep:
-    """Ports one step of a direction took: a cluster policy's rule (Allow, Deny or Pass), the NetworkPolicies
-    that isolate the pod (tier `NetworkPolicy`), or the default allow (tier `default`)."""
+    """Ports one step of a direction took: a rule (Allow, Deny or Pass), the NetworkPolicies that isolate the pod,
+    the end of a tier that selects the pod (its default action), or the allow after the last tier (tier `default`;
+    `profile` when Calico's tiers are present)."""
 
-    tier: str  # Admin, NetworkPolicy, Baseline or default
+    tier: str  # Admin, NetworkPolicy, Baseline or default; with Calico objects, the Calico tier's name, or profile
     action: Action
     ports: PortSet
     policy: str = ""
     priority: int | None = None
     rule: str = ""
+    order: float | None = None
 
     @property
     def reference(self) -> str:
-        """`AdminNetworkPolicy/guard (priority 10) ingress[0] "deny-all"`, or the tier alone."""
+        """`AdminNetworkPolicy/guard (priority 10) ingress[0] "deny-all"`, `GlobalNetworkPolicy/zones (order 10)
+        egress[1]`, or the tier alone."""
         if not self.policy:
             return self.tier
         priority = "" if self.priority is None else f" (priority {self.priority})"
-        return f"{self.policy}{priority} {self.rule}"
+        order = "" if self.order is None else f" (order {self.order:g})"
+        return f"{self.policy}{priority}{order} {self.rule}".rstrip()
 
 
 TieredRule = tuple[ClusterPolicy, int, ClusterRule]
@@ -114,6 +149,7 @@ class DirectionVerdict:
     steps: tuple[TierStep, ...] = ()
     ambiguous: PortSet = NO_PORTS
     ties: tuple[str, ...] = ()
+    unmodelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +170,7 @@ class PolicyContext:
 
     def __init__(self, policies: Iterable[NetworkPolicy], namespace_labels: Mapping[str, Mapping[str, str]],
                  options: AnalysisOptions, cluster_policies: Iterable[ClusterPolicy] = (),
-                 nodes: Sequence[Node] = ()) -> None:
+                 nodes: Sequence[Node] = (), calico: CalicoObjects = NO_CALICO) -> None:
         self.namespace_labels = namespace_labels
         self.options = options
         self.by_namespace: dict[str, list[NetworkPolicy]] = defaultdict(list)
@@ -143,6 +179,9 @@ class PolicyContext:
         self.nodes = nodes
         self.tiers = {tier: sorted((p for p in cluster_policies if p.tier is tier), key=lambda p: p.order)
                       for tier in Tier}
+        self.calico = calico
+        self.places = tier_places(calico.tiers, calico.policies)
+        self.account_labels = service_account_labels(calico.service_accounts)
 
     def in_pod_peer(self, peer: PodPeer, endpoint: Endpoint) -> bool:
         """Whether a cluster policy's subject or pod peer includes `endpoint` (never a host-network pod)."""
@@ -201,20 +240,142 @@ class PolicyContext:
         if pod.host_network and not self.options.host_network_isolated:
             return DirectionVerdict(direction, True, False, True, (), (), ALL_PORTS)
         verdict = self.network_policies(direction, pod, peer, destination)
-        admin = self.tier_rules(Tier.ADMIN, direction, subject, peer)
-        baseline = self.tier_rules(Tier.BASELINE, direction, subject, peer)
-        if not admin and not baseline and not any(self.tiers.values()):
+        if not any(self.tiers.values()) and not self.calico.policies:
             return verdict
         named_ports = destination.pod.named_ports if destination.pod else None
-        outcomes = [walk_tiers(direction, admin_order, verdict.isolated, verdict.ports, baseline_order, named_ports)
-                    for admin_order in orders(admin) for baseline_order in orders(baseline)]
+        tiers = self.tier_candidates(direction, subject, peer, named_ports, verdict)
+        candidates = [candidate for tier in tiers for candidate in tier.candidates]
+        readings = 2 if any(c.uncertain for c in candidates) or any(t.maybe_selected for t in tiers) else 1
+        outcomes = [walk_tiers(arranged, preference, bool(self.calico.policies))
+                    for arranged in arrangements(tiers) for preference in (PERMISSIVE, STRICT)[:readings]]
         possible = certain = outcomes[0][0]
         for allowed, _ in outcomes[1:]:
             possible, certain = possible | allowed, certain & allowed
-        ties = tuple(sorted({policy.key for policy, _, _ in admin + baseline
-                             if possible != certain and tied(policy, admin + baseline)}))
+        tied_keys = {c.policy for c in candidates if c.tied}
+        ties = tuple(sorted(tied_keys)) if possible != certain else ()
         return DirectionVerdict(direction, True, verdict.isolated, pod.host_network, verdict.selecting, verdict.rules,
-                                possible, outcomes[0][1], possible - certain, ties)
+                                possible, outcomes[0][1], possible - certain, ties,
+                                tuple(sorted({f"{c.policy} {c.rule}: {', '.join(c.unmodelled)}" for c in candidates
+                                              if c.unmodelled})))
+
+    def tier_candidates(self, direction: str, subject: Endpoint, peer: Endpoint, named_ports: NamedPorts | None,
+                        verdict: DirectionVerdict) -> list[TierCandidates]:
+        """Per tier in order: the rules of its policies selecting `subject` that match `peer`, and whether it selects
+        the subject (certainly, or only where a policy sets fields not modelled)."""
+        calico = bool(self.calico.policies)
+        found = []
+        for place in self.places:
+            candidates: list[Candidate] = []
+            selected = maybe = False
+            cluster_tier = {KUBE_ADMIN: Tier.ADMIN, KUBE_BASELINE: Tier.BASELINE}.get(place.name)
+            if cluster_tier is not None:
+                rules = self.tier_rules(cluster_tier, direction, subject, peer)
+                shown = place.name if calico else str(cluster_tier)
+                candidates += [Candidate(cluster_rank(policy, index), rule.action,
+                                         resolve_ports(rule.ports, named_ports), shown, policy.key,
+                                         f"{direction}[{index}]" + (f' "{rule.name}"' if rule.name else ""),
+                                         priority=policy.shown_priority, tied=tied(policy, rules))
+                               for policy, index, rule in rules]
+            for policy in self.calico.policies:
+                if policy.tier != place.name or not self.calico_selects(policy, direction, subject):
+                    continue
+                maybe = maybe or bool(policy.unmodelled)
+                selected = selected or not policy.unmodelled
+                for index, rule in enumerate(policy.rules(direction)):
+                    candidate = self.calico_candidate(policy, direction, index, rule, subject, peer, named_ports)
+                    if candidate is not None:
+                        candidates.append(candidate)
+            if place.name == DEFAULT_TIER and verdict.isolated:
+                selected = True
+                candidates.append(Candidate(NETWORK_POLICY_RANK, Action.ALLOW, verdict.ports,
+                                            place.name if calico else "NetworkPolicy",
+                                            f"NetworkPolicies {', '.join(verdict.selecting)}" if calico else "",
+                                            order=NETWORK_POLICY_ORDER if calico else None))
+            candidates.sort(key=lambda candidate: candidate.rank)
+            shown_tier = place.name if calico else {DEFAULT_TIER: "NetworkPolicy"}.get(place.name, place.name)
+            found.append(TierCandidates(shown_tier, tuple(candidates), selected, place.default_action, maybe))
+        return found
+
+    def calico_selects(self, policy: CalicoPolicy, direction: str, subject: Endpoint) -> bool:
+        """Whether a Calico policy applies to `subject` in `direction` (never to a host-network pod)."""
+        pod = subject.pod
+        if pod is None or pod.host_network or not policy.applies(direction):
+            return False
+        if policy.kind == CALICO_NETWORK_POLICY and pod.namespace != policy.namespace:
+            return False
+        namespace_labels = calico_namespace_labels(self.namespace_labels, pod.namespace)
+        if policy.namespace_selector is not None and not holds(policy.namespace_selector.term, namespace_labels,
+                                                               True, True):
+            return False
+        if policy.service_account_selector is not None and not holds(
+                policy.service_account_selector.term, self.pod_account_labels(pod), True):
+            return False
+        return holds(policy.selector.term, endpoint_labels(pod.labels, pod.namespace, pod.service_account), True)
+
+    def calico_candidate(self, policy: CalicoPolicy, direction: str, index: int, rule: CalicoRule,
+                         subject: Endpoint, peer: Endpoint, named_ports: NamedPorts | None) -> Candidate | None:
+        """The rule as a candidate when its source and destination match the connection, apart from the fields it
+        sets that are not modelled (which make it uncertain), else None."""
+        source, destination = (peer, subject) if direction == "ingress" else (subject, peer)
+        if not (self.entity_matches(policy, rule.source, source)
+                and self.entity_matches(policy, rule.destination, destination)):
+            return None
+        unmodelled = unmodelled_fields(policy, rule)
+        version = False
+        if rule.ip_version is not None:
+            if peer.address is not None and peer.address.version != rule.ip_version:
+                return None
+            version = peer.pod is not None  # a pod pair may talk over either family: the rule may or may not match
+        return Candidate(calico_rank(policy, index), rule.action, rule_ports(rule, named_ports), policy.tier,
+                         policy.key, f"{direction}[{index}]", order=policy.order,
+                         uncertain=bool(unmodelled) or version,
+                         unmodelled=(*unmodelled, *(("ipVersion",) if version else ())))
+
+    def entity_matches(self, policy: CalicoPolicy, entity: EntityRule, endpoint: Endpoint) -> bool:
+        """Whether a rule's source or destination matches `endpoint` (every field given must match)."""
+        if has_positive_selector(policy, entity) and not (
+                self.pod_selected(policy, entity, endpoint.pod)
+                or any(self.block_matches(IPBlock(net), endpoint) for network_set in self.calico.network_sets
+                       if set_selected(policy, entity, network_set, self.namespace_labels)
+                       for net in network_set.nets)):
+            return False
+        if entity.nets and not any(self.block_matches(IPBlock(net), endpoint) for net in entity.nets):
+            return False
+        if any(self.block_matches(IPBlock(net), endpoint) for net in entity.not_nets):
+            return False
+        if entity.not_selector is None:
+            return True
+        term = entity.not_selector.term
+        pod = endpoint.pod
+        if pod is not None and not pod.host_network and holds(
+                term, endpoint_labels(pod.labels, pod.namespace, pod.service_account), True):
+            return False
+        return not any(self.block_matches(IPBlock(net), endpoint) for network_set in self.calico.network_sets
+                       if holds(term, set_labels(network_set), bool(network_set.namespace))
+                       for net in network_set.nets)
+
+    def pod_selected(self, policy: CalicoPolicy, entity: EntityRule, pod: Pod | None) -> bool:
+        """Whether an entity's selector, namespace scope and serviceAccounts select a pod (never a host-network pod)."""
+        if pod is None or pod.host_network:
+            return False
+        if entity.namespace_selector is not None:
+            labels = calico_namespace_labels(self.namespace_labels, pod.namespace)
+            if not holds(entity.namespace_selector.term, labels, True, True):
+                return False
+        elif namespace_scoped(policy, entity) and pod.namespace != policy.namespace:
+            return False
+        accounts = entity.service_accounts
+        if accounts is not None:
+            if accounts.names and pod.service_account not in accounts.names:
+                return False
+            if accounts.selector is not None and not holds(accounts.selector.term, self.pod_account_labels(pod), True):
+                return False
+        return entity.selector is None or holds(
+            entity.selector.term, endpoint_labels(pod.labels, pod.namespace, pod.service_account), True)
+
+    def pod_account_labels(self, pod: Pod) -> dict[str, str]:
+        """The labels of a pod's service account (its name alone when the snapshot does not hold it)."""
+        return self.account_labels.get((pod.namespace, pod.service_account), {NAME_LABEL: pod.service_account})
 
     def network_policies(self, direction: str, pod: Pod, peer: Endpoint, destination: Endpoint) -> DirectionVerdict:
         """The verdict of the NetworkPolicies alone (every port when none isolates the pod)."""
@@ -254,43 +415,88 @@ def tied(policy: ClusterPolicy, rules: Sequence[TieredRule]) -> bool:
                for other, _, _ in rules)
 
 
-def orders(rules: Sequence[TieredRule]) -> Iterator[list[TieredRule]]:
-    """Every order the implementation may give `rules` (sorted by priority and policy): policies of one priority in
-    each of their permutations (name order first), each policy's rules in their own order."""
-    policies = list(dict.fromkeys(policy for policy, _, _ in rules))
-    groups = [list(group) for _, group in itertools.groupby(policies, key=lambda policy: policy.priority)]
+@dataclass(frozen=True)
+class Candidate:
+    """A rule of a policy selecting the subject that matches the peer, as the walk needs it: its rank, action and
+    ports; where it is shown (tier, policy, rule text, priority or order); whether it ties with another policy
+    (equal priorities) or may not match at all (`uncertain`, for the `unmodelled` fields it sets)."""
+
+    rank: Rank
+    action: Action
+    ports: PortSet
+    tier: str
+    policy: str
+    rule: str = ""
+    priority: int | None = None
+    order: float | None = None
+    tied: bool = False
+    uncertain: bool = False
+    unmodelled: tuple[str, ...] = ()
+
+    def step(self, ports: PortSet, action: Action) -> TierStep:
+        """The step the rule takes on `ports`."""
+        return TierStep(self.tier, action, ports, self.policy, self.priority, self.rule, self.order)
+
+
+@dataclass(frozen=True)
+class TierCandidates:
+    """One tier of a direction: its candidates in rank order, whether it selects the subject (`maybe_selected`: only
+    through a policy with fields not modelled) and its default action then."""
+
+    tier: str
+    candidates: tuple[Candidate, ...]
+    selected: bool
+    default_action: Action
+    maybe_selected: bool = False
+
+
+def arrangements(tiers: Sequence[TierCandidates]) -> Iterator[list[TierCandidates]]:
+    """Every order the implementation may give the tiers' candidates: policies of one priority in each of their
+    permutations (name order first), each policy's rules in their own order."""
+    groups = []
+    for tier in tiers:
+        policies = list(dict.fromkeys((c.rank[:2], c.policy) for c in tier.candidates))
+        groups += [[policy for _, policy in group] for _, group in itertools.groupby(policies, key=lambda p: p[0])]
     for arrangement in itertools.product(*(itertools.permutations(group) for group in groups)):
-        yield [rule for group in arrangement for policy in group for rule in rules if rule[0] is policy]
+        position = {policy: number for number, policy in enumerate(p for group in arrangement for p in group)}
+        yield [replace(tier, candidates=tuple(sorted(tier.candidates, key=lambda c: (c.rank[:2], position[c.policy],
+                                                                                     c.rank[3]))))
+               for tier in tiers]
 
 
-def walk_tier(tier: Tier, direction: str, rules: Sequence[TieredRule], undecided: PortSet,
-              named_ports: NamedPorts | None) -> tuple[PortSet, PortSet, list[TierStep]]:
-    """(allowed, left to the next tier, steps): each rule in turn decides the undecided ports it covers."""
-    allowed = passed = NO_PORTS
-    steps = []
-    for policy, index, rule in rules:
-        covered = resolve_ports(rule.ports, named_ports) & undecided
-        if not covered:
+def walk_tiers(tiers: Sequence[TierCandidates], preference: tuple[Action, ...],
+               calico: bool) -> tuple[PortSet, tuple[TierStep, ...]]:
+    """The ports one direction allows under one order of the candidates and one reading of the uncertain ones, and
+    the steps that decided them."""
+    allowed = NO_PORTS
+    undecided = ALL_PORTS
+    steps: list[TierStep] = []
+    for tier in tiers:
+        selected = tier.selected or (preference is STRICT and tier.maybe_selected)
+        if not undecided:
+            break
+        if not tier.candidates and not selected:
             continue
-        name = f' "{rule.name}"' if rule.name else ""
-        steps.append(TierStep(tier, rule.action, covered, policy.key, policy.shown_priority,
-                              f"{direction}[{index}]{name}"))
-        if rule.action is Action.ALLOW:
-            allowed = allowed | covered
-        elif rule.action is Action.PASS:
-            passed = passed | covered
-        undecided = undecided - covered
-    return allowed, undecided | passed, steps
-
-
-def walk_tiers(direction: str, admin: Sequence[TieredRule], isolated: bool, policy_ports: PortSet,
-               baseline: Sequence[TieredRule], named_ports: NamedPorts | None) -> tuple[PortSet, tuple[TierStep, ...]]:
-    """The ports one direction allows under one order of the tiers' rules, and the steps that decided them."""
-    allowed, left, steps = walk_tier(Tier.ADMIN, direction, admin, ALL_PORTS, named_ports)
-    if isolated:
-        steps += [TierStep("NetworkPolicy", action, ports) for action, ports in
-                  ((Action.ALLOW, left & policy_ports), (Action.DENY, left - policy_ports)) if ports]
-        return allowed | (left & policy_ports), tuple(steps)
-    baseline_allowed, rest, baseline_steps = walk_tier(Tier.BASELINE, direction, baseline, left, named_ports)
-    steps += baseline_steps + ([TierStep("default", Action.ALLOW, rest)] if rest else [])
-    return allowed | baseline_allowed | rest, tuple(steps)
+        passed = NO_PORTS
+        for candidate in tier.candidates:
+            action = effective_action(candidate, preference)
+            covered = candidate.ports & undecided
+            if action is None or not covered:
+                continue
+            steps.append(candidate.step(covered, candidate.action if action is Action.LOG else action))
+            if action is Action.LOG:
+                continue
+            if action is Action.ALLOW:
+                allowed = allowed | covered
+            elif action is Action.PASS:
+                passed = passed | covered
+            undecided = undecided - covered
+        if selected and tier.default_action is Action.DENY:
+            if undecided:
+                steps.append(TierStep(tier.tier, Action.DENY, undecided))
+            undecided = passed
+        else:
+            undecided = undecided | passed
+    if undecided:
+        steps.append(TierStep("profile" if calico else "default", Action.ALLOW, undecided))
+    return allowed | undecided, tuple(steps)

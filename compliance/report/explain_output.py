@@ -20,9 +20,11 @@ def rule_json(rule: RuleVerdict, asked: PortSet) -> dict:
 
 
 def step_json(step: TierStep, asked: PortSet) -> dict:
-    """One step of the tiers: which tier, policy, priority and rule decided (or passed on) which ports."""
-    return {"tier": str(step.tier), "action": str(step.action), "ports": (step.ports & asked).to_json(),
-            "policy": step.policy or None, "priority": step.priority, "rule": step.rule or None}
+    """One step of the tiers: which tier, policy, priority (or Calico order) and rule decided (or passed on) which
+    ports."""
+    found = {"tier": str(step.tier), "action": str(step.action), "ports": (step.ports & asked).to_json(),
+             "policy": step.policy or None, "priority": step.priority, "rule": step.rule or None}
+    return found | ({"order": step.order} if step.order is not None else {})
 
 
 def direction_json(side: DirectionVerdict, asked: PortSet) -> dict:
@@ -34,6 +36,8 @@ def direction_json(side: DirectionVerdict, asked: PortSet) -> dict:
         found["tiers"] = [step_json(step, asked) for step in side.steps if step.ports & asked]
         found["ambiguous"] = (side.ambiguous & asked).to_json()
         found["ties"] = list(side.ties)
+    if side.unmodelled:
+        found["unmodelled"] = list(side.unmodelled)
     return found
 
 
@@ -70,26 +74,36 @@ def rule_line(rule: RuleVerdict, asked: PortSet, peer: str) -> str:
     return f"no: {rule.reference}: {'; '.join(reasons)}"
 
 
-STEP_VERBS = {"Allow": "allows {}", "Deny": "denies {}",
-              "Pass": "passes {} on (to NetworkPolicies, or the Baseline tier where none isolates the pod)"}
+STEP_VERBS = {"Allow": "allows {}", "Deny": "denies {}", "Log": "logs {} (and decides nothing)",
+              "Pass": "passes {} on to the next tier"}
+ADMIN_PASS = "passes {} on (to NetworkPolicies, or the Baseline tier where none isolates the pod)"
 
 
 def step_line(step: TierStep, ports: PortSet) -> str:
-    """`Admin tier: AdminNetworkPolicy/guard (priority 10) ingress[0] "no-blue": denies TCP 80`."""
-    action = STEP_VERBS[str(step.action)].format(ports.describe())
+    """`Admin tier: AdminNetworkPolicy/guard (priority 10) ingress[0] "no-blue": denies TCP 80`; the Pass chain of
+    Calico's tiers step by step, each tier's end (its default action) and the profile after the last."""
+    verb = ADMIN_PASS if str(step.action) == "Pass" and str(step.tier) == "Admin" else STEP_VERBS[str(step.action)]
+    action = verb.format(ports.describe())
     if str(step.tier) == "NetworkPolicy":
         return f"NetworkPolicy: {action} (they isolate the pod, so they decide what the Admin tier left)"
-    if str(step.tier) == "default":
+    if str(step.tier) == "default" and not step.policy and str(step.action) == "Allow":
         return f"default: {action} (no tier decided)"
+    if str(step.tier) == "profile":
+        return f"profile: {action} (no tier decided; the Kubernetes profile allows)"
+    if not step.policy:
+        return f"{step.tier} tier: {action} (the tier selects the pod and no rule decided: its default action)"
     return f"{step.tier} tier: {step.reference}: {action}"
 
 
 def tier_lines(side: DirectionVerdict, asked: PortSet) -> list[str]:
     """The tiers' steps of one direction, and what equal priorities leave ambiguous."""
     lines = [step_line(step, step.ports & asked) for step in side.steps if step.ports & asked]
-    if side.ambiguous & asked:
+    if side.ambiguous & asked and side.ties:
         lines.append(f"AMBIGUOUS {(side.ambiguous & asked).describe()}: {', '.join(side.ties)} share a priority; "
                      "the implementation's order decides (counted as reachable)")
+    if side.ambiguous & asked and side.unmodelled:
+        lines.append(f"AMBIGUOUS {(side.ambiguous & asked).describe()}: {'; '.join(side.unmodelled)} not modelled; "
+                     "the rule may or may not match (counted as reachable)")
     return lines
 
 
@@ -124,8 +138,10 @@ def explanation_text(explanation: Explanation) -> str:
             continue
         lines.append(f"  ALLOWED: {allowed.describe()}" if allowed else "  DENIED")
         if verdict.ambiguous & asked:
-            lines.append(f"  ambiguous (allowed or denied by the implementation's order of equal priorities): "
-                         f"{(verdict.ambiguous & asked).describe()}")
+            why = ("fields not modelled, or the implementation's order of equal priorities, decide"
+                   if verdict.egress.unmodelled or verdict.ingress.unmodelled
+                   else "by the implementation's order of equal priorities")
+            lines.append(f"  ambiguous (allowed or denied {why}): {(verdict.ambiguous & asked).describe()}")
         if allowed and asked - allowed:
             lines.append(f"  denied: {(asked - allowed).describe()}")
         lines += [f"  {line}" for line in direction_lines(verdict.egress, source, destination, asked)]

@@ -21,6 +21,7 @@ from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.model.cluster_policy import ClusterPolicy, Tier
 from compliance.model.objects import Pod
 from compliance.netpol.addresses import AddressRange, address_text
+from compliance.netpol.calico import CalicoObjects
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext
@@ -151,7 +152,8 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
     snapshot = system.snapshot
     if not snapshot.cluster_policies:
         return []
-    context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies)
+    context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies,
+                            snapshot.nodes, CalicoObjects.of(snapshot))
     endpoints = endpoint_index(system)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()

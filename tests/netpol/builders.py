@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 from compliance.model.snapshot import Snapshot
+from compliance.netpol.calico import CalicoObjects
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, single_protocol
 from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot
@@ -99,7 +100,7 @@ class Evaluators:
         self.snapshot = snapshot
         self.reach: ReachabilityMap = analyse_snapshot(snapshot, options)
         self.context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options,
-                                     snapshot.cluster_policies, snapshot.nodes)
+                                     snapshot.cluster_policies, snapshot.nodes, CalicoObjects.of(snapshot))
         self.pods = {p.display: p for p in snapshot.pods}
         self.class_of = {p.display: c.index for c in self.reach.classes for p in c.pods}
 
@@ -129,4 +130,4 @@ class Evaluators:
             return self.reach.ambiguous_between(self.class_of[source], self.class_of[destination])
         if source in self.pods:
             return self.reach.ambiguous_to_address(self.class_of[source], destination)
-        return NO_PORTS  # no cluster policy rule has an address range as its source
+        return self.reach.ambiguous_from_address(source, self.class_of[destination])

@@ -7,6 +7,7 @@ from typing import Any
 
 from compliance.model.snapshot import Snapshot
 from tests.netpol.builders import cluster, cluster_policy, namespace, node, pod, policy
+from tests.netpol.calico_builders import ACCOUNTS, random_calico_objects, with_calico
 
 POD_LABELS = {"app": ["web", "db", "api", "batch"], "tier": ["front", "back"], "role": ["x", "y"]}
 NAMESPACE_LABELS = {"env": ["prod", "dev"], "team": ["red", "blue"]}
@@ -174,9 +175,20 @@ def random_objects(rng: random.Random, pods: int, policies: int, namespaces: int
 
 
 def random_cluster(rng: random.Random, pods: int, policies: int, namespaces: int = 3,
-                   cluster_policies: int = 0) -> Snapshot:
-    """A random cluster as a Snapshot, with `cluster_policies` of the tiers besides its NetworkPolicies."""
+                   cluster_policies: int = 0, calico_policies: int = 0) -> Snapshot:
+    """A random cluster as a Snapshot, with `cluster_policies` of the tiers and `calico_policies` (in Calico tiers,
+    with network sets and service accounts) besides its NetworkPolicies."""
     objects = random_objects(rng, pods, policies, namespaces)
+    if calico_policies:
+        names = [f"ns{i}" for i in range(namespaces)]
+        snapshot = random_cluster_of(rng, objects, cluster_policies)
+        accounts = {pod.display: rng.choice(ACCOUNTS) for pod in snapshot.pods}
+        return with_calico(snapshot, *random_calico_objects(rng, names, calico_policies), accounts=accounts)
+    return random_cluster_of(rng, objects, cluster_policies)
+
+
+def random_cluster_of(rng: random.Random, objects: list[dict[str, Any]], cluster_policies: int) -> Snapshot:
+    """The cluster of `objects`, with nodes and `cluster_policies` random cluster policies."""
     nodes = [node(f"node{index}", *rng.sample([o["status"]["podIP"] for o in objects if "podIP" in o.get("status", {})]
                                               + ["10.0.3.7", "10.0.200.1"], 2), **random_labels(rng, NODE_LABELS))
              for index in range(2)] if cluster_policies else []

@@ -10,6 +10,10 @@ from compliance.netpol.connections import Connection, certain_parts, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
 from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot
+from tests.netpol.builders import cluster
+from tests.netpol.builders import ports as port_set
+from tests.netpol.calico_builders import ALLOW, calico_policy, entity, rule, with_calico
+from tests.netpol.cases import BASE
 from tests.report.builders import guarded_snapshot, sample_snapshot
 
 
@@ -53,3 +57,13 @@ def test_streamed_connections_equal_the_whole_map_computation(snapshot, level: s
     expected = whole_map_connections(reach, level)
     assert list(iter_connections(reach, level)) == expected == connections(reach, level)
     assert any(c.ambiguous for c in expected) == (snapshot is guarded_snapshot)
+
+
+def test_addresses_reaching_pods_through_an_uncertain_calico_rule_are_ambiguous() -> None:
+    snapshot = with_calico(cluster(*BASE), calico_policy(
+        "l7", ingress=(rule(ALLOW, entity(nets=["8.8.0.0/16"]), unmodelled=("http",)),), select="app == 'web'"))
+    found = {(c.source, c.destination): c for c in connections(analyse_snapshot(snapshot, AnalysisOptions()), "pod")}
+    into_web = found[("8.8.0.0-8.8.255.255[External]", "a/web")]
+    assert into_web.ports == into_web.ambiguous == port_set("all")
+    assert ("0.0.0.0-8.7.255.255[External]", "a/web") not in found
+    assert not found[("8.8.0.0-8.8.255.255[External]", "a/db")].ambiguous

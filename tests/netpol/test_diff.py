@@ -13,6 +13,7 @@ from compliance.model.parse import parse_network_policy
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
+from compliance.netpol.calico import CalicoObjects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import (
     IncrementalReachability,
@@ -123,6 +124,30 @@ def test_incremental_updates_match_full_recomputation(rng: random.Random) -> Non
         # Both sides model the same IP versions: those of every policy the tracker has seen so far.
         before, after = (connections(analyse(snapshot.pods, state.values(), labels, options, tracker.address_cuts),
                                      "workload") for state in (previous, current))
+        assert changed == diff_connections(before, after)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_incremental_updates_under_calico_tiers_match_full_recomputation(rng: random.Random) -> None:
+    snapshot = random_cluster(rng, pods=8, policies=3, calico_policies=3)
+    options = AnalysisOptions()
+    labels = snapshot.topology_labels()
+    calico = CalicoObjects.of(snapshot)
+    current = {p.key: p for p in snapshot.policies}
+    tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options, calico=calico)
+    for step in range(3):
+        key = f"ns{rng.randrange(3)}/{rng.choice([p.name for p in current.values()] + [f'new{step}'])}"
+        replacement = None if rng.random() < 0.25 else parse_network_policy(
+            random_policy(rng, key, explicit_types=False))
+        previous = dict(current)
+        if replacement is None:
+            current.pop(key, None)
+        else:
+            current[key] = replacement
+        changed = tracker.apply(key, replacement)
+        before, after = (connections(analyse(snapshot.pods, state.values(), labels, options, tracker.address_cuts,
+                                             calico=calico), "workload") for state in (previous, current))
         assert changed == diff_connections(before, after)
 
 

@@ -51,8 +51,7 @@ def assert_engine_equals_reference(evaluators: Evaluators) -> None:
             assert_agree(evaluators, source, address)
     for address in (*(address_text(r.version, r.first) for r in reach.ingress_ranges), *EXTRA_ADDRESSES):
         for destination in names:
-            assert evaluators.engine(address, destination) == evaluators.reference(address, destination), (
-                address, destination)
+            assert_agree(evaluators, address, destination)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,6 +67,16 @@ def test_engine_agrees_with_reference_on_random_clusters_with_tiers(rng: random.
                                                                     host: bool) -> None:
     options = AnalysisOptions(ipblock_selects_pods=ipblock, host_network_isolated=host)
     snapshot = random_cluster(rng, pods=8, policies=3, cluster_policies=rng.randint(1, 4))
+    assert_engine_equals_reference(Evaluators(snapshot, options))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_engine_agrees_with_reference_on_random_clusters_with_calico_policies(rng: random.Random,
+                                                                             ipblock: bool) -> None:
+    options = AnalysisOptions(ipblock_selects_pods=ipblock)
+    snapshot = random_cluster(rng, pods=8, policies=rng.randint(0, 3), cluster_policies=rng.randint(0, 2),
+                              calico_policies=rng.randint(1, 5))
     assert_engine_equals_reference(Evaluators(snapshot, options))
 
 

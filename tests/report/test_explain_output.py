@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+from compliance.model.calico_policy import CalicoTier
 from compliance.netpol.explain import explain
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS
 from compliance.report.explain_output import explanation_json, explanation_text
 from tests.netpol.builders import admin, baseline, cluster, namespace, pod, policy
+from tests.netpol.calico_builders import ALLOW, LOG, PASS, calico_policy, entity, rule, with_calico
 
 BLUE = [{"namespaces": {"matchLabels": {"team": "blue"}}}]
 RED = {"namespaces": {"matchLabels": {"team": "red"}}}
@@ -94,3 +96,50 @@ def test_without_cluster_policies_the_explanation_has_no_tiers() -> None:
     text, document = texts(policy("shop/open", {"ingress": [{}]}))
     assert "tier" not in text.lower()
     assert "tiers" not in document["pairs"][0]["ingress"]
+
+
+def calico_texts() -> tuple[str, dict]:
+    """batch/job -> shop/web through a security tier that passes TCP 8080 on, a default-tier policy that logs and
+    allows it, and the end of the security tier for the rest."""
+    snapshot = with_calico(
+        cluster(*CLUSTER), CalicoTier("security", 300),
+        calico_policy("zones", 10, tier="security", select="app == 'web'", ingress=(
+            rule(PASS, entity(namespace_selector="team == 'blue'"), entity(ports=[8080]), protocol="TCP"),)),
+        calico_policy("shop/web", 20, select="app == 'web'", ingress=(rule(LOG), rule(ALLOW))),
+        calico_policy("l7", 30, tier="security", select="app == 'web'", ingress=(rule(ALLOW, unmodelled=("http",)),)))
+    explanation = explain(snapshot, "batch/job", "shop/web", AnalysisOptions(), ALL_PORTS)
+    return explanation_text(explanation), json.loads(explanation_json(explanation))
+
+
+def test_calico_tiers_read_tier_policy_order_rule_and_the_pass_chain() -> None:
+    text, found = calico_texts()
+    assert "  ALLOWED: all ports" in text.splitlines()
+    lines = text.splitlines()
+    ingress = lines[[line.startswith("  ingress at shop/web") for line in lines].index(True):]
+    assert "    profile: allows all ports (no tier decided; the Kubernetes profile allows)" in lines
+    assert [line.strip() for line in ingress if " tier: " in line] == [
+        "security tier: GlobalNetworkPolicy/zones (order 10) ingress[0]: passes TCP 8080 on to the next tier",
+        "security tier: GlobalNetworkPolicy/l7 (order 30) ingress[0]: allows TCP 1-8079,8081-65535; UDP all; "
+        "SCTP all",
+        "default tier: CalicoNetworkPolicy/shop/web (order 20) ingress[0]: logs TCP 8080 (and decides nothing)",
+        "default tier: CalicoNetworkPolicy/shop/web (order 20) ingress[1]: allows TCP 8080",
+    ]
+    assert any(line.strip().startswith("AMBIGUOUS") and "http not modelled" in line for line in text.splitlines())
+    steps = found["pairs"][0]["ingress"]["tiers"]
+    assert [(s["tier"], s["action"], s["policy"], s["order"], s["rule"]) for s in steps] == [
+        ("security", "Pass", "GlobalNetworkPolicy/zones", 10, "ingress[0]"),
+        ("security", "Allow", "GlobalNetworkPolicy/l7", 30, "ingress[0]"),
+        ("default", "Log", "CalicoNetworkPolicy/shop/web", 20, "ingress[0]"),
+        ("default", "Allow", "CalicoNetworkPolicy/shop/web", 20, "ingress[1]"),
+    ]
+    assert found["pairs"][0]["ingress"]["unmodelled"] == ["GlobalNetworkPolicy/l7 ingress[0]: http"]
+    assert found["assumptions"]["calico_unmodelled_fields"] == {"http": 1}
+
+
+def test_the_end_of_a_calico_tier_is_its_default_action() -> None:
+    snapshot = with_calico(cluster(*CLUSTER), CalicoTier("security", 300),
+                           calico_policy("only-red", 1, tier="security", select="app == 'web'",
+                                         ingress=(rule(ALLOW, entity(namespace_selector="team == 'red'")),)))
+    text = explanation_text(explain(snapshot, "batch/job", "shop/web", AnalysisOptions(), ALL_PORTS))
+    assert "    security tier: denies all ports (the tier selects the pod and no rule decided: its default action)" \
+        in text.splitlines()
