@@ -84,7 +84,7 @@ def peer(rng: random.Random) -> dict[str, Any]:
         found["nets"] = [rng.choice(NETS)]
         if rng.random() < 0.5:
             found["notNets"] = [rng.choice(NETS[:2])]
-    if rng.random() < 0.15:
+    if "selector" in found and rng.random() < 0.3:
         found["notSelector"] = comparison(rng, namespace=False)
     return found
 
@@ -118,9 +118,12 @@ def calico_policy(rng: random.Random, index: int) -> dict[str, Any]:
     if order is not None:
         spec["order"] = order
     directions = rng.choice([["ingress"], ["egress"], ["ingress", "egress"]])
+    typed = rng.random() < 0.5
     for direction in directions:
-        spec[direction] = [rule(rng, direction == "ingress") for _ in range(rng.randint(0, 3))]
-    if rng.random() < 0.5:
+        rules = [rule(rng, direction == "ingress") for _ in range(rng.randint(0, 3))]
+        if rules or typed:
+            spec[direction] = rules
+    if typed:
         spec["types"] = [direction.capitalize() for direction in directions]
     metadata: dict[str, Any] = {"name": f"calico-{index}"}
     if not is_global:
