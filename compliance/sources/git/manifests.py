@@ -76,24 +76,23 @@ def read_manifest_files(repo: git.Repo, repository: str, versions: Iterable[tupl
     new: dict[BlobKey, Entry] = {}
     parsed: dict[tuple[str, str], ManifestFile] = {}
     for (blob, syntax), paths in paths_of.items():
-        first, *others = paths
-        documents: list[Document] | None = None
-        try:
-            entry = cached.get((blob, syntax))
-            if entry is None:
+        entry = cached.get((blob, syntax))
+        if entry is None:
+            first = paths[0]
+            documents: list[Document] | None = None
+            try:
                 documents = tracked_documents(first, manifest_text(texts[blob], first))
-                new[(blob, syntax)] = [[d.index, d.field, d.obj] for d in documents]
-            else:
-                documents = [Document(first, index, field, obj) for index, field, obj in entry]
-            objects = tracked_objects(documents, named(first))
-        except ManifestError as error:
-            parsed[(blob, first)] = ManifestFile({}, error.message)
-            for path in others:  # the error names the file: find it for each
-                parsed[(blob, path)] = manifest_file(texts.get(blob), documents, path)
-            continue
-        parsed[(blob, first)] = ManifestFile(objects)
-        for path in others:
-            parsed[(blob, path)] = ManifestFile({key: replace(found, path=path) for key, found in objects.items()})
+                objects = tracked_objects(documents, named(first))
+            except ManifestError as error:
+                parsed[(blob, first)] = ManifestFile({}, error.message)
+                for path in paths[1:]:  # the error names the file: find it for each
+                    parsed[(blob, path)] = manifest_file(texts[blob], documents, path)
+                continue
+            entry = new[(blob, syntax)] = tuple((*key, found.value, found.document) for key, found in objects.items())
+        for path in paths:
+            parsed[(blob, path)] = ManifestFile({(kind, namespace, name): TrackedObject(kind, namespace, name, path,
+                                                                                         value, document)
+                                                 for kind, namespace, name, value, document in entry})
     if cache and new:
         cache.store(new)
     return parsed
