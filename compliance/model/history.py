@@ -4,7 +4,9 @@ of every kind, and Namespaces), the changes each commit made, and the objects at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,17 +63,65 @@ class Commit:
         return len(self.parents) > 1
 
 
+class ObjectContent:
+    """A tracked object's model value and document: given, or built by `load` when first asked for (a version read
+    from a cache stays bytes until a consumer needs it).
+
+    A `fingerprint` (b"": none) identifies the document exactly, as `document_fingerprint` makes it: two contents
+    that both have one are equal exactly when their fingerprints are, so comparing them loads neither.
+    """
+
+    __slots__ = ("_load", "_loaded", "fingerprint")
+
+    def __init__(self, value: AnyPolicy | Namespace | None = None, document: Mapping[str, Any] | None = None, *,
+                 load: Callable[[], tuple[AnyPolicy | Namespace, Mapping[str, Any]]] | None = None,
+                 fingerprint: bytes = b"") -> None:
+        self._load = load
+        self._loaded = None if load else (value, document)
+        self.fingerprint = fingerprint
+
+    def loaded(self) -> tuple[AnyPolicy | Namespace, Mapping[str, Any]]:
+        """(value, document), built once."""
+        if self._loaded is None:
+            assert self._load is not None
+            self._loaded = self._load()
+        return self._loaded  # type: ignore[return-value]
+
+    def same_document(self, other: ObjectContent) -> bool:
+        """Whether both hold equal documents."""
+        if self.fingerprint and other.fingerprint:
+            return self.fingerprint == other.fingerprint
+        return self.loaded()[1] == other.loaded()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObjectContent):
+            return NotImplemented
+        return self.same_document(other) and (bool(self.fingerprint and other.fingerprint)
+                                              or self.loaded()[0] == other.loaded()[0])
+
+    __hash__ = None  # type: ignore[assignment]  # equal contents may be loaded or not
+
+
 @dataclass(frozen=True)
 class TrackedObject:
-    """A policy (NetworkPolicy or cluster-scoped) or a Namespace as one manifest file in git defines it; `document`
-    is the object as written."""
+    """A policy (NetworkPolicy or cluster-scoped) or a Namespace as one manifest file in git defines it; its
+    `content` holds the model value and the object as written (`document`)."""
 
     kind: str
     namespace: str
     name: str
     path: str
-    value: AnyPolicy | Namespace = field(repr=False)
-    document: Mapping[str, Any] = field(repr=False)
+    content: ObjectContent = field(repr=False)
+
+    @property
+    def value(self) -> AnyPolicy | Namespace:
+        """The model value (a policy of some kind, or a Namespace)."""
+        return self.content.loaded()[0]
+
+    @property
+    def document(self) -> Mapping[str, Any]:
+        """The object as written."""
+        return self.content.loaded()[1]
 
     @property
     def key(self) -> ObjectKey:
@@ -174,3 +224,36 @@ def signature_description(status: str) -> str:
 def replay_order(change: Change) -> tuple[int, str, str]:
     """Order in which changes happened: history order, then object, then path."""
     return change.sequence, change.object, change.path
+
+
+def document_fingerprint(document: Any) -> bytes:
+    """A digest that two documents share exactly when they are equal (`==`: keys in any order, 1 == 1.0 == True,
+    aware times at the same instant); b"" for a document holding a type this does not know."""
+    try:
+        return hashlib.sha256(repr(canonical_form(document)).encode()).digest()
+    except TypeError:
+        return b""
+
+
+def canonical_form(value: Any) -> Any:
+    """A form of a parsed YAML or JSON value whose repr is equal exactly when the values are; TypeError for a type
+    it does not know."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is bool or kind is int:
+        return int(value)
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dict:
+        return ("dict", sorted((repr(key), canonical_form(item)) for key, item in
+                               ((canonical_form(key), item) for key, item in value.items())))
+    if kind is list or kind is tuple:
+        return (kind.__name__, [canonical_form(item) for item in value])
+    if kind is set or kind is frozenset:
+        return ("set", sorted(repr(canonical_form(item)) for item in value))
+    if kind is bytes or kind is datetime.date:
+        return value
+    if kind is datetime.datetime:
+        return ("aware", value.astimezone(datetime.timezone.utc)) if value.utcoffset() is not None else value
+    raise TypeError(f"no canonical form for {kind.__name__}")

@@ -1,17 +1,19 @@
 """A cache of validated manifest blobs on disk, so that re-reading a history neither parses nor validates the
-versions it has seen.
+versions it has seen, and builds only the objects its consumers look at.
 
-An entry holds the tracked objects one blob's text validates into (kind, namespace, name, the model value and the
-document as written), without the file's name, which every read adds. It is keyed by the blob id, the syntax it was
+An entry holds the tracked objects one blob's text validates into: their kind, namespace, name and document
+fingerprint (what replaying the history needs), and a pickle of their model values and documents as written,
+unpickled only when a consumer asks for one; the file's name is not in it (every read adds it). It is keyed by the blob id, the syntax it was
 read as (YAML or JSON, chosen by the file name's suffix) and the cache's version: its schema, segproof's version and
 a digest of the code that reads and validates manifests, so that an entry always holds what this code would make of
 the text now. Files that do not parse or validate are never cached (their error names the file).
 
 Each run that read new blobs writes them as one file: a header line naming the format and the SHA-256 of the rest,
 then one pickle of the entries (a temporary file renamed into place), so concurrent runs never write the same
-file nor see half of one. A file that is truncated or altered fails its digest, and one that names anything but
-the model's value types fails to load: its blobs are read from git again and written anew. When the files pile
-up, a run merges them into one.
+file nor see half of one. A file that is truncated or altered fails its digest: its blobs are read from git again
+and written anew. Pickles are loaded by an unpickler that builds only the model's value types, so a file naming
+any other callable (which only forgery, not damage, makes) runs nothing: it is an error naming the cache. When the
+files pile up, a run merges them into one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import dataclasses
 import datetime
 import enum
 import functools
+import gc
 import hashlib
 import io
 import ipaddress
@@ -28,17 +31,19 @@ import os
 import pickle
 import sys
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import compliance
 from compliance import __version__
+from compliance.errors import GitSourceError
+from compliance.model.history import document_fingerprint
 
-SCHEMA = 2  # bump when what an entry holds changes
+SCHEMA = 3  # bump when what an entry holds changes
 MERGE_ABOVE = 16  # files; a run that finds more merges them into one
-HEADER = b"segproof.blob-cache/2 "
+HEADER = b"segproof.blob-cache/3 "
 BlobKey = tuple[str, str]  # (blob id, syntax)
 Entry = tuple[tuple[str, str, str, Any, Any], ...]  # the tracked objects of a blob: (kind, namespace, name, value,
 # document) each
@@ -74,6 +79,14 @@ def default_cache_directory() -> str:
     return os.path.join(base, "segproof", "history")
 
 
+class PlainUnpickler(pickle.Unpickler):
+    """An unpickler of plain values (tuples, strings, bytes): it builds no class at all."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Nothing: UnpicklingError."""
+        raise pickle.UnpicklingError(f"{module}.{name} is not a plain value")
+
+
 class ValueUnpickler(pickle.Unpickler):
     """An unpickler that builds only the model's value types (its dataclasses and enums, addresses, dates): a
     file naming any other callable is refused, never run."""
@@ -90,6 +103,48 @@ class ValueUnpickler(pickle.Unpickler):
         return found
 
 
+def entry_of(objects: Sequence[tuple[str, str, str, Any, Any]]) -> Entry:
+    """The entry of a blob's (kind, namespace, name, value, document) objects."""
+    return (tuple((kind, namespace, name, document_fingerprint(document)) for kind, namespace, name, _, document
+                  in objects),
+            pickle.dumps(tuple((value, document) for _, _, _, value, document in objects),
+                         protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class StoredContents:
+    """The (value, document) pairs of one cached blob, unpickled when first asked for."""
+
+    def __init__(self, directory: str, payload: bytes) -> None:
+        self.directory = directory
+        self.payload = payload
+        self.pairs: tuple[tuple[Any, Any], ...] | None = None
+
+    def pair(self, index: int) -> tuple[Any, Any]:
+        """The index-th object's (value, document); GitSourceError when the pickle names other than value types."""
+        if self.pairs is None:
+            try:
+                self.pairs = ValueUnpickler(io.BytesIO(self.payload)).load()
+            except DAMAGED_PICKLE as error:
+                raise GitSourceError(f"history cache {self.directory}: an entry that passed its digest does not "
+                                     f"hold model values ({error}); it was not written by segproof",
+                                     hint="delete the cache directory, and protect it as the clone it stands "
+                                     "for") from None
+        return self.pairs[index]  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection meanwhile: loading a pickle builds many objects and no cycle, which collecting would
+    only traverse."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def file_data(entries: Mapping[BlobKey, Entry]) -> bytes:
     """The bytes of a file holding `entries`."""
     payload = pickle.dumps(dict(sorted(entries.items())), protocol=pickle.HIGHEST_PROTOCOL)
@@ -102,7 +157,8 @@ def sound_entries(data: bytes) -> dict[BlobKey, Entry]:
     if header != HEADER + hashlib.sha256(payload).hexdigest().encode():
         return {}
     try:
-        entries = ValueUnpickler(io.BytesIO(payload)).load()
+        with collector_paused():
+            entries = PlainUnpickler(io.BytesIO(payload)).load()
     except DAMAGED_PICKLE:
         return {}
     return entries if isinstance(entries, dict) else {}

@@ -196,7 +196,7 @@ def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], Manife
             changes.append(Change(commit, sequence, "added", new.path, after=new))
         elif old is not None and new is None:
             changes.append(Change(commit, sequence, "deleted", old.path, before=old))
-        elif old is not None and new is not None and old.document != new.document:
+        elif old is not None and new is not None and not old.content.same_document(new.content):
             changes.append(Change(commit, sequence, "modified", new.path, before=old, after=new))
     return changes
 

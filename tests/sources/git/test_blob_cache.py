@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance.errors import GitSourceError
 from compliance.sources.git.blob_cache import HEADER, MERGE_ABOVE, BlobCache, cache_version, sound_entries
 from compliance.sources.git.history import read_history
 from tests.support.cli import run
@@ -64,7 +65,7 @@ def test_only_validated_files_are_kept(tmp_path: Path, repo: GitRepo) -> None:
 
     assert {syntax for _, syntax in entries} == {"yaml", "json"}
     assert len(entries) == 3  # a+b (held twice), c (moved), the dated a; not the broken nor the invalid ones
-    assert sorted(name for entry in entries.values() for _, _, name, _, _ in entry) == ["a", "a", "b", "c"]
+    assert sorted(name for identities, _ in entries.values() for _, _, name, _ in identities) == ["a", "a", "b", "c"]
 
 
 class Foreign:
@@ -106,6 +107,39 @@ def test_a_corrupted_entry_is_read_again_never_trusted(tmp_path: Path, repo: Git
 
     assert read_history(repo.path, cache=cache) == expected
     assert cache.load([(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml")])  # written again
+
+
+def test_a_forged_value_pickle_runs_nothing_and_is_an_error(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    cache = BlobCache(str(tmp_path / "cache"))
+    read_history(repo.path, cache=cache)
+    [file] = entry_files(tmp_path / "cache")
+    entries = sound_entries(file.read_bytes())
+    forged = pickle.dumps({key: (identities, pickle.dumps(((Foreign(tmp_path / "ran"), {}),)))
+                           for key, (identities, _) in entries.items()})
+    file.write_bytes(HEADER + hashlib.sha256(forged).hexdigest().encode() + b"\n" + forged)
+    [change] = read_history(repo.path, cache=cache).changes  # the replay needs no value
+
+    with pytest.raises(GitSourceError, match="does not hold model values"):
+        assert change.after and change.after.value
+    assert not (tmp_path / "ran").exists()
+
+
+def test_cached_documents_compare_as_parsed_ones(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    repo.write("p/a.yaml", text=json.dumps(dict(reversed(netpol("shop/a").items()))))  # the same document
+    repo.commit("Reformat a")
+    repo.write("p/a.yaml", netpol("shop/a", spec={"podSelector": {"matchLabels": {"app": "web"}}}))
+    repo.commit("Narrow a")
+    cache = BlobCache(str(tmp_path / "cache"))
+    uncached = read_history(repo.path)
+    read_history(repo.path, cache=cache)
+    cached = read_history(repo.path, cache=cache)
+
+    assert [(c.change, c.object) for c in cached.changes] == [(c.change, c.object) for c in uncached.changes]
+    assert cached == uncached  # and, looked at, the same objects
 
 
 def test_concurrent_runs_share_the_cache(tmp_path: Path, repo: GitRepo) -> None:
