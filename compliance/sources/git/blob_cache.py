@@ -3,10 +3,11 @@ versions it has seen, and builds only the objects its consumers look at.
 
 An entry holds the tracked objects one blob's text validates into: their kind, namespace, name and document
 fingerprint (what replaying the history needs), and a pickle of their model values and documents as written,
-unpickled only when a consumer asks for one; the file's name is not in it (every read adds it). It is keyed by the blob id, the syntax it was
-read as (YAML or JSON, chosen by the file name's suffix) and the cache's version: its schema, segproof's version and
-a digest of the code that reads and validates manifests, so that an entry always holds what this code would make of
-the text now. Files that do not parse or validate are never cached (their error names the file).
+unpickled only when a consumer asks for one; the file's name is not in it (every read adds it). It is keyed by the
+blob id, the syntax it was read as (YAML or JSON, chosen by the file name's suffix) and the cache's version: its
+schema, segproof's version and a digest of the code that reads and validates manifests, so that an entry always
+holds what this code would make of the text now. Files that do not parse or validate are never cached (their error
+names the file).
 
 Each run that read new blobs writes them as one file: a header line naming the format and the SHA-256 of the rest,
 then one pickle of the entries (a temporary file renamed into place), so concurrent runs never write the same
@@ -45,8 +46,8 @@ SCHEMA = 3  # bump when what an entry holds changes
 MERGE_ABOVE = 16  # files; a run that finds more merges them into one
 HEADER = b"segproof.blob-cache/3 "
 BlobKey = tuple[str, str]  # (blob id, syntax)
-Entry = tuple[tuple[str, str, str, Any, Any], ...]  # the tracked objects of a blob: (kind, namespace, name, value,
-# document) each
+Entry = tuple[tuple[tuple[str, str, str, bytes], ...], bytes]  # the tracked objects of a blob: (kind, namespace,
+# name, document fingerprint) each, and the pickle of their (value, document) pairs
 READING_CODE = ("documents.py", "errors.py", "model", "sources/manifests.py", "sources/git/manifests.py")
 VALUE_TYPES = {("ipaddress", "IPv4Network"): ipaddress.IPv4Network, ("ipaddress", "IPv6Network"): ipaddress.IPv6Network,
                ("datetime", "date"): datetime.date, ("datetime", "datetime"): datetime.datetime,
@@ -96,7 +97,8 @@ class ValueUnpickler(pickle.Unpickler):
         found = VALUE_TYPES.get((module, name))
         if found is None and module.startswith("compliance.model.") and module in sys.modules:
             candidate = getattr(sys.modules[module], name, None)
-            if isinstance(candidate, type) and (dataclasses.is_dataclass(candidate) or issubclass(candidate, enum.Enum)):
+            if isinstance(candidate, type) and (dataclasses.is_dataclass(candidate)
+                                                or issubclass(candidate, enum.Enum)):
                 found = candidate
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not a value type")
@@ -129,7 +131,7 @@ class StoredContents:
                                      f"hold model values ({error}); it was not written by segproof",
                                      hint="delete the cache directory, and protect it as the clone it stands "
                                      "for") from None
-        return self.pairs[index]  # type: ignore[index]
+        return self.pairs[index]
 
 
 @contextlib.contextmanager
