@@ -40,9 +40,9 @@ from benchmarks.generate import generate  # noqa: E402
 from compliance.analysis.approvals import approval_of  # noqa: E402
 from compliance.analysis.history_effects import assess_history, with_reachability  # noqa: E402
 from compliance.cli.main import COLLECTOR_THRESHOLDS  # noqa: E402
+from compliance.model.history import History  # noqa: E402
 from compliance.netpol.options import AnalysisOptions  # noqa: E402
 from compliance.scope import ChangeApproval  # noqa: E402
-from compliance.model.history import History  # noqa: E402
 from compliance.sources.git.blob_cache import BlobCache  # noqa: E402
 from compliance.sources.git.history import LOG_FORMAT, parse_log, read_history  # noqa: E402
 from compliance.sources.git.manifests import is_manifest  # noqa: E402

@@ -4,8 +4,9 @@ of every kind, and Namespaces), the changes each commit made, and the objects at
 
 from __future__ import annotations
 
-import datetime
 import hashlib
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from compliance.model.objects import Namespace
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import AnyPolicy
 
+NON_INTEGER_TOKEN = re.compile(r"true|false|[0-9][.eE]")  # how JSON writes booleans and floats
 TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, "Namespace")
 ObjectKey = tuple[str, str, str]
 SIGNATURE_STATUS = {
@@ -227,33 +229,29 @@ def replay_order(change: Change) -> tuple[int, str, str]:
 
 
 def document_fingerprint(document: Any) -> bytes:
-    """A digest that two documents share exactly when they are equal (`==`: keys in any order, 1 == 1.0 == True,
-    aware times at the same instant); b"" for a document holding a type this does not know."""
+    """A digest that two documents share exactly when they are equal (`==`: keys in any order, 1 == 1.0 == True);
+    b"" for a document that is not plain JSON with string keys (a YAML 1.1 date, a set, a key that is not a string).
+
+    The digest is of the canonical JSON (sorted keys) of the document with booleans and whole floats written as the
+    integers they equal; a JSON round trip that changes the document tells a document that is not plain JSON.
+    """
     try:
-        return hashlib.sha256(repr(canonical_form(document)).encode()).digest()
-    except TypeError:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
         return b""
+    if json.loads(text) != document:
+        return b""
+    if NON_INTEGER_TOKEN.search(text):  # perhaps a boolean or float (or those letters in a string)
+        text = json.dumps(integers_for_equals(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).digest()
 
 
-def canonical_form(value: Any) -> Any:
-    """A form of a parsed YAML or JSON value whose repr is equal exactly when the values are; TypeError for a type
-    it does not know."""
-    kind = type(value)
-    if kind is str or value is None:
-        return value
-    if kind is bool or kind is int:
+def integers_for_equals(value: Any) -> Any:
+    """A plain JSON value with every boolean and whole float replaced by the integer it equals."""
+    if isinstance(value, dict):
+        return {key: integers_for_equals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integers_for_equals(item) for item in value]
+    if isinstance(value, bool) or (isinstance(value, float) and value.is_integer()):
         return int(value)
-    if kind is float:
-        return int(value) if value.is_integer() else value
-    if kind is dict:
-        return ("dict", sorted((repr(key), canonical_form(item)) for key, item in
-                               ((canonical_form(key), item) for key, item in value.items())))
-    if kind is list or kind is tuple:
-        return (kind.__name__, [canonical_form(item) for item in value])
-    if kind is set or kind is frozenset:
-        return ("set", sorted(repr(canonical_form(item)) for item in value))
-    if kind is bytes or kind is datetime.date:
-        return value
-    if kind is datetime.datetime:
-        return ("aware", value.astimezone(datetime.timezone.utc)) if value.utcoffset() is not None else value
-    raise TypeError(f"no canonical form for {kind.__name__}")
+    return value
