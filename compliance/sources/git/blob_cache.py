@@ -105,12 +105,18 @@ class ValueUnpickler(pickle.Unpickler):
         return found
 
 
-def entry_of(objects: Sequence[tuple[str, str, str, Any, Any]]) -> Entry:
-    """The entry of a blob's (kind, namespace, name, value, document) objects."""
-    return (tuple((kind, namespace, name, document_fingerprint(document)) for kind, namespace, name, _, document
-                  in objects),
-            pickle.dumps(tuple((value, document) for _, _, _, value, document in objects),
-                         protocol=pickle.HIGHEST_PROTOCOL))
+def entry_of(objects: Sequence[tuple[str, str, str, Any, Any]]) -> Entry | None:
+    """The entry of a blob's (kind, namespace, name, value, document) objects; None when its pickle would not load
+    back (a value of a type `ValueUnpickler` does not build): such a blob is validated on every read instead."""
+    pairs = tuple((value, document) for _, _, _, value, document in objects)
+    try:
+        payload = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
+        if ValueUnpickler(io.BytesIO(payload)).load() != pairs:
+            return None
+    except (pickle.PicklingError, *DAMAGED_PICKLE):
+        return None
+    return tuple((kind, namespace, name, document_fingerprint(document)) for kind, namespace, name, _, document
+                 in objects), payload
 
 
 class StoredContents:
@@ -205,11 +211,7 @@ class BlobCache:
             if merged else {}
         if not entries and not merged:
             return
-        try:
-            data = file_data({**kept, **entries})
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):  # a value pickle cannot hold
-            return
-        if not self.write(data):
+        if not self.write(file_data({**kept, **entries})):
             return
         for file in existing if merged else ():
             with contextlib.suppress(OSError):  # a run merging at the same time may have removed it

@@ -93,8 +93,8 @@ def read_manifest_files(repo: git.Repo, repository: str, versions: Iterable[tupl
             parsed[(blob, first)] = ManifestFile(objects)
             for path in paths[1:]:
                 parsed[(blob, path)] = ManifestFile({key: replace(found, path=path) for key, found in objects.items()})
-            if cache:
-                new[(blob, syntax)] = entry_of([(*key, found.value, found.document) for key, found in objects.items()])
+            if cache and (made := entry_of([(*key, found.value, found.document) for key, found in objects.items()])):
+                new[(blob, syntax)] = made
             continue
         contents = stored_contents(entry, cache.directory if cache else "")
         for path in paths:

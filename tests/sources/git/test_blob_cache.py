@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from compliance.errors import GitSourceError
+from compliance.sources.git import blob_cache
 from compliance.sources.git.blob_cache import HEADER, MERGE_ABOVE, BlobCache, cache_version, sound_entries
 from compliance.sources.git.history import read_history
 from tests.support.cli import run
@@ -192,3 +193,18 @@ def test_an_unwritable_cache_is_no_cache(tmp_path: Path, repo: GitRepo) -> None:
     (tmp_path / "file").write_text("not a directory")
 
     assert read_history(repo.path, cache=BlobCache(str(tmp_path / "file"))) == read_history(repo.path)
+
+
+def test_a_value_the_cache_could_not_load_back_is_not_kept(tmp_path: Path, repo: GitRepo,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.write("p/b.yaml", netpol("shop/b", spec={"podSelector": {}, "egress": [{"to": [{"ipBlock": {
+        "cidr": "10.0.0.0/8"}}]}]}))
+    repo.commit("Add a, and b with an address range")
+    monkeypatch.delitem(blob_cache.VALUE_TYPES, ("ipaddress", "IPv4Network"))
+    cache = BlobCache(str(tmp_path / "cache"))
+
+    assert read_history(repo.path, cache=cache) == read_history(repo.path)
+    assert [name for identities, _ in sound_entries(entry_files(tmp_path / "cache")[0].read_bytes()).values()
+            for _, _, name, _ in identities] == ["a"]
+    assert read_history(repo.path, cache=cache) == read_history(repo.path)
