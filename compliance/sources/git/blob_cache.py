@@ -88,32 +88,59 @@ class PlainUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a plain value")
 
 
+def value_type(module: str, name: str) -> type | None:
+    """The value type `module.name` (a dataclass or enum of the model, an address, a date), or None."""
+    found = VALUE_TYPES.get((module, name))
+    if found is None and module.startswith("compliance.model.") and module in sys.modules:
+        candidate = getattr(sys.modules[module], name, None)
+        if isinstance(candidate, type) and (dataclasses.is_dataclass(candidate) or issubclass(candidate, enum.Enum)):
+            found = candidate
+    return found
+
+
 class ValueUnpickler(pickle.Unpickler):
-    """An unpickler that builds only the model's value types (its dataclasses and enums, addresses, dates): a
-    file naming any other callable is refused, never run."""
+    """An unpickler that builds only the model's value types: a file naming any other callable is refused, never
+    run."""
 
     def find_class(self, module: str, name: str) -> Any:
         """The value type `module.name`; UnpicklingError for anything else."""
-        found = VALUE_TYPES.get((module, name))
-        if found is None and module.startswith("compliance.model.") and module in sys.modules:
-            candidate = getattr(sys.modules[module], name, None)
-            if isinstance(candidate, type) and (dataclasses.is_dataclass(candidate)
-                                                or issubclass(candidate, enum.Enum)):
-                found = candidate
+        found = value_type(module, name)
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not a value type")
         return found
 
 
+class ValuePickler(pickle.Pickler):
+    """A pickler of values that `ValueUnpickler` loads back: PicklingError for any object of another type (the
+    types of plain values never reach `reducer_override`)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        """The usual reduction (NotImplemented) for a value type, or a class that is one."""
+        kind = obj if isinstance(obj, type) else type(obj)
+        if not loadable(kind):
+            raise pickle.PicklingError(f"{kind.__module__}.{kind.__qualname__} is not a value type")
+        return NotImplemented
+
+
+@functools.cache
+def loadable(kind: type) -> bool:
+    """Whether `ValueUnpickler` builds this class."""
+    return value_type(kind.__module__, kind.__qualname__) is kind
+
+
+def value_pickle(value: Any) -> bytes:
+    """The pickle of a value that holds only value types; PicklingError otherwise."""
+    stream = io.BytesIO()
+    ValuePickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return stream.getvalue()
+
+
 def entry_of(objects: Sequence[tuple[str, str, str, Any, Any]]) -> Entry | None:
-    """The entry of a blob's (kind, namespace, name, value, document) objects; None when its pickle would not load
-    back (a value of a type `ValueUnpickler` does not build): such a blob is validated on every read instead."""
-    pairs = tuple((value, document) for _, _, _, value, document in objects)
+    """The entry of a blob's (kind, namespace, name, value, document) objects; None when one holds a type that
+    `ValueUnpickler` does not build: such a blob is validated on every read instead."""
     try:
-        payload = pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL)
-        if ValueUnpickler(io.BytesIO(payload)).load() != pairs:
-            return None
-    except (pickle.PicklingError, *DAMAGED_PICKLE):
+        payload = value_pickle(tuple((value, document) for _, _, _, value, document in objects))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return None
     return tuple((kind, namespace, name, document_fingerprint(document)) for kind, namespace, name, _, document
                  in objects), payload
