@@ -16,7 +16,8 @@ from compliance.model.objects import Namespace
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import AnyPolicy
 
-NON_INTEGER_TOKEN = re.compile(r"true|false|[0-9][.eE]")  # how JSON writes booleans and floats
+NON_INTEGER_TOKEN = re.compile(r"[:,\[](?:true|false|-?[0-9]+[.eE])")  # how JSON writes a boolean or float value
+# (or a string holding those characters)
 TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, "Namespace")
 ObjectKey = tuple[str, str, str]
 SIGNATURE_STATUS = {
@@ -241,7 +242,7 @@ def document_fingerprint(document: Any) -> bytes:
         return b""
     if json.loads(text) != document:
         return b""
-    if NON_INTEGER_TOKEN.search(text):  # perhaps a boolean or float (or those letters in a string)
+    if NON_INTEGER_TOKEN.search(f"[{text}"):  # perhaps a boolean or float
         text = json.dumps(integers_for_equals(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).digest()
 
