@@ -244,7 +244,7 @@ def document_fingerprint(document: Any) -> bytes:
         return b""
     if NON_INTEGER_TOKEN.search(f"[{text}"):  # perhaps a boolean or float
         text = json.dumps(integers_for_equals(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).digest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()  # lone surrogates too: PyYAML reads escapes
 
 
 def integers_for_equals(value: Any) -> Any:
