@@ -4,7 +4,10 @@ of every kind, and Namespaces), the changes each commit made, and the objects at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +16,8 @@ from compliance.model.objects import Namespace
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import AnyPolicy
 
+NON_INTEGER_TOKEN = re.compile(r"[:,\[](?:true|false|-?[0-9]+[.eE])")  # how JSON writes a boolean or float value
+# (or a string holding those characters)
 TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, "Namespace")
 ObjectKey = tuple[str, str, str]
 SIGNATURE_STATUS = {
@@ -61,17 +66,65 @@ class Commit:
         return len(self.parents) > 1
 
 
+class ObjectContent:
+    """A tracked object's model value and document: given, or built by `load` when first asked for (a version read
+    from a cache stays bytes until a consumer needs it).
+
+    A `fingerprint` (b"": none) identifies the document exactly, as `document_fingerprint` makes it: two contents
+    that both have one are equal exactly when their fingerprints are, so comparing them loads neither.
+    """
+
+    __slots__ = ("_load", "_loaded", "fingerprint")
+
+    def __init__(self, value: AnyPolicy | Namespace | None = None, document: Mapping[str, Any] | None = None, *,
+                 load: Callable[[], tuple[AnyPolicy | Namespace, Mapping[str, Any]]] | None = None,
+                 fingerprint: bytes = b"") -> None:
+        self._load = load
+        self._loaded = None if load else (value, document)
+        self.fingerprint = fingerprint
+
+    def loaded(self) -> tuple[AnyPolicy | Namespace, Mapping[str, Any]]:
+        """(value, document), built once."""
+        if self._loaded is None:
+            assert self._load is not None
+            self._loaded = self._load()
+        return self._loaded  # type: ignore[return-value]
+
+    def same_document(self, other: ObjectContent) -> bool:
+        """Whether both hold equal documents."""
+        if self.fingerprint and other.fingerprint:
+            return self.fingerprint == other.fingerprint
+        return self.loaded()[1] == other.loaded()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObjectContent):
+            return NotImplemented
+        return self.same_document(other) and (bool(self.fingerprint and other.fingerprint)
+                                              or self.loaded()[0] == other.loaded()[0])
+
+    __hash__ = None  # type: ignore[assignment]  # equal contents may be loaded or not
+
+
 @dataclass(frozen=True)
 class TrackedObject:
-    """A policy (NetworkPolicy or cluster-scoped) or a Namespace as one manifest file in git defines it; `document`
-    is the object as written."""
+    """A policy (NetworkPolicy or cluster-scoped) or a Namespace as one manifest file in git defines it; its
+    `content` holds the model value and the object as written (`document`)."""
 
     kind: str
     namespace: str
     name: str
     path: str
-    value: AnyPolicy | Namespace = field(repr=False)
-    document: Mapping[str, Any] = field(repr=False)
+    content: ObjectContent = field(repr=False)
+
+    @property
+    def value(self) -> AnyPolicy | Namespace:
+        """The model value (a policy of some kind, or a Namespace)."""
+        return self.content.loaded()[0]
+
+    @property
+    def document(self) -> Mapping[str, Any]:
+        """The object as written."""
+        return self.content.loaded()[1]
 
     @property
     def key(self) -> ObjectKey:
@@ -174,3 +227,32 @@ def signature_description(status: str) -> str:
 def replay_order(change: Change) -> tuple[int, str, str]:
     """Order in which changes happened: history order, then object, then path."""
     return change.sequence, change.object, change.path
+
+
+def document_fingerprint(document: Any) -> bytes:
+    """A digest that two documents share exactly when they are equal (`==`: keys in any order, 1 == 1.0 == True);
+    b"" for a document that is not plain JSON with string keys (a YAML 1.1 date, a set, a key that is not a string).
+
+    The digest is of the canonical JSON (sorted keys) of the document with booleans and whole floats written as the
+    integers they equal; a JSON round trip that changes the document tells a document that is not plain JSON.
+    """
+    try:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return b""
+    if json.loads(text) != document:
+        return b""
+    if NON_INTEGER_TOKEN.search(f"[{text}"):  # perhaps a boolean or float
+        text = json.dumps(integers_for_equals(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()  # lone surrogates too: PyYAML reads escapes
+
+
+def integers_for_equals(value: Any) -> Any:
+    """A plain JSON value with every boolean and whole float replaced by the integer it equals."""
+    if isinstance(value, dict):
+        return {key: integers_for_equals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integers_for_equals(item) for item in value]
+    if isinstance(value, bool) or (isinstance(value, float) and value.is_integer()):
+        return int(value)
+    return value

@@ -8,7 +8,7 @@ import json
 
 from compliance.analysis.approvals import Approval
 from compliance.analysis.history_effects import AssessedHistory, ChangeEffects, Provenance
-from compliance.model.history import Change, Commit, History, TrackedObject
+from compliance.model.history import Change, Commit, History, ObjectContent, TrackedObject
 from compliance.model.parse import parse_network_policy
 from compliance.netpol.connections import Connection
 from compliance.report.history_output import (
@@ -25,8 +25,8 @@ from tests.netpol.builders import policy, ports
 COMMIT = Commit("1" * 40, ("0" * 40,), "Dave Ruiz", "dave@example.com", "2026-02-12T21:10:00Z", "Dave Ruiz",
                 "dave@example.com", "2026-02-12T21:10:00Z", "N", "", "Allow partner webhooks", "")
 DOCUMENT = policy("api/webhooks", {"egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]})
-WEBHOOKS = TrackedObject("NetworkPolicy", "api", "webhooks", "p/api/webhooks.yaml", parse_network_policy(DOCUMENT),
-                         DOCUMENT)
+WEBHOOKS = TrackedObject("NetworkPolicy", "api", "webhooks", "p/api/webhooks.yaml",
+                         ObjectContent(parse_network_policy(DOCUMENT), DOCUMENT))
 REFUSED = Approval((), False, "no pull request")
 OPENED = Connection("api/gateway[Deployment]", "0.0.0.0-255.255.255.255[External]", ports("all"))
 ADDED = ChangeEffects(Change(COMMIT, 4, "added", WEBHOOKS.path, after=WEBHOOKS), REFUSED, opened=(OPENED,),

@@ -12,6 +12,7 @@ error on that change and its last readable content stands in until it is fixed.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from compliance.times import format_utc
 
 LOG_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%G?", "%GS", "%s", "%b", "%(trailers:unfold)")
 LOG_FORMAT = "%x1e" + "%x1f".join(LOG_FIELDS) + "%x1f"
+UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")  # already canonical but for Z
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def commit_time(text: str, commit: str, field: str, warnings: list[str]) -> str:
     history cannot be rewritten and one such commit would otherwise block every assessment of the repository.
     """
     try:
-        return format_utc(datetime.datetime.fromisoformat(text))
+        moment = datetime.datetime.fromisoformat(text)
+        return text[:19] + "Z" if UTC_TIME.fullmatch(text) else format_utc(moment)
     except (ValueError, OverflowError):
         warnings.append(f"commit {commit[:12]}: the {field} time {text!r} is not a valid time; the commit is kept "
                         "without it and counts as within every --since/--until window")
@@ -196,7 +199,7 @@ def commit_changes(state: ObjectState, versions: Mapping[tuple[str, str], Manife
             changes.append(Change(commit, sequence, "added", new.path, after=new))
         elif old is not None and new is None:
             changes.append(Change(commit, sequence, "deleted", old.path, before=old))
-        elif old is not None and new is not None and old.document != new.document:
+        elif old is not None and new is not None and not old.content.same_document(new.content):
             changes.append(Change(commit, sequence, "modified", new.path, before=old, after=new))
     return changes
 

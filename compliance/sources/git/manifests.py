@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import git
 
 from compliance.errors import ManifestError
-from compliance.model.history import TRACKED_KINDS, ObjectKey, TrackedObject
+from compliance.model.history import TRACKED_KINDS, ObjectContent, ObjectKey, TrackedObject
 from compliance.model.objects import Namespace
 from compliance.model.policy_identity import AnyPolicy
-from compliance.sources.git.blob_cache import BlobCache, BlobKey, Entry, syntax_of
+from compliance.sources.git.blob_cache import BlobCache, BlobKey, Entry, StoredContents, entry_of, syntax_of
 from compliance.sources.git.repository import REGULAR_FILE_MODES, read_blobs
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
 
@@ -44,7 +45,8 @@ def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]
         *(((p.kind, p.namespace, p.name), found.origins[(p.kind, origin)], p) for origin, p in found.policies.items()),
         *(((p.kind, "", p.name), found.origins[(p.kind, origin)], p) for origin, p in found.cluster_policies.items()),
         *((("Namespace", "", name), found.origins[("Namespace", name)], n) for name, n in found.namespaces.items())]
-    return {key: TrackedObject(*key, path_of(document.file), value, document.obj) for key, document, value in kept}
+    return {key: TrackedObject(*key, path_of(document.file), ObjectContent(value, document.obj))
+            for key, document, value in kept}
 
 
 def manifest_text(data: bytes, name: str) -> str:
@@ -76,27 +78,40 @@ def read_manifest_files(repo: git.Repo, repository: str, versions: Iterable[tupl
     new: dict[BlobKey, Entry] = {}
     parsed: dict[tuple[str, str], ManifestFile] = {}
     for (blob, syntax), paths in paths_of.items():
-        first, *others = paths
-        documents: list[Document] | None = None
-        try:
-            entry = cached.get((blob, syntax))
-            if entry is None:
+        entry = cached.get((blob, syntax))
+        if entry is None:
+            first = paths[0]
+            documents: list[Document] | None = None
+            try:
                 documents = tracked_documents(first, manifest_text(texts[blob], first))
-                new[(blob, syntax)] = [[d.index, d.field, d.obj] for d in documents]
-            else:
-                documents = [Document(first, index, field, obj) for index, field, obj in entry]
-            objects = tracked_objects(documents, named(first))
-        except ManifestError as error:
-            parsed[(blob, first)] = ManifestFile({}, error.message)
-            for path in others:  # the error names the file: find it for each
-                parsed[(blob, path)] = manifest_file(texts.get(blob), documents, path)
+                objects = tracked_objects(documents, named(first))
+            except ManifestError as error:
+                parsed[(blob, first)] = ManifestFile({}, error.message)
+                for path in paths[1:]:  # the error names the file: find it for each
+                    parsed[(blob, path)] = manifest_file(texts[blob], documents, path)
+                continue
+            parsed[(blob, first)] = ManifestFile(objects)
+            for path in paths[1:]:
+                parsed[(blob, path)] = ManifestFile({key: replace(found, path=path) for key, found in objects.items()})
+            if cache and (made := entry_of([(*key, found.value, found.document) for key, found in objects.items()])):
+                new[(blob, syntax)] = made
             continue
-        parsed[(blob, first)] = ManifestFile(objects)
-        for path in others:
-            parsed[(blob, path)] = ManifestFile({key: replace(found, path=path) for key, found in objects.items()})
+        contents = stored_contents(entry, cache.directory if cache else "")
+        for path in paths:
+            parsed[(blob, path)] = ManifestFile({key: TrackedObject(*key, path, content)
+                                                 for key, content in contents.items()})
     if cache and new:
         cache.store(new)
     return parsed
+
+
+def stored_contents(entry: Entry, directory: str) -> dict[ObjectKey, ObjectContent]:
+    """The contents of a cached blob's objects, by key, each loaded when first asked for."""
+    identities, payload = entry
+    contents = StoredContents(directory, payload)
+    return {(kind, namespace, name): ObjectContent(load=functools.partial(contents.pair, index),
+                                                   fingerprint=fingerprint)
+            for index, (kind, namespace, name, fingerprint) in enumerate(identities)}
 
 
 def manifest_file(data: bytes | None, documents: Sequence[Document] | None, path: str) -> ManifestFile:

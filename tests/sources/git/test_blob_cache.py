@@ -1,16 +1,21 @@
-"""The cache of parsed manifest blobs: same history as without it, corrupted entries re-read, concurrent runs,
-and no cache when disabled."""
+"""The cache of validated manifest blobs: same history as without it, corrupted or foreign entries re-read (never
+run), concurrent runs, and no cache when disabled."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from compliance.sources.git.blob_cache import MERGE_ABOVE, VERSION, BlobCache, entry_line, sound_entries
+from compliance.errors import GitSourceError
+from compliance.sources.git import blob_cache
+from compliance.sources.git.blob_cache import HEADER, MERGE_ABOVE, BlobCache, cache_version, sound_entries
 from compliance.sources.git.history import read_history
 from tests.support.cli import run
 from tests.support.git_repos import ROOT, GitRepo, netpol
@@ -38,7 +43,7 @@ def build_history(repo: GitRepo) -> None:
 
 def entry_files(directory: Path) -> list[Path]:
     """The cache's files of entries."""
-    return sorted((directory / VERSION).glob("*.entries"))
+    return sorted((directory / cache_version()).glob("*.entries"))
 
 
 def test_a_cached_read_gives_the_same_history(tmp_path: Path, repo: GitRepo) -> None:
@@ -54,19 +59,28 @@ def test_a_cached_read_gives_the_same_history(tmp_path: Path, repo: GitRepo) -> 
         "p/a.yaml", "p/a.yaml", "p/copy.yaml", "p/copy.yaml"]
 
 
-def test_only_parsed_documents_json_holds_exactly_are_kept(tmp_path: Path, repo: GitRepo) -> None:
+def test_only_validated_files_are_kept(tmp_path: Path, repo: GitRepo) -> None:
     build_history(repo)
     cache = BlobCache(str(tmp_path / "cache"))
     read_history(repo.path, cache=cache)
-    entries = sound_entries(entry_files(tmp_path / "cache")[0].read_bytes(), None)
+    entries = sound_entries(entry_files(tmp_path / "cache")[0].read_bytes())
 
     assert {syntax for _, syntax in entries} == {"yaml", "json"}
-    assert len(entries) == 3  # a+b (held twice), c (moved), invalid a; not the broken ones nor the dated a
-    assert entry_line(("0" * 40, "yaml"), [[1, "", {1: "a"}]]) is None  # a key that is not a string
-    assert entry_line(("0" * 40, "yaml"), [[1, "", {"a": float("nan")}]]) is None
+    assert len(entries) == 3  # a+b (held twice), c (moved), the dated a; not the broken nor the invalid ones
+    assert sorted(name for identities, _ in entries.values() for _, _, name, _ in identities) == ["a", "a", "b", "c"]
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped", "version", "digest"])
+class Foreign:
+    """A pickle that runs a callable when loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return Path.touch, (str(self.marker),)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "version", "digest", "foreign"])
 def test_a_corrupted_entry_is_read_again_never_trusted(tmp_path: Path, repo: GitRepo, damage: str) -> None:
     repo.write("p/a.yaml", netpol("shop/a"))
     repo.commit("Add a")
@@ -74,12 +88,14 @@ def test_a_corrupted_entry_is_read_again_never_trusted(tmp_path: Path, repo: Git
     expected = read_history(repo.path, cache=cache)
     [file] = entry_files(tmp_path / "cache")
     data = file.read_bytes()
-    digest, _, rest = data.partition(b" ")
+    header, _, payload = data.partition(b"\n")
+    foreign = pickle.dumps({(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml"): Foreign(tmp_path / "ran")})
     damaged = {
         "truncated": data[:len(data) // 2],
-        "flipped": data.replace(b'"shop"', b'"shoq"'),
+        "flipped": data.replace(b"shop", b"shoq"),
         "version": data,
-        "digest": digest[:-1] + (b"0" if digest[-1:] != b"0" else b"1") + b" " + rest,
+        "digest": header[:-1] + (b"0" if header[-1:] != b"0" else b"1") + b"\n" + payload,
+        "foreign": HEADER + hashlib.sha256(foreign).hexdigest().encode() + b"\n" + foreign,
     }[damage]
     if damage == "version":  # an entry of another version is in another folder, never read
         other = tmp_path / "cache" / "0-0.0.0"
@@ -89,9 +105,43 @@ def test_a_corrupted_entry_is_read_again_never_trusted(tmp_path: Path, repo: Git
     else:
         file.write_bytes(damaged)
     assert cache.load([(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml")]) == {}
+    assert not (tmp_path / "ran").exists()
 
     assert read_history(repo.path, cache=cache) == expected
     assert cache.load([(repo.git("rev-parse", "HEAD:p/a.yaml"), "yaml")])  # written again
+
+
+def test_a_forged_value_pickle_runs_nothing_and_is_an_error(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    cache = BlobCache(str(tmp_path / "cache"))
+    read_history(repo.path, cache=cache)
+    [file] = entry_files(tmp_path / "cache")
+    entries = sound_entries(file.read_bytes())
+    forged = pickle.dumps({key: (identities, pickle.dumps(((Foreign(tmp_path / "ran"), {}),)))
+                           for key, (identities, _) in entries.items()})
+    file.write_bytes(HEADER + hashlib.sha256(forged).hexdigest().encode() + b"\n" + forged)
+    [change] = read_history(repo.path, cache=cache).changes  # the replay needs no value
+
+    with pytest.raises(GitSourceError, match="does not hold model values"):
+        assert change.after and change.after.value
+    assert not (tmp_path / "ran").exists()
+
+
+def test_cached_documents_compare_as_parsed_ones(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.commit("Add a")
+    repo.write("p/a.yaml", text=json.dumps(dict(reversed(netpol("shop/a").items()))))  # the same document
+    repo.commit("Reformat a")
+    repo.write("p/a.yaml", netpol("shop/a", spec={"podSelector": {"matchLabels": {"app": "web"}}}))
+    repo.commit("Narrow a")
+    cache = BlobCache(str(tmp_path / "cache"))
+    uncached = read_history(repo.path)
+    read_history(repo.path, cache=cache)
+    cached = read_history(repo.path, cache=cache)
+
+    assert [(c.change, c.object) for c in cached.changes] == [(c.change, c.object) for c in uncached.changes]
+    assert cached == uncached  # and, looked at, the same objects
 
 
 def test_concurrent_runs_share_the_cache(tmp_path: Path, repo: GitRepo) -> None:
@@ -108,7 +158,7 @@ def test_concurrent_runs_share_the_cache(tmp_path: Path, repo: GitRepo) -> None:
     assert all(process.returncode == 0 for process in runs)
     assert len(BlobCache(str(tmp_path / "cache")).load(
         [(repo.git("rev-parse", f"HEAD:p/{n}.yaml"), "yaml") for n in range(30)])) == 30
-    assert not list((tmp_path / "cache" / VERSION).glob(".*.tmp"))
+    assert not list((tmp_path / "cache" / cache_version()).glob(".*.tmp"))
 
 
 def test_many_files_are_merged_into_one(tmp_path: Path, repo: GitRepo) -> None:
@@ -144,3 +194,19 @@ def test_an_unwritable_cache_is_no_cache(tmp_path: Path, repo: GitRepo) -> None:
     (tmp_path / "file").write_text("not a directory")
 
     assert read_history(repo.path, cache=BlobCache(str(tmp_path / "file"))) == read_history(repo.path)
+
+
+def test_a_value_the_cache_could_not_load_back_is_not_kept(tmp_path: Path, repo: GitRepo,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("p/a.yaml", netpol("shop/a"))
+    repo.write("p/b.yaml", netpol("shop/b", spec={"podSelector": {}, "egress": [{"to": [{"ipBlock": {
+        "cidr": "10.0.0.0/8"}}]}]}))
+    repo.commit("Add a, and b with an address range")
+    monkeypatch.delitem(blob_cache.VALUE_TYPES, ("ipaddress", "IPv4Network"))
+    monkeypatch.setattr(blob_cache, "loadable", functools.cache(blob_cache.loadable.__wrapped__))  # nothing known
+    cache = BlobCache(str(tmp_path / "cache"))
+
+    assert read_history(repo.path, cache=cache) == read_history(repo.path)
+    assert [name for identities, _ in sound_entries(entry_files(tmp_path / "cache")[0].read_bytes()).values()
+            for _, _, name, _ in identities] == ["a"]
+    assert read_history(repo.path, cache=cache) == read_history(repo.path)
