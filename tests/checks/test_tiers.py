@@ -159,7 +159,7 @@ def test_guardrail_notes_zones_without_one_and_rejects_address_zones() -> None:
     extra = [APPROVED_PASS, GUARDRAIL]
     both = run("segmentation.admin_guardrail", base(*extra), zones=["cde", "connected"])
     assert both.status is Status.PASS
-    assert both.summary.endswith("; no Admin-tier guardrail protects connected.")
+    assert both.summary.endswith("; no guardrail in a tier before the namespaces' policies protects connected.")
     assert run("segmentation.admin_guardrail", base(*extra), zones=["internet"]).status is Status.ERROR
 
 
