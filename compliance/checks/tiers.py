@@ -21,8 +21,9 @@ from compliance.checks.registry import (
 from compliance.checks.segmentation import ZoneChoice, noted, workload_zones, zones_to_examine
 from compliance.model.cluster_policy import Action, PodPeer, Tier
 from compliance.netpol import bitsets
+from compliance.netpol.calico import unmodelled_fields
 from compliance.netpol.calico_rules import CalicoTierRule
-from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, resolve_ports
+from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet
 from compliance.netpol.reachability import TierRule, refine
 from compliance.netpol.zones import Crossing
 from compliance.wording import counted
@@ -184,27 +185,36 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
     return noted(outcome, choice)
 
 
-def tied_policies(rules: Sequence[TierRule], ports: PortSet) -> set[str]:
-    """The groups of `rules`' policies that share a tier, priority and direction and decide some of `ports`
-    differently, each as `AdminNetworkPolicy/a, AdminNetworkPolicy/b (Admin tier, priority 10, egress)`."""
+def tied_policies(rules: Sequence[GuardRule], ports: PortSet) -> set[str]:
+    """The groups of `rules`' cluster policies that share a tier, priority and direction and decide some of `ports`
+    differently, each as `AdminNetworkPolicy/a, AdminNetworkPolicy/b (Admin tier, priority 10, egress)`; and the
+    Calico rules covering some of `ports` whose match is uncertain, each as
+    `GlobalNetworkPolicy/a ingress[0] (tier security, order 10): icmp not modelled`."""
     groups: dict[tuple[Tier, int, str], dict[str, set[Action]]] = defaultdict(lambda: defaultdict(set))
+    uncertain = set()
     for rule in rules:
-        if rule.named or resolve_ports(rule.ports, None) & ports:
-            groups[(rule.policy.tier, rule.policy.priority, rule.direction)][rule.policy.key].add(rule.action)
-    return {f"{', '.join(sorted(actions))} ({tier} tier, priority {priority}, {direction})"
-            for (tier, priority, direction), actions in groups.items()
-            if len(actions) > 1 and len(set().union(*actions.values())) > 1}
+        if not (rule.named or rule.port_set(None) & ports):
+            continue
+        if isinstance(rule, CalicoTierRule):
+            if rule.uncertain:
+                fields = ", ".join(unmodelled_fields(rule.policy, rule.rule)) or "ipVersion with pod peers"
+                uncertain.add(f"{rule.reference} ({rule_row(rule)[1]}): {fields} not modelled")
+            continue
+        groups[(rule.policy.tier, rule.policy.priority, rule.direction)][rule.policy.key].add(rule.action)
+    return uncertain | {f"{', '.join(sorted(actions))} ({tier} tier, priority {priority}, {direction})"
+                        for (tier, priority, direction), actions in groups.items()
+                        if len(actions) > 1 and len(set().union(*actions.values())) > 1}
 
 
 def ambiguous_pairs(system: AssessedSystem, zones: set[str]) -> dict[tuple[str, str], set[str]]:
     """The workload pairs (or workload and address range) with an end in `zones` and pods between which some ports
-    are ambiguous, each with the ties of policies behind them; the map's ambiguous cells are cut by the tier rules
-    that cover them."""
+    are ambiguous, each with the ties of policies (and uncertain Calico rules) behind them; the map's ambiguous cells
+    are cut by the tier rules that cover them."""
     reach = system.reach
     assert reach.ambiguity is not None
-    egress: dict[int, list[TierRule]] = defaultdict(list)  # by subject class
-    admitting: dict[int, list[TierRule]] = defaultdict(list)  # ingress rules, by peer class
-    for rule in reach.tier_rules:
+    egress: dict[int, list[GuardRule]] = defaultdict(list)  # by subject class
+    admitting: dict[int, list[GuardRule]] = defaultdict(list)  # ingress rules, by peer class
+    for rule in (*reach.tier_rules, *reach.calico_rules):
         for index in bitsets.members(rule.targets if rule.direction == "egress" else rule.peers):
             (egress if rule.direction == "egress" else admitting)[index].append(rule)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -251,12 +261,13 @@ def pair_ambiguity(system: AssessedSystem, source: str, destination: str, ranges
        params=("zones",), evidence=("ambiguous_connections",))
 def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Two cluster policies of one tier and priority that decide a connection differently leave it to the
-    implementation: it counts as reachable, and the policies should get distinct priorities. Connections with an
-    end in `zones` are examined."""
+    implementation: it counts as reachable, and the policies should get distinct priorities. So does a Calico rule
+    setting fields not modelled, which may or may not match. Connections with an end in `zones` are examined."""
     choice = zones_to_examine(system, zones)
-    if not system.snapshot.cluster_policies:
+    if not system.snapshot.cluster_policies and not system.snapshot.calico_policies:
         raise NothingToExamine("Not applicable: the input holds no cluster policy (AdminNetworkPolicy, "
-                               "BaselineAdminNetworkPolicy or ClusterNetworkPolicy), so no priorities can tie.")
+                               "BaselineAdminNetworkPolicy or ClusterNetworkPolicy) and no Calico policy, so no "
+                               "priorities can tie.")
     wanted = set(choice.examined)
     rows, findings = [], []
     if system.reach.ambiguity is not None:
@@ -270,13 +281,16 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
             tied = "; ".join(sorted(ties)) or "policies of equal priority"
             rows.append((source, zones_of[0], destination, zones_of[1], ports.describe(), tied))
             findings.append(Finding(f"{source} -> {destination}", f"{source} ({zones_of[0]}) -> {destination} "
-                                    f"({zones_of[1]}) on {ports.describe()}: {tied} decide these ports differently, "
-                                    "so the implementation's order decides; counted as reachable", "high"))
+                                    f"({zones_of[1]}) on {ports.describe()}: {tied}, so the implementation decides these "
+                                    "ports (its order of equal priorities, or the fields not modelled); counted as "
+                                    "reachable", "high"))
     evidence = (EvidenceTable("ambiguous_connections", f"Connections of {choice.names} that equal priorities leave "
                               "ambiguous", AMBIGUOUS_COLUMNS, tuple(rows)),)
-    passed = (f"No connection of {choice.names} depends on the order of policies of equal priority."
+    passed = (f"No connection of {choice.names} depends on the order of policies of equal priority or on fields "
+              "not modelled."
               if system.reach.ambiguity is not None else
-              "No two cluster policies of one tier share a priority, so the policies decide every connection.")
+              "No two cluster policies of one tier share a priority and no Calico rule sets fields not modelled, so "
+              "the policies decide every connection.")
     return noted(result("analysis.unambiguous", findings, passed,
-                        f"Connections of {choice.names} that policies of equal priority decide differently, leaving "
-                        "them to the implementation's order: {count}.", evidence), choice)
+                        f"Connections of {choice.names} that policies of equal priority decide differently (or Calico "
+                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.", evidence), choice)
