@@ -36,13 +36,18 @@ GUARDRAIL_TIERS = "a tier before the namespaces' policies (Admin tier, or a Cali
 GuardRule = TierRule | CalicoTierRule
 
 
+def tiered_rules(system: AssessedSystem) -> list[GuardRule]:
+    """The rules of the cluster policies and Calico policies that select some pod."""
+    return [*system.reach.tier_rules, *system.reach.calico_rules]
+
+
 def crossing_rules(system: AssessedSystem, zone: str) -> list[GuardRule]:
     """The rules of the guardrail tiers (system.guardrail_tiers) that match some traffic from outside `zone` into it:
     ingress rules of policies whose subjects are in the zone, and egress rules (of subjects outside it) whose peers
     are."""
     inside = system.zoning.members(zone)
     tiers = system.guardrail_tiers
-    return [rule for rule in (*system.reach.tier_rules, *system.reach.calico_rules) if rule.tier_name in tiers and (
+    return [rule for rule in tiered_rules(system) if rule.tier_name in tiers and (
         (rule.direction == "ingress" and rule.targets & inside and rule.peers & ~inside)
         or (rule.direction == "egress" and rule.peers & inside and rule.targets & ~inside))]
 
@@ -214,7 +219,7 @@ def ambiguous_pairs(system: AssessedSystem, zones: set[str]) -> dict[tuple[str, 
     assert reach.ambiguity is not None
     egress: dict[int, list[GuardRule]] = defaultdict(list)  # by subject class
     admitting: dict[int, list[GuardRule]] = defaultdict(list)  # ingress rules, by peer class
-    for rule in (*reach.tier_rules, *reach.calico_rules):
+    for rule in tiered_rules(system):
         for index in bitsets.members(rule.targets if rule.direction == "egress" else rule.peers):
             (egress if rule.direction == "egress" else admitting)[index].append(rule)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -281,9 +286,9 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
             tied = "; ".join(sorted(ties)) or "policies of equal priority"
             rows.append((source, zones_of[0], destination, zones_of[1], ports.describe(), tied))
             findings.append(Finding(f"{source} -> {destination}", f"{source} ({zones_of[0]}) -> {destination} "
-                                    f"({zones_of[1]}) on {ports.describe()}: {tied}, so the implementation decides these "
-                                    "ports (its order of equal priorities, or the fields not modelled); counted as "
-                                    "reachable", "high"))
+                                    f"({zones_of[1]}) on {ports.describe()}: {tied}, so the implementation "
+                                    "decides these ports (its order of equal priorities, or the fields not "
+                                    "modelled); counted as reachable", "high"))
     evidence = (EvidenceTable("ambiguous_connections", f"Connections of {choice.names} that equal priorities leave "
                               "ambiguous", AMBIGUOUS_COLUMNS, tuple(rows)),)
     passed = (f"No connection of {choice.names} depends on the order of policies of equal priority or on fields "
@@ -293,4 +298,5 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
               "the policies decide every connection.")
     return noted(result("analysis.unambiguous", findings, passed,
                         f"Connections of {choice.names} that policies of equal priority decide differently (or Calico "
-                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.", evidence), choice)
+                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.",
+                        evidence), choice)

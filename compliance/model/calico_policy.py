@@ -81,11 +81,14 @@ class CalicoRule:
     unmodelled: tuple[str, ...] = ()
 
     def describe_ports(self) -> str:
-        """Its protocol and destination ports as written, e.g. `TCP 443, 8000-8100/TCP`; `every port` when none."""
+        """Its protocol and destination ports as written, e.g. `443/TCP, not 8000-8100/TCP` (the ports carry the
+        protocol) or `UDP, not SCTP`; `every port` when none."""
         destination = self.destination
-        parts = [*((self.protocol,) if self.protocol else ()), *((f"not {self.not_protocol}",) if self.not_protocol
-                                                                 else ())]
-        parts += [spec.describe() for spec in destination.ports or ()]
+        if destination.ports is not None:
+            parts = [spec.describe() for spec in destination.ports]
+        else:
+            parts = [self.protocol] if self.protocol else []
+        parts += [f"not {self.not_protocol}"] if self.not_protocol else []
         parts += [f"not {spec.describe()}" for spec in destination.not_ports]
         return ", ".join(parts) or "every port"
 
