@@ -22,6 +22,7 @@ from .builders import (
     GIT_SOURCE,
     HOSTILE_LABEL,
     PACK_ID,
+    calico_snapshot,
     guarded_snapshot,
     report_input,
     sample_snapshot,
@@ -266,3 +267,14 @@ def test_counted_words_agree_with_their_number(html: str) -> None:
     assert environment.from_string('{{ 1 | counted("more row") }}, {{ 2 | counted("policy", "policies") }}, '
                                    '{{ 1 | agreeing("{count} uses", "{count} use") }}').render() == (
         "1 more row, 2 policies, 1 uses")
+
+
+def test_html_lists_the_calico_policies_by_tier() -> None:
+    text = re.sub(r"<[^>]+>", "", document.render_html(report_input(snapshot=calico_snapshot())))
+    for phrase in ("Calico policies (tiers)", "4 Calico policies, by tier in evaluation order",
+                   "security tier order 100 · default action Pass",
+                   "default tier order 1,000,000 · default action Deny",
+                   "GlobalNetworkPolicy/security.cde-ingress-guard", "The cluster has no AdminNetworkPolicy, "
+                   "BaselineAdminNetworkPolicy or ClusterNetworkPolicy."):
+        assert phrase in " ".join(text.split()), phrase
+    assert "the NetworkPolicies alone decide" not in " ".join(text.split())
