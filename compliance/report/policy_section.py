@@ -23,7 +23,7 @@ from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import ClusterPolicy, Tier
 from compliance.model.objects import Pod
 from compliance.netpol.addresses import AddressRange, address_text
-from compliance.netpol.calico import CalicoObjects, calico_rank, tier_places
+from compliance.netpol.calico import CalicoObjects, calico_rank, tier_places, unmodelled_fields
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext, TierStep
@@ -101,6 +101,13 @@ def tied_priorities(policies: Iterable[ClusterPolicy]) -> list[str]:
     groups = itertools.groupby(evaluation_order(policies), key=lambda p: (p.tier, p.priority))
     found = [(tier, priority, [p.key for p in group]) for (tier, priority), group in groups]
     return [f"{tier} tier, priority {priority}: {', '.join(keys)}" for tier, priority, keys in found if len(keys) > 1]
+
+
+def uncertain_rules(system: AssessedSystem) -> list[str]:
+    """`GlobalNetworkPolicy/a ingress[0]: http` for each Calico rule selecting some pod whose match is uncertain: it
+    sets fields not modelled (or an ipVersion, where pods are its peers)."""
+    return sorted({f"{rule.reference}: {', '.join(unmodelled_fields(rule.policy, rule.rule)) or 'ipVersion'}"
+                   for rule in system.reach.calico_rules if rule.uncertain})
 
 
 def ambiguous_connections(flows: ZoneFlows) -> list[ZoneConnection]:
@@ -209,13 +216,14 @@ def policy_section(system: AssessedSystem, flows: ZoneFlows, tables: Mapping[str
     ambiguous = ambiguous_connections(flows)
     network = tables["data/policies.csv"]
     ties = tied_priorities(system.snapshot.cluster_policies)
+    uncertain = uncertain_rules(system)
     return {
         "cluster": cluster_policy_view(tables),
         "calico": calico_policy_view(system),
         "network": {"rows": network.records(table_rows), "total": len(network.rows),
                     "more": max(0, len(network.rows) - table_rows), "path": network.path},
         "excerpts": tier_excerpts(system, flows, ambiguous),
-        "ambiguity": {"ties": ties, "connections": len(ambiguous),
+        "ambiguity": {"ties": ties, "uncertain": uncertain, "connections": len(ambiguous),
                       "examples": [f"{c.source} -> {c.destination}: {c.ambiguous.describe()}"
-                                   for c in ambiguous[:3]]} if ties else None,
+                                   for c in ambiguous[:3]]} if ties or uncertain else None,
     }

@@ -167,3 +167,17 @@ def test_representatives_split_by_service_account_where_calico_policies_select_b
     for calico_policies, expected in ((snapshot.calico_policies, 2), ((), 1)):
         system = report_input(snapshot=dataclasses.replace(snapshot, pods=pods, calico_policies=calico_policies)).system
         assert len(policy_section.endpoint_index(system)("api-gateway/gateway[Deployment]")) == expected
+
+
+def test_calico_rules_with_fields_not_modelled_are_named_as_ambiguity(calico: ReportInput) -> None:
+    snapshot = calico.system.snapshot
+    [original] = [p for p in snapshot.calico_policies if p.name == "security.cde-ingress-guard"]
+    guard = dataclasses.replace(original, ingress=(dataclasses.replace(original.ingress[0], unmodelled=("http",)),
+                                                   *original.ingress[1:]))
+    report = report_input(snapshot=dataclasses.replace(snapshot, calico_policies=tuple(
+        guard if p is original else p for p in snapshot.calico_policies)))
+    assert policy_section.uncertain_rules(report.system) == [f"{guard.key} ingress[0]: http"]
+    flows = zone_flows(report.system)
+    section = policy_section.policy_section(report.system, flows, report_tables(report, flows), 25)
+    assert section["ambiguity"]["ties"] == [] and section["ambiguity"]["uncertain"] == [f"{guard.key} ingress[0]: http"]
+    assert policy_section.uncertain_rules(calico.system) == []
