@@ -9,7 +9,8 @@ default shape) and written as YAML manifests. Two tables follow.
 Stages: in a fresh process, load (read and validate the YAML), analyse (reachability), zone matrix,
 evaluate PCI DSS, pack (CSVs, PDF and manifest, unsigned), each with the process's peak RSS at its end; beside
 them the parse floor, reading the file and parsing it with ryaml alone (in a fresh process of its own), and load's
-CPU time over the floor's.
+CPU time over the floor's; the pack's CPU time and the whole run's peak RSS (what the pack goal holds) have their
+own columns.
 
 Commands: whole processes as a user runs them, with wall time, CPU time (user + sys) and the process's
 peak RSS: `segproof reachability --level workload -o json` on each cluster, and `--level pod` with
@@ -248,9 +249,11 @@ def stage_row(cluster: Cluster, records: dict[str, dict]) -> str:
     if goal and stage in records:  # the peak RSS at a stage's end is the process's peak up to it
         verdict = goal.met(records[stage]["seconds"], records[stage]["peak_mb"], None, ratio)
         goal_cells = f"{stage} {goal.text()} | {verdict} |"
+    pack_cpu = f"{records['pack']['cpu']:.2f}" if "pack" in records else "n/a"
+    run_peak = f"{max(r['peak_mb'] for r in records.values()):,.0f}" if records else "n/a"
     return (f"| {cluster.shape} | {cluster.pods:,} | {cluster.namespaces:,} | {cluster.policies:,} | "
             f"{cluster.admin_policies} | {floor} | {f'{ratio:.2f}x' if ratio else 'n/a'} | " + " | ".join(cells)
-            + f" | {goal_cells}")
+            + f" | {pack_cpu} | {run_peak} | {goal_cells}")
 
 
 def command_row(cluster: Cluster, command: str, run: Run, peer: Run | None) -> str:
@@ -297,8 +300,8 @@ def main() -> None:
     commands: list[str] = []
     print(f"segproof benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| shape | pods | namespaces | policies | admin policies | parse floor s | load CPU / floor CPU | " +
-          " | ".join(f"{stage} s (peak MB)" for stage in STAGES) + " | goal | met |")
-    print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(STAGES) + "---|---|")
+          " | ".join(f"{stage} s (peak MB)" for stage in STAGES) + " | pack CPU s | run peak MB | goal | met |")
+    print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * (len(STAGES) + 2) + "---|---|")
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
         for shape, pods, admin in cases:

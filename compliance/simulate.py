@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from compliance.analysis.policy_changes import SpecChange, spec_changes
 from compliance.analysis.system import AssessedSystem
@@ -27,10 +28,11 @@ from compliance.model.history import Revision
 from compliance.model.policy_identity import AnyPolicy, identity_order, kind_of, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import FAILING_STATUSES
+from compliance.netpol.calico import CalicoObjects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, policy_cuts, roll_up
 from compliance.netpol.options import AnalysisOptions
-from compliance.netpol.reachability import analyse_snapshot
+from compliance.netpol.reachability import analyse_snapshot, calico_cuts
 from compliance.scope import Scope
 
 
@@ -126,6 +128,20 @@ def with_policies(snapshot: Snapshot, policies: Sequence[AnyPolicy], deleted: Se
     return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered))
 
 
+def with_calico(snapshot: Snapshot, proposed: Snapshot) -> Snapshot:
+    """The snapshot with the Calico policies, tiers and network sets of `proposed` replacing the same-named ones (or
+    added)."""
+    def laid_over(current: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any]) -> tuple[Any, ...]:
+        found = {key(item): item for item in current} | {key(item): item for item in new}
+        return tuple(found[name] for name in sorted(found))
+
+    return replace(snapshot,
+                   calico_policies=laid_over(snapshot.calico_policies, proposed.calico_policies, lambda p: p.key),
+                   calico_tiers=laid_over(snapshot.calico_tiers, proposed.calico_tiers, lambda t: t.name),
+                   network_sets=laid_over(snapshot.network_sets, proposed.network_sets,
+                                          lambda n: (n.namespace, n.name)))
+
+
 def proposal(snapshot: Snapshot, proposed: Sequence[AnyPolicy], deleted: Sequence[str],
              files: Sequence[str]) -> tuple[Snapshot, Snapshot, tuple[str, str]]:
     """(before, after, labels): the source's policies, then with the proposed ones laid over and deletions."""
@@ -170,7 +186,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     """Compare the two states: connections, and with a scope, zone paths and the frameworks' controls on `today`."""
     # Both states cut the address space at the ipBlocks (and networks) of both, so ranges and findings compare one
     # to one.
-    blocks = policy_cuts([*before.all_policies, *after.all_policies])
+    blocks = (*policy_cuts([*before.all_policies, *after.all_policies]),
+              *calico_cuts(CalicoObjects.of(before)), *calico_cuts(CalicoObjects.of(after)))
     if scope is None:
         reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:

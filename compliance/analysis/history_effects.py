@@ -13,6 +13,7 @@ from compliance.model.history import Change, History, ObjectKey, TrackedObject, 
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
 from compliance.model.snapshot import Snapshot
+from compliance.netpol.calico import CalicoObjects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
 from compliance.netpol.options import AnalysisOptions
@@ -73,7 +74,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     """The history with the connections each policy change (of every kind) opened and closed among the topology's
     pods.
 
-    The topology's own policies are ignored: policies come from git, starting from `history.initial`. The
+    The topology's own NetworkPolicies and cluster policies are ignored: they come from git, starting from
+    `history.initial`; its Calico objects, which the history does not track, stay as they are throughout. The
     changes of one commit are applied one at a time in object order, so each is credited with what it
     changed given the ones before it. With `zone_of` (endpoint name, workload or address range, to zone
     name), zones_opened/zones_closed group the same connections by zone pair; `address_cuts` (the CIDRs
@@ -88,7 +90,7 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
                                       [policy for o in history.initial if (policy := o.policy) is not None],
                                       options, level, (*address_cuts, *version_cuts(every_version)),
-                                      nodes=topology.nodes)
+                                      nodes=topology.nodes, calico=CalicoObjects.of(topology))
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}

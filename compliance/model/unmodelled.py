@@ -1,4 +1,4 @@
-"""Policy kinds that change reachability but that segproof does not model (yet).
+"""Policy kinds that change reachability but that segproof does not model (yet): Cilium's.
 
 When any exist, reachability-based results must say the analysis is incomplete and name them.
 """
@@ -21,12 +21,6 @@ class PolicyKind:
 
 
 UNMODELLED_POLICY_KINDS = (
-    PolicyKind("crd.projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
-    PolicyKind("projectcalico.org", "NetworkPolicy", "networkpolicies", "Calico NetworkPolicy", True),
-    PolicyKind("crd.projectcalico.org", "GlobalNetworkPolicy", "globalnetworkpolicies",
-               "Calico GlobalNetworkPolicy", False),
-    PolicyKind("projectcalico.org", "GlobalNetworkPolicy", "globalnetworkpolicies",
-               "Calico GlobalNetworkPolicy", False),
     PolicyKind("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
     PolicyKind("cilium.io", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies",
                "CiliumClusterwideNetworkPolicy", False),

@@ -838,10 +838,10 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     tiered = sorted(cluster_policies, key=lambda p: p.order)
     blocks = {direction: direction_blocks(policies, direction) for direction in ("egress", "ingress")}
     networks = network_blocks(tiered, nodes)
-    calico_cuts = [*calico_blocks(calico), WHOLE_IPV4, WHOLE_IPV6] if calico.policies else []
-    egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *calico_cuts, *address_cuts])
-    ingress_ranges = partition([*blocks["ingress"], *calico_cuts, *address_cuts])
-    pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + calico_cuts)
+    cuts = calico_cuts(calico)
+    egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *cuts, *address_cuts])
+    ingress_ranges = partition([*blocks["ingress"], *cuts, *address_cuts])
+    pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + cuts)
                   if options.ipblock_selects_pods else None)
     classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies))
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
@@ -852,6 +852,13 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress,
                            tuple(analysis.tier_rules), ambiguity, tuple(analysis.calico_rules), compiler=compiler)
+
+
+def calico_cuts(calico: CalicoObjects) -> list[IPBlock]:
+    """The address cuts of Calico's objects: their networks, and both whole address spaces (a Calico rule without
+    nets matches addresses of either version), or none without Calico policies. Two analyses compared address by
+    address cut at both sides' cuts."""
+    return [*calico_blocks(calico), WHOLE_IPV4, WHOLE_IPV6] if calico.policies else []
 
 
 def domain_cuts(policies: Sequence[ClusterPolicy]) -> tuple[IPBlock, ...]:

@@ -14,6 +14,7 @@ import datetime
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -43,12 +44,17 @@ from compliance.scope import ScopeException
 from compliance.times import parse_utc
 from compliance.wording import agreeing, counted
 
-if TYPE_CHECKING:  # jinja2 is imported only when a report is rendered
+if TYPE_CHECKING:  # jinja2 and WeasyPrint are imported only when a report is rendered
     import jinja2
+    import pydyf
+    import weasyprint
     from markupsafe import Markup
 
 TEMPLATE = "report.html.j2"
 PDF_TABLE_ROWS = 25
+# zlib's default level for the attached CSVs: pydyf deflates every stream at level 9, five times slower on the
+# ~100 MB of CSVs of a 150,000-pod cluster (3.6 s against 0.7 s) for a PDF only 11 % smaller.
+ATTACHMENT_COMPRESSION = 6
 DETAIL_FINDINGS = 8
 EVIDENCE_EXCERPT_ROWS = 5
 # The executive summary counts statuses from the best, the worst last.
@@ -71,15 +77,16 @@ BREAK_POINTS = re.compile(r"(?<=[/,;=])|(?=\[)")
 
 
 def breakable(value: Any) -> Markup:
-    """Text escaped, with line-break opportunities (<wbr>) after `/ , ; =` and before `[`.
+    """Text escaped, with line-break opportunities (zero-width spaces) after `/ , ; =` and before `[`.
 
     Long identifiers (`ns/workload[Kind]`, address ranges) then wrap at their natural joints instead of
-    letting table cells break anywhere, which is both uglier and far slower to lay out.
+    letting table cells break anywhere, which is both uglier and far slower to lay out. A U+200B is what
+    WeasyPrint shows for `<wbr>`, without the box `<wbr>` costs it for each break.
     """
     from markupsafe import Markup, escape
 
     pieces = BREAK_POINTS.split("" if value is None else str(value))
-    return Markup("<wbr>").join(escape(piece) for piece in pieces if piece)
+    return Markup("\u200b").join(escape(piece) for piece in pieces if piece)
 
 
 def shown(value: Any) -> Any:
@@ -396,6 +403,18 @@ def source_date_epoch(moment: datetime.datetime) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+def compress_attachments(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint's finisher: the embedded files deflated here at `ATTACHMENT_COMPRESSION`, the rest left to
+    pydyf."""
+    import pydyf
+
+    for item in pdf.objects:
+        if isinstance(item, pydyf.Stream) and item.compress and item.extra.get("Type") == "/EmbeddedFile":
+            item.stream = [zlib.compress(b"\n".join(item.stream), ATTACHMENT_COMPRESSION)]
+            item.extra["Filter"] = "/FlateDecode"
+            item.compress = False
+
+
 def render_pdf(data: ReportInput, attachments: Mapping[str, bytes], flows: ZoneFlows | None = None,
                tables: Mapping[str, Table] | None = None) -> bytes:
     """The report as a PDF/A-3b with `attachments` (relative path -> bytes) embedded as Data; deterministic.
@@ -412,4 +431,5 @@ def render_pdf(data: ReportInput, attachments: Mapping[str, bytes], flows: ZoneF
              for path, content in sorted(attachments.items())]
     html = weasyprint.HTML(string=render_html(data, flows, tables), url_fetcher=fetcher)
     with source_date_epoch(moment):
-        return html.write_pdf(pdf_variant="pdf/a-3b", attachments=files, uncompressed_pdf=False)
+        return html.write_pdf(pdf_variant="pdf/a-3b", attachments=files, uncompressed_pdf=False,
+                              finisher=compress_attachments)

@@ -26,6 +26,9 @@ CELL_GUARDS = frozenset((*FORMULA_STARTS, "'"))
 # and isolates (ALM, LRM, RLM, LRE..RLO, LRI..PDI); the second form keeps newlines.
 INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 INVISIBLE_IN_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# One encoder for every compact value: `json.dumps` with options builds a new encoder per call, which costs more
+# than encoding a small object (a snapshot has one per pod).
+COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def escaped(match: re.Match[str]) -> str:
@@ -68,7 +71,7 @@ def json_text(document: Any, flat_below: int | None = None) -> str:
 
 def compact_json(value: Any) -> str:
     """One JSON value on one line, without spaces, by the C encoder."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return COMPACT.encode(value)
 
 
 def json_bytes(document: Any, flat_below: int) -> bytes:
@@ -96,6 +99,15 @@ def json_chunks(value: Any, level: int, flat_below: int) -> Iterator[str]:
         items: Iterator[tuple[str, Any]] = ((f"{pad}{json.dumps(key, ensure_ascii=False)}: ", item)
                                             for key, item in value.items())
         opening, closing, empty = "{", close + "}", "{}"
+    elif level + 1 >= flat_below:  # an array of one-line elements (the pods): a batch of lines per piece
+        elements = iter(value)
+        between = ",\n" + pad
+        separator = "[\n" + pad
+        while batch := list(itertools.islice(elements, BATCH)):
+            yield separator + between.join(map(compact_json, batch))
+            separator = between
+        yield "[]" if separator == "[\n" + pad else close + "]"
+        return
     else:
         items = ((pad, item) for item in value)
         opening, closing, empty = "[", close + "]", "[]"

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from compliance.analysis.system import AssessedSystem
@@ -24,7 +25,7 @@ from compliance.controls import Assessment, ControlResult
 from compliance.model.cluster_policy import Action, ClusterPolicy, ClusterRule
 from compliance.model.objects import PROTOCOLS
 from compliance.netpol import bitsets
-from compliance.netpol.ports import single_protocol
+from compliance.netpol.ports import PortSet, single_protocol
 from compliance.report import formats
 from compliance.report.inputs import ReportInput
 from compliance.report.zone_flows import ZoneFlows, zone_flows
@@ -103,13 +104,17 @@ def sorted_table(path: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
                  natural: Sequence[str] = ()) -> Table:
     """A table with rows sorted (stably) on `keys`; `natural` keys sort digit runs as numbers."""
     table_rows = [tuple(row) for row in rows]
-    if keys and len(table_rows) > 1:
-        positions = [columns.index(k) for k in keys]
-        # A natural key is computed once per distinct value: findings repeat a few control ids on many rows.
-        naturals = [{value: natural_key(str(value)) for value in {row[p] for row in table_rows}}
-                    if k in natural else None for k, p in zip(keys, positions, strict=True)]
-        table_rows.sort(key=lambda row: tuple(row[p] if n is None else n[row[p]]
-                                              for p, n in zip(positions, naturals, strict=True)))
+    if len(table_rows) > 1:
+        # One stable sort per key, the last key first, orders as one sort on the keys' tuple would, without
+        # building a tuple per row. A natural key is computed once per distinct value: findings repeat a few
+        # control ids on many rows.
+        for key in reversed(keys):
+            position = columns.index(key)
+            if key in natural:
+                naturals = {value: natural_key(str(value)) for value in {row[position] for row in table_rows}}
+                table_rows.sort(key=lambda row: naturals[row[position]])
+            else:
+                table_rows.sort(key=itemgetter(position))
     return Table(path, tuple(columns), tuple(table_rows))
 
 
@@ -149,9 +154,14 @@ def control_findings(result: ControlResult, originals: Mapping[tuple[str, str], 
     for adjusted in result.results:
         params = params_text(adjusted.params)
         original = originals.get((adjusted.check, params), adjusted)
-        remaining = set(adjusted.findings)
+        if adjusted.findings is original.findings:  # no exception applied: every finding is open
+            found += ((adjusted.check, params, finding, None) for finding in original.findings)
+            continue
+        # The open findings are the original's own objects (`apply_exceptions`): compared by identity, since
+        # hashing hundreds of thousands of dataclasses costs seconds.
+        remaining = {id(finding) for finding in adjusted.findings}
         for finding in original.findings:
-            if finding in remaining:
+            if id(finding) in remaining:
                 found.append((adjusted.check, params, finding, None))
             elif finding in covering:
                 found.append((adjusted.check, params, finding, covering[finding]))
@@ -231,24 +241,30 @@ def workloads_table(system: AssessedSystem) -> Table:
         zone, ingress, egress, tiered = per_class[pod_class.index]
         isolated_ingress = bitsets.has(reach.isolated_ingress, pod_class.index)
         isolated_egress = bitsets.has(reach.isolated_egress, pod_class.index)
-        counted: set[str] = set()  # what a class adds to a workload is added once, not once per pod
+        # Every pod of a class has the class's labels and host networking: a class adds to each of its workloads
+        # once, with the number of its pods there.
+        labels = set(pod_class.labels)
+        pods: dict[str, list[Any]] = {}
         for pod in pod_class.pods:
             display = pod.workload.display
+            found = pods.get(display)
+            if found is None:
+                pods[display] = [pod.workload, 1]
+            else:
+                found[1] += 1
+        for display, (workload, count) in pods.items():
             entry = workloads.setdefault(display, {
-                "ref": pod.workload, "zone": system.workload_zones.get(display, zone), "pods": 0,
+                "ref": workload, "zone": system.workload_zones.get(display, zone), "pods": 0,
                 "labels": None, "ingress": [], "egress": [], "host": [], "ingress_policies": set(),
                 "egress_policies": set(), "cluster_policies": set()})
-            entry["pods"] += 1
-            labels = set(pod.labels)
+            entry["pods"] += count
             entry["labels"] = labels if entry["labels"] is None else entry["labels"] & labels
-            entry["host"].append(pod.host_network)
-            if display not in counted:
-                counted.add(display)
-                entry["ingress"].append(isolated_ingress)
-                entry["egress"].append(isolated_egress)
-                entry["ingress_policies"].update(ingress)
-                entry["egress_policies"].update(egress)
-                entry["cluster_policies"].update(tiered)
+            entry["host"].append(pod_class.host_network)
+            entry["ingress"].append(isolated_ingress)
+            entry["egress"].append(isolated_egress)
+            entry["ingress_policies"].update(ingress)
+            entry["egress_policies"].update(egress)
+            entry["cluster_policies"].update(tiered)
     rows = [(name, e["ref"].namespace, e["ref"].kind, e["ref"].name, e["zone"], e["pods"],
              ", ".join(f"{k}={v}" for k, v in sorted(e["labels"] or ())), mixed(e["ingress"]), mixed(e["egress"]),
              mixed(e["host"]), "; ".join(sorted(e["ingress_policies"])), "; ".join(sorted(e["egress_policies"])),
@@ -312,12 +328,16 @@ def reachability_table(flows: ZoneFlows) -> Table:
     Rows are sorted by source and destination, then protocol (TCP, UDP, SCTP) and first port.
     """
     rows = []
+    items: dict[PortSet, list[tuple[str, int, int]]] = {}  # connections share few distinct port sets
     for c in flows.connections:
         same = c.source_zone == c.destination_zone
         parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
-        ranges = sorted(((protocol, low, high, approval, ambiguous) for ports, approval in parts
-                         for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))
-                         for protocol, low, high in cut.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
+        cuts = ([(cut, approval, ambiguous) for ports, approval in parts
+                 for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))]
+                if c.ambiguous else [(ports, approval, "no") for ports, approval in parts])
+        ranges = sorted(((protocol, low, high, approval, ambiguous) for cut, approval, ambiguous in cuts
+                         for protocol, low, high in items.get(cut) or items.setdefault(cut, cut.items())),
+                        key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
         for protocol, low, high, approval, ambiguous in ranges:
             labels = ""
             if approval == "approved":

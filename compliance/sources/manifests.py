@@ -298,15 +298,15 @@ def collect(documents: Iterable[Document]) -> Collected:
             string_at(obj.get("apiVersion"), "apiVersion")
             group = api_group(obj)
             calico = group in CALICO_GROUPS and kind in CALICO_KINDS
-            if calico and obj.get("apiVersion") in CALICO_VERSIONS:
-                keep_calico_object(found, obj, document)
-            if (group, kind) in BY_GROUP_AND_KIND:  # Calico's policies too, until the engine models them
+            if calico:
+                if obj.get("apiVersion") in CALICO_VERSIONS:
+                    keep_calico_object(found, obj, document)
+                else:  # another version of a Calico kind changes reachability as well, in ways not modelled
+                    other = f"Calico {kind} ({obj.get('apiVersion')})"
+                    found.unmodelled[other] = (found.unmodelled.get(other) or 0) + 1
+            elif (group, kind) in BY_GROUP_AND_KIND:
                 name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
-            elif calico:
-                if obj.get("apiVersion") not in CALICO_VERSIONS:  # a Tier or network set of another version
-                    other = f"{kind} ({obj.get('apiVersion')})"
-                    found.skipped[other] = found.skipped.get(other, 0) + 1
             elif group == CLUSTER_POLICY_GROUP and kind in CLUSTER_POLICY_KINDS:
                 keep_cluster_policy(found, kind, obj, document)
             elif kind in WORKLOAD_KINDS:

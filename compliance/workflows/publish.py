@@ -3,6 +3,7 @@ exact inputs into the ledger under an output root, chained to the previous pack,
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -137,6 +138,19 @@ def pack_contents(system: AssessedSystem, assessment: Assessment, request: PackR
     return files
 
 
+def return_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's `malloc_trim`; elsewhere nothing).
+
+    Parsing 150,000 pods leaves about 550 MB of freed but resident heap, and the pack's files (~170 MB, mapped
+    afresh) would come on top of it: trimmed first, the pack's peak stays below the load's.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 def publish(system: AssessedSystem, assessment: Assessment, request: PackRequest, root: str | Path,
             keep: int | None = None, make_zip: bool = False, render: Renderer = render_pdf,
             feedback: Feedback = QUIET) -> WrittenPack:
@@ -145,6 +159,7 @@ def publish(system: AssessedSystem, assessment: Assessment, request: PackRequest
     inputs = pack_inputs(system, request)
     url = request.timestamp_url
     with feedback.stage("rendering the report"):
+        return_free_memory()
         files = pack_contents(system, assessment, request, inputs, render)
     with feedback.stage("signing and writing the pack" if request.signer else "writing the pack"):
         return publish_pack(root, files, created_at=request.created_at, inputs=inputs, signer=request.signer,

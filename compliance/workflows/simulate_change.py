@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from compliance.errors import UsageError
 from compliance.netpol.options import AnalysisOptions
-from compliance.simulate import Simulation, Verdict, policy_key, proposal, revisions, simulate, verdict
+from compliance.simulate import Simulation, Verdict, policy_key, proposal, revisions, simulate, verdict, with_calico
 from compliance.sources.git.revision import read_revision
 from compliance.sources.manifests import load_manifests
 from compliance.workflows.inputs import (
@@ -64,8 +64,10 @@ def simulate_change(source: StateSource, change: ProposedChange, options: Analys
             keys = [policy_key(text) for text in change.deleted]
         except ValueError as error:
             raise UsageError(f"--delete: {error}") from None
-        policies = load_manifests(change.proposed, now).all_policies if change.proposed else ()
-        before, after, labels = proposal(snapshot, policies, keys, change.proposed)
+        proposed = load_manifests(change.proposed, now) if change.proposed else None
+        before, after, labels = proposal(snapshot, proposed.all_policies if proposed else (), keys, change.proposed)
+        if proposed:
+            after = with_calico(after, proposed)
     scope = read_scope(scope_file, now) if scope_file else None
     with feedback.stage("simulating"):
         simulation = simulate(before, after, labels, options, run_date(now), scope,

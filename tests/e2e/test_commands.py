@@ -262,6 +262,22 @@ def test_the_demo_writes_a_signed_pack_that_verifies(tmp_path: Path) -> None:
     assert samples not in (out / "20260331T120000Z" / "snapshot.json").read_text()
 
 
+def test_the_calico_demo_analyses_the_guardrails_completely(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, printed, err = run("demo", "--sample", "calico", "--out", str(out), "--now", "2026-03-31T12:00:00Z")
+    assert code == 0, err
+    assert "sample cluster samples/cluster + samples/cluster-calico (bundled)" in printed
+    snapshot = json.loads((out / "20260331T120000Z" / "snapshot.json").read_text())
+    assert snapshot["unmodelled"] == {}
+    assert [o["metadata"]["name"] for o in snapshot["objects"]["globalnetworkpolicies"]] == [
+        "security.cde-egress-guard", "security.cde-ingress-guard", "security.out-of-scope-egress-guard"]
+    # The guardrails contain mistake 1 of the sample (see samples/cluster-calico/README.md).
+    _, reach, _ = run("reachability", "--manifests", str(resource_dir("samples") / "cluster"), "--manifests",
+                      str(resource_dir("samples") / "cluster-calico"), "-o", "json")
+    into_tokenizer = sorted(c["src"] for c in json.loads(reach)["connections"] if "tokenizer" in c["dst"])
+    assert into_tokenizer == ["monitoring/prometheus[StatefulSet]", "payments/payments-api[Deployment]"]
+
+
 def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path) -> None:
     red, blue = {"namespaces": {"matchLabels": {"team": "red"}}}, [{"namespaces": {"matchLabels": {"team": "blue"}}}]
     objects = [namespace("shop", team="red"), namespace("batch", team="blue"), pod("shop/web"), pod("batch/job"),

@@ -290,3 +290,15 @@ def test_the_proposed_files_must_be_valid(tmp_path: Path) -> None:
     broken.write_text(yaml.safe_dump({**OPEN_VAULT, "spec": {"podSelector": {}, "policyTypes": ["Sideways"]}}))
     code, _, err = run("simulate", *SOURCE, "--proposed", str(broken))
     assert code == 2 and err.startswith(f"segproof: error: {broken}: document 1: spec.policyTypes")
+
+
+def test_proposed_calico_policies_are_laid_over_the_source() -> None:
+    # The security tier of samples/cluster-calico, proposed on the NetworkPolicy-only sample: the guardrails close
+    # every path from outside the scope into the tokenizer, and the simulation says so.
+    guardrails = SAMPLES / "cluster-calico"
+    code, out, err = run("simulate", *SOURCE, "--proposed", str(guardrails / "security-tier.yaml"),
+                         "--proposed", str(guardrails / "network-sets.yaml"), "-o", "json")
+    assert code == 0, err
+    closed = {(c["src"], c["dst"]) for c in json.loads(out)["closed"]}
+    assert ("analytics/dashboard[Deployment]", "payments/tokenizer[Deployment]") in closed
+    assert not json.loads(out)["opened"]

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import re
 import subprocess
+import zlib
 from pathlib import Path
 
 import jinja2
@@ -83,7 +84,7 @@ def unwrapped(text: str) -> str:
 def test_html_escapes_hostile_labels(html: str) -> None:
     assert HOSTILE_LABEL not in html
     assert "<script" not in html.lower()
-    assert "note=&lt;script&gt;alert(1)&lt;/script&gt;" in html.replace("<wbr>", "")
+    assert "note=&lt;script&gt;alert(1)&lt;/script&gt;" in html.replace("\u200b", "")
 
 
 def test_html_escapes_scope_text() -> None:
@@ -223,6 +224,17 @@ def test_pdf_attaches_the_csvs_as_data(reader: pypdf.PdfReader, pack: tuple[Repo
     assert {spec.get_object()["/AFRelationship"] for spec in catalog["/AF"]} == {"/Data"}
 
 
+def test_attached_csvs_are_deflated_at_zlib_default_level(reader: pypdf.PdfReader,
+                                                         pack: tuple[ReportInput, dict[str, bytes]]) -> None:
+    # Level 9 (pydyf's) costs five times the time on the ~100 MB of CSVs of a large cluster, for 11 % less size.
+    _, attachments = pack
+    catalog = reader.trailer["/Root"]
+    for spec in {spec.idnum: spec.get_object() for spec in catalog["/AF"]}.values():
+        stream = spec["/EF"]["/F"].get_object()
+        assert stream["/Filter"] == "/FlateDecode"
+        assert stream._data == zlib.compress(attachments[spec["/UF"]], document.ATTACHMENT_COMPRESSION)
+
+
 def test_pdf_is_pdfa_3b_dated_by_the_pack(reader: pypdf.PdfReader) -> None:
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
@@ -269,8 +281,14 @@ def test_counted_words_agree_with_their_number(html: str) -> None:
         "1 more row, 2 policies, 1 uses")
 
 
+def test_breakable_marks_the_joints_with_zero_width_spaces() -> None:
+    # A U+200B is what WeasyPrint shows for <wbr>, without a box per break (a tenth of the time of large tables).
+    assert document.breakable("team-a/web[Deployment]") == "team-a/\u200bweb\u200b[Deployment]"
+    assert document.breakable("<b>/x,y") == "&lt;b&gt;/\u200bx,\u200by"
+
+
 def test_html_lists_the_calico_policies_by_tier() -> None:
-    text = re.sub(r"<[^>]+>", "", document.render_html(report_input(snapshot=calico_snapshot())))
+    text = re.sub(r"<[^>]+>", "", document.render_html(report_input(snapshot=calico_snapshot()))).replace("\u200b", "")
     for phrase in ("Calico policies (tiers)", "4 Calico policies, by tier in evaluation order",
                    "security tier order 100 · default action Pass",
                    "default tier order 1,000,000 · default action Deny",

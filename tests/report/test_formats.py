@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tracemalloc
 from collections.abc import Callable
 
@@ -82,3 +83,10 @@ def test_json_bytes_of_a_lazy_document_holds_little_more_than_its_bytes() -> Non
     produced, peak = peak_allocated(lambda: formats.json_bytes(document, flat_below=3))
     assert produced.count(b"\n") == 200_006
     assert peak < 1.3 * len(produced)
+
+
+def test_json_text_writes_long_arrays_of_flat_values_a_batch_at_a_time_unchanged() -> None:
+    document = {"a": [f"é{i}" for i in range(3 * formats.BATCH + 1)], "b": []}
+    expected = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert formats.json_text(document, flat_below=2) == expected
+    assert formats.json_bytes({**document, "a": iter(document["a"])}, flat_below=2) == expected.encode("utf-8")

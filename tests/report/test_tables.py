@@ -7,6 +7,8 @@ import io
 import tracemalloc
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compliance.analysis.system import ZoneConnection
 from compliance.checks.registry import CheckResult, EvidenceTable
@@ -277,3 +279,10 @@ def test_csv_bytes_of_a_large_table_hold_little_more_than_its_bytes() -> None:
         tracemalloc.stop()
     assert produced == tables.csv_text(table).encode("utf-8")
     assert peak < 1.3 * len(produced)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["1.2.10", "1.2.9", "10.1", "2"]), st.integers(0, 3), st.text(max_size=2)),
+                max_size=30))
+def test_sorted_table_orders_as_one_sort_on_the_tuple_of_keys(rows: list[tuple[str, int, str]]) -> None:
+    table = tables.sorted_table("t.csv", ("control", "n", "text"), rows, ("control", "text", "n"), natural=("control",))
+    assert list(table.rows) == sorted(rows, key=lambda r: (tables.natural_key(r[0]), r[2], r[1]))

@@ -612,7 +612,7 @@ def test_calicos_objects_are_collected_as_the_manifests_path_reads_them(tmp_path
         "tiers", "networkpolicies", "globalnetworkpolicies", "networksets", "globalnetworksets"))
     assert [p.service_account for p in snapshot.pods if p.name == "checkout-0"] == ["checkout"]
     assert snapshot.service_accounts == ()  # no policy selects service accounts by label: not read
-    assert "Calico NetworkPolicy" in snapshot.unmodelled  # until the engine models them
+    assert snapshot.unmodelled == {}  # the engine models them: the analysis is complete
     assert group in listed[0]
 
 
@@ -620,8 +620,7 @@ def test_the_api_servers_group_is_preferred_when_both_are_served(tmp_path: Path)
     both = (*CALICO_API_RESOURCES, *CALICO_CRD_RESOURCES, SERVICE_ACCOUNTS)
     with cluster_with(tmp_path, [*calico_objects(V3), *calico_objects(CRD)[:5]], both) as (running, config):
         snapshot = collect(config)
-        listed = {r.path.split("/")[2] for r in running.requests_matching(verb="list") if "calico" in r.path
-                  and not r.path.endswith("networkpolicies")}  # policies are also counted, in both groups
+        listed = {r.path.split("/")[2] for r in running.requests_matching(verb="list") if "calico" in r.path}
     assert listed == {"projectcalico.org"}
     assert len(snapshot.calico_policies) == 2
 
@@ -690,4 +689,4 @@ def test_cli_snapshot_of_a_calico_cluster_reads_back_the_same(tmp_path: Path) ->
     assert [o["metadata"]["name"] for o in document["objects"]["globalnetworkpolicies"]] == ["security.cde-guard"]
     from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
     assert from_cluster.stdout == from_snapshot.stdout
-    assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is False
+    assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is True

@@ -370,9 +370,8 @@ def test_other_kinds_are_counted_in_skipped(tmp_path: Path) -> None:
 
 
 UNMODELLED = [
-    ("projectcalico.org/v3", "NetworkPolicy", "Calico NetworkPolicy"),
-    ("crd.projectcalico.org/v1", "NetworkPolicy", "Calico NetworkPolicy"),
-    ("projectcalico.org/v3", "GlobalNetworkPolicy", "Calico GlobalNetworkPolicy"),
+    ("projectcalico.org/v2", "NetworkPolicy", "Calico NetworkPolicy (projectcalico.org/v2)"),
+    ("projectcalico.org/v2", "GlobalNetworkPolicy", "Calico GlobalNetworkPolicy (projectcalico.org/v2)"),
     ("cilium.io/v2", "CiliumNetworkPolicy", "CiliumNetworkPolicy"),
     ("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
     ("policy.networking.k8s.io/v1beta1", "AdminNetworkPolicy", "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)"),
@@ -396,8 +395,9 @@ def test_unmodelled_counts_add_up_across_kinds(tmp_path: Path) -> None:
     snapshot = load(write(tmp_path, "cni.yaml", documents(*(other(api, kind) for api, kind, _ in UNMODELLED),
                                                           policy("shop/real"))))
     assert snapshot.unmodelled == {
-        "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1, "Calico GlobalNetworkPolicy": 1,
-        "Calico NetworkPolicy": 2, "CiliumClusterwideNetworkPolicy": 1, "CiliumNetworkPolicy": 1,
+        "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
+        "Calico GlobalNetworkPolicy (projectcalico.org/v2)": 1, "Calico NetworkPolicy (projectcalico.org/v2)": 1,
+        "CiliumClusterwideNetworkPolicy": 1, "CiliumNetworkPolicy": 1,
         "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
     }
     assert policy_refs(snapshot) == ["shop/real"]
@@ -679,10 +679,9 @@ def test_calicos_objects_are_read_from_either_api_group(tmp_path: Path, api_vers
     assert snapshot.skipped == {}
 
 
-def test_calico_policies_still_make_the_analysis_incomplete(tmp_path: Path) -> None:
-    # Until the engine models them, reachability must say which kinds it leaves out.
+def test_calico_policies_are_modelled(tmp_path: Path) -> None:
     snapshot = load(write(tmp_path, "calico.yaml", documents(*calico_objects())))
-    assert snapshot.unmodelled == {"Calico GlobalNetworkPolicy": 1, "Calico NetworkPolicy": 1}
+    assert snapshot.unmodelled == {}
 
 
 def test_the_same_object_in_both_groups_is_kept_once(tmp_path: Path) -> None:
@@ -700,8 +699,8 @@ def test_a_calico_policy_defined_again_differently_is_an_error(tmp_path: Path) -
                                   f"with different content (first in {tmp_path / 'a.yaml'} document 3)")
 
 
-def test_calicos_kinds_at_another_version_are_skipped(tmp_path: Path) -> None:
+def test_calicos_kinds_at_another_version_are_counted_as_not_modelled(tmp_path: Path) -> None:
     tier = {**calico_objects()[0], "apiVersion": "projectcalico.org/v2"}
-    assert load(write(tmp_path, "t.yaml", documents(tier, namespace("a")))).skipped == {
-        "Tier (projectcalico.org/v2)": 1}
+    snapshot = load(write(tmp_path, "t.yaml", documents(tier, namespace("a"))))
+    assert (snapshot.unmodelled, snapshot.skipped) == ({"Calico Tier (projectcalico.org/v2)": 1}, {})
 
