@@ -11,10 +11,12 @@ from functools import cached_property
 
 from compliance.analysis.drift import Drift
 from compliance.analysis.history_effects import AssessedHistory
+from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import Tier
 from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
+from compliance.netpol.calico import tier_places
 from compliance.netpol.classes import PodClass
 from compliance.netpol.connections import merged_ambiguity
 from compliance.netpol.options import AnalysisOptions
@@ -89,16 +91,31 @@ class AssessedSystem:
         return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
 
     @cached_property
-    def admin_tier_alone(self) -> AssessedSystem:
-        """This system with its Admin-tier policies only: what stays reachable whatever the NetworkPolicies say
-        (namespace owners write them, and they override the Baseline tier), so what the Admin tier denies for sure.
+    def tier_order(self) -> tuple[str, ...]:
+        """The names of the tiers in evaluation order (kube-admin, Calico's tiers, default, kube-baseline)."""
+        return tuple(place.name for place in tier_places(self.snapshot.calico_tiers, self.snapshot.calico_policies))
 
-        Without NetworkPolicies nothing is isolated, so every port the Admin tier leaves undecided or passes is
-        allowed by the default; ties between equal priorities count as allowed, as everywhere.
+    @cached_property
+    def guardrail_tiers(self) -> frozenset[str]:
+        """The tiers evaluated before the namespaces' policies: kube-admin (the Admin tier) and the Calico tiers
+        ordered before `default`."""
+        return frozenset(self.tier_order[:self.tier_order.index(DEFAULT_TIER)])
+
+    @cached_property
+    def guardrail_tiers_alone(self) -> AssessedSystem:
+        """This system with the policies of its guardrail tiers only (Admin-tier cluster policies, Calico policies of
+        tiers before `default`): what stays reachable whatever the NetworkPolicies and the default tier's Calico
+        policies say (namespace owners write them, and they override the Baseline tier), so what the guardrail tiers
+        deny for sure.
+
+        Without the later tiers nothing is isolated there, so every port the guardrail tiers leave undecided or pass
+        is allowed by the default; ties between equal priorities and uncertain rules count as allowed, as everywhere.
         """
-        admin = tuple(policy for policy in self.snapshot.cluster_policies if policy.tier is Tier.ADMIN)
-        return AssessedSystem(replace(self.snapshot, policies=(), cluster_policies=admin), self.scope, self.options,
-                              self.today, address_cuts=self.given_cuts)
+        snapshot = self.snapshot
+        admin = tuple(policy for policy in snapshot.cluster_policies if policy.tier is Tier.ADMIN)
+        calico = tuple(policy for policy in snapshot.calico_policies if policy.tier in self.guardrail_tiers)
+        return AssessedSystem(replace(snapshot, policies=(), cluster_policies=admin, calico_policies=calico),
+                              self.scope, self.options, self.today, address_cuts=self.given_cuts)
 
     def class_zone(self, pod_class: PodClass) -> str:
         """The zone of a class of pods."""

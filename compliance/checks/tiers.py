@@ -1,5 +1,6 @@
-"""Checks of the ordered tiers of cluster policies: the Admin-tier guardrail of zones (traffic no NetworkPolicy can
-open), and connections that policies of equal priority leave to the implementation's order."""
+"""Checks of the ordered tiers: the guardrail of zones in a tier before the namespaces' policies (traffic no
+NetworkPolicy can open), and connections that policies of equal priority, or Calico rules setting fields not modelled,
+leave to the implementation."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from compliance.checks.registry import (
 from compliance.checks.segmentation import ZoneChoice, noted, workload_zones, zones_to_examine
 from compliance.model.cluster_policy import Action, PodPeer, Tier
 from compliance.netpol import bitsets
-from compliance.netpol.ports import NO_PORTS, PortSet, resolve_ports
+from compliance.netpol.calico import unmodelled_fields
+from compliance.netpol.calico_rules import CalicoTierRule
+from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet
 from compliance.netpol.reachability import TierRule, refine
 from compliance.netpol.zones import Crossing
 from compliance.wording import counted
@@ -29,35 +32,48 @@ GUARDRAIL_COLUMNS = ("destination", "destination_zone", "source_zone", "guarded"
                      "source_workloads", "example_source")
 GUARDRAIL_RULE_COLUMNS = ("policy", "priority", "direction", "rule", "action", "peers", "ports")
 AMBIGUOUS_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "ambiguous_ports", "tied_policies")
+GUARDRAIL_TIERS = "a tier before the namespaces' policies (Admin tier, or a Calico tier ordered before default)"
+GuardRule = TierRule | CalicoTierRule
 
 
-def crossing_rules(system: AssessedSystem, zone: str) -> list[TierRule]:
-    """The Admin-tier rules that match some traffic from outside `zone` into it: ingress rules of policies whose
-    subject is in the zone, and egress rules (of subjects outside it) whose peers are."""
+def tiered_rules(system: AssessedSystem) -> list[GuardRule]:
+    """The rules of the cluster policies and Calico policies that select some pod."""
+    return [*system.reach.tier_rules, *system.reach.calico_rules]
+
+
+def crossing_rules(system: AssessedSystem, zone: str) -> list[GuardRule]:
+    """The rules of the guardrail tiers (system.guardrail_tiers) that match some traffic from outside `zone` into it:
+    ingress rules of policies whose subjects are in the zone, and egress rules (of subjects outside it) whose peers
+    are."""
     inside = system.zoning.members(zone)
-    return [rule for rule in system.reach.tier_rules if rule.policy.tier is Tier.ADMIN and (
+    tiers = system.guardrail_tiers
+    return [rule for rule in tiered_rules(system) if rule.tier_name in tiers and (
         (rule.direction == "ingress" and rule.targets & inside and rule.peers & ~inside)
         or (rule.direction == "egress" and rule.peers & inside and rule.targets & ~inside))]
 
 
+def denies_every_port(system: AssessedSystem, rule: GuardRule, inside: int) -> bool:
+    """Whether a rule is the catch-all deny a guardrail is made of: a Deny of every port (a Deny of some ports blocks
+    services), certain (no field not modelled), and for egress one whose peers are pods of the zone by selector (an
+    egress Deny to networks matches pods only through their addresses)."""
+    if rule.action is not Action.DENY:
+        return False
+    if isinstance(rule, CalicoTierRule):
+        return (not rule.uncertain and not rule.named and rule.port_set(None) == ALL_PORTS
+                and (rule.direction == "ingress" or not rule.rule.destination.nets))
+    original = rule.policy.rules(rule.direction)[rule.index]
+    return original.ports is None and (rule.direction == "ingress" or any(
+        isinstance(peer, PodPeer) and system.reach.pod_peer_members(peer) & inside for peer in original.peers))
+
+
 def has_guardrail(system: AssessedSystem, zone: str) -> bool:
-    """Whether an Admin-tier Deny rule for every port matches pods outside `zone` reaching pods in it: the catch-all
-    deny a guardrail is made of (a Deny of some ports blocks services, and an egress Deny to networks matches pods
-    only through their addresses)."""
+    """Whether a Deny of every port in a guardrail tier matches pods outside `zone` reaching pods in it."""
     inside = system.zoning.members(zone)
-    for rule in crossing_rules(system, zone):
-        original = rule.policy.rules(rule.direction)[rule.index]
-        if rule.action is not Action.DENY or original.ports is not None:
-            continue
-        if rule.direction == "ingress":
-            return True
-        if any(isinstance(peer, PodPeer) and system.reach.pod_peer_members(peer) & inside for peer in original.peers):
-            return True
-    return False
+    return any(denies_every_port(system, rule, inside) for rule in crossing_rules(system, zone))
 
 
 def guarded_zones(system: AssessedSystem, zones: Sequence[str] | None) -> tuple[ZoneChoice, list[str], list[str]]:
-    """The zones examined, those with an Admin-tier guardrail (complete or not), and the others."""
+    """The zones examined, those with a guardrail (complete or not), and the others."""
     choice = zones_to_examine(system, zones)
     workload = set(workload_zones(system))
     addresses = [zone for zone in choice.examined if zone not in workload]
@@ -68,12 +84,13 @@ def guarded_zones(system: AssessedSystem, zones: Sequence[str] | None) -> tuple[
 
 
 def guardrail_gaps(system: AssessedSystem, zones: Sequence[str]) -> dict[tuple[str, str], tuple[PortSet, int]]:
-    """(destination workload, source zone) -> (the ports from that zone that the Admin tier does not deny for certain
-    and no approved flow covers, the bitset of the source classes concerned), over `system.admin_tier_alone`."""
-    alone = system.admin_tier_alone
+    """(destination workload, source zone) -> (the ports from that zone that the guardrail tiers do not deny for
+    certain and no approved flow covers, the bitset of the source classes concerned), over
+    `system.guardrail_tiers_alone`."""
+    alone = system.guardrail_tiers_alone
     members = {zone: alone.zoning.members(zone) for zone in zones}
     sources: dict[tuple[str, int, PortSet], int] = defaultdict(int)
-    # Only workloads are sources: an address range is no peer of Admin-tier ingress rules (other checks cover them).
+    # Only workloads are sources: address ranges are left to the untrusted_ingress and inbound_restricted checks.
     for source, cells in enumerate(alone.reach.cells):
         source_zone = alone.zoning.classes[source]
         for destinations, open_ports in cells:
@@ -95,31 +112,44 @@ def guardrail_gaps(system: AssessedSystem, zones: Sequence[str]) -> dict[tuple[s
     return gaps
 
 
-def rule_rows(rules: Sequence[TierRule]) -> tuple[tuple[str, ...], ...]:
-    """Evidence rows for cluster policy rules, in their tier's order."""
-    rows = []
-    for rule in sorted(dict.fromkeys(rules), key=lambda rule: (rule.rank, rule.direction)):
-        original = rule.policy.rules(rule.direction)[rule.index]
-        ports = "every port" if original.ports is None else ", ".join(spec.describe() for spec in original.ports)
-        rows.append((rule.policy.key, str(rule.policy.priority), rule.direction,
-                     f"{rule.direction}[{rule.index}]" + (f" {original.name}" if original.name else ""),
-                     str(rule.action), "; ".join(peer.describe() for peer in original.peers), ports))
-    return tuple(rows)
+def rule_row(rule: GuardRule) -> tuple[str, ...]:
+    """The evidence row of a cluster policy's or Calico policy's rule; a Calico rule's priority is its tier and
+    order, its peers the source and destination as written."""
+    if isinstance(rule, CalicoTierRule):
+        calico, policy = rule.rule, rule.policy
+        order = "unset" if policy.order is None else f"{policy.order:g}"
+        return (policy.key, f"tier {policy.tier}, order {order}", rule.direction, f"{rule.direction}[{rule.index}]",
+                str(rule.action), f"source {calico.source.describe()}; destination {calico.destination.describe()}",
+                calico.describe_ports())
+    original = rule.policy.rules(rule.direction)[rule.index]
+    ports = "every port" if original.ports is None else ", ".join(spec.describe() for spec in original.ports)
+    return (rule.policy.key, str(rule.policy.priority), rule.direction,
+            f"{rule.direction}[{rule.index}]" + (f" {original.name}" if original.name else ""),
+            str(rule.action), "; ".join(peer.describe() for peer in original.peers), ports)
 
 
-@check("segmentation.admin_guardrail", "An Admin-tier guardrail denies traffic into the zones from every other zone, "
-       "except approved flows", params=("zones",), evidence=("admin_guardrail", "admin_guardrail_rules"))
+def rule_rows(system: AssessedSystem, rules: Sequence[GuardRule]) -> tuple[tuple[str, ...], ...]:
+    """Evidence rows for the guardrail tiers' rules, in evaluation order (a rule in two parts shown once)."""
+    position = {name: number for number, name in enumerate(system.tier_order)}
+    ordered = sorted(dict.fromkeys(rules), key=lambda rule: (position[rule.tier_name], rule.rank, rule.direction))
+    return tuple(dict.fromkeys(rule_row(rule) for rule in ordered))
+
+
+@check("segmentation.admin_guardrail", "A guardrail in a tier before the namespaces' policies denies traffic into the "
+       "zones from every other zone, except approved flows", params=("zones",),
+       evidence=("admin_guardrail", "admin_guardrail_rules"))
 def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
-    """Into every workload of a zone with an Admin-tier guardrail (a Deny of every port from pods outside it), every
-    port from every other workload zone is denied by the Admin tier for certain (not passed, allowed or tied), unless
-    an approved flow covers it: no NetworkPolicy, which namespace owners change, can open it. Address ranges are never
-    the peers of cluster policies' ingress rules; the untrusted_ingress and inbound_restricted checks cover them."""
+    """Into every workload of a zone with a guardrail (a Deny of every port from pods outside it in the Admin tier or
+    a Calico tier ordered before default), every port from every other workload zone is denied by those tiers for
+    certain (not passed, allowed, tied or uncertain), unless an approved flow covers it: no NetworkPolicy or
+    default-tier Calico policy, which namespace owners change, can open it. Address ranges as sources are left to the
+    untrusted_ingress and inbound_restricted checks."""
     choice, guarded, unguarded = guarded_zones(system, zones)
     if not guarded:
-        raise NothingToExamine(f"Not applicable: no Admin-tier Deny of every port matches traffic into {choice.names} "
-                               "from pods outside, so no guardrail is claimed; what NetworkPolicies (and the Baseline "
-                               "tier) allow is assessed by the other segmentation checks.")
-    alone = system.admin_tier_alone
+        raise NothingToExamine(f"Not applicable: no Deny of every port in {GUARDRAIL_TIERS} matches traffic into "
+                               f"{choice.names} from pods outside, so no guardrail is claimed; what NetworkPolicies "
+                               "(and the later tiers) allow is assessed by the other segmentation checks.")
+    alone = system.guardrail_tiers_alone
     gaps = guardrail_gaps(system, guarded)
     occupied = sorted(set(alone.zoning.classes), key=system.zones.index)
     named: dict[int, list[str]] = {}
@@ -137,46 +167,59 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
                          str(len(sources)), sources[0] if sources else ""))
             if ports:
                 findings.append(Finding(destination, f"{destination} ({zone}) is not guarded against zone "
-                                        f"{source_zone} on {ports.describe()}: no Admin-tier Deny decides them for "
-                                        "certain, so they are allowed or left to NetworkPolicies (from "
-                                        f"{counted(len(sources), 'workload')}, e.g. {sources[0]})", "high"))
+                                        f"{source_zone} on {ports.describe()}: no Deny of a tier before the "
+                                        "namespaces' policies decides them for certain, so they are allowed or left "
+                                        f"to the namespaces' policies (from {counted(len(sources), 'workload')}, e.g. "
+                                        f"{sources[0]})", "high"))
     names = ", ".join(guarded)
-    evidence = (EvidenceTable("admin_guardrail", f"Admin-tier guardrail of {names}", GUARDRAIL_COLUMNS, tuple(rows)),
-                EvidenceTable("admin_guardrail_rules", f"Admin-tier rules into {names}", GUARDRAIL_RULE_COLUMNS,
-                              rule_rows([rule for zone in guarded for rule in crossing_rules(system, zone)])))
+    evidence = (EvidenceTable("admin_guardrail", f"Guardrail of {names} in {GUARDRAIL_TIERS}", GUARDRAIL_COLUMNS,
+                              tuple(rows)),
+                EvidenceTable("admin_guardrail_rules", f"Rules into {names} of the tiers before the namespaces' "
+                              "policies", GUARDRAIL_RULE_COLUMNS,
+                              rule_rows(system, [rule for zone in guarded for rule in crossing_rules(system, zone)])))
     outcome = result("segmentation.admin_guardrail", findings,
-                     f"The Admin tier denies every other zone's traffic into {names} except approved flows, so no "
-                     "NetworkPolicy can open it.",
+                     f"A{GUARDRAIL_TIERS[1:]} denies every other zone's traffic into {names} except approved "
+                     "flows, so no NetworkPolicy can open it.",
                      (f"{{count}} of {counted(len(rows), 'pair')} of a workload in {names} and another zone is not "
-                      "guarded by the Admin tier.", f"{{count}} of {counted(len(rows), 'pair')} of a workload in "
-                      f"{names} and another zone are not guarded by the Admin tier."), evidence)
+                      "guarded by a tier before the namespaces' policies.", f"{{count}} of "
+                      f"{counted(len(rows), 'pair')} of a workload in {names} and another zone are not guarded by a "
+                      "tier before the namespaces' policies."), evidence)
     if unguarded:
-        outcome = replace(outcome, summary=f"{outcome.summary.removesuffix('.')}; no Admin-tier guardrail protects "
-                                           f"{', '.join(unguarded)}.")
+        outcome = replace(outcome, summary=f"{outcome.summary.removesuffix('.')}; no guardrail in a tier before the "
+                                           f"namespaces' policies protects {', '.join(unguarded)}.")
     return noted(outcome, choice)
 
 
-def tied_policies(rules: Sequence[TierRule], ports: PortSet) -> set[str]:
-    """The groups of `rules`' policies that share a tier, priority and direction and decide some of `ports`
-    differently, each as `AdminNetworkPolicy/a, AdminNetworkPolicy/b (Admin tier, priority 10, egress)`."""
+def tied_policies(rules: Sequence[GuardRule], ports: PortSet) -> set[str]:
+    """The groups of `rules`' cluster policies that share a tier, priority and direction and decide some of `ports`
+    differently, each as `AdminNetworkPolicy/a, AdminNetworkPolicy/b (Admin tier, priority 10, egress)`; and the
+    Calico rules covering some of `ports` whose match is uncertain, each as
+    `GlobalNetworkPolicy/a ingress[0] (tier security, order 10): icmp not modelled`."""
     groups: dict[tuple[Tier, int, str], dict[str, set[Action]]] = defaultdict(lambda: defaultdict(set))
+    uncertain = set()
     for rule in rules:
-        if rule.named or resolve_ports(rule.ports, None) & ports:
-            groups[(rule.policy.tier, rule.policy.priority, rule.direction)][rule.policy.key].add(rule.action)
-    return {f"{', '.join(sorted(actions))} ({tier} tier, priority {priority}, {direction})"
-            for (tier, priority, direction), actions in groups.items()
-            if len(actions) > 1 and len(set().union(*actions.values())) > 1}
+        if not (rule.named or rule.port_set(None) & ports):
+            continue
+        if isinstance(rule, CalicoTierRule):
+            if rule.uncertain:
+                fields = ", ".join(unmodelled_fields(rule.policy, rule.rule)) or "ipVersion with pod peers"
+                uncertain.add(f"{rule.reference} ({rule_row(rule)[1]}): {fields} not modelled")
+            continue
+        groups[(rule.policy.tier, rule.policy.priority, rule.direction)][rule.policy.key].add(rule.action)
+    return uncertain | {f"{', '.join(sorted(actions))} ({tier} tier, priority {priority}, {direction})"
+                        for (tier, priority, direction), actions in groups.items()
+                        if len(actions) > 1 and len(set().union(*actions.values())) > 1}
 
 
 def ambiguous_pairs(system: AssessedSystem, zones: set[str]) -> dict[tuple[str, str], set[str]]:
     """The workload pairs (or workload and address range) with an end in `zones` and pods between which some ports
-    are ambiguous, each with the ties of policies behind them; the map's ambiguous cells are cut by the tier rules
-    that cover them."""
+    are ambiguous, each with the ties of policies (and uncertain Calico rules) behind them; the map's ambiguous cells
+    are cut by the tier rules that cover them."""
     reach = system.reach
     assert reach.ambiguity is not None
-    egress: dict[int, list[TierRule]] = defaultdict(list)  # by subject class
-    admitting: dict[int, list[TierRule]] = defaultdict(list)  # ingress rules, by peer class
-    for rule in reach.tier_rules:
+    egress: dict[int, list[GuardRule]] = defaultdict(list)  # by subject class
+    admitting: dict[int, list[GuardRule]] = defaultdict(list)  # ingress rules, by peer class
+    for rule in tiered_rules(system):
         for index in bitsets.members(rule.targets if rule.direction == "egress" else rule.peers):
             (egress if rule.direction == "egress" else admitting)[index].append(rule)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -223,12 +266,13 @@ def pair_ambiguity(system: AssessedSystem, source: str, destination: str, ranges
        params=("zones",), evidence=("ambiguous_connections",))
 def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Two cluster policies of one tier and priority that decide a connection differently leave it to the
-    implementation: it counts as reachable, and the policies should get distinct priorities. Connections with an
-    end in `zones` are examined."""
+    implementation: it counts as reachable, and the policies should get distinct priorities. So does a Calico rule
+    setting fields not modelled, which may or may not match. Connections with an end in `zones` are examined."""
     choice = zones_to_examine(system, zones)
-    if not system.snapshot.cluster_policies:
+    if not system.snapshot.cluster_policies and not system.snapshot.calico_policies:
         raise NothingToExamine("Not applicable: the input holds no cluster policy (AdminNetworkPolicy, "
-                               "BaselineAdminNetworkPolicy or ClusterNetworkPolicy), so no priorities can tie.")
+                               "BaselineAdminNetworkPolicy or ClusterNetworkPolicy) and no Calico policy, so no "
+                               "priorities can tie.")
     wanted = set(choice.examined)
     rows, findings = [], []
     if system.reach.ambiguity is not None:
@@ -242,13 +286,17 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
             tied = "; ".join(sorted(ties)) or "policies of equal priority"
             rows.append((source, zones_of[0], destination, zones_of[1], ports.describe(), tied))
             findings.append(Finding(f"{source} -> {destination}", f"{source} ({zones_of[0]}) -> {destination} "
-                                    f"({zones_of[1]}) on {ports.describe()}: {tied} decide these ports differently, "
-                                    "so the implementation's order decides; counted as reachable", "high"))
+                                    f"({zones_of[1]}) on {ports.describe()}: {tied}, so the implementation "
+                                    "decides these ports (its order of equal priorities, or the fields not "
+                                    "modelled); counted as reachable", "high"))
     evidence = (EvidenceTable("ambiguous_connections", f"Connections of {choice.names} that equal priorities leave "
                               "ambiguous", AMBIGUOUS_COLUMNS, tuple(rows)),)
-    passed = (f"No connection of {choice.names} depends on the order of policies of equal priority."
+    passed = (f"No connection of {choice.names} depends on the order of policies of equal priority or on fields "
+              "not modelled."
               if system.reach.ambiguity is not None else
-              "No two cluster policies of one tier share a priority, so the policies decide every connection.")
+              "No two cluster policies of one tier share a priority and no Calico rule sets fields not modelled, so "
+              "the policies decide every connection.")
     return noted(result("analysis.unambiguous", findings, passed,
-                        f"Connections of {choice.names} that policies of equal priority decide differently, leaving "
-                        "them to the implementation's order: {count}.", evidence), choice)
+                        f"Connections of {choice.names} that policies of equal priority decide differently (or Calico "
+                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.",
+                        evidence), choice)

@@ -52,6 +52,19 @@ class EntityRule:
     ports: tuple[PortSpec, ...] | None = None
     not_ports: tuple[PortSpec, ...] = ()
 
+    def describe(self) -> str:
+        """Its fields that select, as written, e.g. `selector app == 'web'; nets 10.0.0.0/8`; `anything` when none."""
+        parts = [f"{name} {selector.describe()}" for name, selector in (
+            ("selector", self.selector), ("notSelector", self.not_selector),
+            ("namespaceSelector", self.namespace_selector)) if selector is not None]
+        if self.service_accounts is not None:
+            names, selector = self.service_accounts.names, self.service_accounts.selector
+            parts.append("serviceAccounts " + ", ".join(
+                (*names, *((f"selector {selector.describe()}",) if selector is not None else ()))))
+        parts += [f"{name} {', '.join(map(str, nets))}" for name, nets in (("nets", self.nets),
+                                                                            ("notNets", self.not_nets)) if nets]
+        return "; ".join(parts) or "anything"
+
 
 @dataclass(frozen=True)
 class CalicoRule:
@@ -66,6 +79,18 @@ class CalicoRule:
     source: EntityRule = EntityRule()
     destination: EntityRule = EntityRule()
     unmodelled: tuple[str, ...] = ()
+
+    def describe_ports(self) -> str:
+        """Its protocol and destination ports as written, e.g. `443/TCP, not 8000-8100/TCP` (the ports carry the
+        protocol) or `UDP, not SCTP`; `every port` when none."""
+        destination = self.destination
+        if destination.ports is not None:
+            parts = [spec.describe() for spec in destination.ports]
+        else:
+            parts = [self.protocol] if self.protocol else []
+        parts += [f"not {self.not_protocol}"] if self.not_protocol else []
+        parts += [f"not {spec.describe()}" for spec in destination.not_ports]
+        return ", ".join(parts) or "every port"
 
 
 @dataclass(frozen=True)

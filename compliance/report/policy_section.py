@@ -1,11 +1,12 @@
-"""The report's policy section: the cluster policies' rules in evaluation order, the NetworkPolicies, explain
-excerpts where a cluster policy's tier decides a connection, and what equal priorities leave ambiguous.
+"""The report's policy section: the cluster policies' rules in evaluation order, the Calico policies by tier, the
+NetworkPolicies, explain excerpts where a cluster policy's or Calico policy's tier decides a connection, and what
+equal priorities leave ambiguous.
 
 Excerpts are the verdicts of `segproof explain` (the tiers' lines, every port) on representative pods of a few
 workload pairs: some ambiguous connections first, then connections into the CDE (unapproved first), one pair per
-zone with no path into the CDE, and connections out of the CDE. A pair is shown only when a cluster policy decides
-some of its ports, and differently from the pairs already shown. At most `EXCERPT_CANDIDATES` pairs are
-looked at, so the section stays cheap on large clusters.
+zone with no path into the CDE, and connections out of the CDE. A pair is shown only when a cluster policy or
+Calico policy decides some of its ports, and differently from the pairs already shown. At most
+`EXCERPT_CANDIDATES` pairs are looked at, so the section stays cheap on large clusters.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.analysis.system import AssessedSystem, ZoneConnection
+from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import ClusterPolicy, Tier
 from compliance.model.objects import Pod
 from compliance.netpol.addresses import AddressRange, address_text
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.calico import CalicoObjects, calico_rank, tier_places, unmodelled_fields
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
-from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext
+from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext, TierStep
 from compliance.report.explain_output import tier_lines
 from compliance.report.tables import Table, evaluation_order
 from compliance.report.zone_flows import ZoneFlows
@@ -33,7 +35,8 @@ RULE_ROWS = 50
 EXCERPT_ROWS = 12
 AMBIGUOUS_ROWS = 4
 EXCERPT_CANDIDATES = 8 * EXCERPT_ROWS
-CLUSTER_TIERS = (str(Tier.ADMIN), str(Tier.BASELINE))
+CALICO_ROWS = 50
+NAMESPACE_STEPS = ("NetworkPolicy", DEFAULT_TIER, "profile")  # the NetworkPolicies' and the final allow's steps
 ACTION_TONES = {"Allow": "yes", "Deny": "no", "Pass": "neutral"}
 TIER_NOTES = {
     Tier.ADMIN: "evaluated first: Allow and Deny are final, whatever a NetworkPolicy says; Pass hands the ports on",
@@ -75,12 +78,36 @@ def cluster_policy_view(tables: Mapping[str, Table], rule_rows: int = RULE_ROWS)
             "tiers": [{"name": str(tier), "note": TIER_NOTES[tier], "policies": tiers[str(tier)]} for tier in Tier]}
 
 
+def calico_policy_view(system: AssessedSystem, rows: int = CALICO_ROWS) -> dict[str, Any]:
+    """The Calico policies by tier in evaluation order (tiers without one left out), each with its order, types and
+    rule counts (at most `rows` policies in all)."""
+    snapshot = system.snapshot
+    policies = sorted(snapshot.calico_policies, key=lambda policy: calico_rank(policy, 0))
+    tiers, shown = [], 0
+    for place in tier_places(snapshot.calico_tiers, snapshot.calico_policies):
+        own = [{"key": p.key, "order": "" if p.order is None else f"{p.order:g}", "types": ", ".join(p.types),
+                "ingress_rules": len(p.rules("ingress")), "egress_rules": len(p.rules("egress"))}
+               for p in policies if p.tier == place.name][:rows - shown]
+        if own:
+            tiers.append({"name": place.name, "order": "unset" if place.order is None else f"{place.order:,.10g}",
+                          "default_action": str(place.default_action), "policies": own})
+            shown += len(own)
+    return {"total": len(policies), "more": len(policies) - shown, "tiers": tiers}
+
+
 def tied_priorities(policies: Iterable[ClusterPolicy]) -> list[str]:
     """`Admin tier, priority 20: AdminNetworkPolicy/a, AdminNetworkPolicy/b` for each priority several policies
     of one tier share."""
     groups = itertools.groupby(evaluation_order(policies), key=lambda p: (p.tier, p.priority))
     found = [(tier, priority, [p.key for p in group]) for (tier, priority), group in groups]
     return [f"{tier} tier, priority {priority}: {', '.join(keys)}" for tier, priority, keys in found if len(keys) > 1]
+
+
+def uncertain_rules(system: AssessedSystem) -> list[str]:
+    """`GlobalNetworkPolicy/a ingress[0]: http` for each Calico rule selecting some pod whose match is uncertain: it
+    sets fields not modelled (or an ipVersion, where pods are its peers)."""
+    return sorted({f"{rule.reference}: {', '.join(unmodelled_fields(rule.policy, rule.rule)) or 'ipVersion'}"
+                   for rule in system.reach.calico_rules if rule.uncertain})
 
 
 def ambiguous_connections(flows: ZoneFlows) -> list[ZoneConnection]:
@@ -115,25 +142,33 @@ def candidates(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[ZoneCon
 
 
 def endpoint_index(system: AssessedSystem) -> Callable[[str], list[Endpoint]]:
-    """A lookup from a workload or address-range name to the endpoints that represent it."""
+    """A lookup from a workload or address-range name to the endpoints that represent it (a pod per service account
+    too where Calico policies may select by it, as the engine's classes do)."""
     pods: dict[str, list[Pod]] = defaultdict(list)
     for pod in system.snapshot.pods:
         pods[pod.workload.display].append(pod)
     reach = system.reach
     ranges: dict[str, AddressRange] = {r.display: r for r in (*reach.egress_ranges, *reach.ingress_ranges)}
+    by_account = bool(system.snapshot.calico_policies)
 
     def endpoints(name: str) -> list[Endpoint]:
         found = ranges.get(name)
         if found is not None:
             return [Endpoint(address=ipaddress.ip_address(address_text(found.version, found.first)))]
-        return [Endpoint(pod=pod) for pod in representatives(pods.get(name, []))]
+        return [Endpoint(pod=pod) for pod in representatives(pods.get(name, []), by_account)]
     return endpoints
 
 
+def tier_decided(step: TierStep) -> bool:
+    """Whether a cluster policy's or Calico policy's tier took the step: one of their rules, or a Calico tier's
+    default action (the steps of the NetworkPolicies, of the default tier's end and of the final allow are not)."""
+    return bool(step.rule) or step.tier not in NAMESPACE_STEPS
+
+
 def tier_decisions(verdict: ConnectionVerdict) -> tuple[str, ...]:
-    """The steps of both directions that a cluster policy's rule took, as text (empty when none decides a port)."""
+    """The steps of both directions that a tier took, as text (empty when none decides a port)."""
     return tuple(f"{side.direction} {step.reference} {step.action} {step.ports.describe()}"
-                 for side in (verdict.egress, verdict.ingress) for step in side.steps if step.tier in CLUSTER_TIERS)
+                 for side in (verdict.egress, verdict.ingress) for step in side.steps if tier_decided(step))
 
 
 def excerpt_row(pair: Pair, verdict: ConnectionVerdict) -> dict[str, Any]:
@@ -148,9 +183,10 @@ def excerpt_row(pair: Pair, verdict: ConnectionVerdict) -> dict[str, Any]:
 
 def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[ZoneConnection],
                   limit: int = EXCERPT_ROWS) -> list[dict[str, Any]]:
-    """Explain excerpts of the first pairs (of at most EXCERPT_CANDIDATES) on which a cluster policy decides."""
+    """Explain excerpts of the first pairs (of at most EXCERPT_CANDIDATES) on which a cluster policy or Calico
+    policy decides."""
     snapshot = system.snapshot
-    if not snapshot.cluster_policies:
+    if not snapshot.cluster_policies and not snapshot.calico_policies:
         return []
     context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies,
                             snapshot.nodes, CalicoObjects.of(snapshot))
@@ -175,16 +211,19 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
 
 def policy_section(system: AssessedSystem, flows: ZoneFlows, tables: Mapping[str, Table],
                    table_rows: int) -> dict[str, Any]:
-    """Everything the policy section shows: cluster policies, NetworkPolicies, excerpts and ambiguity."""
+    """Everything the policy section shows: cluster policies, Calico policies, NetworkPolicies, excerpts and
+    ambiguity."""
     ambiguous = ambiguous_connections(flows)
     network = tables["data/policies.csv"]
     ties = tied_priorities(system.snapshot.cluster_policies)
+    uncertain = uncertain_rules(system)
     return {
         "cluster": cluster_policy_view(tables),
+        "calico": calico_policy_view(system),
         "network": {"rows": network.records(table_rows), "total": len(network.rows),
                     "more": max(0, len(network.rows) - table_rows), "path": network.path},
         "excerpts": tier_excerpts(system, flows, ambiguous),
-        "ambiguity": {"ties": ties, "connections": len(ambiguous),
+        "ambiguity": {"ties": ties, "uncertain": uncertain, "connections": len(ambiguous),
                       "examples": [f"{c.source} -> {c.destination}: {c.ambiguous.describe()}"
-                                   for c in ambiguous[:3]]} if ties else None,
+                                   for c in ambiguous[:3]]} if ties or uncertain else None,
     }

@@ -1,6 +1,6 @@
-"""The checks of the cluster policies' tiers on small clusters: the Admin-tier guardrail of the CDE (what no
-NetworkPolicy can open), and connections that equal priorities leave ambiguous; with the per-pod reference as the
-oracle of the guardrail on random clusters."""
+"""The checks of the tiers on small clusters: the guardrail of the CDE in the Admin tier or a Calico tier ordered
+before default (what no NetworkPolicy can open), and connections that equal priorities (or Calico rules setting
+fields not modelled) leave ambiguous; with the per-pod reference as the oracle of the guardrail on random clusters."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from compliance.analysis.system import AssessedSystem
 from compliance.checks.registry import CHECKS, CheckResult
 from compliance.checks.tiers import guardrail_gaps
 from compliance.controls import CheckReference, run_check
-from compliance.model.cluster_policy import Tier
+from compliance.model.calico_policy import CalicoTier
+from compliance.model.cluster_policy import Action, Tier
 from compliance.model.parse import parse_selector
+from compliance.model.policy import PortSpec
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import Status
 from compliance.netpol.options import AnalysisOptions
@@ -25,6 +27,7 @@ from compliance.netpol.ports import ALL_PORTS, NO_PORTS
 from compliance.netpol.verdict import Endpoint, PolicyContext
 from compliance.scope import ApprovedFlow, FlowEnd, Scope, Zone, parse_scope
 from tests.checks.test_cases import SHARED_SCOPE, TODAY
+from tests.netpol import calico_builders as calico
 from tests.netpol.builders import admin, baseline, cluster, namespace, pod, policy, ports
 from tests.netpol.random_clusters import random_cluster
 
@@ -159,7 +162,7 @@ def test_guardrail_notes_zones_without_one_and_rejects_address_zones() -> None:
     extra = [APPROVED_PASS, GUARDRAIL]
     both = run("segmentation.admin_guardrail", base(*extra), zones=["cde", "connected"])
     assert both.status is Status.PASS
-    assert both.summary.endswith("; no Admin-tier guardrail protects connected.")
+    assert both.summary.endswith("; no guardrail in a tier before the namespaces' policies protects connected.")
     assert run("segmentation.admin_guardrail", base(*extra), zones=["internet"]).status is Status.ERROR
 
 
@@ -267,3 +270,96 @@ def test_guardrail_gaps_agree_with_the_per_pod_reference(rng: random.Random) -> 
                 key = (destination.workload.display, source_zone)
                 expected[key] = expected.get(key, NO_PORTS) | unguarded
     assert found == expected
+
+
+# The CDE guardrail in a Calico security tier (order 100, ending in Pass), as samples/cluster-calico writes it: the
+# CDE's own pods and the approved flow passed on to the namespaces' policies, then Deny.
+SECURITY = CalicoTier("security", 100.0, Action.PASS)
+IN_CDE = calico.entity(namespace_selector="pci-zone == 'cde'")
+FROM_CONNECTED = calico.entity(namespace_selector="pci-zone == 'connected'")
+OUT_OF_SCOPE = calico.entity(namespace_selector=calico.selector(calico.negated(calico.compare("pci-zone", "has"))))
+TO_API = calico.entity("app == 'payments-api'", ports=(8443,))
+CALICO_GUARD = (calico.rule(Action.PASS, IN_CDE), calico.rule(Action.PASS, FROM_CONNECTED, TO_API, protocol="TCP"),
+                calico.rule(Action.DENY))
+
+
+def calico_guard(*rules: Any, tier: str = "security", order: float = 10.0) -> Any:
+    """A GlobalNetworkPolicy of `tier` selecting the CDE's pods for ingress."""
+    return calico.calico_policy("cde-guard", order, ingress=rules, tier=tier, namespace_selector="pci-zone == 'cde'")
+
+
+def with_guard(snapshot: Snapshot, *objects: Any) -> Snapshot:
+    """A snapshot with the security tier and Calico objects."""
+    return calico.with_calico(snapshot, SECURITY, *objects)
+
+
+ALLOW_ALL_INTO_PAYMENTS = policy("payments/allow-all", {"ingress": [{}]})
+CALICO_GUARDRAIL_CASES = [
+    pytest.param(with_guard(base(), calico_guard(*CALICO_GUARD)), Status.PASS, set(), id="security-tier-guardrail"),
+    pytest.param(with_guard(base(ALLOW_ALL_INTO_PAYMENTS), calico_guard(*CALICO_GUARD),
+                            calico.calico_policy("payments/open", 1.0, ingress=(calico.rule(Action.ALLOW),))),
+                 Status.PASS, set(), id="namespace-policies-cannot-open-what-it-denies"),
+    # Passing the whole connected zone leaves it to payments' NetworkPolicies, which an owner could open.
+    pytest.param(with_guard(base(), calico_guard(calico.rule(Action.PASS, IN_CDE), calico.rule(Action.PASS,
+                                                                                               FROM_CONNECTED),
+                                                 calico.rule(Action.DENY))),
+                 Status.FAIL, {("payments/api[Pod]", "connected", BUT_8443),
+                               ("payments/vault[Pod]", "connected", "all ports")}, id="pass-for-a-whole-zone"),
+    pytest.param(with_guard(base(), calico_guard(*CALICO_GUARD[:2], calico.rule(
+        Action.ALLOW, OUT_OF_SCOPE,
+        calico.entity("app == 'vault'", ports=(5432,)), protocol="TCP"), CALICO_GUARD[2])),
+                 Status.FAIL, {("payments/vault[Pod]", "out-of-scope", "TCP 5432")}, id="allow-before-the-deny"),
+    # The tier ends in Deny: pods it selects are denied what no rule decides, with no Deny rule needed for that.
+    pytest.param(calico.with_calico(base(), CalicoTier("security", 100.0, Action.DENY), calico_guard(
+        *CALICO_GUARD, calico.rule(Action.DENY, ip_version=6))), Status.PASS, set(), id="tier-default-deny"),
+    pytest.param(with_guard(base(), calico_guard(*CALICO_GUARD, tier="default")), Status.NOT_APPLICABLE, set(),
+                 id="default-tier-deny-is-no-guardrail"),
+    pytest.param(calico.with_calico(base(), CalicoTier("late", 2_000_000.0, Action.PASS),
+                                    calico_guard(*CALICO_GUARD, tier="late")), Status.NOT_APPLICABLE, set(),
+                 id="tier-after-default-is-no-guardrail"),
+    pytest.param(with_guard(base(), calico_guard(calico.rule(Action.DENY, unmodelled=("http",)))),
+                 Status.NOT_APPLICABLE, set(), id="deny-with-fields-not-modelled-is-no-guardrail"),
+    pytest.param(with_guard(base(), calico_guard(calico.rule(Action.DENY, protocol="TCP"))),
+                 Status.NOT_APPLICABLE, set(), id="deny-of-one-protocol-is-no-guardrail"),
+]
+
+
+@pytest.mark.parametrize(("snapshot", "status", "unguarded"), CALICO_GUARDRAIL_CASES)
+def test_calico_guardrail(snapshot: Snapshot, status: Status, unguarded: set[tuple[str, str, str]]) -> None:
+    outcome = run("segmentation.admin_guardrail", snapshot, zones=["cde"])
+    assert outcome.status is status, outcome.summary
+    assert gaps(outcome) == unguarded
+
+
+def test_calico_guardrail_evidence_shows_tier_order_peers_and_ports() -> None:
+    outcome = run("segmentation.admin_guardrail", with_guard(base(APPROVED_PASS), calico_guard(*CALICO_GUARD)),
+                  zones=["cde"])
+    assert outcome.status is Status.PASS
+    assert outcome.summary.startswith("A tier before the namespaces' policies (Admin tier, or a Calico tier ordered "
+                                      "before default) denies every other zone's traffic into cde")
+    # Tiers in evaluation order: security (order 100) before kube-admin (order 1000). The Pass within the CDE matches
+    # no traffic from outside it.
+    assert outcome.evidence[1].rows == (
+        ("GlobalNetworkPolicy/cde-guard", "tier security, order 10", "ingress", "ingress[1]", "Pass",
+         "source namespaceSelector pci-zone == 'connected'; destination selector app == 'payments-api'", "8443/TCP"),
+        ("GlobalNetworkPolicy/cde-guard", "tier security, order 10", "ingress", "ingress[2]", "Deny",
+         "source anything; destination anything", "every port"),
+        ("AdminNetworkPolicy/checkout-to-api", "10", "ingress", "ingress[0]", "Pass",
+         "all pods in namespaces pci-zone=connected", "8443/TCP"))
+
+
+def test_a_calico_rule_with_fields_not_modelled_is_ambiguous_and_named() -> None:
+    vault = calico.entity("app == 'vault'", ports=(PortSpec("TCP", 5432),))
+    maybe = calico.calico_policy("vault-readers", 5.0, ingress=(calico.rule(
+        Action.ALLOW, FROM_CONNECTED, vault, protocol="TCP", unmodelled=("http",)),), tier="security")
+    outcome = run("analysis.unambiguous", with_guard(base(), maybe, calico_guard(*CALICO_GUARD)), zones=["cde"])
+    assert outcome.status is Status.FAIL, outcome.summary
+    assert [row[:5] for row in outcome.evidence[0].rows] == [
+        ("checkout/web[Pod]", "connected", "payments/vault[Pod]", "cde", "TCP 5432")]
+    assert outcome.evidence[0].rows[0][5] == ("GlobalNetworkPolicy/vault-readers ingress[0] (tier security, order 5): "
+                                              "http not modelled")
+
+
+def test_calico_policies_alone_make_unambiguous_applicable() -> None:
+    outcome = run("analysis.unambiguous", with_guard(base(), calico_guard(*CALICO_GUARD)), zones=["cde"])
+    assert outcome.status is Status.PASS, outcome.summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,11 @@ TODAY = datetime.date(2026, 3, 31)
 PATH = "analytics/dashboard[Deployment] -> payments/tokenizer[Deployment]"
 
 
-def assess(cluster: Path) -> Assessment:
-    snapshot = load_manifests([str(cluster)], "2026-03-31T12:00:00Z")
+def assess(*clusters: Path) -> Assessment:
+    snapshot = load_manifests([str(cluster) for cluster in clusters], "2026-03-31T12:00:00Z")
+    # The engine models Calico's kinds; drop them from the kinds counted as not modelled where the loader still does.
+    snapshot = replace(snapshot, unmodelled={kind: count for kind, count in snapshot.unmodelled.items()
+                                             if not kind.startswith("Calico ")})
     scope = parse_scope((SAMPLES / "scope.yaml").read_text(), "scope.yaml")
     return evaluate_controls(AssessedSystem(snapshot, scope, AnalysisOptions(), TODAY), [load_framework("pci-dss")])
 
@@ -67,6 +71,28 @@ def test_an_out_of_scope_path_into_the_cde_fails_1_3_1_and_11_4_5_naming_it(samp
         findings = {finding.object: finding.message for check in result.results for finding in check.findings}
         assert PATH in findings, control_id
         assert "TCP 8080" in findings[PATH]
+
+
+def test_the_calico_security_tier_is_the_cde_guardrail() -> None:
+    # samples/cluster-calico guards the CDE in the Calico tier security (order 100, before default): out-of-scope
+    # workloads are denied for certain; the connected zone is passed on to the namespaces' NetworkPolicies, so it is
+    # not guarded by the tier (what its NetworkPolicies allow is assessed by the other checks of 1.3.1).
+    result = control(assess(SAMPLES / "cluster", SAMPLES / "cluster-calico"), "1.3.1")
+    guardrail = next(check for check in result.results if check.check == "segmentation.admin_guardrail")
+    assert guardrail.status == "fail", guardrail.summary
+    rows, rules = (table.rows for table in guardrail.evidence)
+    guarded = {(row[0], row[2]): row[3] for row in rows}
+    cde = ["payments/card-vault[StatefulSet]", "payments/debug-shell[Pod]", "payments/payments-api[Deployment]",
+           "payments/tokenizer[Deployment]"]
+    assert sorted({row[0] for row in rows}) == cde
+    assert {guarded[(workload, "out-of-scope")] for workload in cde} == {"yes"}
+    assert {guarded[(workload, "connected")] for workload in cde} == {"no"}
+    assert {finding.object for finding in guardrail.findings} == set(cde)
+    assert [(row[0], row[1], row[3], row[4]) for row in rules] == [
+        ("GlobalNetworkPolicy/security.cde-ingress-guard", "tier security, order 100", "ingress[0]", "Pass"),
+        ("GlobalNetworkPolicy/security.cde-ingress-guard", "tier security, order 100", "ingress[1]", "Log"),
+        ("GlobalNetworkPolicy/security.cde-ingress-guard", "tier security, order 100", "ingress[2]", "Deny"),
+        ("GlobalNetworkPolicy/security.out-of-scope-egress-guard", "tier security, order 300", "egress[0]", "Deny")]
 
 
 def test_the_right_policy_makes_them_pass(corrected: Assessment) -> None:

@@ -108,6 +108,14 @@ def guarded_snapshot() -> Snapshot:
     return dataclasses.replace(sample_snapshot(), cluster_policies=cluster(*GUARDRAILS).cluster_policies)
 
 
+def calico_snapshot() -> Snapshot:
+    """The sample cluster with samples/cluster-calico (a security tier guarding the CDE), its Calico kinds modelled."""
+    samples = resource_dir("samples")
+    snapshot = load_manifests((str(samples / "cluster"), str(samples / "cluster-calico")), NOW)
+    return dataclasses.replace(snapshot, unmodelled={kind: count for kind, count in snapshot.unmodelled.items()
+                                                     if not kind.startswith("Calico ")})
+
+
 def sample_scope() -> Scope:
     """The sample scope file."""
     path = resource_dir("samples") / "scope.yaml"

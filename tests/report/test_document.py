@@ -23,6 +23,7 @@ from .builders import (
     GIT_SOURCE,
     HOSTILE_LABEL,
     PACK_ID,
+    calico_snapshot,
     guarded_snapshot,
     report_input,
     sample_snapshot,
@@ -284,3 +285,14 @@ def test_breakable_marks_the_joints_with_zero_width_spaces() -> None:
     # A U+200B is what WeasyPrint shows for <wbr>, without a box per break (a tenth of the time of large tables).
     assert document.breakable("team-a/web[Deployment]") == "team-a/\u200bweb\u200b[Deployment]"
     assert document.breakable("<b>/x,y") == "&lt;b&gt;/\u200bx,\u200by"
+
+
+def test_html_lists_the_calico_policies_by_tier() -> None:
+    text = re.sub(r"<[^>]+>", "", document.render_html(report_input(snapshot=calico_snapshot()))).replace("\u200b", "")
+    for phrase in ("Calico policies (tiers)", "4 Calico policies, by tier in evaluation order",
+                   "security tier order 100 · default action Pass",
+                   "default tier order 1,000,000 · default action Deny",
+                   "GlobalNetworkPolicy/security.cde-ingress-guard", "The cluster has no AdminNetworkPolicy, "
+                   "BaselineAdminNetworkPolicy or ClusterNetworkPolicy."):
+        assert phrase in " ".join(text.split()), phrase
+    assert "the NetworkPolicies alone decide" not in " ".join(text.split())
