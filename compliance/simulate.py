@@ -23,9 +23,17 @@ from compliance.analysis.policy_changes import SpecChange, spec_changes
 from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
+from compliance.model.calico_policy import GLOBAL_NETWORK_POLICY
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
 from compliance.model.history import Revision
-from compliance.model.policy_identity import AnyPolicy, identity_order, kind_of, policy_specs, split_policies
+from compliance.model.policy_identity import (
+    CALICO_NAMESPACED,
+    AnyPolicy,
+    identity_order,
+    kind_of,
+    policy_specs,
+    split_policies,
+)
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.calico import CalicoObjects
@@ -105,12 +113,16 @@ class Verdict:
 
 
 def policy_key(text: str) -> str:
-    """The identity `ns/name` (a NetworkPolicy) or `Kind/name` (a cluster policy) as given; ValueError otherwise."""
+    """The identity `ns/name` (a NetworkPolicy), `Kind/name` (a cluster policy or GlobalNetworkPolicy) or
+    `CalicoNetworkPolicy/ns/name` as given; ValueError otherwise."""
     first, separator, name = text.partition("/")
+    if first == CALICO_NAMESPACED:
+        first, separator, name = name.partition("/")
     if not separator or not first or not name or "/" in name:
-        raise ValueError(f"{text!r} is not ns/name or Kind/name")
-    if first[0].isupper() and first not in CLUSTER_POLICY_KINDS:
-        raise ValueError(f"{first!r} is not a cluster policy kind ({', '.join(CLUSTER_POLICY_KINDS)})")
+        raise ValueError(f"{text!r} is not ns/name or Kind/name (CalicoNetworkPolicy/ns/name for Calico's)")
+    kinds = (*CLUSTER_POLICY_KINDS, GLOBAL_NETWORK_POLICY)
+    if first[0].isupper() and first not in kinds:
+        raise ValueError(f"{first!r} is not a cluster policy kind ({', '.join(kinds)})")
     return text
 
 
@@ -124,20 +136,18 @@ def with_policies(snapshot: Snapshot, policies: Sequence[AnyPolicy], deleted: Se
                                hint="name a policy of the source as ns/name, or a cluster policy as Kind/name")
         del merged[key]
     merged.update({p.key: p for p in policies})
-    network, tiered = split_policies(merged[key] for key in sorted(merged, key=identity_order))
-    return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered))
+    network, tiered, calico = split_policies(merged[key] for key in sorted(merged, key=identity_order))
+    return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered), calico_policies=tuple(calico))
 
 
 def with_calico(snapshot: Snapshot, proposed: Snapshot) -> Snapshot:
-    """The snapshot with the Calico policies, tiers and network sets of `proposed` replacing the same-named ones (or
-    added)."""
+    """The snapshot with the Calico tiers and network sets of `proposed` replacing the same-named ones (or added);
+    its policies, Calico's too, are laid over by `with_policies`."""
     def laid_over(current: Sequence[Any], new: Sequence[Any], key: Callable[[Any], Any]) -> tuple[Any, ...]:
         found = {key(item): item for item in current} | {key(item): item for item in new}
         return tuple(found[name] for name in sorted(found))
 
-    return replace(snapshot,
-                   calico_policies=laid_over(snapshot.calico_policies, proposed.calico_policies, lambda p: p.key),
-                   calico_tiers=laid_over(snapshot.calico_tiers, proposed.calico_tiers, lambda t: t.name),
+    return replace(snapshot, calico_tiers=laid_over(snapshot.calico_tiers, proposed.calico_tiers, lambda t: t.name),
                    network_sets=laid_over(snapshot.network_sets, proposed.network_sets,
                                           lambda n: (n.namespace, n.name)))
 

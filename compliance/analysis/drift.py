@@ -11,12 +11,12 @@ does not have. Labels and annotations are not compared: they do not change what 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compliance.analysis.policy_changes import SpecChangeKind, spec_changes
 from compliance.model.history import Revision, object_display
-from compliance.model.policy_identity import identity, policy_specs, split_policies
+from compliance.model.policy_identity import identity, kind_of, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.values import TextEnum
 from compliance.netpol.calico import CalicoObjects
@@ -121,10 +121,10 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     # one to one.
     tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
                                       analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]),
-                                      nodes=cluster.nodes, calico=CalicoObjects.of(cluster))
+                                      nodes=cluster.nodes, calico=replace(CalicoObjects.of(cluster), policies=()))
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
-    _, tiered = split_policies([*in_cluster.values(), *in_git.values()])
+    _, tiered, calico = split_policies([*in_cluster.values(), *in_git.values()])
     paths = {policy.key: o.path for o in revision.objects if (policy := o.policy) is not None}
     items = []
     for change in spec_changes(policy_specs(in_git.values()), policy_specs(in_cluster.values())):
@@ -133,11 +133,11 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
         status = STATE_OF_CHANGE[change.kind]
         rules_equal = same_rules(ours, theirs)
         git_only, cluster_only = ([], []) if rules_equal else tracker.compare(change.policy, theirs)
-        items.append(DriftItem(found.kind, found.namespace, found.name, status, paths.get(change.policy, ""),
+        items.append(DriftItem(kind_of(found.key), found.namespace, found.name, status, paths.get(change.policy, ""),
                                change.fields, bool(cluster_only or git_only),
                                explanation(status, cluster_only, git_only, rules_equal), tuple(cluster_only),
                                tuple(git_only)))
     return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
                  cluster.collected_at, level,
-                 options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes)),
+                 options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes), calico),
                  tuple(items), len(set(in_cluster) | set(in_git)) - len(items))

@@ -74,8 +74,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     """The history with the connections each policy change (of every kind) opened and closed among the topology's
     pods.
 
-    The topology's own NetworkPolicies and cluster policies are ignored: they come from git, starting from
-    `history.initial`; its Calico objects, which the history does not track, stay as they are throughout. The
+    The topology's own policies are ignored: they come from git, starting from `history.initial`, except Calico's
+    when the history holds none (then the topology's stay as they are); its Calico tiers and network sets stay. The
     changes of one commit are applied one at a time in object order, so each is credited with what it
     changed given the ones before it. With `zone_of` (endpoint name, workload or address range, to zone
     name), zones_opened/zones_closed group the same connections by zone pair; `address_cuts` (the CIDRs
@@ -86,11 +86,14 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     # Every IP version any version of a policy uses is modelled from the start, so each delta reads alike.
     every_version = [policy for change in history.changes for found in (change.before, change.after)
                      if found is not None and (policy := found.policy) is not None]
-    _, tiered = split_policies(every_version)
-    tracker = IncrementalReachability(topology.pods, topology.topology_labels(),
-                                      [policy for o in history.initial if (policy := o.policy) is not None],
-                                      options, level, (*address_cuts, *version_cuts(every_version)),
-                                      nodes=topology.nodes, calico=CalicoObjects.of(topology))
+    initial = [policy for o in history.initial if (policy := o.policy) is not None]
+    _, tiered, calico = split_policies([*initial, *every_version])
+    # Calico's policies come from git when the history holds any, else the topology's stay as they are; its tiers
+    # and network sets stay as they are either way.
+    fixed = CalicoObjects.of(topology)
+    tracker = IncrementalReachability(topology.pods, topology.topology_labels(), initial, options, level,
+                                      (*address_cuts, *version_cuts([*initial, *every_version])),
+                                      nodes=topology.nodes, calico=replace(fixed, policies=()) if calico else fixed)
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}
@@ -104,7 +107,7 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
             progress("policy changes", done, len(evaluated))
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
                    assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered),
-                                                   bool(topology.nodes)))
+                                                   bool(topology.nodes), calico or topology.calico_policies))
 
 
 def effective_content(found: TrackedObject) -> Any:

@@ -73,8 +73,8 @@ class Snapshot:
 
     @property
     def all_policies(self) -> tuple[AnyPolicy, ...]:
-        """The NetworkPolicies, then the cluster policies."""
-        return (*self.policies, *self.cluster_policies)
+        """The NetworkPolicies, then the cluster policies, then Calico's policies."""
+        return (*self.policies, *self.cluster_policies, *self.calico_policies)
 
     def namespace_names(self) -> list[str]:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""

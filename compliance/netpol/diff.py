@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from compliance.model.calico_policy import CalicoPolicy
 from compliance.model.objects import NODE_NAMES, Node, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy, split_policies
@@ -25,7 +26,7 @@ from compliance.netpol.calico import NO_CALICO, CalicoObjects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
-from compliance.netpol.reachability import ReachabilityMap, analyse, block_cuts, ip_version_cuts
+from compliance.netpol.reachability import ReachabilityMap, analyse, block_cuts, calico_cuts, ip_version_cuts
 
 EXTERNAL_SUFFIX = "[External]"
 RangePorts = list[tuple[AddressRange, PortSet]]
@@ -175,6 +176,9 @@ def enforced(policy: AnyPolicy) -> tuple[object, ...]:
     if isinstance(policy, NetworkPolicy):
         return (policy.namespace, policy.pod_selector, policy.isolates_ingress, policy.isolates_egress, policy.ingress,
                 policy.egress)
+    if isinstance(policy, CalicoPolicy):
+        return (policy.kind, policy.namespace, policy.tier, policy.order, policy.types, policy.ingress, policy.egress,
+                policy.selector, policy.namespace_selector, policy.service_account_selector, policy.unmodelled)
     return policy.kind, policy.tier, policy.priority, policy.subject, policy.ingress, policy.egress
 
 
@@ -186,13 +190,15 @@ def same_rules(first: AnyPolicy | None, second: AnyPolicy | None) -> bool:
 
 
 def policy_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`block_cuts` of policies of every kind."""
-    return block_cuts(*split_policies(policies))
+    """`block_cuts` of policies of every kind (Calico's: their networks and both address spaces)."""
+    network, tiered, calico = split_policies(policies)
+    return (*block_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico))))
 
 
 def version_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`ip_version_cuts` of policies of every kind."""
-    return ip_version_cuts(*split_policies(policies))
+    """`ip_version_cuts` of policies of every kind (Calico's rules match both address spaces)."""
+    network, tiered, calico = split_policies(policies)
+    return (*ip_version_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico)))[-2:])
 
 
 class IncrementalReachability:
@@ -207,7 +213,8 @@ class IncrementalReachability:
     `address_cuts` are kept as boundaries of address ranges in the results (e.g. the CIDRs of zones);
     `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one;
     `nodes` give the addresses of cluster policies' nodes peers; `calico` are Calico objects that stay as they are
-    while the tracked policies change (the Calico policies are not tracked one by one).
+    while the tracked policies change (tiers, network sets, service accounts, and any Calico policies not tracked):
+    the tracked Calico policies join its own.
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
@@ -233,9 +240,10 @@ class IncrementalReachability:
     def analyse(self, policies: Iterable[AnyPolicy] | None = None) -> ReachabilityMap:
         """Reachability under the current policies (or the given ones)."""
         self.evaluations += 1
-        network, tiered = split_policies(self.policies.values() if policies is None else policies)
+        network, tiered, calico = split_policies(self.policies.values() if policies is None else policies)
+        fixed = replace(self.calico, policies=(*self.calico.policies, *calico)) if calico else self.calico
         return analyse(self.pods, network, self.namespace_labels, self.options,
-                       (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes, self.calico)
+                       (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes, fixed)
 
     def apply(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
         """Set (or delete, with None) the policy `key`; (opened, closed) connections as in `diff_connections`."""
@@ -288,6 +296,8 @@ class IncrementalReachability:
             return frozenset()
         if isinstance(policy, NetworkPolicy):
             chosen = {policy.namespace: policy.pod_selector}
+        elif isinstance(policy, CalicoPolicy):  # its namespace, or every namespace (a superset is safe)
+            return frozenset(name for name in self.pod_labels if name == policy.namespace or not policy.namespace)
         else:
             chosen = {name: policy.subject.pod_selector for name in self.pod_labels
                       if policy.subject.namespace_selector.matches(dict(self.namespace_labels.get(name, ())))}

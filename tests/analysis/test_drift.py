@@ -175,3 +175,26 @@ def test_cluster_policies_drift_by_kind_and_name(tmp_path: Path) -> None:
         "object": "AdminNetworkPolicy/shop-in", "kind": "AdminNetworkPolicy", "namespace": None, "name": "shop-in",
         "status": "not-applied"}
     assert "  AdminNetworkPolicy/shop-in (policies/shop-in.yaml)" in drift_text(found)
+
+
+def test_calico_policies_drift_by_identity(tmp_path: Path) -> None:
+    def guard_document(action: str) -> dict:
+        return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "cde-guard"},
+                "spec": {"namespaceSelector": "kubernetes.io/metadata.name == 'pay'", "types": ["Ingress"],
+                         "ingress": [{"action": action, "source": {"namespaceSelector": "all()"}}]}}
+
+    namespaced = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                  "metadata": {"name": "web-out", "namespace": "shop"},
+                  "spec": {"selector": "app == 'web'", "types": ["Egress"], "egress": [{"action": "Allow"}]}}
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("policies/cde-guard.yaml", json.dumps(guard_document("Deny")))
+    repo.commit("Guard")
+    snapshot = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
+                       pod("pay/vault", {"app": "vault"}), guard_document("Allow"), namespaced)
+
+    found = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions())
+
+    assert [(i.object, i.status, i.semantic) for i in found.items] == [
+        ("CalicoNetworkPolicy/shop/web-out", "unmanaged", False), ("GlobalNetworkPolicy/cde-guard", "different", True)]
+    assert found.items[1].git_only == ()
+    assert found.items[1].cluster_only == (Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all")),)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compliance.analysis.history_effects import AssessedHistory, assess_history, provenance, with_reachability
 from compliance.netpol.connections import Connection
@@ -195,6 +196,32 @@ def test_cluster_policy_changes_open_and_close_connections_in_every_namespace_th
     assert (dropped.opened, dropped.closed) == ((), ())
     rows = history_csv(history).splitlines()
     assert rows[1].split(",")[6:8] == ["AdminNetworkPolicy/cde-guard", "added"]
+
+
+def calico_guard(action: str) -> str:
+    """A Calico GlobalNetworkPolicy of tier default guarding the CDE's ingress with `action` from other zones."""
+    return yaml.safe_dump({
+        "apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "cde-guard"},
+        "spec": {"order": 10, "namespaceSelector": "pci-zone == 'cde'", "types": ["Ingress"], "ingress": [
+            {"action": action, "source": {"namespaceSelector": "!has(pci-zone)"}}, {"action": "Allow"}]}})
+
+
+def test_calico_policy_changes_are_tracked_with_what_they_open_and_close(repo: GitRepo) -> None:
+    repo.write("p/cde-guard.yaml", calico_guard("Deny"))
+    repo.commit("Guard the CDE with Calico", when="2026-01-01T00:00:00Z")
+    repo.write("p/cde-guard.yaml", calico_guard("Allow"))
+    repo.commit("Open it again", when="2026-01-02T00:00:00Z")
+    repo.git("rm", "-q", "p/cde-guard.yaml")
+    repo.commit("Drop the guard", when="2026-01-03T00:00:00Z")
+
+    history = with_reachability(read(repo.path, RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of)
+
+    into_vault = Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all"))
+    added, opened, dropped = history.changes
+    assert [c.change.object for c in history.changes] == ["GlobalNetworkPolicy/cde-guard"] * 3
+    assert (added.opened, added.closed) == ((), (into_vault,))
+    assert (opened.opened, opened.closed) == ((into_vault,), ())
+    assert (dropped.opened, dropped.closed) == ((), ())  # Allow then nothing: the vault stays open
 
 
 def test_output_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ import git
 from compliance.errors import ManifestError
 from compliance.model.history import TRACKED_KINDS, ObjectContent, ObjectKey, TrackedObject
 from compliance.model.objects import Namespace
-from compliance.model.policy_identity import AnyPolicy
+from compliance.model.policy_identity import AnyPolicy, kind_of
 from compliance.sources.git.blob_cache import BlobCache, BlobKey, Entry, StoredContents, entry_of, syntax_of
 from compliance.sources.git.repository import REGULAR_FILE_MODES, read_blobs
 from compliance.sources.manifests import MANIFEST_SUFFIXES, Document, collect, is_object, objects_in, parse_documents
@@ -44,6 +44,8 @@ def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]
     kept: list[tuple[ObjectKey, Document, AnyPolicy | Namespace]] = [
         *(((p.kind, p.namespace, p.name), found.origins[(p.kind, origin)], p) for origin, p in found.policies.items()),
         *(((p.kind, "", p.name), found.origins[(p.kind, origin)], p) for origin, p in found.cluster_policies.items()),
+        *(((kind_of(p.key), p.namespace, p.name), found.origins[("Calico policy", origin)], p)
+          for origin, p in found.calico_policies.items()),
         *((("Namespace", "", name), found.origins[("Namespace", name)], n) for name, n in found.namespaces.items())]
     return {key: TrackedObject(*key, path_of(document.file), ObjectContent(value, document.obj))
             for key, document, value in kept}
