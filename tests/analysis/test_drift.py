@@ -187,7 +187,7 @@ def test_calico_policies_drift_by_identity(tmp_path: Path) -> None:
                   "metadata": {"name": "web-out", "namespace": "shop"},
                   "spec": {"selector": "app == 'web'", "types": ["Egress"], "egress": [{"action": "Allow"}]}}
     repo = GitRepo(tmp_path / "repo")
-    repo.write("policies/cde-guard.yaml", json.dumps(guard_document("Deny")))
+    repo.write("policies/cde-guard.yaml", guard_document("Deny"))
     repo.commit("Guard")
     snapshot = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
                        pod("pay/vault", {"app": "vault"}), guard_document("Allow"), namespaced)

@@ -8,9 +8,9 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from compliance.analysis.history_effects import AssessedHistory, assess_history, provenance, with_reachability
 from compliance.netpol.connections import Connection
@@ -198,12 +198,12 @@ def test_cluster_policy_changes_open_and_close_connections_in_every_namespace_th
     assert rows[1].split(",")[6:8] == ["AdminNetworkPolicy/cde-guard", "added"]
 
 
-def calico_guard(action: str) -> str:
+def calico_guard(action: str) -> dict[str, Any]:
     """A Calico GlobalNetworkPolicy of tier default guarding the CDE's ingress with `action` from other zones."""
-    return yaml.safe_dump({
+    return {
         "apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "cde-guard"},
         "spec": {"order": 10, "namespaceSelector": "pci-zone == 'cde'", "types": ["Ingress"], "ingress": [
-            {"action": action, "source": {"namespaceSelector": "!has(pci-zone)"}}, {"action": "Allow"}]}})
+            {"action": action, "source": {"namespaceSelector": "!has(pci-zone)"}}, {"action": "Allow"}]}}
 
 
 def test_calico_policy_changes_are_tracked_with_what_they_open_and_close(repo: GitRepo) -> None:

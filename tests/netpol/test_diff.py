@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -153,6 +155,31 @@ def test_incremental_updates_under_calico_tiers_match_full_recomputation(rng: ra
 
 @settings(max_examples=25, deadline=None)
 @given(st.randoms(use_true_random=False))
+def test_incremental_updates_of_tracked_calico_policies_match_full_recomputation(rng: random.Random) -> None:
+    snapshot = random_cluster(rng, pods=8, policies=2, calico_policies=4)
+    options = AnalysisOptions()
+    labels = snapshot.topology_labels()
+    fixed = replace(CalicoObjects.of(snapshot), policies=())  # tiers and network sets; the policies are tracked
+    originals = {p.key: p for p in snapshot.calico_policies}
+    current: dict[str, Any] = {p.key: p for p in snapshot.all_policies}
+    tracker = IncrementalReachability(snapshot.pods, labels, current.values(), options, calico=fixed)
+    for _ in range(4):
+        key = rng.choice(sorted(originals))
+        replacement = None if key in current and rng.random() < 0.6 else originals[key]
+        previous = dict(current)
+        if replacement is None:
+            current.pop(key, None)
+        else:
+            current[key] = replacement
+        changed = tracker.apply(key, replacement)
+        before, after = (connections(analyse(snapshot.pods, network, labels, options, tracker.address_cuts, tiered,
+                                             calico=replace(fixed, policies=tuple(calico))), "workload")
+                         for network, tiered, calico in map(split_policies, (previous.values(), current.values())))
+        assert changed == diff_connections(before, after)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
 def test_incremental_updates_of_every_policy_kind_match_full_recomputation(rng: random.Random) -> None:
     snapshot = random_cluster(rng, pods=8, policies=3, cluster_policies=3)
     options = AnalysisOptions(ipblock_selects_pods=rng.random() < 0.5)
@@ -175,7 +202,7 @@ def test_incremental_updates_of_every_policy_kind_match_full_recomputation(rng: 
             current[key] = replacement
             changed = tracker.apply(key, replacement)
         before, after = (connections(analyse(snapshot.pods, network, labels, options, tracker.address_cuts, tiered),
-                                     "workload") for network, tiered in map(split_policies, (previous.values(),
+                                     "workload") for network, tiered, _ in map(split_policies, (previous.values(),
                                                                                              current.values())))
         assert changed == diff_connections(before, after)
 
