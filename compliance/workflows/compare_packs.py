@@ -15,12 +15,14 @@ from compliance.evidence.ledger import LEDGER_FILE, read_ledger
 from compliance.evidence.manifest import CONTROLS_CSV, MANIFEST_FILE, SNAPSHOT_FILE, parse_manifest
 from compliance.evidence.pack import zip_path
 from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
+from compliance.model.calico_policy import GLOBAL_NETWORK_POLICY
 from compliance.model.policy import NETWORK_POLICY
-from compliance.model.policy_identity import identity
+from compliance.model.policy_identity import CALICO_NAMESPACED, identity
 from compliance.model.snapshot import CLUSTER_POLICY_LISTS
 from compliance.report.formats import restored
 from compliance.wording import counted
 
+CALICO_POLICY_LISTS = {CALICO_NAMESPACED: "caliconetworkpolicies", GLOBAL_NETWORK_POLICY: "globalnetworkpolicies"}
 ZONE_MATRIX_CSV = "data/zone_matrix.csv"
 EXCEPTIONS_CSV = "data/exceptions.csv"
 
@@ -35,7 +37,8 @@ def table(files: PackFiles, name: str) -> tuple[Row, ...]:
 
 def snapshot_policies(files: PackFiles) -> dict[str, Any]:
     """The policy specs of the pack's snapshot by identity: NetworkPolicies by `ns/name`, cluster policies by
-    `Kind/name` (a v1 snapshot has none)."""
+    `Kind/name`, Calico's by `CalicoNetworkPolicy/ns/name` and `GlobalNetworkPolicy/name` (older snapshots have
+    fewer kinds)."""
     if SNAPSHOT_FILE not in files.names:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is missing")
     try:
@@ -44,6 +47,8 @@ def snapshot_policies(files: PackFiles) -> dict[str, Any]:
                  for item in objects["networkpolicies"]]
         named += [(identity(kind, "", item["metadata"]["name"]), item) for kind, plural in CLUSTER_POLICY_LISTS.items()
                   for item in objects.get(plural, [])]
+        named += [(identity(kind, item["metadata"].get("namespace", ""), item["metadata"]["name"]), item)
+                  for kind, plural in CALICO_POLICY_LISTS.items() for item in objects.get(plural, [])]
         return {key: item.get("spec") or {} for key, item in named}
     except (ValueError, KeyError, TypeError) as error:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is not a segproof snapshot ({error})") from None

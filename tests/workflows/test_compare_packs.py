@@ -148,6 +148,26 @@ def test_diff_lists_cluster_policies_after_the_network_policies(tmp_path: Path, 
     assert "\nPolicies (5 changed):\n" in text and re.search(r"\nClusterNetworkPolicy/tier-check +added *\n", text)
 
 
+def test_diff_lists_calico_policies_by_identity(tmp_path: Path, packs: tuple[Path, Path]) -> None:
+    guard_policy = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                    "metadata": {"name": "security.cde-guard"}, "spec": {"tier": "security", "order": 100}}
+    namespaced = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                  "metadata": {"name": "egress", "namespace": "marketing"}, "spec": {"order": 2000}}
+    before, after = (tmp_path / "a", tmp_path / "b")
+    for pack, target, policies in ((packs[0], before, [guard_policy]), (packs[1], after, [namespaced])):
+        shutil.copytree(pack, target)
+        snapshot = json.loads((target / "snapshot.json").read_text())
+        for policy in policies:
+            plural = "globalnetworkpolicies" if policy["kind"] == "GlobalNetworkPolicy" else "caliconetworkpolicies"
+            snapshot["objects"].setdefault(plural, []).append(policy)
+        (target / "snapshot.json").write_text(json.dumps(snapshot))
+    code, out, err = run("diff", str(before), str(after), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["policies"][-2:] == [
+        {"policy": "CalicoNetworkPolicy/marketing/egress", "change": "added", "fields": []},
+        {"policy": "GlobalNetworkPolicy/security.cde-guard", "change": "removed", "fields": []}]
+
+
 def test_zips_and_directories_compare_alike_and_the_output_is_deterministic(packs: tuple[Path, Path]) -> None:
     from_directories = json.loads(run("diff", str(packs[0]), str(packs[1]), "-o", "json")[1])
     zipped = run("diff", f"{packs[0]}.zip", f"{packs[1]}.zip", "-o", "json")
