@@ -1,4 +1,5 @@
-"""Policy kinds that change reachability but that segproof does not model (yet): Cilium's.
+"""Policy kinds that change reachability but that segproof does not model (yet): Cilium's, and Calico's
+HostEndpoints (they put host interfaces, and so host-network pods, under Calico's policies).
 
 When any exist, reachability-based results must say the analysis is incomplete and name them.
 """
@@ -21,6 +22,9 @@ class PolicyKind:
 
 
 UNMODELLED_POLICY_KINDS = (
+    # Calico's API server's group first: a cluster serving both groups is counted once, through it.
+    PolicyKind("projectcalico.org", "HostEndpoint", "hostendpoints", "Calico HostEndpoint", False),
+    PolicyKind("crd.projectcalico.org", "HostEndpoint", "hostendpoints", "Calico HostEndpoint", False),
     PolicyKind("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
     PolicyKind("cilium.io", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies",
                "CiliumClusterwideNetworkPolicy", False),

@@ -421,9 +421,10 @@ def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collect
     """
     preferred = reader.get("/apis", "get", Resource("", "", "apis"), preferred_versions) or {}
     served: dict[str, set[str]] = {}
+    counted: set[str] = set()
     for kind in UNMODELLED_POLICY_KINDS:
         version = preferred.get(kind.group)
-        if not version:
+        if not version or kind.name in counted:  # the same objects, served by another group too
             continue
         if kind.group not in served:
             discovery = reader.get(f"/apis/{kind.group}/{version}", "get", Resource(kind.group, version, ""),
@@ -431,6 +432,7 @@ def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collect
             served[kind.group] = {name for _, name in discovery}
         if kind.plural not in served[kind.group]:
             continue
+        counted.add(kind.name)
         count_objects(reader, Resource(kind.group, version, kind.plural, kind.namespaced), kind.name, namespaces,
                       collection)
 

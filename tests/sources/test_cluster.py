@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -623,6 +624,20 @@ def test_the_api_servers_group_is_preferred_when_both_are_served(tmp_path: Path)
         listed = {r.path.split("/")[2] for r in running.requests_matching(verb="list") if "calico" in r.path}
     assert listed == {"projectcalico.org"}
     assert len(snapshot.calico_policies) == 2
+
+
+def test_calicos_host_endpoints_are_counted_once_as_not_modelled(tmp_path: Path) -> None:
+    # HostEndpoints put host interfaces (and host-network pods) under Calico's policies, which segproof does not
+    # model; with Calico's API server and its CRDs both served, the same objects are counted once.
+    stored = ResourceType("crd.projectcalico.org", "v1", "hostendpoints", "HostEndpoint", namespaced=False)
+    served = replace(stored, group="projectcalico.org", version="v3")
+    endpoints = [{"apiVersion": f"{resource.group}/{resource.version}", "kind": "HostEndpoint",
+                  "metadata": {"name": "node-1-eth0"}, "spec": {"node": "node-1", "interfaceName": "eth0"}}
+                 for resource in (stored, served)]
+    with cluster_with(tmp_path, endpoints, (*CALICO_API_RESOURCES, *CALICO_CRD_RESOURCES, stored, served)) as (
+            _, config):
+        snapshot = collect(config)
+    assert snapshot.unmodelled == {"Calico HostEndpoint": 1}
 
 
 def test_kubernetes_policies_that_calicos_api_server_lists_as_its_own_are_left_out(tmp_path: Path) -> None:

@@ -370,6 +370,7 @@ def test_other_kinds_are_counted_in_skipped(tmp_path: Path) -> None:
 
 
 UNMODELLED = [
+    ("projectcalico.org/v3", "HostEndpoint", "Calico HostEndpoint"),
     ("projectcalico.org/v2", "NetworkPolicy", "Calico NetworkPolicy (projectcalico.org/v2)"),
     ("projectcalico.org/v2", "GlobalNetworkPolicy", "Calico GlobalNetworkPolicy (projectcalico.org/v2)"),
     ("cilium.io/v2", "CiliumNetworkPolicy", "CiliumNetworkPolicy"),
@@ -395,7 +396,7 @@ def test_unmodelled_counts_add_up_across_kinds(tmp_path: Path) -> None:
     snapshot = load(write(tmp_path, "cni.yaml", documents(*(other(api, kind) for api, kind, _ in UNMODELLED),
                                                           policy("shop/real"))))
     assert snapshot.unmodelled == {
-        "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
+        "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1, "Calico HostEndpoint": 1,
         "Calico GlobalNetworkPolicy (projectcalico.org/v2)": 1, "Calico NetworkPolicy (projectcalico.org/v2)": 1,
         "CiliumClusterwideNetworkPolicy": 1, "CiliumNetworkPolicy": 1,
         "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
