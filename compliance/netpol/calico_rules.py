@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 
 from compliance.model.calico_policy import CALICO_NETWORK_POLICY, CalicoPolicy, CalicoRule, EntityRule
 from compliance.model.cluster_policy import Action
@@ -40,12 +39,13 @@ from compliance.netpol.calico import (
 )
 from compliance.netpol.classes import LabelIndex, PodClass
 from compliance.netpol.ports import NamedPorts, PortSet
+from compliance.netpol.tiers import SpannedRule, Spans
 
 PodsInBlocks = Callable[[Iterable[IPBlock]], int]
 
 
 @dataclass(frozen=True, eq=False)  # one object per rule part: compared and hashed by identity
-class CalicoTierRule:
+class CalicoTierRule(SpannedRule):
     """A Calico rule with its subjects (`targets`) and peers (classes, and address range indices of the peer's
     direction) resolved; `uncertain` when it sets fields not modelled, or when an ipVersion meets pod peers."""
 
@@ -78,28 +78,13 @@ class CalicoTierRule:
         """Whether its ports depend on the destination's named ports."""
         return has_named(self.rule)
 
-    @property
-    def reference(self) -> str:
-        """`GlobalNetworkPolicy/zones egress[0]`."""
-        return f"{self.policy.key} {self.direction}[{self.index}]"
-
     def port_set(self, named_ports: NamedPorts | None) -> PortSet:
         """The ports it covers towards a destination with `named_ports`."""
         return rule_ports(self.rule, named_ports)
 
-    @cached_property
-    def peers_span(self) -> tuple[int, int]:
-        """bitsets.span of the peers."""
-        return bitsets.span(self.peers)
-
-    @cached_property
-    def targets_span(self) -> tuple[int, int]:
-        """bitsets.span of the targets."""
-        return bitsets.span(self.targets)
-
 
 @dataclass(frozen=True, eq=False)
-class TierSelection:
+class TierSelection(Spans):
     """The classes (`targets`) some policy of a tier selects in one direction; `uncertain` when those policies set
     fields not modelled (the tier then selects them in the strict reading only). As a tag of a cell it covers every
     peer: `peers` and `addresses` are everything."""
@@ -111,16 +96,6 @@ class TierSelection:
     addresses: frozenset[int]
     uncertain: bool
     named = False
-
-    @cached_property
-    def peers_span(self) -> tuple[int, int]:
-        """bitsets.span of the peers."""
-        return bitsets.span(self.peers)
-
-    @cached_property
-    def targets_span(self) -> tuple[int, int]:
-        """bitsets.span of the targets."""
-        return bitsets.span(self.targets)
 
 
 class CalicoCompiler:

@@ -53,7 +53,7 @@ from compliance.netpol.calico_rules import CalicoCompiler, CalicoTierRule, TierS
 from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
-from compliance.netpol.tiers import Decision, TierInput, resolve_tiers
+from compliance.netpol.tiers import Decision, SpannedRule, TierInput, resolve_tiers
 
 Cells = tuple[tuple[int, PortSet], ...]
 ExternalPorts = tuple[tuple[int, PortSet], ...]
@@ -61,36 +61,17 @@ WHOLE_IPV4 = IPBlock(ipaddress.ip_network("0.0.0.0/0"))
 WHOLE_IPV6 = IPBlock(ipaddress.ip_network("::/0"))
 
 
-class ResolvedRule:
+class ResolvedRule(SpannedRule):
     """What a rule of a NetworkPolicy and of a cluster policy share once resolved: the classes its policy applies to
     (`targets`) and its peers match (`peers`, bitsets), and its ports."""
 
     policy: NetworkPolicy | ClusterPolicy
-    direction: str
-    index: int
-    peers: int
     ports: tuple[PortSpec, ...] | None
-    targets: int
 
     @property
     def named(self) -> bool:
         """Whether the rule's ports depend on the destination's named ports."""
         return has_named_port(self.ports)
-
-    @property
-    def reference(self) -> str:
-        """`ns/policy ingress[0]`, or `AdminNetworkPolicy/name egress[0]`."""
-        return f"{self.policy.key} {self.direction}[{self.index}]"
-
-    @cached_property
-    def peers_span(self) -> tuple[int, int]:
-        """bitsets.span of the peers."""
-        return bitsets.span(self.peers)
-
-    @cached_property
-    def targets_span(self) -> tuple[int, int]:
-        """bitsets.span of the targets."""
-        return bitsets.span(self.targets)
 
 
 @dataclass(frozen=True, eq=False)  # one object per rule: compared and hashed by identity, which is cheap

@@ -18,11 +18,45 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from compliance.model.cluster_policy import Action
+from compliance.model.policy_identity import AnyPolicy
+from compliance.netpol import bitsets
 from compliance.netpol.calico import Rank
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet
+
+
+class Spans:
+    """The spans of the classes something applies to (`targets`) and matches (`peers`), bitsets the refinement of
+    cells passes over."""
+
+    peers: int
+    targets: int
+
+    @cached_property
+    def peers_span(self) -> tuple[int, int]:
+        """bitsets.span of the peers."""
+        return bitsets.span(self.peers)
+
+    @cached_property
+    def targets_span(self) -> tuple[int, int]:
+        """bitsets.span of the targets."""
+        return bitsets.span(self.targets)
+
+
+class SpannedRule(Spans):
+    """What every resolved rule of every kind shares: its spans, and its name in outputs."""
+
+    policy: AnyPolicy
+    direction: str
+    index: int
+
+    @property
+    def reference(self) -> str:
+        """`ns/policy ingress[0]`, `AdminNetworkPolicy/name egress[0]` or `GlobalNetworkPolicy/zones egress[0]`."""
+        return f"{self.policy.key} {self.direction}[{self.index}]"
 
 
 class OrderedRule(Protocol):
