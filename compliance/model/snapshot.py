@@ -16,6 +16,7 @@ from compliance.model.calico_policy import (
     NetworkSet,
     ServiceAccount,
 )
+from compliance.model.cilium_policy import CiliumPolicy
 from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Node, Pod, Service
 from compliance.model.policy import NetworkPolicy
@@ -47,6 +48,7 @@ class Snapshot:
     the Nodes, read where the nodes peers of cluster policies need their addresses. `calico_policies` (Calico
     NetworkPolicies and GlobalNetworkPolicies), `calico_tiers`, `network_sets` (NetworkSets and
     GlobalNetworkSets) and `service_accounts` (names and labels) are Calico's objects and what its rules select.
+    `cilium_policies` are the CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, sorted by identity.
     """
 
     source: Mapping[str, Any]
@@ -64,12 +66,13 @@ class Snapshot:
     calico_tiers: tuple[CalicoTier, ...] = ()
     network_sets: tuple[NetworkSet, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
+    cilium_policies: tuple[CiliumPolicy, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """Whether the snapshot holds no namespace, pod, service, policy, tier or network set at all."""
         return not (self.namespaces or self.pods or self.services or self.policies or self.cluster_policies
-                    or self.calico_policies or self.calico_tiers or self.network_sets)
+                    or self.calico_policies or self.calico_tiers or self.network_sets or self.cilium_policies)
 
     @property
     def all_policies(self) -> tuple[AnyPolicy, ...]:
@@ -80,9 +83,9 @@ class Snapshot:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
         named = {namespace.name for namespace in self.namespaces}
         for objects in (self.pods, self.services, self.policies, self.calico_policies, self.network_sets,
-                        self.service_accounts):
+                        self.service_accounts, self.cilium_policies):
             named.update(item.namespace for item in objects)
-        named.discard("")  # GlobalNetworkPolicies and GlobalNetworkSets are in none
+        named.discard("")  # GlobalNetworkPolicies, GlobalNetworkSets and clusterwide Cilium policies are in none
         return sorted(named)
 
     def restricted_to(self, namespaces: tuple[str, ...]) -> Snapshot:
@@ -95,6 +98,7 @@ class Snapshot:
                        services=tuple(s for s in self.services if s.namespace in keep),
                        policies=tuple(p for p in self.policies if p.namespace in keep),
                        calico_policies=tuple(p for p in self.calico_policies if p.namespace in keep or not p.namespace),
+                       cilium_policies=tuple(p for p in self.cilium_policies if p.namespace in keep or not p.namespace),
                        network_sets=tuple(s for s in self.network_sets if s.namespace in keep or not s.namespace),
                        service_accounts=tuple(s for s in self.service_accounts if s.namespace in keep))
 
