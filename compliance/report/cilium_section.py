@@ -1,0 +1,90 @@
+"""The report's Cilium table: each CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy by rule set, with what it
+selects, its allow and deny rule counts, the directions it puts into default deny, and the rules whose verdict rests
+on more than addresses and ports (L7 rules filter requests, FQDN rules match names learned from DNS at run time) or
+on fields not modelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CiliumPolicy, CiliumRule, CiliumRuleSet
+from compliance.model.snapshot import Snapshot
+
+CILIUM_ROWS = 50
+RULE_LISTS = (("ingress", False, "ingress"), ("ingress", True, "ingressDeny"), ("egress", False, "egress"),
+              ("egress", True, "egressDeny"))
+
+
+def rule_set_names(policy: CiliumPolicy) -> list[str]:
+    """`spec`, then `specs[0]`, `specs[1]`...: each rule set by the field that holds it (`specs[i]` throughout when
+    the object's `spec` is not known)."""
+    offset = 1 if "spec" in policy.spec else 0
+    return ["spec" if index < offset else f"specs[{index - offset}]" for index in range(len(policy.rule_sets))]
+
+
+def selects(policy: CiliumPolicy, rule_set: CiliumRuleSet) -> str:
+    """What a rule set selects, in words: `endpoints app=web in shop`, `every endpoint of the cluster`, or the nodes
+    of a host policy."""
+    if rule_set.node_selector is not None:
+        return f"nodes {rule_set.node_selector.describe()} (host policy, not modelled)"
+    selector = rule_set.endpoint_selector
+    where = "the cluster" if policy.kind == CILIUM_CLUSTERWIDE_POLICY else policy.namespace
+    if selector is None or selector.is_empty:
+        return f"every endpoint of {where}"
+    return f"endpoints {selector.describe()}" + ("" if policy.kind == CILIUM_CLUSTERWIDE_POLICY else f" in {where}")
+
+
+def default_deny(rule_set: CiliumRuleSet) -> str:
+    """`ingress, egress`: the directions the rule set puts into default deny; a direction with rules whose
+    `enableDefaultDeny` is false shows as `ingress off`."""
+    found = []
+    for direction in ("ingress", "egress"):
+        if rule_set.isolates(direction):
+            found.append(direction)
+        elif rule_set.rules(direction, False) or rule_set.rules(direction, True):
+            found.append(f"{direction} off")
+    return ", ".join(found)
+
+
+def rule_flags(rule: CiliumRule) -> list[str]:
+    """What makes one rule's verdict more than addresses and ports: L7 kinds, FQDNs, deprecated requirements and
+    fields not modelled."""
+    flags = [f"L7 {', '.join(rule.l7)}"] if rule.l7 else []
+    flags += [f"FQDN {', '.join(rule.fqdns)}"] if rule.fqdns else []
+    flags += ["requires (deprecated)"] if rule.requires else []
+    flags += [f"{', '.join(rule.unmodelled)} not modelled"] if rule.unmodelled else []
+    return flags
+
+
+def flagged_rules(rule_set: CiliumRuleSet) -> list[str]:
+    """`ingress[0]: L7 http` for each flagged rule of a rule set, in the order of its rule lists."""
+    return [f"{field}[{index}]: {'; '.join(flags)}" for direction, deny, field in RULE_LISTS
+            for index, rule in enumerate(rule_set.rules(direction, deny)) if (flags := rule_flags(rule))]
+
+
+def rule_set_row(policy: CiliumPolicy, name: str, rule_set: CiliumRuleSet) -> dict[str, Any]:
+    """One rule set of the table."""
+    counts = {field: len(rule_set.rules(direction, deny)) for direction, deny, field in RULE_LISTS}
+    return {"name": name, "description": rule_set.description, "selects": selects(policy, rule_set),
+            "allow": f"{counts['ingress']} / {counts['egress']}", "deny": f"{counts['ingressDeny']} / "
+            f"{counts['egressDeny']}", "default_deny": default_deny(rule_set), "flags": flagged_rules(rule_set)}
+
+
+def cilium_policy_view(snapshot: Snapshot, rows: int = CILIUM_ROWS) -> dict[str, Any]:
+    """The Cilium policies (clusterwide first, then by namespace and name), each with its rule sets (at most `rows`
+    rule sets in all), and how many rules are L7 or FQDN rules."""
+    policies = sorted(snapshot.cilium_policies, key=lambda p: (p.kind != CILIUM_CLUSTERWIDE_POLICY, p.namespace,
+                                                               p.name))
+    shown, budget = [], rows
+    for policy in policies:
+        if budget <= 0:
+            break
+        sets = [rule_set_row(policy, name, rule_set)
+                for name, rule_set in zip(rule_set_names(policy), policy.rule_sets, strict=True)][:budget]
+        shown.append({"key": policy.key, "kind": policy.kind, "rule_sets": sets})
+        budget -= len(sets)
+    rules = [rule for policy in policies for rule_set in policy.rule_sets for direction, deny, _ in RULE_LISTS
+             for rule in rule_set.rules(direction, deny)]
+    return {"total": len(policies), "more": len(policies) - len(shown), "policies": shown,
+            "rule_sets": sum(len(policy.rule_sets) for policy in policies),
+            "l7_rules": sum(1 for rule in rules if rule.l7), "fqdn_rules": sum(1 for rule in rules if rule.fqdns)}
