@@ -12,10 +12,10 @@ import pytest
 
 from compliance.errors import InvalidObject
 from compliance.model.cilium_policy import (
+    CIDRRule,
     CiliumPolicy,
     CiliumPort,
     CiliumRule,
-    CIDRRule,
     PortRule,
     ServiceReference,
 )
