@@ -267,9 +267,11 @@ def pair_ambiguity(system: AssessedSystem, source: str, destination: str, ranges
 def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Two cluster policies of one tier and priority that decide a connection differently leave it to the
     implementation: it counts as reachable, and the policies should get distinct priorities. So does a Calico rule
-    setting fields not modelled, which may or may not match. Connections with an end in `zones` are examined."""
+    setting fields not modelled, which may or may not match, and a Cilium rule whose peers the objects do not hold
+    (`toFQDNs`, `toServices`). Connections with an end in `zones` are examined."""
     choice = zones_to_examine(system, zones)
-    if not system.snapshot.cluster_policies and not system.snapshot.calico_policies:
+    snapshot = system.snapshot
+    if not snapshot.cluster_policies and not snapshot.calico_policies and not snapshot.cilium_policies:
         raise NothingToExamine("Not applicable: the input holds no cluster policy (AdminNetworkPolicy, "
                                "BaselineAdminNetworkPolicy or ClusterNetworkPolicy) and no Calico policy, so no "
                                "priorities can tie.")
