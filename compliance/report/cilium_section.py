@@ -9,17 +9,9 @@ from typing import Any
 
 from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CiliumPolicy, CiliumRule, CiliumRuleSet
 from compliance.model.snapshot import Snapshot
+from compliance.netpol.cilium import RULE_LISTS, rule_set_names
 
 CILIUM_ROWS = 50
-RULE_LISTS = (("ingress", False, "ingress"), ("ingress", True, "ingressDeny"), ("egress", False, "egress"),
-              ("egress", True, "egressDeny"))
-
-
-def rule_set_names(policy: CiliumPolicy) -> list[str]:
-    """`spec`, then `specs[0]`, `specs[1]`...: each rule set by the field that holds it (`specs[i]` throughout when
-    the object's `spec` is not known)."""
-    offset = 1 if "spec" in policy.spec else 0
-    return ["spec" if index < offset else f"specs[{index - offset}]" for index in range(len(policy.rule_sets))]
 
 
 def selects(policy: CiliumPolicy, rule_set: CiliumRuleSet) -> str:
@@ -58,13 +50,13 @@ def rule_flags(rule: CiliumRule) -> list[str]:
 
 def flagged_rules(rule_set: CiliumRuleSet) -> list[str]:
     """`ingress[0]: L7 http` for each flagged rule of a rule set, in the order of its rule lists."""
-    return [f"{field}[{index}]: {'; '.join(flags)}" for direction, deny, field in RULE_LISTS
+    return [f"{field}[{index}]: {'; '.join(flags)}" for (direction, deny), field in RULE_LISTS.items()
             for index, rule in enumerate(rule_set.rules(direction, deny)) if (flags := rule_flags(rule))]
 
 
 def rule_set_row(policy: CiliumPolicy, name: str, rule_set: CiliumRuleSet) -> dict[str, Any]:
     """One rule set of the table."""
-    counts = {field: len(rule_set.rules(direction, deny)) for direction, deny, field in RULE_LISTS}
+    counts = {field: len(rule_set.rules(direction, deny)) for (direction, deny), field in RULE_LISTS.items()}
     return {"name": name, "description": rule_set.description, "selects": selects(policy, rule_set),
             "allow": f"{counts['ingress']} / {counts['egress']}", "deny": f"{counts['ingressDeny']} / "
             f"{counts['egressDeny']}", "default_deny": default_deny(rule_set), "flags": flagged_rules(rule_set)}
@@ -83,7 +75,7 @@ def cilium_policy_view(snapshot: Snapshot, rows: int = CILIUM_ROWS) -> dict[str,
                 for name, rule_set in zip(rule_set_names(policy), policy.rule_sets, strict=True)][:budget]
         shown.append({"key": policy.key, "kind": policy.kind, "rule_sets": sets})
         budget -= len(sets)
-    rules = [rule for policy in policies for rule_set in policy.rule_sets for direction, deny, _ in RULE_LISTS
+    rules = [rule for policy in policies for rule_set in policy.rule_sets for direction, deny in RULE_LISTS
              for rule in rule_set.rules(direction, deny)]
     return {"total": len(policies), "more": len(policies) - len(shown), "policies": shown,
             "rule_sets": sum(len(policy.rule_sets) for policy in policies),

@@ -40,8 +40,7 @@ def test_unmodelled_and_deprecated_fields_are_flagged() -> None:
     policy = CiliumPolicy(CILIUM_NETWORK_POLICY, "odd", "shop", (CiliumRuleSet(LabelSelector(), egress=(rule,)),))
     view = cilium_policy_view(dataclasses.replace(sample_snapshot(), cilium_policies=(policy,)))
     (rule_set,) = view["policies"][0]["rule_sets"]
-    assert (rule_set["name"], rule_set["flags"]) == ("specs[0]", ["egress[0]: requires (deprecated); icmps not "
-                                                                  "modelled"])
+    assert (rule_set["name"], rule_set["flags"]) == ("spec", ["egress[0]: requires (deprecated); icmps not modelled"])
 
 
 def test_the_listing_is_bounded_by_rule_sets() -> None:
