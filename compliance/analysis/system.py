@@ -17,8 +17,9 @@ from compliance.model.cluster_policy import Tier
 from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
-from compliance.netpol.calico import tier_places
-from compliance.netpol.cilium import ALLOW_TIER, ENFORCEMENT_TIER, tiered_objects
+from compliance.netpol.calico import CalicoObjects, tier_places
+from compliance.netpol.calico_rules import CalicoCompiler
+from compliance.netpol.cilium import ALLOW_TIER, ENFORCEMENT_TIER, lower, tiered_objects
 from compliance.netpol.classes import PodClass
 from compliance.netpol.connections import merged_ambiguity
 from compliance.netpol.options import AnalysisOptions
@@ -97,6 +98,25 @@ class AssessedSystem:
     def reach(self) -> ReachabilityMap:
         """Reachability, with address ranges cut at the external zones' CIDRs (and `address_cuts`)."""
         return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
+
+    @cached_property
+    def isolated(self) -> dict[str, int]:
+        """Per direction, the classes some policy isolates: a NetworkPolicy, or a Cilium rule set (or the `always`
+        enforcement mode) putting them into default deny."""
+        reach, snapshot = self.reach, self.snapshot
+        found = {"ingress": reach.isolated_ingress, "egress": reach.isolated_egress}
+        if not snapshot.cilium_policies and self.options.policy_enforcement == "default":
+            return found
+        denying = tuple(policy for policy in lower(snapshot.cilium_policies, snapshot.services, self.options)
+                        if policy.tier == DEFAULT_TIER)
+        compiler = CalicoCompiler(reach.classes, snapshot.topology_labels(), CalicoObjects(denying), {},
+                                  lambda blocks: 0)
+        for policy in denying:
+            subjects = compiler.subjects(policy)
+            for direction in found:
+                if policy.applies(direction):
+                    found[direction] |= subjects
+        return found
 
     @cached_property
     def tier_order(self) -> tuple[str, ...]:

@@ -296,7 +296,7 @@ def test_the_cilium_demo_packs_its_own_cluster_and_scope_completely(tmp_path: Pa
     text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(pack / "report.pdf").pages).split())
     assert "INCOMPLETE ANALYSIS" not in text
     assert "Only NetworkPolicy v1 and Cilium policy objects restrict traffic" in text
-    for phrase in ("Cilium policies", "10 Cilium policies with 11 rule sets", "CiliumClusterwideNetworkPolicy/cde-",
+    for phrase in ("Cilium policies", "11 Cilium policies with 12 rule sets", "CiliumClusterwideNetworkPolicy/cde-",
                    "Nothing out of PCI DSS scope connects into the CDE", "every endpoint of payments",
                    "egress[2]: FQDN api.processor.example", "a deny rule of any of them wins over every allow"):
         assert phrase in text.replace("\u200b", ""), phrase
