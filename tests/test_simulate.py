@@ -67,7 +67,9 @@ def test_policies_of_every_kind_are_laid_over_the_source_in_one_order() -> None:
 
 @pytest.mark.parametrize(("text", "problem"), [
     ("AdminNetworkPolicy/cde-guard", None), ("ClusterNetworkPolicy/x", None), ("pay/deny", None),
+    ("CiliumNetworkPolicy/pay/web", None), ("CiliumClusterwideNetworkPolicy/dns", None),
     ("NetworkPolicy/x", "'NetworkPolicy' is not a cluster policy kind"),
+    ("CiliumNetworkPolicy/web", "is not ns/name or Kind/name"),
     ("AdminNetworkPolicy", "is not ns/name or Kind/name"),
 ])
 def test_deletions_name_policies_by_identity(text: str, problem: str | None) -> None:
