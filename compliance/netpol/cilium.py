@@ -58,7 +58,7 @@ from compliance.model.policy import PortSpec
 from compliance.model.selectors import LabelSelector, Requirement
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.calico import NAMESPACE_LABEL, NETWORK_POLICY_ORDER, SERVICE_ACCOUNT_LABEL, CalicoObjects
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 
 DENY_TIER = "cilium-deny"
 ALLOW_TIER = "cilium-allow"
@@ -75,7 +75,6 @@ EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 WORLD = {"world": EVERYWHERE, "world-ipv4": EVERYWHERE[:1], "world-ipv6": EVERYWHERE[1:]}
 NOTHING: Term = Negation(Everything())
 EVERY_POD = CalicoSelector("{}", Everything())
-ENFORCEMENT_MODES = ("default", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -370,7 +369,7 @@ def lower(policies: Iterable[CiliumPolicy], services: Sequence[Service], options
 
 def tiered_objects(snapshot: Snapshot, options: AnalysisOptions) -> CalicoObjects:
     """The Calico objects of a snapshot with its Cilium policies lowered into them: what every evaluation takes."""
-    calico = CalicoObjects.of(snapshot)
+    calico = replace(CalicoObjects.of(snapshot), cilium=bool(detected_cni(snapshot)))
     if not snapshot.cilium_policies and options.policy_enforcement == "default":
         return calico
     lowered = lower(snapshot.cilium_policies, snapshot.services, options)

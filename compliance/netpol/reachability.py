@@ -824,7 +824,7 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *cuts, *address_cuts])
     ingress_ranges = partition([*blocks["ingress"], *cuts, *address_cuts])
     pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + cuts)
-                  if options.ipblock_selects_pods else None)
+                  if options.selects_pods(calico.cilium) else None)
     classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies))
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
     calico_compiler = CalicoCompiler(classes, namespace_labels, calico, compiler.partitions,

@@ -212,7 +212,7 @@ class PolicyContext:
         inside it when ipBlocks select pods."""
         if endpoint.pod is None:
             return endpoint.address is not None and block.contains_address(endpoint.address)
-        return self.options.ipblock_selects_pods and any(
+        return self.options.selects_pods(self.calico.cilium) and any(
             block.contains_address(ipaddress.ip_address(ip)) for ip in endpoint.pod.ips)
 
     def peer_matches(self, peer: Peer, policy: NetworkPolicy, endpoint: Endpoint) -> bool:

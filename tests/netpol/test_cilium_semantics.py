@@ -9,8 +9,8 @@ import pytest
 
 from compliance.model.cilium_policy import CiliumPolicy, ServiceReference
 from compliance.model.objects import Service
-from compliance.netpol.options import AnalysisOptions
-from tests.netpol.builders import Evaluators, cluster, pod, ports
+from compliance.netpol.options import AnalysisOptions, detected_cni
+from tests.netpol.builders import Evaluators, cluster, namespace, pod, ports
 from tests.netpol.builders import policy as network_policy
 from tests.netpol.cases import BASE
 from tests.netpol.cilium_builders import (
@@ -31,7 +31,7 @@ WEB = labels(app="web")
 CLIENT = labels(**{"k8s:io.kubernetes.pod.namespace": "b", "app": "client"})
 ROBOT = pod("b/robot", {"app": "robot"}, ip="10.2.0.3")
 ROBOT["spec"]["serviceAccountName"] = "robot"
-CILIUM = AnalysisOptions(ipblock_selects_pods=False)  # Cilium's agent: CIDR rules never match pods
+CILIUM = AnalysisOptions()  # ipBlocks follow the detected CNI: under Cilium they match no pod
 
 LANGUAGE = "security/policy/language.rst"
 ENDPOINTS = f"{LANGUAGE}, Layer 3 Examples: Endpoints based"
@@ -200,6 +200,15 @@ CASES = [
     case("CIDR rules do not match pods, even inside the range", f"{CIDRS}: Selecting nodes with CIDR / ipBlock",
          web(ingress=(rule(cidrs=(cidr("10.0.0.0/8"),)),)),
          expect=[("b/client", "a/web", "none"), ("10.9.9.9", "a/web", "all")]),
+    case("ipblock_selects_pods set explicitly makes CIDR rules match pods inside", CIDRS,
+         web(ingress=(rule(cidrs=(cidr("10.0.0.0/8"),)),)),
+         options=AnalysisOptions(ipblock_selects_pods=True),
+         expect=[("b/client", "a/web", "all"), ("a/db", "a/web", "all")]),
+    case("NetworkPolicy ipBlocks match no pod under Cilium either", CIDRS,
+         cnp("b/unrelated", rule_set(labels(app="none"), ingress=(rule(),))),
+         manifests=(network_policy("a/np", {"podSelector": {"matchLabels": {"app": "web"}},
+                                            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}),),
+         expect=[("b/client", "a/web", "none"), ("10.9.9.9", "a/web", "all")]),
     case("a CIDRSet entry admits its cidr less its excepts", f"{CIDRS}: toCIDRSet",
          web(egress=(rule(cidrs=(cidr("8.8.0.0/16", "8.8.8.0/24"),)),)),
          expect=[("a/web", "8.8.4.4", "all"), ("a/web", "8.8.8.8", "none"), ("a/web", "9.9.9.9", "none")]),
@@ -278,3 +287,28 @@ def test_cilium_semantics(found: CiliumCase) -> None:
         unsure = ports(ambiguous.get((source, destination), "none"))
         assert evaluators.reference_ambiguous(source, destination) == unsure, ("reference", source, destination)
         assert evaluators.engine_ambiguous(source, destination) == unsure, ("engine", source, destination)
+
+
+AGENT = pod("kube-system/cilium-x1", {"k8s-app": "cilium"}, host_network=True)
+IPBLOCK_POLICY = network_policy("a/np", {"podSelector": {"matchLabels": {"app": "web"}},
+                                         "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+
+
+@pytest.mark.parametrize(("objects", "cilium", "detected", "selects_pods"), [
+    ((), (), "", True),
+    ((AGENT,), (), "Cilium (agent pods k8s-app=cilium run)", False),
+    ((), (web(ingress=(rule(),)),), "Cilium (Cilium policies present)", False),
+])
+def test_ipblocks_follow_the_detected_cni(objects: tuple, cilium: tuple, detected: str, selects_pods: bool) -> None:
+    snapshot = with_cilium(cluster(*BASE, namespace("kube-system"), *objects, IPBLOCK_POLICY), *cilium)
+    assert detected_cni(snapshot) == detected
+    assumptions = AnalysisOptions().of(snapshot)
+    assert assumptions["ipblock_selects_pods"] is selects_pods
+    assert ("cni" in assumptions) is bool(detected)
+    if detected:
+        assert assumptions["cni"] == detected
+        assert "CIDR rules and ipBlocks never match pods" in str(assumptions["ipblock_selects_pods_basis"])
+        assert "cilium_tiers" in assumptions and assumptions["policy_enforcement"] == "default"
+    evaluators = Evaluators(snapshot)
+    expected = ports("all" if selects_pods else "none")
+    assert evaluators.reference("a/db", "a/web") == evaluators.engine("a/db", "a/web") == expected
