@@ -72,7 +72,7 @@ class AnalysisOptions:
                 "set explicitly" if self.ipblock_selects_pods is not None
                 else "Cilium's default: CIDR rules and ipBlocks never match pods (policy-cidr-match-mode unset)")
         cilium_set = cilium or (self.policy_enforcement, self.cluster_name) != ("default", "default")
-        if tiered or calico or cilium_set:
+        if tiered or calico:
             result |= TIER_ASSUMPTIONS
         if calico:
             result |= CALICO_ASSUMPTIONS

@@ -62,13 +62,17 @@ class CiliumCase:
     options: AnalysisOptions = CILIUM
     ambiguous: tuple[tuple[str, str, str], ...] = ()
     services: tuple[Service, ...] = field(default=())
+    filtered: tuple[tuple[str, str, str], ...] = ()
 
 
 def case(name: str, section: str, *policies: CiliumPolicy, expect: list[tuple[str, str, str]],
          manifests: tuple[dict, ...] = (), options: AnalysisOptions = CILIUM,
-         ambiguous: tuple[tuple[str, str, str], ...] = (), services: tuple[Service, ...] = ()) -> CiliumCase:
-    """A case; `section` names the documentation page and heading it is written from."""
-    return CiliumCase(name, section, tuple(policies), tuple(expect), manifests, options, ambiguous, services)
+         ambiguous: tuple[tuple[str, str, str], ...] = (), services: tuple[Service, ...] = (),
+         filtered: tuple[tuple[str, str, str], ...] = ()) -> CiliumCase:
+    """A case; `section` names the documentation page and heading it is written from; `filtered` the ports of
+    some pairs that only rules with L7 rules allow (every other pair has none)."""
+    return CiliumCase(name, section, tuple(policies), tuple(expect), manifests, options, ambiguous, services,
+                      filtered)
 
 
 def web(ref: str = "a/web-policy", **rules) -> CiliumPolicy:
@@ -241,7 +245,23 @@ CASES = [
     # Layer 7.
     case("L7 rules filter requests, not the connection", f"{LAYER7}: HTTP",
          web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),)),
-         expect=[("b/client", "a/web", "TCP 80"), ("b/batch", "a/web", "none")]),
+         expect=[("b/client", "a/web", "TCP 80"), ("b/batch", "a/web", "none")],
+         filtered=(("b/client", "a/web", "TCP 80"),)),
+    case("a port an L4 rule also allows is not L7-filtered", f"{LAYER7}; {LAYER4}",
+         web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),
+                      rule(CLIENT, ports=to_ports(port(80, "TCP"), port(443, "TCP"))))),
+         expect=[("b/client", "a/web", "TCP 80,443")]),
+    case("L7 rules on egress filter DNS requests to every peer", f"{LAYER7}: DNS",
+         web(egress=(rule(ports=to_ports(port(53, "UDP"), l7=("dns",))),)),
+         expect=[("a/web", "8.8.8.8", "UDP 53"), ("a/web", "a/db", "UDP 53")],
+         filtered=(("a/web", "8.8.8.8", "UDP 53"), ("a/web", "a/db", "UDP 53"))),
+    case("an L7 rule from world filters requests from addresses", f"{LAYER7}: HTTP",
+         web(ingress=(rule(entities=("world",), ports=to_ports(port(8080, "TCP"), l7=("http",))),)),
+         expect=[("8.8.8.8", "a/web", "TCP 8080")],
+         filtered=(("8.8.8.8", "a/web", "TCP 8080"),)),
+    case("a deny wins over an L7 allow", f"{DENY}; {LAYER7}",
+         web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),), ingress_deny=(rule(CLIENT),)),
+         expect=[("b/client", "a/web", "none")]),
     # Names that are not resolved statically.
     case("toFQDNs may reach any outside address: ambiguous", DNS,
          web(egress=(rule(fqdns=("api.example.com",), ports=to_ports(port(443, "TCP"))),)),
@@ -281,12 +301,16 @@ def test_cilium_semantics(found: CiliumCase) -> None:
     snapshot = replace(snapshot, services=(*snapshot.services, *found.services))
     evaluators = Evaluators(snapshot, found.options)
     ambiguous = {(source, destination): expected for source, destination, expected in found.ambiguous}
+    filtered = {(source, destination): expected for source, destination, expected in found.filtered}
     for source, destination, expected in found.expect:
         assert evaluators.reference(source, destination) == ports(expected), ("reference", source, destination)
         assert evaluators.engine(source, destination) == ports(expected), ("engine", source, destination)
         unsure = ports(ambiguous.get((source, destination), "none"))
         assert evaluators.reference_ambiguous(source, destination) == unsure, ("reference", source, destination)
         assert evaluators.engine_ambiguous(source, destination) == unsure, ("engine", source, destination)
+        only_l7 = ports(filtered.get((source, destination), "none"))
+        assert evaluators.reference_filtered(source, destination) == only_l7, ("reference", source, destination)
+        assert evaluators.engine_filtered(source, destination) == only_l7, ("engine", source, destination)
 
 
 AGENT = pod("kube-system/cilium-x1", {"k8s-app": "cilium"}, host_network=True)
