@@ -110,6 +110,8 @@ class Decision:
 
     def __and__(self, other: Decision) -> Decision:
         possible = self.possible & other.possible
+        if not self.filtered and not other.filtered:
+            return Decision(possible, self.certain & other.certain)
         plain = (self.possible - self.filtered) & (other.possible - other.filtered)
         return Decision(possible, self.certain & other.certain, possible - plain)
 
