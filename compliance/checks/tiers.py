@@ -309,12 +309,14 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
                                     "modelled); counted as reachable", "high"))
     evidence = (EvidenceTable("ambiguous_connections", f"Connections of {choice.names} that equal priorities leave "
                               "ambiguous", AMBIGUOUS_COLUMNS, tuple(rows)),)
+    uncertain = ("Calico or Cilium rules whose match the objects do not decide" if snapshot.cilium_policies
+                 else "Calico rules setting fields not modelled")
     passed = (f"No connection of {choice.names} depends on the order of policies of equal priority or on fields "
               "not modelled."
               if system.reach.ambiguity is not None else
               "No two cluster policies of one tier share a priority and no Calico rule sets fields not modelled, so "
               "the policies decide every connection.")
     return noted(result("analysis.unambiguous", findings, passed,
-                        f"Connections of {choice.names} that policies of equal priority decide differently (or Calico "
-                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.",
+                        f"Connections of {choice.names} that policies of equal priority decide differently (or "
+                        f"{uncertain} may decide), leaving them to the implementation: {{count}}.",
                         evidence), choice)
