@@ -56,7 +56,8 @@ def test_html_shows_the_cilium_table_and_how_cilium_combines_policies() -> None:
                    "FQDN rules (1)", "CiliumNetworkPolicy/payments/payments-api",
                    "egress[2]: FQDN api.processor.example",
                    "a deny rule of any of them wins over every allow", "NetworkPolicies with 4 Cilium policies",
-                   "0 cluster policies, 4 Cilium policies", "The cluster has no AdminNetworkPolicy, "
+                   "0 cluster policies, 4 Cilium policies", "or whose peers no object holds (Cilium's toFQDNs",
+                   "The cluster has no AdminNetworkPolicy, "
                    "BaselineAdminNetworkPolicy or ClusterNetworkPolicy."):
         assert phrase in text, phrase
     assert "the NetworkPolicies alone decide" not in text and "Calico's tiers sit" not in text
