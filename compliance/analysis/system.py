@@ -19,7 +19,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.calico import CalicoObjects, tier_places
 from compliance.netpol.calico_rules import CalicoCompiler
-from compliance.netpol.cilium import ALLOW_TIER, ENFORCEMENT_TIER, lower, tiered_objects
+from compliance.netpol.cilium import ALLOW_TIER, ENFORCEMENT_TIER, LoweredPolicy, lower, tiered_objects
 from compliance.netpol.classes import PodClass
 from compliance.netpol.connections import merged_ambiguity
 from compliance.netpol.options import AnalysisOptions
@@ -100,21 +100,25 @@ class AssessedSystem:
         return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
 
     @cached_property
+    def cilium_selections(self) -> tuple[tuple[LoweredPolicy, int], ...]:
+        """Cilium's policies as the engine lowers them (a part per rule set and tier, and the enforcement mode's), each
+        with the classes it selects."""
+        snapshot = self.snapshot
+        if not snapshot.cilium_policies and self.options.policy_enforcement == "default":
+            return ()
+        lowered = lower(snapshot.cilium_policies, snapshot.services, self.options)
+        compiler = CalicoCompiler(self.reach.classes, snapshot.topology_labels(), CalicoObjects(lowered), {},
+                                  lambda blocks: 0)
+        return tuple((policy, compiler.subjects(policy)) for policy in lowered)
+
+    @cached_property
     def isolated(self) -> dict[str, int]:
         """Per direction, the classes some policy isolates: a NetworkPolicy, or a Cilium rule set (or the `always`
-        enforcement mode) putting them into default deny."""
-        reach, snapshot = self.reach, self.snapshot
-        found = {"ingress": reach.isolated_ingress, "egress": reach.isolated_egress}
-        if not snapshot.cilium_policies and self.options.policy_enforcement == "default":
-            return found
-        denying = tuple(policy for policy in lower(snapshot.cilium_policies, snapshot.services, self.options)
-                        if policy.tier == DEFAULT_TIER)
-        compiler = CalicoCompiler(reach.classes, snapshot.topology_labels(), CalicoObjects(denying), {},
-                                  lambda blocks: 0)
-        for policy in denying:
-            subjects = compiler.subjects(policy)
+        enforcement mode) putting them into default deny (their part in the default tier)."""
+        found = {"ingress": self.reach.isolated_ingress, "egress": self.reach.isolated_egress}
+        for policy, subjects in self.cilium_selections:
             for direction in found:
-                if policy.applies(direction):
+                if policy.tier == DEFAULT_TIER and policy.applies(direction):
                     found[direction] |= subjects
         return found
 

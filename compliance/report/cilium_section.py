@@ -5,10 +5,12 @@ on fields not modelled."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
+from compliance.analysis.system import AssessedSystem
 from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CiliumPolicy, CiliumRule, CiliumRuleSet
-from compliance.model.snapshot import Snapshot
+from compliance.netpol import bitsets
 from compliance.netpol.cilium import RULE_LISTS, rule_set_names
 
 CILIUM_ROWS = 50
@@ -54,24 +56,35 @@ def flagged_rules(rule_set: CiliumRuleSet) -> list[str]:
             for index, rule in enumerate(rule_set.rules(direction, deny)) if (flags := rule_flags(rule))]
 
 
-def rule_set_row(policy: CiliumPolicy, name: str, rule_set: CiliumRuleSet) -> dict[str, Any]:
-    """One rule set of the table."""
+def selected_pods(system: AssessedSystem) -> dict[str, int]:
+    """How many pods each rule set selects, by `<policy key> <rule set name>` (rule sets the engine gives no part,
+    such as host policies, are left out)."""
+    classes = system.reach.classes
+    bits: dict[str, int] = defaultdict(int)
+    for lowered, subjects in system.cilium_selections:
+        bits[lowered.name] |= subjects
+    return {name: sum(len(classes[index].pods) for index in bitsets.members(found)) for name, found in bits.items()}
+
+
+def rule_set_row(policy: CiliumPolicy, name: str, rule_set: CiliumRuleSet, pods: int | None) -> dict[str, Any]:
+    """One rule set of the table, with the pods it selects (None: not known)."""
     counts = {field: len(rule_set.rules(direction, deny)) for (direction, deny), field in RULE_LISTS.items()}
-    return {"name": name, "description": rule_set.description, "selects": selects(policy, rule_set),
+    return {"name": name, "description": rule_set.description, "selects": selects(policy, rule_set), "pods": pods,
             "allow": f"{counts['ingress']} / {counts['egress']}", "deny": f"{counts['ingressDeny']} / "
             f"{counts['egressDeny']}", "default_deny": default_deny(rule_set), "flags": flagged_rules(rule_set)}
 
 
-def cilium_policy_view(snapshot: Snapshot, rows: int = CILIUM_ROWS) -> dict[str, Any]:
+def cilium_policy_view(system: AssessedSystem, rows: int = CILIUM_ROWS) -> dict[str, Any]:
     """The Cilium policies (clusterwide first, then by namespace and name), each with its rule sets (at most `rows`
     rule sets in all), and how many rules are L7 or FQDN rules."""
-    policies = sorted(snapshot.cilium_policies, key=lambda p: (p.kind != CILIUM_CLUSTERWIDE_POLICY, p.namespace,
-                                                               p.name))
+    policies = sorted(system.snapshot.cilium_policies, key=lambda p: (p.kind != CILIUM_CLUSTERWIDE_POLICY,
+                                                                      p.namespace, p.name))
+    pods = selected_pods(system) if policies else {}
     shown, budget = [], rows
     for policy in policies:
         if budget <= 0:
             break
-        sets = [rule_set_row(policy, name, rule_set)
+        sets = [rule_set_row(policy, name, rule_set, pods.get(f"{policy.key} {name}"))
                 for name, rule_set in zip(rule_set_names(policy), policy.rule_sets, strict=True)][:budget]
         shown.append({"key": policy.key, "kind": policy.kind, "rule_sets": sets})
         budget -= len(sets)

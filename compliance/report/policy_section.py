@@ -222,7 +222,7 @@ def policy_section(system: AssessedSystem, flows: ZoneFlows, tables: Mapping[str
     return {
         "cluster": cluster_policy_view(tables),
         "calico": calico_policy_view(system),
-        "cilium": cilium_policy_view(system.snapshot),
+        "cilium": cilium_policy_view(system),
         "network": {"rows": network.records(table_rows), "total": len(network.rows),
                     "more": max(0, len(network.rows) - table_rows), "path": network.path},
         "excerpts": tier_excerpts(system, flows, ambiguous),
