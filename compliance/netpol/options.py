@@ -150,7 +150,8 @@ CILIUM_ASSUMPTIONS: dict[str, object] = {
     "cilium_tiers": "Cilium's policies per direction: every deny rule first (ingressDeny, egressDeny: a deny wins over "
                     "every allow, NetworkPolicies' too), then the allows of rule sets without default deny, then the "
                     "NetworkPolicies and the other allows as one union, denying the rest where a NetworkPolicy or a "
-                    "rule set with rules of that direction (and enableDefaultDeny not false) selects the pod; the "
+                    "rule set with rules of that direction (and enableDefaultDeny not false, as the agent's default "
+                    "enable-non-default-deny-policies honours it) selects the pod; the "
                     "Admin tier before them and the Baseline tier after them as for other CNIs",
     "cilium_selectors": "k8s: and any: label sources match pod labels, other sources (reserved:...) none; "
                         "io.kubernetes.pod.namespace, io.cilium.k8s.namespace.labels.*, "
@@ -160,8 +161,9 @@ CILIUM_ASSUMPTIONS: dict[str, object] = {
                         "namespace label, apply in its namespace",
     "cilium_entities": "all: everything; world, world-ipv4, world-ipv6: addresses outside the cluster, no pod; "
                        "cluster: every pod; host, remote-node, kube-apiserver, health, init, ingress, unmanaged and "
-                       "none match no modelled endpoint (nodes are not modelled; host-network pods carry the host or "
-                       "remote-node identity and are matched only by all)",
+                       "none match no modelled endpoint (nodes are not modelled); host-network pods carry the host or "
+                       "remote-node identity and are matched only by all, so a connection to one that only a cluster, "
+                       "host or remote-node rule allows is reported denied where Cilium allows it",
     "cilium_cidrs": "CIDR and CIDRSet entries match their ranges less their excepts, and pods inside them only when "
                     "ipblock_selects_pods",
     "cilium_names": "toFQDNs (DNS answers) and toServices (the endpoints of Services without a selector, which the "
