@@ -37,10 +37,10 @@ from compliance.model.policy_identity import (
 )
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import FAILING_STATUSES
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, policy_cuts, roll_up
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 from compliance.netpol.reachability import analyse_snapshot, calico_cuts
 from compliance.scope import Scope
 
@@ -201,7 +201,7 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     # Both states cut the address space at the ipBlocks (and networks) of both, so ranges and findings compare one
     # to one.
     blocks = (*policy_cuts([*before.all_policies, *after.all_policies]),
-              *calico_cuts(CalicoObjects.of(before)), *calico_cuts(CalicoObjects.of(after)))
+              *calico_cuts(tiered_objects(before, options)), *calico_cuts(tiered_objects(after, options)))
     if scope is None:
         reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:
@@ -222,7 +222,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,
                       options.assumptions(after.unmodelled, dict.fromkeys((*before.cluster_policies,
                                                                            *after.cluster_policies)),
-                                          bool(after.nodes)))
+                                          bool(after.nodes), cni=detected_cni(after),
+                                          cilium_policies=after.cilium_policies))
 
 
 def verdict(simulation: Simulation, fail_on: str) -> Verdict:

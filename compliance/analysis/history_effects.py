@@ -13,10 +13,10 @@ from compliance.model.history import Change, History, ObjectKey, TrackedObject, 
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 from compliance.scope import ChangeApproval
 
 Progress = Callable[[str, int, int | None], None]
@@ -90,10 +90,10 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     _, tiered, calico, _ = split_policies([*initial, *every_version])
     # Calico's policies come from git when the history holds any, else the topology's stay as they are; its tiers
     # and network sets stay as they are either way.
-    fixed = CalicoObjects.of(topology)
+    fixed = tiered_objects(replace(topology, calico_policies=()) if calico else topology, options)
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(), initial, options, level,
                                       (*address_cuts, *version_cuts([*initial, *every_version])),
-                                      nodes=topology.nodes, calico=replace(fixed, policies=()) if calico else fixed)
+                                      nodes=topology.nodes, calico=fixed)
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}
@@ -107,7 +107,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
             progress("policy changes", done, len(evaluated))
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
                    assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered),
-                                                   bool(topology.nodes), calico or topology.calico_policies))
+                                                   bool(topology.nodes), calico or topology.calico_policies,
+                                                   detected_cni(topology), topology.cilium_policies))
 
 
 def effective_content(found: TrackedObject) -> Any:

@@ -59,9 +59,19 @@ class CalicoTierRule(SpannedRule):
     uncertain: bool
 
     @property
+    def reference(self) -> str:
+        """`GlobalNetworkPolicy/zones egress[0]`, `CiliumNetworkPolicy/ns/name specs[1].ingressDeny[0]`."""
+        return f"{self.policy.key} {self.policy.rule_name(self.direction, self.index)}"
+
+    @property
     def action(self) -> Action:
         """The rule's action."""
         return self.rule.action
+
+    @property
+    def l7(self) -> tuple[str, ...]:
+        """The L7 rule kinds filtering what it allows."""
+        return self.rule.l7
 
     @property
     def tier_name(self) -> str:

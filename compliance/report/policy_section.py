@@ -23,7 +23,8 @@ from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import ClusterPolicy, Tier
 from compliance.model.objects import Pod
 from compliance.netpol.addresses import AddressRange, address_text
-from compliance.netpol.calico import CalicoObjects, calico_rank, tier_places, unmodelled_fields
+from compliance.netpol.calico import calico_rank, tier_places, unmodelled_fields
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext, TierStep
@@ -149,7 +150,7 @@ def endpoint_index(system: AssessedSystem) -> Callable[[str], list[Endpoint]]:
         pods[pod.workload.display].append(pod)
     reach = system.reach
     ranges: dict[str, AddressRange] = {r.display: r for r in (*reach.egress_ranges, *reach.ingress_ranges)}
-    by_account = bool(system.snapshot.calico_policies)
+    by_account = bool(system.snapshot.calico_policies or system.snapshot.cilium_policies)
 
     def endpoints(name: str) -> list[Endpoint]:
         found = ranges.get(name)
@@ -186,10 +187,10 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
     """Explain excerpts of the first pairs (of at most EXCERPT_CANDIDATES) on which a cluster policy or Calico
     policy decides."""
     snapshot = system.snapshot
-    if not snapshot.cluster_policies and not snapshot.calico_policies:
+    if not snapshot.cluster_policies and not snapshot.calico_policies and not snapshot.cilium_policies:
         return []
     context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies,
-                            snapshot.nodes, CalicoObjects.of(snapshot))
+                            snapshot.nodes, tiered_objects(snapshot, system.options))
     endpoints = endpoint_index(system)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()

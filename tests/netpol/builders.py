@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, single_protocol
 from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot
@@ -100,7 +100,7 @@ class Evaluators:
         self.snapshot = snapshot
         self.reach: ReachabilityMap = analyse_snapshot(snapshot, options)
         self.context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options,
-                                     snapshot.cluster_policies, snapshot.nodes, CalicoObjects.of(snapshot))
+                                     snapshot.cluster_policies, snapshot.nodes, tiered_objects(snapshot, options))
         self.pods = {p.display: p for p in snapshot.pods}
         self.class_of = {p.display: c.index for c in self.reach.classes for p in c.pods}
 
@@ -131,3 +131,15 @@ class Evaluators:
         if source in self.pods:
             return self.reach.ambiguous_to_address(self.class_of[source], destination)
         return self.reach.ambiguous_from_address(source, self.class_of[destination])
+
+    def reference_filtered(self, source: str, destination: str) -> PortSet:
+        """Ports the per-pod reference finds allowed only through rules with L7 rules."""
+        return self.context.connection(self.endpoint(source), self.endpoint(destination)).filtered
+
+    def engine_filtered(self, source: str, destination: str) -> PortSet:
+        """Ports the class-based engine finds allowed only through rules with L7 rules."""
+        if source in self.pods and destination in self.pods:
+            return self.reach.filtered_between(self.class_of[source], self.class_of[destination])
+        if source in self.pods:
+            return self.reach.filtered_to_address(self.class_of[source], destination)
+        return self.reach.filtered_from_address(source, self.class_of[destination])
