@@ -16,17 +16,18 @@ from compliance.model.calico_policy import (
     NetworkSet,
     ServiceAccount,
 )
-from compliance.model.cilium_policy import CiliumPolicy
+from compliance.model.cilium_policy import API_VERSION as CILIUM_VERSION
+from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CILIUM_NETWORK_POLICY, CiliumPolicy
 from compliance.model.cluster_policy import API_VERSIONS, CLUSTER_POLICY_KINDS, ClusterPolicy
 from compliance.model.objects import NAMESPACE_NAME_LABEL, Namespace, Node, Pod, Service
 from compliance.model.policy import NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy
 from compliance.model.selectors import Labels
 
-SNAPSHOT_FORMAT = "segproof.snapshot/v3"
-# v2 is v3 without Calico's lists and pods' service accounts, v1 is v2 without the cluster policies' lists; each
-# reads as a cluster without them.
-READABLE_FORMATS = ("segproof.snapshot/v1", "segproof.snapshot/v2", SNAPSHOT_FORMAT)
+SNAPSHOT_FORMAT = "segproof.snapshot/v4"
+# v3 is v4 without Cilium's lists, v2 is v3 without Calico's lists and pods' service accounts, v1 is v2 without the
+# cluster policies' lists; each reads as a cluster without them.
+READABLE_FORMATS = ("segproof.snapshot/v1", "segproof.snapshot/v2", "segproof.snapshot/v3", SNAPSHOT_FORMAT)
 CLUSTER_POLICY_LISTS = {kind: kind.lower().removesuffix("y") + "ies" for kind in CLUSTER_POLICY_KINDS}
 CALICO_VERSION = f"{CALICO_GROUP}/v3"  # Calico's objects are written in its API group, however they were read
 # the snapshot's lists of Calico's objects and service accounts: (kind, apiVersion) by list name
@@ -35,6 +36,9 @@ CALICO_LISTS = {"tiers": ("Tier", CALICO_VERSION), "caliconetworkpolicies": (CAL
                 "networksets": ("NetworkSet", CALICO_VERSION),
                 "globalnetworksets": ("GlobalNetworkSet", CALICO_VERSION),
                 "serviceaccounts": ("ServiceAccount", "v1")}
+# the snapshot's lists of Cilium's policies: (kind, apiVersion) by list name
+CILIUM_LISTS = {"ciliumnetworkpolicies": (CILIUM_NETWORK_POLICY, CILIUM_VERSION),
+                "ciliumclusterwidenetworkpolicies": (CILIUM_CLUSTERWIDE_POLICY, CILIUM_VERSION)}
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,8 @@ class Snapshot:
 
     @property
     def all_policies(self) -> tuple[AnyPolicy, ...]:
-        """The NetworkPolicies, then the cluster policies, then Calico's policies."""
-        return (*self.policies, *self.cluster_policies, *self.calico_policies)
+        """The NetworkPolicies, then the cluster policies, then Calico's policies, then Cilium's."""
+        return (*self.policies, *self.cluster_policies, *self.calico_policies, *self.cilium_policies)
 
     def namespace_names(self) -> list[str]:
         """Every namespace the snapshot holds something in, with or without a Namespace object, sorted."""
@@ -208,6 +212,14 @@ def calico_policy_document(policy: CalicoPolicy) -> dict[str, Any]:
             "spec": json.loads(json.dumps(policy.spec, sort_keys=True))}
 
 
+def cilium_policy_document(policy: CiliumPolicy) -> dict[str, Any]:
+    """A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy as cilium.io/v2 JSON, its spec and specs exactly as
+    given."""
+    return {"apiVersion": CILIUM_VERSION, "kind": policy.kind,
+            "metadata": metadata_document(policy.namespace, policy.name, policy.labels, policy.uid),
+            **json.loads(json.dumps(policy.spec, sort_keys=True))}
+
+
 def tier_document(tier: CalicoTier) -> dict[str, Any]:
     """A Tier as projectcalico.org/v3 JSON: its order (when set) and default action."""
     spec: dict[str, Any] = {} if tier.order is None else {"order": tier.order}
@@ -231,7 +243,7 @@ def service_account_document(account: ServiceAccount) -> dict[str, Any]:
 
 
 def snapshot_document(snapshot: Snapshot, lazy: bool = False) -> dict[str, Any]:
-    """The snapshot in its file format (`segproof.snapshot/v3`), every list sorted; with `lazy`, each list of
+    """The snapshot in its file format (`segproof.snapshot/v4`), every list sorted; with `lazy`, each list of
     objects is an iterator building their documents as it is read (for a writer that streams)."""
     def documents(function: Callable[[Any], dict[str, Any]], objects: list[Any]) -> Iterable[dict[str, Any]]:
         return map(function, objects) if lazy else [function(item) for item in objects]
@@ -260,6 +272,9 @@ def snapshot_document(snapshot: Snapshot, lazy: bool = False) -> dict[str, Any]:
                for plural, namespaced in (("networksets", True), ("globalnetworksets", False))},
             "serviceaccounts": documents(service_account_document, sorted(
                 snapshot.service_accounts, key=lambda s: (s.namespace, s.name))),
+            **{plural: documents(cilium_policy_document, sorted((p for p in snapshot.cilium_policies
+                                                                 if p.kind == kind), key=lambda p: p.key))
+               for plural, (kind, _) in CILIUM_LISTS.items()},
         },
         "skipped": dict(sorted(snapshot.skipped.items())),
         "unmodelled": dict(sorted(snapshot.unmodelled.items())),

@@ -16,6 +16,8 @@ from compliance.errors import InvalidObject, ManifestError
 from compliance.model.calico_policy import API_GROUP as CALICO_GROUP
 from compliance.model.calico_policy import CRD_GROUP as CALICO_CRD_GROUP
 from compliance.model.calico_policy import CalicoPolicy, CalicoTier, NetworkSet, ServiceAccount
+from compliance.model.cilium_policy import API_VERSION as CILIUM_VERSION
+from compliance.model.cilium_policy import CILIUM_KINDS, CiliumPolicy
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS, ClusterPolicy
@@ -32,10 +34,11 @@ from compliance.model.parse import (
 )
 from compliance.model.parse_calico import API_VERSIONS as CALICO_VERSIONS
 from compliance.model.parse_calico import CALICO_KINDS, parse_calico_object
+from compliance.model.parse_cilium import parse_cilium_policy
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import NetworkPolicy
 from compliance.model.snapshot import Snapshot
-from compliance.model.unmodelled import BY_GROUP_AND_KIND
+from compliance.model.unmodelled import BY_GROUP_AND_KIND, cilium_unmodelled
 from compliance.model.workloads import WORKLOAD_KINDS, expand_workload
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -43,8 +46,9 @@ MAX_FILE_BYTES = 1 << 30  # 1 GiB per file: the manifests of the 150,000-pod ben
 MAX_OBJECTS = 1_000_000  # objects in one input, a workload counting as its pods: 150,000 pods and their kin
 ObjectName = TypeVar("ObjectName", str, tuple[str, str])  # a namespace's name, or (namespace, name)
 ModelObject = TypeVar("ModelObject", Namespace, Node, Pod, Service, NetworkPolicy, ClusterPolicy, CalicoPolicy,
-                      CalicoTier, NetworkSet, ServiceAccount)
+                      CalicoTier, NetworkSet, ServiceAccount, CiliumPolicy)
 CALICO_GROUPS = (CALICO_GROUP, CALICO_CRD_GROUP)
+CILIUM_GROUP = CILIUM_VERSION.partition("/")[0]
 
 
 
@@ -189,6 +193,7 @@ class Collected:
     calico_tiers: dict[str, CalicoTier] = field(default_factory=dict)
     network_sets: dict[tuple[str, str], NetworkSet] = field(default_factory=dict)
     service_accounts: dict[tuple[str, str], ServiceAccount] = field(default_factory=dict)
+    cilium_policies: dict[str, CiliumPolicy] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unmodelled: dict[str, int | None] = field(default_factory=dict)
     origins: dict[tuple[str, str | tuple[str, str]], Document] = field(default_factory=dict)
@@ -304,6 +309,8 @@ def collect(documents: Iterable[Document]) -> Collected:
                 else:  # another version of a Calico kind changes reachability as well, in ways not modelled
                     other = f"Calico {kind} ({obj.get('apiVersion')})"
                     found.unmodelled[other] = (found.unmodelled.get(other) or 0) + 1
+            elif group == CILIUM_GROUP and kind in CILIUM_KINDS:
+                keep_cilium_policy(found, kind, obj, document)
             elif (group, kind) in BY_GROUP_AND_KIND:
                 name = BY_GROUP_AND_KIND[(group, kind)].name
                 found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
@@ -397,6 +404,17 @@ def keep_cluster_policy(found: Collected, kind: str, obj: Mapping[str, Any], doc
     found.keep(found.cluster_policies, policy.key, policy, document, kind)
 
 
+def keep_cilium_policy(found: Collected, kind: str, obj: Mapping[str, Any], document: Document) -> None:
+    """Parse and keep a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy of cilium.io/v2; another version of
+    one is a policy kind that is not modelled."""
+    if obj.get("apiVersion") != CILIUM_VERSION:
+        name = f"{kind} ({obj.get('apiVersion')})"
+        found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
+        return
+    policy = parse_cilium_policy(obj)
+    found.keep(found.cilium_policies, policy.key, policy, document, kind)
+
+
 def keep_pod(found: Collected, pod: Pod, document: Document, names: Sequence[str] = ()) -> None:
     """Keep one pod; with `names`, one copy of it under each name instead."""
     if not names:
@@ -411,11 +429,12 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
     namespaces = dict(found.namespaces)
     referenced = [pod.namespace for pod in found.pods.values()] + [
         policy.namespace for policy in found.policies.values()] + [s.namespace for s in found.services.values()] + [
-        item.namespace for table in (found.calico_policies, found.network_sets, found.service_accounts)
-        for item in table.values()]
+        item.namespace for table in (found.calico_policies, found.network_sets, found.service_accounts,
+                                     found.cilium_policies) for item in table.values()]
     for name in referenced:
         if name and name not in namespaces:
             namespaces[name] = namespace_with_labels(name, {})
+    cilium = tuple(found.cilium_policies[key] for key in sorted(found.cilium_policies))
     return Snapshot(
         source=source,
         collected_at=collected_at,
@@ -429,8 +448,9 @@ def snapshot_from_objects(found: Collected, source: Mapping[str, Any], collected
         calico_tiers=tuple(found.calico_tiers[name] for name in sorted(found.calico_tiers)),
         network_sets=tuple(found.network_sets[key] for key in sorted(found.network_sets)),
         service_accounts=tuple(found.service_accounts[key] for key in sorted(found.service_accounts)),
+        cilium_policies=cilium,
         skipped=dict(sorted(found.skipped.items())),
-        unmodelled=dict(sorted(found.unmodelled.items())),
+        unmodelled=dict(sorted({**found.unmodelled, **cilium_unmodelled(cilium)}.items())),
         warnings=(*warnings, *found.warnings),
     )
 

@@ -1,4 +1,4 @@
-"""Cluster state from a snapshot file (`segproof.snapshot/v3`, or v2 or v1), as written by `segproof collect`."""
+"""Cluster state from a snapshot file (`segproof.snapshot/v4`, or v3, v2 or v1), as written by `segproof collect`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ from typing import Any
 from compliance.documents import json_document, list_at, mapping_at, string_at, strings_at, type_name
 from compliance.errors import InvalidObject, ManifestError
 from compliance.model.cluster_policy import API_VERSIONS
-from compliance.model.snapshot import CALICO_LISTS, CLUSTER_POLICY_LISTS, READABLE_FORMATS, SNAPSHOT_FORMAT, Snapshot
+from compliance.model.snapshot import (
+    CALICO_LISTS,
+    CILIUM_LISTS,
+    CLUSTER_POLICY_LISTS,
+    READABLE_FORMATS,
+    SNAPSHOT_FORMAT,
+    Snapshot,
+)
 from compliance.sources.manifests import Document, collect, read_text, snapshot_from_objects
 
 # (kind, apiVersion) of the objects of each list
 OBJECT_LISTS = {"namespaces": ("Namespace", "v1"), "pods": ("Pod", "v1"), "services": ("Service", "v1"),
                 "networkpolicies": ("NetworkPolicy", "networking.k8s.io/v1"),
                 **{plural: (kind, API_VERSIONS[kind]) for kind, plural in CLUSTER_POLICY_LISTS.items()},
-                "nodes": ("Node", "v1"), **CALICO_LISTS}
+                "nodes": ("Node", "v1"), **CALICO_LISTS, **CILIUM_LISTS}
 
 
 def snapshot_documents(name: str, objects: Mapping[str, list[Any]]) -> Iterator[Document]:
@@ -46,7 +53,7 @@ def snapshot_from_text(text: str, path: str) -> Snapshot:
                             f"{error.msg}") from None
     if not isinstance(document, Mapping) or document.get("format") not in READABLE_FORMATS:
         found = document.get("format") if isinstance(document, Mapping) else None
-        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v2 or v1), found {found!r}")
+        raise ManifestError(path, None, "format", f"expected {SNAPSHOT_FORMAT!r} (or v3, v2 or v1), found {found!r}")
     try:
         fields = SnapshotFields.read(document)
     except InvalidObject as problem:

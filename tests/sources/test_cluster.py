@@ -575,7 +575,7 @@ def test_cli_snapshot_lists_the_cluster_policies(tmp_path: Path) -> None:
         from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assert collected.exit_code == 0, collected.stderr
     document = json.loads(Path(snapshot_path).read_text())
-    assert document["format"] == "segproof.snapshot/v3"
+    assert document["format"] == "segproof.snapshot/v4"
     assert {kind: [o["metadata"]["name"] for o in document["objects"][plural]]
             for kind, plural in CLUSTER_POLICY_LISTS.items()} == {
         "AdminNetworkPolicy": ["aa-guard", "mm-guard", "zz-guard"], "BaselineAdminNetworkPolicy": ["default"],

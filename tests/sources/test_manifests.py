@@ -22,6 +22,7 @@ from compliance.netpol.reachability import analyse_snapshot
 from compliance.sources import manifests
 from compliance.sources.manifests import load_manifests, snapshot_of_objects
 from tests.support.calico_objects import CRD, V3, calico_objects
+from tests.support.cilium_objects import cidr_group_policy, cilium_objects, host_policy
 
 NOW = "2026-09-30T12:00:00Z"
 
@@ -373,8 +374,8 @@ UNMODELLED = [
     ("projectcalico.org/v3", "HostEndpoint", "Calico HostEndpoint"),
     ("projectcalico.org/v2", "NetworkPolicy", "Calico NetworkPolicy (projectcalico.org/v2)"),
     ("projectcalico.org/v2", "GlobalNetworkPolicy", "Calico GlobalNetworkPolicy (projectcalico.org/v2)"),
-    ("cilium.io/v2", "CiliumNetworkPolicy", "CiliumNetworkPolicy"),
-    ("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
+    ("cilium.io/v2alpha1", "CiliumNetworkPolicy", "CiliumNetworkPolicy (cilium.io/v2alpha1)"),
+    ("cilium.io/v3", "CiliumClusterwideNetworkPolicy", "CiliumClusterwideNetworkPolicy (cilium.io/v3)"),
     ("policy.networking.k8s.io/v1beta1", "AdminNetworkPolicy", "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)"),
     ("policy.networking.k8s.io/v1beta1", "ClusterNetworkPolicy",
      "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)"),
@@ -398,7 +399,7 @@ def test_unmodelled_counts_add_up_across_kinds(tmp_path: Path) -> None:
     assert snapshot.unmodelled == {
         "AdminNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1, "Calico HostEndpoint": 1,
         "Calico GlobalNetworkPolicy (projectcalico.org/v2)": 1, "Calico NetworkPolicy (projectcalico.org/v2)": 1,
-        "CiliumClusterwideNetworkPolicy": 1, "CiliumNetworkPolicy": 1,
+        "CiliumClusterwideNetworkPolicy (cilium.io/v3)": 1, "CiliumNetworkPolicy (cilium.io/v2alpha1)": 1,
         "ClusterNetworkPolicy (policy.networking.k8s.io/v1beta1)": 1,
     }
     assert policy_refs(snapshot) == ["shop/real"]
@@ -599,7 +600,7 @@ def test_object_order_does_not_change_the_snapshot(order: list[dict[str, Any]]) 
 
 def test_snapshot_of_objects() -> None:
     objects = [namespace("shop"), None, kube_list(pod("shop/web"), policy("shop/deny")), service("shop/web"),
-               other("cilium.io/v2", "CiliumNetworkPolicy"), {"apiVersion": "v1", "kind": "Secret",
+               other("cilium.io/v2alpha1", "CiliumNetworkPolicy"), {"apiVersion": "v1", "kind": "Secret",
                                                                "metadata": {"name": "s", "namespace": "shop"}}]
     snapshot = snapshot_of_objects(objects, {"type": "cluster", "server": "https://k8s.example"}, NOW)
     assert snapshot.source == {"type": "cluster", "server": "https://k8s.example"}
@@ -607,7 +608,7 @@ def test_snapshot_of_objects() -> None:
     assert (namespace_names(snapshot), pod_refs(snapshot), policy_refs(snapshot)) == (
         ["shop"], ["shop/web"], ["shop/deny"])
     assert snapshot.skipped == {"Secret": 1}
-    assert snapshot.unmodelled == {"CiliumNetworkPolicy": 1}
+    assert snapshot.unmodelled == {"CiliumNetworkPolicy (cilium.io/v2alpha1)": 1}
     assert snapshot.warnings == ()
 
 
@@ -705,3 +706,50 @@ def test_calicos_kinds_at_another_version_are_counted_as_not_modelled(tmp_path: 
     snapshot = load(write(tmp_path, "t.yaml", documents(tier, namespace("a"))))
     assert (snapshot.unmodelled, snapshot.skipped) == ({"Calico Tier (projectcalico.org/v2)": 1}, {})
 
+
+
+# --- Cilium's policies -------------------------------------------------------------------------------------
+
+
+def test_cilium_policies_are_read_and_modelled(tmp_path: Path) -> None:
+    snapshot = load(write(tmp_path, "cilium.yaml", documents(*cilium_objects())))
+    assert [p.key for p in snapshot.cilium_policies] == ["CiliumClusterwideNetworkPolicy/dns",
+                                                         "CiliumNetworkPolicy/payments/api",
+                                                         "CiliumNetworkPolicy/payments/deny-world"]
+    assert [len(p.rule_sets) for p in snapshot.cilium_policies] == [1, 2, 1]
+    assert snapshot.namespace_names() == ["payments"]  # a referenced namespace exists
+    assert (snapshot.unmodelled, snapshot.skipped) == ({}, {})
+    assert [p.key for p in snapshot.all_policies] == [p.key for p in snapshot.cilium_policies]
+
+
+def test_host_policies_requires_and_cidr_groups_are_counted_once_per_policy(tmp_path: Path) -> None:
+    objects = [*cilium_objects(), host_policy("a"), host_policy("b"), cidr_group_policy()]
+    snapshot = load(write(tmp_path, "cilium.yaml", documents(*objects)))
+    assert snapshot.unmodelled == {"Cilium CIDR groups (CiliumCIDRGroup)": 1, "Cilium fromRequires/toRequires": 2,
+                                   "CiliumClusterwideNetworkPolicy host policies": 2}
+    assert len(snapshot.cilium_policies) == 6
+
+
+def test_cilium_kinds_that_change_no_reachability_are_skipped(tmp_path: Path) -> None:
+    text = documents(other("cilium.io/v2", "CiliumCIDRGroup"), other("cilium.io/v2", "CiliumEgressGatewayPolicy"),
+                     *cilium_objects())
+    snapshot = load(write(tmp_path, "cilium.yaml", text))
+    assert (snapshot.unmodelled, snapshot.skipped) == ({}, {"CiliumCIDRGroup": 1, "CiliumEgressGatewayPolicy": 1})
+
+
+def test_an_invalid_cilium_policy_names_file_document_and_field(tmp_path: Path) -> None:
+    broken = cilium_objects()[0]
+    broken["specs"][0]["egress"][0]["toPorts"][0]["ports"][0]["port"] = "99999"
+    path = write(tmp_path, "cilium.yaml", documents(namespace("payments"), broken))
+    assert load_error(path).message == (f"{path}: document 2: specs[0].egress[0].toPorts[0].ports[0].port: invalid port "
+                                        "'99999' (a number 0-65535, or a port name of 1-15 letters, digits and single "
+                                        "inner '-', with a letter)")
+
+
+def test_a_cilium_policy_defined_again_differently_is_an_error(tmp_path: Path) -> None:
+    changed = cilium_objects()[1]
+    changed["spec"]["ingressDeny"] = [{"fromEntities": ["all"]}]
+    error = load_error(write(tmp_path, "a.yaml", documents(*cilium_objects())), write(tmp_path, "b.yaml",
+                                                                                      documents(changed)))
+    assert error.message.endswith("metadata.name: CiliumNetworkPolicy CiliumNetworkPolicy/payments/deny-world is "
+                                  f"defined again with different content (first in {tmp_path / 'a.yaml'} document 2)")

@@ -16,6 +16,7 @@ from compliance.sources.snapshot_file import load_snapshot_file
 from tests.netpol.builders import admin, baseline, cluster, cluster_policy, namespace
 from tests.sources.test_manifests import documents
 from tests.support.calico_objects import CRD, calico_objects
+from tests.support.cilium_objects import cidr_group_policy, cilium_objects, host_policy
 from tests.support.cli import run
 
 
@@ -41,7 +42,7 @@ def test_cluster_policies_are_written_in_their_own_lists_and_read_back(tmp_path:
                    {"action": "Accept", "to": [{"domainNames": ["example.com"]}]}]}, 3, "Admin")]
     original = cluster(namespace("a"), *objects)
     document = snapshot_document(original)
-    assert document["format"] == "segproof.snapshot/v3"
+    assert document["format"] == "segproof.snapshot/v4"
     lists = {key: [item["metadata"]["name"] for item in value] for key, value in document["objects"].items()
              if key in ("adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies")}
     assert lists == {"adminnetworkpolicies": ["guard"], "baselineadminnetworkpolicies": ["default"],
@@ -54,7 +55,7 @@ def test_calicos_objects_and_service_accounts_read_back_equal(tmp_path: Path) ->
     manifest.write_text(documents(*calico_objects(CRD)), encoding="utf-8")
     original = load_manifests([str(manifest)], "2026-09-30T12:00:00Z")
     document = snapshot_document(original)
-    assert document["format"] == "segproof.snapshot/v3"
+    assert document["format"] == "segproof.snapshot/v4"
     names = {key: [(item["apiVersion"], item["metadata"]["name"]) for item in document["objects"][key]]
              for key in ("tiers", "caliconetworkpolicies", "globalnetworkpolicies", "networksets",
                          "globalnetworksets", "serviceaccounts")}
@@ -72,6 +73,36 @@ def test_calicos_objects_and_service_accounts_read_back_equal(tmp_path: Path) ->
         original.calico_policies, original.calico_tiers, original.network_sets, original.service_accounts)
     assert [p.spec for p in reread.calico_policies] == [p.spec for p in original.calico_policies]
     assert snapshot_document(reread) == document
+
+
+def test_cilium_policies_read_back_equal_with_their_spec_and_specs_as_given(tmp_path: Path) -> None:
+    manifest = tmp_path / "cilium.yaml"
+    objects = [*cilium_objects(), host_policy(), cidr_group_policy()]
+    manifest.write_text(documents(*objects), encoding="utf-8")
+    original = load_manifests([str(manifest)], "2026-09-30T12:00:00Z")
+    document = snapshot_document(original)
+    assert document["format"] == "segproof.snapshot/v4"
+    assert [(item["apiVersion"], item["metadata"]["name"]) for item in document["objects"]["ciliumnetworkpolicies"]
+            ] == [("cilium.io/v2", "api"), ("cilium.io/v2", "deny-world"), ("cilium.io/v2", "partners")]
+    written = {item["metadata"]["name"]: item for item in document["objects"]["ciliumclusterwidenetworkpolicies"]}
+    assert sorted(written) == ["dns", "nodes"]
+    assert (written["nodes"]["spec"], written["nodes"]["specs"]) == (objects[3]["spec"], objects[3]["specs"])
+    api = document["objects"]["ciliumnetworkpolicies"][0]
+    assert (api["spec"], api["specs"], api["metadata"]) == (objects[0]["spec"], objects[0]["specs"],
+                                                            objects[0]["metadata"])
+    assert set(document["unmodelled"]) == {"Cilium CIDR groups (CiliumCIDRGroup)", "Cilium fromRequires/toRequires",
+                                           "CiliumClusterwideNetworkPolicy host policies"}
+    reread = load_snapshot_file(write_snapshot(tmp_path, document))
+    assert reread == original
+    assert [p.spec for p in reread.cilium_policies] == [p.spec for p in original.cilium_policies]
+    assert snapshot_document(reread) == document
+
+
+def test_a_v3_snapshot_reads_as_a_cluster_without_cilium_policies(tmp_path: Path) -> None:
+    document = {"format": "segproof.snapshot/v3", "collected_at": "2026-01-01T00:00:00Z",
+                "objects": {"pods": [{"metadata": {"name": "p", "namespace": "a"}}]}}
+    snapshot = load_snapshot_file(write_snapshot(tmp_path, document))
+    assert snapshot.cilium_policies == () and len(snapshot.pods) == 1
 
 
 def test_a_v2_snapshot_reads_as_a_cluster_without_calico_objects(tmp_path: Path) -> None:
@@ -99,7 +130,7 @@ def test_counts_warnings_and_unmodelled_kinds_survive(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("document", "message"), [
-    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v3' (or v2 or v1), found 'something/else'"),
+    ({"format": "something/else"}, "format: expected 'segproof.snapshot/v4' (or v3, v2 or v1), found 'something/else'"),
     ({"format": "segproof.snapshot/v1"}, "objects: required field is missing"),
     ({"format": "segproof.snapshot/v1", "objects": {"pods": [{"metadata": {"name": "p"},
                                                               "status": {"podIP": "nope"}}]}},
