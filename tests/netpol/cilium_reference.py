@@ -212,12 +212,12 @@ class CiliumReference:
             return False
         return any(in_block(cidr, excepts, address) for address in self.addresses(peer))
 
-    # -- NetworkPolicies, as Cilium enforces them ---------------------------------------------------------------
+    # -- NetworkPolicies, as Cilium enforces them: their selectors see the pods' Cilium labels --------------------
 
     def network_policy_selects(self, policy: NetworkPolicy, direction: str, subject: Pod) -> bool:
         """Whether a NetworkPolicy isolates the subject in a direction."""
         return (policy.namespace == subject.namespace and policy.isolates(direction)
-                and policy.pod_selector.matches(dict(subject.labels)))
+                and policy.pod_selector.matches(self.labels(subject)))
 
     def network_rule_matches(self, policy: NetworkPolicy, rule: Rule, peer: End) -> bool:
         """Whether a NetworkPolicy rule's peers include `peer` (no peers: every peer, the world and nodes too)."""
@@ -235,7 +235,7 @@ class CiliumReference:
                 in_namespace = peer.pod.namespace == policy.namespace
             else:
                 in_namespace = item.namespace_selector.matches(self.namespace_labels.get(peer.pod.namespace, {}))
-            if in_namespace and (item.pod_selector is None or item.pod_selector.matches(dict(peer.pod.labels))):
+            if in_namespace and (item.pod_selector is None or item.pod_selector.matches(self.labels(peer.pod))):
                 return True
         return False
 
