@@ -36,7 +36,7 @@ from compliance.model.policy_identity import (
 )
 from compliance.model.snapshot import Snapshot
 from compliance.model.status import FAILING_STATUSES
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, policy_cuts, roll_up
 from compliance.netpol.options import AnalysisOptions
@@ -197,7 +197,7 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
     # Both states cut the address space at the ipBlocks (and networks) of both, so ranges and findings compare one
     # to one.
     blocks = (*policy_cuts([*before.all_policies, *after.all_policies]),
-              *calico_cuts(CalicoObjects.of(before)), *calico_cuts(CalicoObjects.of(after)))
+              *calico_cuts(tiered_objects(before, options)), *calico_cuts(tiered_objects(after, options)))
     if scope is None:
         reaches = [analyse_snapshot(state, options, blocks) for state in (before, after)]
     else:

@@ -19,7 +19,7 @@ from compliance.model.history import Revision, object_display
 from compliance.model.policy_identity import identity, kind_of, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.values import TextEnum
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, policy_cuts, same_rules
 from compliance.netpol.options import AnalysisOptions
@@ -121,7 +121,8 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     # one to one.
     tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
                                       analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]),
-                                      nodes=cluster.nodes, calico=replace(CalicoObjects.of(cluster), policies=()))
+                                      nodes=cluster.nodes,
+                                      calico=tiered_objects(replace(cluster, calico_policies=()), options))
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
     _, tiered, calico = split_policies([*in_cluster.values(), *in_git.values()])

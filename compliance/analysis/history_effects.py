@@ -13,7 +13,7 @@ from compliance.model.history import Change, History, ObjectKey, TrackedObject, 
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
 from compliance.netpol.options import AnalysisOptions
@@ -90,10 +90,10 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     _, tiered, calico = split_policies([*initial, *every_version])
     # Calico's policies come from git when the history holds any, else the topology's stay as they are; its tiers
     # and network sets stay as they are either way.
-    fixed = CalicoObjects.of(topology)
+    fixed = tiered_objects(replace(topology, calico_policies=()) if calico else topology, options)
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(), initial, options, level,
                                       (*address_cuts, *version_cuts([*initial, *every_version])),
-                                      nodes=topology.nodes, calico=replace(fixed, policies=()) if calico else fixed)
+                                      nodes=topology.nodes, calico=fixed)
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}

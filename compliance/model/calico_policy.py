@@ -122,6 +122,10 @@ class CalicoPolicy:
             return f"{GLOBAL_NETWORK_POLICY}/{self.name}"
         return f"Calico{CALICO_NETWORK_POLICY}/{self.namespace}/{self.name}"
 
+    def rule_name(self, direction: str, index: int) -> str:
+        """How outputs name rule `index` of `direction`: `ingress[0]`."""
+        return f"{direction}[{index}]"
+
     def applies(self, direction: str) -> bool:
         """Whether the policy applies to its endpoints in `direction` ("ingress" or "egress")."""
         return direction.capitalize() in self.types

@@ -59,6 +59,11 @@ class CalicoTierRule(SpannedRule):
     uncertain: bool
 
     @property
+    def reference(self) -> str:
+        """`GlobalNetworkPolicy/zones egress[0]`, `CiliumNetworkPolicy/ns/name specs[1].ingressDeny[0]`."""
+        return f"{self.policy.key} {self.policy.rule_name(self.direction, self.index)}"
+
+    @property
     def action(self) -> Action:
         """The rule's action."""
         return self.rule.action

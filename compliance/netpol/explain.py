@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from compliance.errors import InvalidValue
 from compliance.model.objects import Pod
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, PortSet
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext
@@ -68,6 +68,6 @@ def explain(snapshot: Snapshot, source: str, destination: str, options: Analysis
     if all(endpoint.pod is None for endpoint in sources + destinations):
         raise InvalidValue("both ends are addresses outside the cluster; policies only act on pods")
     context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options, snapshot.cluster_policies,
-                            snapshot.nodes, CalicoObjects.of(snapshot))
+                            snapshot.nodes, tiered_objects(snapshot, options))
     verdicts = tuple(context.connection(s, d) for s in sources for d in destinations)
     return Explanation(source, destination, ports, verdicts, options.of(snapshot))

@@ -22,10 +22,15 @@ class AnalysisOptions:
     e2e tests expect it and it over-approximates reachability, so a "no path" verdict stays sound.
     host_network_isolated: whether policies isolate hostNetwork pods as they do other pods. Most CNIs
     leave host-networked pods outside policy control, so by default they are never isolated.
+    policy_enforcement: Cilium's `policyEnforcementMode`: `default` (pods are isolated by the policies selecting
+    them), `always` (every pod is denied by default both ways) or `never` (no policy is enforced).
+    cluster_name: the cluster's name as Cilium's `io.cilium.k8s.policy.cluster` label gives it.
     """
 
     ipblock_selects_pods: bool = True
     host_network_isolated: bool = False
+    policy_enforcement: str = "default"
+    cluster_name: str = "default"
 
     def assumptions(self, unmodelled: Mapping[str, int | None] | None = None,
                     cluster_policies: Iterable[ClusterPolicy] = (), nodes_known: bool = False,

@@ -50,6 +50,7 @@ from compliance.netpol.calico import (
     tier_places,
 )
 from compliance.netpol.calico_rules import CalicoCompiler, CalicoTierRule, TierSelection, calico_blocks
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
@@ -899,4 +900,4 @@ def analyse_snapshot(snapshot: Snapshot, options: AnalysisOptions, address_cuts:
                      ) -> ReachabilityMap:
     """Reachability of every pod in a snapshot."""
     return analyse(snapshot.pods, snapshot.policies, snapshot.topology_labels(), options, address_cuts,
-                   snapshot.cluster_policies, snapshot.nodes, CalicoObjects.of(snapshot))
+                   snapshot.cluster_policies, snapshot.nodes, tiered_objects(snapshot, options))

@@ -327,7 +327,7 @@ class PolicyContext:
                 return None
             version = peer.pod is not None  # a pod pair may talk over either family: the rule may or may not match
         return Candidate(calico_rank(policy, index), rule.action, rule_ports(rule, named_ports), policy.tier,
-                         policy.key, f"{direction}[{index}]", order=policy.order,
+                         policy.key, policy.rule_name(direction, index), order=policy.order,
                          uncertain=bool(unmodelled) or version,
                          unmodelled=(*unmodelled, *(("ipVersion",) if version else ())))
 

@@ -23,7 +23,8 @@ from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import ClusterPolicy, Tier
 from compliance.model.objects import Pod
 from compliance.netpol.addresses import AddressRange, address_text
-from compliance.netpol.calico import CalicoObjects, calico_rank, tier_places, unmodelled_fields
+from compliance.netpol.calico import calico_rank, tier_places, unmodelled_fields
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext, TierStep
@@ -189,7 +190,7 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
     if not snapshot.cluster_policies and not snapshot.calico_policies:
         return []
     context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies,
-                            snapshot.nodes, CalicoObjects.of(snapshot))
+                            snapshot.nodes, tiered_objects(snapshot, system.options))
     endpoints = endpoint_index(system)
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()

@@ -62,8 +62,10 @@ class RecordedInputs:
         """The inputs as recorded; a field of the wrong type raises InvalidPackManifest naming it (exit code 4)."""
         try:
             assumptions = mapping_at(inputs.get("assumptions"), "inputs.assumptions")
-            options = AnalysisOptions(**{name: boolean_at(assumptions.get(name), f"inputs.assumptions.{name}", default)
-                                         for name, default in asdict(AnalysisOptions()).items()})
+            values: dict[str, Any] = {
+                name: recorded_option(assumptions.get(name), f"inputs.assumptions.{name}", default)
+                for name, default in asdict(AnalysisOptions()).items()}
+            options = AnalysisOptions(**values)
             git = None
             if "git" in inputs:
                 recorded = mapping_at(inputs["git"], "inputs.git", required=True)
@@ -72,6 +74,13 @@ class RecordedInputs:
             return cls(strings_at(inputs.get("frameworks"), "inputs.frameworks"), options, git)
         except InvalidObject as problem:
             raise InvalidPackManifest(MANIFEST_FILE, problem.message) from None
+
+
+def recorded_option(value: Any, field: str, default: bool | str) -> bool | str:
+    """An analysis option as recorded: a boolean or a text, `default` when absent."""
+    if isinstance(default, str):
+        return string_at(value, field) or default
+    return boolean_at(value, field, default)
 
 
 def pack_text(files: PackFiles, name: str) -> str:

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet, single_protocol
 from compliance.netpol.reachability import ReachabilityMap, analyse_snapshot
@@ -100,7 +100,7 @@ class Evaluators:
         self.snapshot = snapshot
         self.reach: ReachabilityMap = analyse_snapshot(snapshot, options)
         self.context = PolicyContext(snapshot.policies, snapshot.namespace_labels(), options,
-                                     snapshot.cluster_policies, snapshot.nodes, CalicoObjects.of(snapshot))
+                                     snapshot.cluster_policies, snapshot.nodes, tiered_objects(snapshot, options))
         self.pods = {p.display: p for p in snapshot.pods}
         self.class_of = {p.display: c.index for c in self.reach.classes for p in c.pods}
 
