@@ -24,6 +24,7 @@ from compliance.analysis.system import AssessedSystem
 from compliance.controls import Assessment, ControlResult, Framework, evaluate_controls
 from compliance.errors import InvalidValue
 from compliance.model.calico_policy import GLOBAL_NETWORK_POLICY
+from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CILIUM_NETWORK_POLICY
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
 from compliance.model.history import Revision
 from compliance.model.policy_identity import (
@@ -113,14 +114,16 @@ class Verdict:
 
 
 def policy_key(text: str) -> str:
-    """The identity `ns/name` (a NetworkPolicy), `Kind/name` (a cluster policy or GlobalNetworkPolicy) or
-    `CalicoNetworkPolicy/ns/name` as given; ValueError otherwise."""
+    """The identity `ns/name` (a NetworkPolicy), `Kind/name` (a cluster policy, GlobalNetworkPolicy or
+    CiliumClusterwideNetworkPolicy) or `CalicoNetworkPolicy/ns/name` or `CiliumNetworkPolicy/ns/name` as given;
+    ValueError otherwise."""
     first, separator, name = text.partition("/")
-    if first == CALICO_NAMESPACED:
+    if first in (CALICO_NAMESPACED, CILIUM_NETWORK_POLICY):
         first, separator, name = name.partition("/")
     if not separator or not first or not name or "/" in name:
-        raise ValueError(f"{text!r} is not ns/name or Kind/name (CalicoNetworkPolicy/ns/name for Calico's)")
-    kinds = (*CLUSTER_POLICY_KINDS, GLOBAL_NETWORK_POLICY)
+        raise ValueError(f"{text!r} is not ns/name or Kind/name (CalicoNetworkPolicy/ns/name and "
+                         "CiliumNetworkPolicy/ns/name for those kinds)")
+    kinds = (*CLUSTER_POLICY_KINDS, GLOBAL_NETWORK_POLICY, CILIUM_CLUSTERWIDE_POLICY)
     if first[0].isupper() and first not in kinds:
         raise ValueError(f"{first!r} is not a cluster policy kind ({', '.join(kinds)})")
     return text
@@ -136,8 +139,9 @@ def with_policies(snapshot: Snapshot, policies: Sequence[AnyPolicy], deleted: Se
                                hint="name a policy of the source as ns/name, or a cluster policy as Kind/name")
         del merged[key]
     merged.update({p.key: p for p in policies})
-    network, tiered, calico = split_policies(merged[key] for key in sorted(merged, key=identity_order))
-    return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered), calico_policies=tuple(calico))
+    network, tiered, calico, cilium = split_policies(merged[key] for key in sorted(merged, key=identity_order))
+    return replace(snapshot, policies=tuple(network), cluster_policies=tuple(tiered), calico_policies=tuple(calico),
+                   cilium_policies=tuple(cilium))
 
 
 def with_calico(snapshot: Snapshot, proposed: Snapshot) -> Snapshot:

@@ -140,8 +140,8 @@ OBJECTS = (
     policy("payments/api-ingress", {"podSelector": {"matchLabels": {"app": "payments-api"}},
                                     "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 8443}]}]}),
 )
-CILIUM = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
-          "metadata": {"name": "l7", "namespace": "payments"}, "spec": {"endpointSelector": {}}}
+CILIUM = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",  # a host policy: not modelled
+          "metadata": {"name": "nodes"}, "spec": {"nodeSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}}
 INBOUND = CheckReference("segmentation.inbound_restricted", {"zones": ["cde"]}, ("zone_inbound",))
 ISOLATED = CheckReference("workload.isolated", {"zones": ["connected", "out-of-scope"]}, ("workload_isolation",))
 HOST_NETWORK = CheckReference("workload.host_network", {"zones": ["cde"]}, ("host_network_pods",))
@@ -355,11 +355,11 @@ REACHABILITY_PARAMS = {"segmentation.zones_isolated": {"from": ["out-of-scope"],
 @pytest.mark.parametrize("check_id", sorted(c for c, spec in CHECKS.items() if spec.reachability))
 def test_reachability_checks_cannot_pass_with_unmodelled_policies(check_id: str) -> None:
     incomplete = context(cluster(*OBJECTS, CILIUM))
-    assert incomplete.snapshot.unmodelled == {"CiliumNetworkPolicy": 1}
+    assert incomplete.snapshot.unmodelled == {"CiliumClusterwideNetworkPolicy host policies": 1}
     reference = CheckReference(check_id, REACHABILITY_PARAMS.get(check_id, {}), CHECKS[check_id].evidence)
     result = run_check(incomplete, reference)
     assert (result.status, result.findings) == ("error", ())
-    assert "CiliumNetworkPolicy" in result.summary
+    assert "CiliumClusterwideNetworkPolicy host policies" in result.summary
     assert run_check(context(), reference).status != "error", "the same check decides on the complete cluster"
 
 

@@ -16,6 +16,7 @@ from compliance.simulate import Simulation, policy_key, proposal, revisions, sim
 from compliance.sources.git.revision import read_revision
 from compliance.sources.manifests import snapshot_of_objects
 from tests.netpol.builders import cluster, namespace, pod, ports
+from tests.support.cilium_objects import cilium_objects
 from tests.support.git_repos import BASELINE, GitRepo, admin_policy, guard, netpol
 
 TODAY = datetime.date(2026, 1, 1)
@@ -65,9 +66,24 @@ def test_policies_of_every_kind_are_laid_over_the_source_in_one_order() -> None:
     assert replaced.cluster_policies[0].spec == guard("pay", "pay")
 
 
+def test_cilium_policies_are_laid_over_and_deleted_by_identity() -> None:
+    proposed = snapshot_of_objects(cilium_objects(), {}, "2026-01-01T00:00:00Z").cilium_policies
+    changed = with_policies(SOURCE, proposed, ["AdminNetworkPolicy/cde-guard"])
+    assert [p.key for p in changed.all_policies] == [
+        "CiliumClusterwideNetworkPolicy/dns", "CiliumNetworkPolicy/payments/api",
+        "CiliumNetworkPolicy/payments/deny-world"]
+    assert changed.cilium_policies == proposed
+    emptied = with_policies(changed, [], ["CiliumNetworkPolicy/payments/api", "CiliumClusterwideNetworkPolicy/dns"])
+    assert [p.key for p in emptied.cilium_policies] == ["CiliumNetworkPolicy/payments/deny-world"]
+    with pytest.raises(InvalidValue, match="CiliumNetworkPolicy/payments/web: no such CiliumNetworkPolicy"):
+        with_policies(changed, [], ["CiliumNetworkPolicy/payments/web"])
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("AdminNetworkPolicy/cde-guard", None), ("ClusterNetworkPolicy/x", None), ("pay/deny", None),
+    ("CiliumNetworkPolicy/pay/web", None), ("CiliumClusterwideNetworkPolicy/dns", None),
     ("NetworkPolicy/x", "'NetworkPolicy' is not a cluster policy kind"),
+    ("CiliumNetworkPolicy/web", "is not ns/name or Kind/name"),
     ("AdminNetworkPolicy", "is not ns/name or Kind/name"),
 ])
 def test_deletions_name_policies_by_identity(text: str, problem: str | None) -> None:

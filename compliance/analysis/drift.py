@@ -125,7 +125,7 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
                                       calico=tiered_objects(replace(cluster, calico_policies=()), options))
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
-    _, tiered, calico = split_policies([*in_cluster.values(), *in_git.values()])
+    _, tiered, calico, _ = split_policies([*in_cluster.values(), *in_git.values()])
     paths = {policy.key: o.path for o in revision.objects if (policy := o.policy) is not None}
     items = []
     for change in spec_changes(policy_specs(in_git.values()), policy_specs(in_cluster.values())):

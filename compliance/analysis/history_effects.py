@@ -87,7 +87,7 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     every_version = [policy for change in history.changes for found in (change.before, change.after)
                      if found is not None and (policy := found.policy) is not None]
     initial = [policy for o in history.initial if (policy := o.policy) is not None]
-    _, tiered, calico = split_policies([*initial, *every_version])
+    _, tiered, calico, _ = split_policies([*initial, *every_version])
     # Calico's policies come from git when the history holds any, else the topology's stay as they are; its tiers
     # and network sets stay as they are either way.
     fixed = tiered_objects(replace(topology, calico_policies=()) if calico else topology, options)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from compliance.model.policy_identity import identity_order
+from compliance.model.policy_identity import CILIUM_IDENTITY_KINDS, identity_order, kind_of
 from compliance.model.values import TextEnum
 
 MISSING = object()
@@ -38,7 +38,8 @@ class SpecChange:
 def spec_changes(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
                  ) -> tuple[SpecChange, ...]:
     """The policies added, removed or changed by spec from `before` to `after` (specs by identity), sorted as
-    `identity_order` sorts: NetworkPolicies by namespace and name, then cluster policies by kind and name."""
+    `identity_order` sorts: NetworkPolicies by namespace and name, then cluster policies by kind and name. A Cilium
+    policy's spec holds its `spec` and `specs`, so its fields read `spec.ingress[0]` and `specs[1].egress`."""
     found = []
     for key in sorted(set(before) | set(after), key=identity_order):
         if key not in before:
@@ -46,8 +47,9 @@ def spec_changes(before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Ma
         elif key not in after:
             found.append(SpecChange(key, SpecChangeKind.REMOVED))
         elif dict(before[key]) != dict(after[key]):
+            root = "" if kind_of(key) in CILIUM_IDENTITY_KINDS else "spec"
             found.append(SpecChange(key, SpecChangeKind.CHANGED, tuple(differing_fields(before[key], after[key],
-                                                                                         "spec"))))
+                                                                                         root))))
     return tuple(found)
 
 
@@ -55,7 +57,8 @@ def differing_fields(first: Any, second: Any, path: str) -> list[str]:
     """Paths (e.g. `spec.ingress[0].ports[0].protocol`) where two JSON-like values differ."""
     if isinstance(first, Mapping) and isinstance(second, Mapping):
         return [found for key in sorted(set(first) | set(second), key=str)
-                for found in differing_fields(first.get(key, MISSING), second.get(key, MISSING), f"{path}.{key}")]
+                for found in differing_fields(first.get(key, MISSING), second.get(key, MISSING),
+                                              f"{path}.{key}" if path else str(key))]
     if isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
         return [found for index, (a, b) in enumerate(zip(first, second, strict=True))
                 for found in differing_fields(a, b, f"{path}[{index}]")]

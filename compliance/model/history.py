@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.model.calico_policy import GLOBAL_NETWORK_POLICY
+from compliance.model.cilium_policy import CILIUM_KINDS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
 from compliance.model.objects import Namespace
 from compliance.model.policy import NETWORK_POLICY
-from compliance.model.policy_identity import CALICO_IDENTITY_KINDS, AnyPolicy, identity
+from compliance.model.policy_identity import CALICO_IDENTITY_KINDS, CILIUM_IDENTITY_KINDS, AnyPolicy, identity
 
 NON_INTEGER_TOKEN = re.compile(r"[:,\[](?:true|false|-?[0-9]+[.eE])")  # how JSON writes a boolean or float value
 # (or a string holding those characters)
 # Kinds read from git (NetworkPolicy covers Calico's namespaced policies too).
-TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, GLOBAL_NETWORK_POLICY, "Namespace")
+TRACKED_KINDS = (NETWORK_POLICY, *CLUSTER_POLICY_KINDS, GLOBAL_NETWORK_POLICY, *CILIUM_KINDS, "Namespace")
 ObjectKey = tuple[str, str, str]
 SIGNATURE_STATUS = {
     "G": "good",
@@ -109,9 +110,9 @@ class ObjectContent:
 
 @dataclass(frozen=True)
 class TrackedObject:
-    """A policy (NetworkPolicy, cluster-scoped, or Calico's, whose kind is `CalicoNetworkPolicy` or
-    `GlobalNetworkPolicy` here) or a Namespace as one manifest file in git defines it; its `content` holds the model
-    value and the object as written (`document`)."""
+    """A policy (NetworkPolicy, cluster-scoped, Calico's, whose kind is `CalicoNetworkPolicy` or
+    `GlobalNetworkPolicy` here, or Cilium's) or a Namespace as one manifest file in git defines it; its `content`
+    holds the model value and the object as written (`document`)."""
 
     kind: str
     namespace: str
@@ -214,11 +215,11 @@ class Revision:
 
 
 def object_display(key: ObjectKey) -> str:
-    """`NetworkPolicy ns/name`, `Namespace name`, or the identity of a cluster or Calico policy
-    (`AdminNetworkPolicy/name`, `CalicoNetworkPolicy/ns/name`), which already names its kind (so it reads alike in
-    every output and never as a namespace)."""
+    """`NetworkPolicy ns/name`, `Namespace name`, or the identity of a cluster, Calico or Cilium policy
+    (`AdminNetworkPolicy/name`, `CalicoNetworkPolicy/ns/name`, `CiliumNetworkPolicy/ns/name`), which already names
+    its kind (so it reads alike in every output and never as a namespace)."""
     kind, namespace, name = key
-    if kind in (*CLUSTER_POLICY_KINDS, *CALICO_IDENTITY_KINDS):
+    if kind in (*CLUSTER_POLICY_KINDS, *CALICO_IDENTITY_KINDS, *CILIUM_IDENTITY_KINDS):
         return identity(kind, namespace, name)
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 

@@ -61,19 +61,19 @@ MAX_PORTS = 40  # per toPorts entry, and ICMP fields per icmps entry
 SERVICE_NAME = re.compile(r"(?=.{1,15}\Z)(?:[a-zA-Z0-9]-?)*[a-zA-Z](?:-?[a-zA-Z0-9])*")
 MATCH_NAME = re.compile(r"(?=.{1,255}\Z)(?:[-a-zA-Z0-9_]+\.?)+")
 MATCH_PATTERN = re.compile(r"(?=.{1,255}\Z)(?:[-a-zA-Z0-9_*]+\.?)+")
+SOURCE = re.compile(r"[a-z0-9][-a-z0-9_.]*")  # a label source: k8s, any, reserved, cidr...
 HOST_POLICY_L7 = {"ingress": ("http", "kafka", "dns"), "egress": ("http", "kafka")}  # refused in host policies
 
 
 def cilium_label_key(key: Any, field: str) -> str:
-    """A selector key as written (`app`, `k8s:app`, `any:io.kubernetes.pod.namespace`): Cilium checks the key with
-    its source joined by a dot (`any.app` when none is given) as a Kubernetes label key."""
+    """A selector key as written (`app`, `k8s:app`, `any:io.kubernetes.pod.namespace`): an optional label source
+    and `:`, then a Kubernetes label key, as Cilium's selector validation reads it."""
     if not isinstance(key, str) or not key:
         raise InvalidObject(field, f"label key {key!r} must be a non-empty string")
     source, colon, rest = key.partition(":")
-    extended = f"{source}.{rest}" if colon else f"any.{key}"
-    if not valid_label_key(extended):
-        raise InvalidObject(field, f"invalid label key {shown(key)} (with its source as a prefix, "
-                            f"{shown(extended)} must be {LABEL_KEY_RULE})")
+    if not valid_label_key(rest if colon else key) or (colon and not SOURCE.fullmatch(source)):
+        raise InvalidObject(field, f"invalid label key {shown(key)} (must be an optional label source such as "
+                            f"'k8s:' or 'any:', then {LABEL_KEY_RULE})")
     return key
 
 

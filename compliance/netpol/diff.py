@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from compliance.model.calico_policy import CalicoPolicy
+from compliance.model.cilium_policy import CiliumPolicy
 from compliance.model.objects import NODE_NAMES, Node, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy, split_policies
@@ -179,6 +180,8 @@ def enforced(policy: AnyPolicy) -> tuple[object, ...]:
     if isinstance(policy, CalicoPolicy):
         return (policy.kind, policy.namespace, policy.tier, policy.order, policy.types, policy.ingress, policy.egress,
                 policy.selector, policy.namespace_selector, policy.service_account_selector, policy.unmodelled)
+    if isinstance(policy, CiliumPolicy):
+        return policy.kind, policy.namespace, policy.rule_sets
     return policy.kind, policy.tier, policy.priority, policy.subject, policy.ingress, policy.egress
 
 
@@ -191,13 +194,13 @@ def same_rules(first: AnyPolicy | None, second: AnyPolicy | None) -> bool:
 
 def policy_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
     """`block_cuts` of policies of every kind (Calico's: their networks and both address spaces)."""
-    network, tiered, calico = split_policies(policies)
+    network, tiered, calico, _ = split_policies(policies)
     return (*block_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico))))
 
 
 def version_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
     """`ip_version_cuts` of policies of every kind (Calico's rules match both address spaces)."""
-    network, tiered, calico = split_policies(policies)
+    network, tiered, calico, _ = split_policies(policies)
     return (*ip_version_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico)))[-2:])
 
 
@@ -240,7 +243,7 @@ class IncrementalReachability:
     def analyse(self, policies: Iterable[AnyPolicy] | None = None) -> ReachabilityMap:
         """Reachability under the current policies (or the given ones)."""
         self.evaluations += 1
-        network, tiered, calico = split_policies(self.policies.values() if policies is None else policies)
+        network, tiered, calico, _ = split_policies(self.policies.values() if policies is None else policies)
         fixed = replace(self.calico, policies=(*self.calico.policies, *calico)) if calico else self.calico
         return analyse(self.pods, network, self.namespace_labels, self.options,
                        (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes, fixed)
@@ -296,7 +299,7 @@ class IncrementalReachability:
             return frozenset()
         if isinstance(policy, NetworkPolicy):
             chosen = {policy.namespace: policy.pod_selector}
-        elif isinstance(policy, CalicoPolicy):  # its namespace, or every namespace (a superset is safe)
+        elif isinstance(policy, (CalicoPolicy, CiliumPolicy)):  # its namespace, or every one (a superset is safe)
             return frozenset(name for name in self.pod_labels if name == policy.namespace or not policy.namespace)
         else:
             chosen = {name: policy.subject.pod_selector for name in self.pod_labels

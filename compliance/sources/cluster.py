@@ -7,7 +7,8 @@ naming verb, resource and namespace. Only what the model keeps is retained: neve
 values or annotations. The cluster policies of policy.networking.k8s.io are read at the versions
 segproof models, found through that group's discovery document. Calico's objects are read from
 projectcalico.org/v3 when Calico's API server serves it, else from crd.projectcalico.org/v1 (the same objects
-as stored); ServiceAccounts only when a Calico policy selects service accounts by their labels.
+as stored); ServiceAccounts only when a Calico policy selects service accounts by their labels. Cilium's policies are
+read from cilium.io/v2 when it is served.
 
 Nothing waits unbounded: each request (its retries and its body, read in chunks against the clock, so a
 trickled body cannot stretch it) has a wall-clock timeout, so has the whole collection, and a list ends
@@ -28,6 +29,8 @@ from compliance.errors import ClusterAccessError, InvalidObject, ManifestError, 
 from compliance.model.calico_policy import API_GROUP as CALICO_GROUP
 from compliance.model.calico_policy import CALICO_NETWORK_POLICY, GLOBAL_NETWORK_POLICY
 from compliance.model.calico_policy import CRD_GROUP as CALICO_CRD_GROUP
+from compliance.model.cilium_policy import API_VERSION as CILIUM_VERSION
+from compliance.model.cilium_policy import CILIUM_KINDS, CILIUM_NETWORK_POLICY
 from compliance.model.cluster_policy import API_GROUP as CLUSTER_POLICY_GROUP
 from compliance.model.cluster_policy import API_VERSIONS as CLUSTER_POLICY_VERSIONS
 from compliance.model.cluster_policy import CLUSTER_POLICY_KINDS
@@ -47,6 +50,7 @@ from compliance.model.parse_calico import (
     parse_calico_tier,
     parse_network_set,
 )
+from compliance.model.parse_cilium import parse_cilium_policy
 from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.snapshot import Snapshot
 from compliance.model.unmodelled import UNMODELLED_POLICY_KINDS
@@ -415,7 +419,7 @@ def optional_listing(reader: ClusterReader, resource: Resource, namespaces: tupl
 
 
 def count_unmodelled(reader: ClusterReader, namespaces: tuple[str, ...], collection: Collection) -> None:
-    """Discover the policy kinds segproof does not model (Calico, Cilium) and count their objects.
+    """Discover the policy kinds segproof does not model (Calico's HostEndpoints) and count their objects.
 
     Each API group's discovery document is read once, though it serves several of the kinds.
     """
@@ -507,6 +511,19 @@ def read_calico_objects(reader: ClusterReader, namespaces: tuple[str, ...]) -> d
     return {}
 
 
+def read_cilium_policies(reader: ClusterReader, namespaces: tuple[str, ...]) -> dict[str, list[dict]]:
+    """Cilium's policies by kind, from cilium.io/v2 when the cluster serves it (the version segproof models; the
+    kinds' other versions, where served, hold the same objects); none on a cluster without Cilium."""
+    group, _, version = CILIUM_VERSION.partition("/")
+    path = f"/apis/{group}"
+    if version not in (reader.get(path, "get", Resource("", "", path), served_versions) or []):
+        return {}
+    discovery = reader.get(f"/apis/{CILIUM_VERSION}", "get", Resource("", "", f"/apis/{CILIUM_VERSION}"),
+                           api_resources) or []
+    return {kind: read_listing(reader, Resource(group, version, plural, kind == CILIUM_NETWORK_POLICY), namespaces)
+            for kind, plural in discovery if kind in CILIUM_KINDS and "/" not in plural}
+
+
 def selects_service_accounts(calico: Mapping[str, list[dict]]) -> bool:
     """Whether some Calico policy selects service accounts by label (then the ServiceAccounts are read, and only
     then: a pod names its own)."""
@@ -565,6 +582,7 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         calico = read_calico_objects(reader, target.namespaces)
         service_accounts = read_listing(reader, SERVICE_ACCOUNTS, target.namespaces) if selects_service_accounts(
             calico) else []
+        cilium = read_cilium_policies(reader, target.namespaces)
         count_unmodelled(reader, target.namespaces, collection)
         kube_system = next((n for n in namespaces if (n.get("metadata") or {}).get("name") == "kube-system"), None)
         if kube_system is None:
@@ -593,6 +611,8 @@ def collect_cluster(target: ClusterTarget, collected_at: str, retry: RetryPolicy
         else:
             collected(reader.server, kind, items, parse_network_set, found, found.network_sets,
                       lambda n: (n.namespace, n.name))
+    for kind, items in sorted(cilium.items()):
+        collected(reader.server, kind, items, parse_cilium_policy, found, found.cilium_policies, lambda p: p.key)
     collected(reader.server, "ServiceAccount", service_accounts, parse_service_account, found,
               found.service_accounts, lambda a: (a.namespace, a.name))
     found.unmodelled.update(collection.unmodelled)

@@ -18,7 +18,7 @@ from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
 from compliance.model.calico_policy import GLOBAL_NETWORK_POLICY
 from compliance.model.policy import NETWORK_POLICY
 from compliance.model.policy_identity import CALICO_NAMESPACED, identity
-from compliance.model.snapshot import CLUSTER_POLICY_LISTS
+from compliance.model.snapshot import CILIUM_LISTS, CLUSTER_POLICY_LISTS
 from compliance.report.formats import restored
 from compliance.wording import counted
 
@@ -37,8 +37,9 @@ def table(files: PackFiles, name: str) -> tuple[Row, ...]:
 
 def snapshot_policies(files: PackFiles) -> dict[str, Any]:
     """The policy specs of the pack's snapshot by identity: NetworkPolicies by `ns/name`, cluster policies by
-    `Kind/name`, Calico's by `CalicoNetworkPolicy/ns/name` and `GlobalNetworkPolicy/name` (older snapshots have
-    fewer kinds)."""
+    `Kind/name`, Calico's by `CalicoNetworkPolicy/ns/name` and `GlobalNetworkPolicy/name`, Cilium's by
+    `CiliumNetworkPolicy/ns/name` and `CiliumClusterwideNetworkPolicy/name`, their `spec` and `specs` together
+    (older snapshots have fewer kinds)."""
     if SNAPSHOT_FILE not in files.names:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is missing")
     try:
@@ -49,7 +50,11 @@ def snapshot_policies(files: PackFiles) -> dict[str, Any]:
                   for item in objects.get(plural, [])]
         named += [(identity(kind, item["metadata"].get("namespace", ""), item["metadata"]["name"]), item)
                   for kind, plural in CALICO_POLICY_LISTS.items() for item in objects.get(plural, [])]
-        return {key: item.get("spec") or {} for key, item in named}
+        specs = {key: item.get("spec") or {} for key, item in named}
+        specs.update({identity(kind, item["metadata"].get("namespace", ""), item["metadata"]["name"]):
+                      {part: item[part] for part in ("spec", "specs") if part in item}
+                      for plural, (kind, _) in CILIUM_LISTS.items() for item in objects.get(plural, [])})
+        return specs
     except (ValueError, KeyError, TypeError) as error:
         raise UnreadablePack(str(files.location), f"{SNAPSHOT_FILE} is not a segproof snapshot ({error})") from None
 

@@ -198,3 +198,29 @@ def test_calico_policies_drift_by_identity(tmp_path: Path) -> None:
         ("CalicoNetworkPolicy/shop/web-out", "unmanaged", False), ("GlobalNetworkPolicy/cde-guard", "different", True)]
     assert found.items[1].git_only == ()
     assert found.items[1].cluster_only == (Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all")),)
+
+
+def test_cilium_policies_drift_by_identity(tmp_path: Path) -> None:
+    def guard_document(entity: str) -> dict:
+        return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+                "metadata": {"name": "cde-guard"},
+                "spec": {"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "pay"}},
+                         "ingressDeny": [{"fromEntities": [entity]}]}}
+
+    namespaced = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                  "metadata": {"name": "web-out", "namespace": "shop"},
+                  "spec": {"endpointSelector": {"matchLabels": {"app": "web"}}, "egress": [{"toEntities": ["all"]}]}}
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("policies/cde-guard.yaml", guard_document("cluster"))
+    repo.commit("Guard")
+    snapshot = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
+                       pod("pay/vault", {"app": "vault"}), guard_document("world"), namespaced)
+
+    found = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions())
+
+    assert [(i.object, i.kind, i.status, i.path) for i in found.items] == [
+        ("CiliumClusterwideNetworkPolicy/cde-guard", "CiliumClusterwideNetworkPolicy", "different",
+         "policies/cde-guard.yaml"),
+        ("CiliumNetworkPolicy/shop/web-out", "CiliumNetworkPolicy", "unmanaged", "")]
+    assert found.items[0].fields == ("spec.ingressDeny[0].fromEntities[0]",)
+    assert "  CiliumNetworkPolicy/shop/web-out" in drift_text(found)

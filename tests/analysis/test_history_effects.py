@@ -308,3 +308,29 @@ def test_bad_and_unknown_validity_signatures_are_not_good(tmp_path: Path, monkey
         for home in (signer_home, verifier_home):
             subprocess.run(["gpgconf", "--kill", "gpg-agent"], env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"},
                            check=False, capture_output=True)
+
+
+def cilium_guard(entity: str) -> dict[str, Any]:
+    """A CiliumClusterwideNetworkPolicy denying the CDE's ingress from `entity`."""
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "cde-guard"},
+            "spec": {"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "pay"}},
+                     "ingressDeny": [{"fromEntities": [entity]}]}}
+
+
+def test_cilium_policy_changes_are_tracked_by_identity(repo: GitRepo) -> None:
+    repo.write("p/cde-guard.yaml", cilium_guard("world"))
+    repo.write("p/web.yaml", {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                              "metadata": {"name": "web", "namespace": "shop"},
+                              "spec": {"endpointSelector": {}, "egress": [{"toEntities": ["cluster"]}]}})
+    repo.commit("Guard the CDE with Cilium", when="2026-01-01T00:00:00Z")
+    repo.write("p/cde-guard.yaml", cilium_guard("cluster"))
+    repo.commit("Deny the cluster too", when="2026-01-02T00:00:00Z")
+    repo.git("rm", "-q", "p/cde-guard.yaml")
+    repo.commit("Drop the guard", when="2026-01-03T00:00:00Z")
+
+    history = with_reachability(read(repo.path, RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of)
+
+    assert [(c.change.object, c.change.change) for c in history.changes] == [
+        ("CiliumClusterwideNetworkPolicy/cde-guard", "added"), ("CiliumNetworkPolicy/shop/web", "added"),
+        ("CiliumClusterwideNetworkPolicy/cde-guard", "modified"), ("CiliumClusterwideNetworkPolicy/cde-guard",
+                                                                   "deleted")]

@@ -278,7 +278,8 @@ def test_output_is_deterministic(proposals: dict[str, str]) -> None:
     (("--git", "."), "--git needs --base REV"),
     (("--delete", "a/b", "--fail-on", "fail"), "--framework and --fail-on need --scope"),
     (("--delete", "nonsense"),
-     "--delete: 'nonsense' is not ns/name or Kind/name (CalicoNetworkPolicy/ns/name for Calico's)"),
+     "--delete: 'nonsense' is not ns/name or Kind/name (CalicoNetworkPolicy/ns/name and CiliumNetworkPolicy/ns/name "
+     "for those kinds)"),
 ])
 def test_usage_errors(arguments: tuple[str, ...], message: str) -> None:
     code, out, err = run("simulate", *SOURCE, *arguments)

@@ -174,7 +174,7 @@ def test_incremental_updates_of_tracked_calico_policies_match_full_recomputation
         changed = tracker.apply(key, replacement)
         before, after = (connections(analyse(snapshot.pods, network, labels, options, tracker.address_cuts, tiered,
                                              calico=replace(fixed, policies=tuple(calico))), "workload")
-                         for network, tiered, calico in map(split_policies, (previous.values(), current.values())))
+                         for network, tiered, calico, _ in map(split_policies, (previous.values(), current.values())))
         assert changed == diff_connections(before, after)
 
 
@@ -202,7 +202,7 @@ def test_incremental_updates_of_every_policy_kind_match_full_recomputation(rng: 
             current[key] = replacement
             changed = tracker.apply(key, replacement)
         before, after = (connections(analyse(snapshot.pods, network, labels, options, tracker.address_cuts, tiered),
-                                     "workload") for network, tiered, _ in map(split_policies, (previous.values(),
+                                     "workload") for network, tiered, _, _ in map(split_policies, (previous.values(),
                                                                                              current.values())))
         assert changed == diff_connections(before, after)
 

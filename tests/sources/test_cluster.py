@@ -33,11 +33,13 @@ from compliance.sources.cluster import (
 from compliance.sources.manifests import snapshot_of_objects
 from tests.netpol.builders import namespace, node, pod, policy
 from tests.support.calico_objects import CRD, V3, calico_objects
+from tests.support.cilium_objects import cidr_group_policy, cilium_objects, host_policy
 from tests.support.kube_api_server import (
     ADMIN_NETWORK_POLICIES,
     BASELINE_ADMIN_NETWORK_POLICIES,
     CALICO_API_RESOURCES,
     CALICO_CRD_RESOURCES,
+    CILIUM_CLUSTERWIDE_NETWORK_POLICIES,
     CILIUM_NETWORK_POLICIES,
     CLUSTER_NETWORK_POLICIES,
     PODS,
@@ -348,18 +350,18 @@ def test_in_cluster_configuration(server: KubeApiServer, tmp_path: Path, monkeyp
 
 
 def test_unmodelled_policy_kinds_are_counted_and_reported(tmp_path: Path) -> None:
-    cilium = [{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
-               "metadata": {"name": name, "namespace": "shop"}, "spec": {}} for name in ("a", "b")]
-    with KubeApiServer([*shop_objects(), *cilium], token="t",
-                       custom_resources=[CILIUM_NETWORK_POLICIES]) as running:
+    with KubeApiServer([*shop_objects(), host_policy("a"), host_policy("b")], token="t",
+                       custom_resources=CILIUM_RESOURCES) as running:
         config = str(running.write_kubeconfig(tmp_path / "kc"))
-        assert collect(config).unmodelled == {"CiliumNetworkPolicy": 2}
+        expected = {"Cilium fromRequires/toRequires": 2, "CiliumClusterwideNetworkPolicy host policies": 2}
+        assert collect(config).unmodelled == expected
         assert [r.path for r in running.requests].count("/apis/cilium.io/v2") == 1
         result = CliRunner().invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
     assumptions = json.loads(result.stdout)["assumptions"]
     assert assumptions["complete"] is False
-    assert assumptions["unmodelled_policies"] == {"CiliumNetworkPolicy": 2}
-    assert "analysis incomplete: CiliumNetworkPolicy (2) also change reachability" in result.stderr
+    assert assumptions["unmodelled_policies"] == expected
+    assert ("analysis incomplete: Cilium fromRequires/toRequires (2), CiliumClusterwideNetworkPolicy host policies "
+            "(2) also change reachability") in result.stderr
 
 
 def test_two_collections_of_an_unchanged_cluster_are_identical(kubeconfig: str) -> None:
@@ -702,6 +704,77 @@ def test_cli_snapshot_of_a_calico_cluster_reads_back_the_same(tmp_path: Path) ->
     assert collected.exit_code == 0, collected.stderr
     document = json.loads(Path(snapshot_path).read_text())
     assert [o["metadata"]["name"] for o in document["objects"]["globalnetworkpolicies"]] == ["security.cde-guard"]
+    from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
+    assert from_cluster.stdout == from_snapshot.stdout
+    assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is True
+
+
+# --- Cilium (cilium.io/v2) ----------------------------------------------------------------------------------
+
+CILIUM_RESOURCES = (CILIUM_NETWORK_POLICIES, CILIUM_CLUSTERWIDE_NETWORK_POLICIES)
+
+
+def test_cilium_policies_are_collected_as_the_manifests_path_reads_them(tmp_path: Path) -> None:
+    with cluster_with(tmp_path, cilium_objects(), CILIUM_RESOURCES) as (running, config):
+        snapshot = collect(config)
+        from_manifests = snapshot_of_objects(stored(running, CILIUM_RESOURCES), {"type": "manifests"}, NOW)
+        in_shop = collect(config, namespaces=("shop",))
+        listed = sorted({r.path for r in running.requests_matching(verb="list") if "cilium" in r.path})
+    assert [p.key for p in snapshot.cilium_policies] == ["CiliumClusterwideNetworkPolicy/dns",
+                                                         "CiliumNetworkPolicy/payments/api",
+                                                         "CiliumNetworkPolicy/payments/deny-world"]
+    assert snapshot.cilium_policies == from_manifests.cilium_policies
+    assert [p.spec for p in snapshot.cilium_policies] == [p.spec for p in from_manifests.cilium_policies]
+    assert all(p.uid for p in snapshot.cilium_policies)
+    assert snapshot.unmodelled == {}  # Cilium's policies are modelled: the analysis is complete
+    assert listed == ["/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies",
+                      "/apis/cilium.io/v2/ciliumnetworkpolicies",
+                      "/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies"]
+    assert [p.key for p in in_shop.cilium_policies] == ["CiliumClusterwideNetworkPolicy/dns"]
+
+
+def test_a_cluster_without_cilium_reads_no_cilium_policies(server: KubeApiServer, kubeconfig: str) -> None:
+    assert collect(kubeconfig).cilium_policies == ()
+    assert [r.path for r in server.requests if "cilium" in r.path] == ["/apis/cilium.io"]
+
+
+def test_cidr_groups_are_counted_as_not_modelled(tmp_path: Path) -> None:
+    with cluster_with(tmp_path, [cidr_group_policy()], CILIUM_RESOURCES) as (_, config):
+        assert collect(config).unmodelled == {"Cilium CIDR groups (CiliumCIDRGroup)": 1}
+
+
+@pytest.mark.parametrize("plural", ["ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"])
+def test_a_forbidden_cilium_list_names_verb_and_resource(tmp_path: Path, plural: str) -> None:
+    with cluster_with(tmp_path, cilium_objects(), CILIUM_RESOURCES) as (running, config):
+        running.forbid(verb="list", resource=plural)
+        with pytest.raises(ClusterAccessError) as error:
+            collect(config)
+        result = CliRunner().invoke(main, ["collect", "--kubeconfig", config, "--out", str(tmp_path / "s.json")])
+    assert error.value.message.startswith(f"forbidden: cannot list {plural}.cilium.io at cluster scope")
+    assert "samples/deploy/rbac.yaml" in error.value.hint
+    assert result.exit_code == 3 and f"cannot list {plural}.cilium.io" in result.stderr
+
+
+def test_an_invalid_cilium_policy_is_named_with_its_field(tmp_path: Path) -> None:
+    bad = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+           "metadata": {"name": "web", "namespace": "shop"},
+           "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["internet"]}]}}
+    with cluster_with(tmp_path, [bad], CILIUM_RESOURCES) as (running, config):
+        with pytest.raises(ManifestError) as error:
+            collect(config)
+        url = running.url
+    assert (error.value.file, error.value.field) == (f"{url}: CiliumNetworkPolicy shop/web",
+                                                     "spec.ingress[0].fromEntities[0]")
+
+
+def test_cli_snapshot_of_a_cilium_cluster_reads_back_the_same(tmp_path: Path) -> None:
+    snapshot_path, runner = str(tmp_path / "snap.json"), CliRunner()
+    with cluster_with(tmp_path, cilium_objects(), CILIUM_RESOURCES) as (_, config):
+        collected = runner.invoke(main, ["collect", "--kubeconfig", config, "--out", snapshot_path, "--now", NOW])
+        from_cluster = runner.invoke(main, ["reachability", "--kubeconfig", config, "-o", "json"])
+    assert collected.exit_code == 0, collected.stderr
+    document = json.loads(Path(snapshot_path).read_text())
+    assert [o["metadata"]["name"] for o in document["objects"]["ciliumclusterwidenetworkpolicies"]] == ["dns"]
     from_snapshot = runner.invoke(main, ["reachability", "--snapshot", snapshot_path, "-o", "json"])
     assert from_cluster.stdout == from_snapshot.stdout
     assert json.loads(from_cluster.stdout)["assumptions"]["complete"] is True

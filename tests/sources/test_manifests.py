@@ -741,9 +741,9 @@ def test_an_invalid_cilium_policy_names_file_document_and_field(tmp_path: Path) 
     broken = cilium_objects()[0]
     broken["specs"][0]["egress"][0]["toPorts"][0]["ports"][0]["port"] = "99999"
     path = write(tmp_path, "cilium.yaml", documents(namespace("payments"), broken))
-    assert load_error(path).message == (f"{path}: document 2: specs[0].egress[0].toPorts[0].ports[0].port: invalid port "
-                                        "'99999' (a number 0-65535, or a port name of 1-15 letters, digits and single "
-                                        "inner '-', with a letter)")
+    assert load_error(path).message == (f"{path}: document 2: specs[0].egress[0].toPorts[0].ports[0].port: invalid "
+                                        "port '99999' (a number 0-65535, or a port name of 1-15 letters, digits and "
+                                        "single inner '-', with a letter)")
 
 
 def test_a_cilium_policy_defined_again_differently_is_an_error(tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ def cilium_objects() -> list[dict[str, Any]]:
                     "egress": [{"toCIDRSet": [{"cidr": "10.0.0.0/8", "except": ["10.96.0.0/12"]}],
                                 "toPorts": [{"ports": [{"port": "5432"}]}]}],
                     "enableDefaultDeny": {"ingress": False}}]},
-        {"apiVersion": VERSION, "kind": "CiliumNetworkPolicy", "metadata": {"name": "deny-world", "namespace": "payments"},
+        {"apiVersion": VERSION, "kind": "CiliumNetworkPolicy",
+         "metadata": {"name": "deny-world", "namespace": "payments"},
          "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]}},
         {"apiVersion": VERSION, "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "dns"},
          "spec": {"endpointSelector": {}, "egress": [

@@ -262,3 +262,27 @@ def test_spreadsheet_guards_are_removed_and_zone_changes_are_classified() -> Non
         ("changed", "2027-06-30")]
     assert [d.change for d in exception_differences([exception], [])] == ["removed"]
     assert exception_differences([exception], [{**exception, "findings": "3"}]) == ()
+
+
+def test_diff_lists_cilium_policies_by_identity(tmp_path: Path, packs: tuple[Path, Path]) -> None:
+    def web(entity: str) -> dict:
+        return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                "metadata": {"name": "web", "namespace": "marketing"},
+                "spec": {"endpointSelector": {}, "egress": [{"toEntities": [entity]}]}}
+
+    clusterwide = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+                   "metadata": {"name": "dns"}, "specs": [{"endpointSelector": {}, "egress": [{}]}]}
+    before, after = (tmp_path / "a", tmp_path / "b")
+    for pack, target, policies in ((packs[0], before, [web("world"), clusterwide]), (packs[1], after, [web("all")])):
+        shutil.copytree(pack, target)
+        snapshot = json.loads((target / "snapshot.json").read_text())
+        for policy in policies:
+            plural = policy["kind"].lower().removesuffix("y") + "ies"
+            snapshot["objects"].setdefault(plural, []).append(policy)
+        (target / "snapshot.json").write_text(json.dumps(snapshot))
+    code, out, err = run("diff", str(before), str(after), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["policies"][-2:] == [
+        {"policy": "CiliumClusterwideNetworkPolicy/dns", "change": "removed", "fields": []},
+        {"policy": "CiliumNetworkPolicy/marketing/web", "change": "changed",
+         "fields": ["spec.egress[0].toEntities[0]"]}]

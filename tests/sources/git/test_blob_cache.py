@@ -17,6 +17,7 @@ from compliance.errors import GitSourceError
 from compliance.sources.git import blob_cache
 from compliance.sources.git.blob_cache import HEADER, MERGE_ABOVE, BlobCache, cache_version, sound_entries
 from compliance.sources.git.history import read_history
+from tests.support.cilium_objects import cilium_objects
 from tests.support.cli import run
 from tests.support.git_repos import ROOT, GitRepo, netpol
 
@@ -57,6 +58,20 @@ def test_a_cached_read_gives_the_same_history(tmp_path: Path, repo: GitRepo) -> 
     assert len(entry_files(tmp_path / "cache")) == 1  # nothing new to write
     assert sorted(c.error.split(":")[0] for c in uncached.changes if c.error) == [  # each names its own file
         "p/a.yaml", "p/a.yaml", "p/copy.yaml", "p/copy.yaml"]
+
+
+def test_cilium_policies_are_cached_and_read_back_equal(tmp_path: Path, repo: GitRepo) -> None:
+    repo.write("p/cilium.yaml", *cilium_objects())
+    repo.commit("Cilium's policies", when="2026-01-01T00:00:00Z")
+    cache = BlobCache(str(tmp_path / "cache"))
+    uncached = read_history(repo.path)
+
+    assert read_history(repo.path, cache=cache) == uncached
+    cached = read_history(repo.path, cache=cache)  # from the cache
+    assert cached == uncached and len(entry_files(tmp_path / "cache")) == 1
+    assert [(o.display, o.policy == p.policy) for o, p in zip(cached.final, uncached.final, strict=True)] == [
+        ("CiliumClusterwideNetworkPolicy/dns", True), ("CiliumNetworkPolicy/payments/api", True),
+        ("CiliumNetworkPolicy/payments/deny-world", True)]
 
 
 def test_only_validated_files_are_kept(tmp_path: Path, repo: GitRepo) -> None:
