@@ -97,6 +97,7 @@ def random_cilium_rule(rng: random.Random, direction: str, deny: bool) -> Cilium
                                                                       tuple(map(ipaddress.ip_network, excepts))))
             elif not fields:  # toFQDNs is the rule's only L3 field
                 fields["fqdns"] = ("api.example.com",)
+                break
     if rng.random() < (0.5 if fields else 0.9):
         fields["ports"] = random_port_rules(rng, deny)
     return CiliumRule(**fields)

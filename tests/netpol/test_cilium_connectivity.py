@@ -1,6 +1,7 @@
 """Cases re-expressed from Cilium's connectivity tests (tests/data/cilium-connectivity, each naming its origin in
 cilium/cilium's cilium-cli/connectivity): read through the manifest parser, each expected verdict per client/echo
-pair and port holds in the per-pod reference of Cilium's documentation and in the engine."""
+pair and port holds in the per-pod reference of Cilium's documentation and in the engine (both of its evaluators;
+whether an L7 rule filters the connection is checked on the reference alone: the engine does not report it yet)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,17 @@ SHARED = {document["metadata"]["name"]: document
 CASES = sorted(path for path in DATA.glob("*.yaml") if path.name not in ("topology.yaml", "shared-policies.yaml"))
 TEST_NAMESPACE = "cilium-test"
 VERDICTS = ("allowed", "denied", "allowed l7-filtered", "ambiguous", "ambiguous l7-filtered")
+HOST_IDENTITIES = ("the engine gives node addresses and host-network pods no host/remote-node identity (it reads them "
+                   "as world and matches no entity but world, all and cluster to them)")
+CILIUM_LABELS = ("the engine matches a NetworkPolicy's pod selectors against the pods' own labels, without the labels "
+                 "Cilium adds (io.cilium.k8s.policy.cluster), so a selector testing them matches nothing")
+# cases the engine does not yet read as Cilium does, expected to fail there until it does
+ENGINE_GAPS = {"allow-all-except-world": HOST_IDENTITIES, "cluster-entity": HOST_IDENTITIES,
+               "host-entity-egress": HOST_IDENTITIES, "host-entity-ingress": HOST_IDENTITIES,
+               "to-entities-world": HOST_IDENTITIES, "client-egress-knp": CILIUM_LABELS,
+               "echo-ingress-knp": CILIUM_LABELS}
+ENGINE_CASES = [pytest.param(path, id=path.stem, marks=[pytest.mark.xfail(strict=True, reason=ENGINE_GAPS[path.stem])]
+                             if path.stem in ENGINE_GAPS else []) for path in CASES]
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -74,9 +86,8 @@ def test_the_reference_gives_the_expected_verdicts(path: Path) -> None:
         assert found == item["verdict"], item
 
 
-@pytest.mark.parametrize("path", CASES, ids=[path.stem for path in CASES])
+@pytest.mark.parametrize("path", ENGINE_CASES)
 def test_the_engine_gives_the_expected_verdicts(path: Path) -> None:
-    pytest.importorskip("compliance.netpol.cilium")
     case = load(path)
     evaluators = Evaluators(cluster(*case["objects"]), AnalysisOptions(ipblock_selects_pods=False))
     for item in case["expect"]:
