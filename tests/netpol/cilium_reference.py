@@ -205,12 +205,16 @@ class CiliumReference:
         assert end.address is not None
         return [end.address]
 
-    def block_matches(self, cidr: IPNetwork, excepts: tuple[IPNetwork, ...], peer: End) -> bool:
-        """Whether a CIDR rule or ipBlock matches a peer: world addresses; pods and nodes only when configured."""
+    def cidr_may_match(self, peer: End) -> bool:
+        """Whether address-based rules (CIDRs, ipBlocks, names, Services' endpoints) may match a peer: world
+        addresses; pods and nodes (with an address) only when configured."""
         kind = self.kind(peer)
-        if (kind == "pod" and not self.cidr_selects_pods) or (kind == "node" and not self.cidr_selects_nodes):
-            return False
-        return any(in_block(cidr, excepts, address) for address in self.addresses(peer))
+        configured = (kind == "pod" and self.cidr_selects_pods) or (kind == "node" and self.cidr_selects_nodes)
+        return kind == "world" or (configured and bool(self.addresses(peer)))
+
+    def block_matches(self, cidr: IPNetwork, excepts: tuple[IPNetwork, ...], peer: End) -> bool:
+        """Whether a CIDR rule or ipBlock matches a peer."""
+        return self.cidr_may_match(peer) and any(in_block(cidr, excepts, address) for address in self.addresses(peer))
 
     # -- NetworkPolicies, as Cilium enforces them: their selectors see the pods' Cilium labels --------------------
 
@@ -297,8 +301,8 @@ class CiliumReference:
             best = max(best, self.entity_matches(entity, subject, peer))
         if any(self.block_matches(cidr.cidr, cidr.excepts, peer) for cidr in rule.cidrs):
             best = YES
-        if (rule.fqdns or rule.services) and self.kind(peer) == "world":
-            best = max(best, MAYBE)  # names resolved and Services' endpoints are outside the objects
+        if (rule.fqdns or rule.services) and self.cidr_may_match(peer):
+            best = max(best, MAYBE)  # the addresses names resolve to, and Services' endpoints, are not in the objects
         return best
 
     # -- one direction, one connection ----------------------------------------------------------------------------

@@ -45,11 +45,11 @@ def without_host_network(snapshot: Snapshot) -> Snapshot:
     return replace(snapshot, pods=tuple(pod for pod in snapshot.pods if not pod.host_network))
 
 
-def assert_agree(snapshot: Snapshot, addresses: tuple[str, ...], where: object) -> None:
+def assert_agree(snapshot: Snapshot, addresses: tuple[str, ...], where: object, enforcement: str = "default") -> None:
     """Both evaluators of the engine allow the reference's ports on every pair; they report ambiguous at least the
     reference's ambiguous ports (more is sound: ambiguous ports count as reachable)."""
-    reference = CiliumReference(snapshot)
-    evaluators = Evaluators(snapshot, OPTIONS)
+    reference = CiliumReference(snapshot, enforcement=enforcement)
+    evaluators = Evaluators(snapshot, replace(OPTIONS, policy_enforcement=enforcement))
     for source, destination in pairs(reference, addresses):
         verdict = reference.verdict(source, destination)
         at = (where, source, destination)
@@ -90,10 +90,15 @@ def test_the_reference_keeps_its_own_invariants() -> None:
             assert never.verdict(source, destination).allowed == ALL_PORTS
 
 
-@pytest.mark.parametrize("first", range(SEEDS.start, SEEDS.stop, CHUNK))
-def test_engine_agrees_with_the_cilium_reference_on_pods_and_the_world(first: int) -> None:
+# chunks of seeds, each under one policyEnforcementMode (mostly Cilium's default)
+CHUNKS = [(first, "always" if first == 200 else "never" if first == 250 else "default")
+          for first in range(SEEDS.start, SEEDS.stop, CHUNK)]
+
+
+@pytest.mark.parametrize(("first", "enforcement"), CHUNKS)
+def test_engine_agrees_with_the_cilium_reference_on_pods_and_the_world(first: int, enforcement: str) -> None:
     for seed in range(first, first + CHUNK):
-        assert_agree(without_host_network(random_cilium_cluster(random.Random(seed))), WORLD, seed)
+        assert_agree(without_host_network(random_cilium_cluster(random.Random(seed))), WORLD, seed, enforcement)
 
 
 @pytest.mark.xfail(strict=True, reason=HOST_IDENTITIES)
@@ -140,6 +145,26 @@ DISAGREEMENTS = {
         [cnp("deny-all", {"endpointSelector": {}, "ingress": [{}]})],
         [("a/host1", "a/web", "all"), ("10.0.200.1", "a/web", "all"), ("a/host2", "a/web", "none")]),
 }
+
+
+# language.rst: world is every endpoint outside the cluster, whatever CIDR rules match (here under the non-default
+# reading that they match pods).
+WORLD_DENIED = cnp("not-world", {"endpointSelector": {}, "egress": [{"toEntities": ["all"]}],
+                                 "egressDeny": [{"toEntities": ["world"]}]})
+WORLD_IS_NOT_PODS = ("with ipblock_selects_pods the engine's world entity (read as CIDR ranges) matches pods too")
+
+
+def test_the_reference_never_matches_pods_by_the_world_entity() -> None:
+    reference = CiliumReference(cluster(*BASE, placed("a/db", "n2", "10.0.2.7"), WORLD_DENIED), cidr_selects_pods=True)
+    assert (reference.verdict("a/web", "a/db").allowed, reference.verdict("a/web", "8.8.8.8").allowed) == (
+        ALL_PORTS, NO_PORTS)
+
+
+@pytest.mark.xfail(strict=True, reason=WORLD_IS_NOT_PODS)
+def test_the_engine_never_matches_pods_by_the_world_entity() -> None:
+    evaluators = Evaluators(cluster(*BASE, placed("a/db", "n2", "10.0.2.7"), WORLD_DENIED),
+                            AnalysisOptions(ipblock_selects_pods=True))
+    assert (evaluators.engine("a/web", "a/db"), evaluators.engine("a/web", "8.8.8.8")) == (ALL_PORTS, NO_PORTS)
 
 
 @pytest.mark.parametrize("case", DISAGREEMENTS, ids=list(DISAGREEMENTS))
