@@ -40,7 +40,7 @@ from compliance.model.status import FAILING_STATUSES
 from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import diff_connections, endpoint_zones, policy_cuts, roll_up
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 from compliance.netpol.reachability import analyse_snapshot, calico_cuts
 from compliance.scope import Scope
 
@@ -222,7 +222,8 @@ def simulate(before: Snapshot, after: Snapshot, labels: tuple[str, str], options
                       dict(sorted(zones.items())), zones_opened, zones_closed, controls,
                       options.assumptions(after.unmodelled, dict.fromkeys((*before.cluster_policies,
                                                                            *after.cluster_policies)),
-                                          bool(after.nodes)))
+                                          bool(after.nodes), cni=detected_cni(after),
+                                          cilium_policies=after.cilium_policies))
 
 
 def verdict(simulation: Simulation, fail_on: str) -> Verdict:

@@ -22,7 +22,7 @@ from compliance.model.values import TextEnum
 from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, policy_cuts, same_rules
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 from compliance.wording import counted
 
 
@@ -140,5 +140,6 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
                                tuple(git_only)))
     return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
                  cluster.collected_at, level,
-                 options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes), calico),
+                 options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes), calico,
+                                     detected_cni(cluster), cluster.cilium_policies),
                  tuple(items), len(set(in_cluster) | set(in_git)) - len(items))

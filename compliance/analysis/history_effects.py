@@ -16,7 +16,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 from compliance.scope import ChangeApproval
 
 Progress = Callable[[str, int, int | None], None]
@@ -107,7 +107,8 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
             progress("policy changes", done, len(evaluated))
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
                    assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered),
-                                                   bool(topology.nodes), calico or topology.calico_policies))
+                                                   bool(topology.nodes), calico or topology.calico_policies,
+                                                   detected_cni(topology), topology.cilium_policies))
 
 
 def effective_content(found: TrackedObject) -> Any:

@@ -15,7 +15,7 @@ import click
 
 from compliance.errors import UsageError
 from compliance.model.status import FAILING_STATUSES
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import ENFORCEMENT_MODES, AnalysisOptions
 from compliance.report.formats import visible
 from compliance.sources.cluster_target import COLLECT_TIMEOUT, REQUEST_TIMEOUT, ClusterTarget, Timeouts
 from compliance.sources.git.blob_cache import default_cache_directory
@@ -128,13 +128,21 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def analysis_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options for the assumptions CNIs differ on, passed on as `options`."""
-    @click.option("--ipblock-selects-pods/--no-ipblock-selects-pods", default=True, show_default=True,
-                  help="Whether ipBlock peers also match pods whose IPs they contain.")
+    @click.option("--ipblock-selects-pods/--no-ipblock-selects-pods", default=None,
+                  help="Whether ipBlock peers (and Cilium's CIDR rules) also match pods whose IPs they contain. "
+                       "[default: yes, except when Cilium is detected]")
     @click.option("--host-network-isolated/--no-host-network-isolated", default=False, show_default=True,
                   help="Whether NetworkPolicies isolate hostNetwork pods like other pods.")
+    @click.option("--policy-enforcement-mode", type=click.Choice(ENFORCEMENT_MODES), default="default",
+                  show_default=True, help="Cilium's policyEnforcementMode: always denies every pod by default, "
+                                          "never enforces no policy.")
+    @click.option("--cilium-cluster-name", default="default", show_default=True, metavar="NAME",
+                  help="The cluster name Cilium's io.cilium.k8s.policy.cluster label carries.")
     @functools.wraps(command)
-    def with_options(ipblock_selects_pods: bool, host_network_isolated: bool, **kwargs: Any) -> Any:
-        return command(options=AnalysisOptions(ipblock_selects_pods, host_network_isolated), **kwargs)
+    def with_options(ipblock_selects_pods: bool | None, host_network_isolated: bool, policy_enforcement_mode: str,
+                     cilium_cluster_name: str, **kwargs: Any) -> Any:
+        return command(options=AnalysisOptions(ipblock_selects_pods, host_network_isolated, policy_enforcement_mode,
+                                               cilium_cluster_name), **kwargs)
     return with_options
 
 

@@ -70,7 +70,9 @@ class EntityRule:
 class CalicoRule:
     """One rule. `protocol`/`not_protocol` are "TCP", "UDP", "SCTP" or another protocol (None: any);
     `unmodelled` names the fields given that change what the rule matches but are not modelled
-    (e.g. `icmp`, `http`, `source.ports`, `destination.services`)."""
+    (e.g. `icmp`, `http`, `source.ports`, `destination.services`); `l7` the kinds of L7 rules (`http`, `dns`...)
+    that filter the requests on the connections an Allow admits (Cilium's toPorts rules): those connections are
+    reachable, and reported L7-filtered."""
 
     action: Action
     protocol: str | None = None
@@ -79,6 +81,7 @@ class CalicoRule:
     source: EntityRule = EntityRule()
     destination: EntityRule = EntityRule()
     unmodelled: tuple[str, ...] = ()
+    l7: tuple[str, ...] = ()
 
     def describe_ports(self) -> str:
         """Its protocol and destination ports as written, e.g. `443/TCP, not 8000-8100/TCP` (the ports carry the

@@ -78,6 +78,7 @@ class CalicoObjects:
     tiers: tuple[CalicoTier, ...] = ()
     network_sets: tuple[NetworkSet, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
+    cilium: bool = False  # the CNI is Cilium: by default ipBlocks and CIDRs then match no pod (AnalysisOptions)
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> CalicoObjects:

@@ -69,6 +69,11 @@ class CalicoTierRule(SpannedRule):
         return self.rule.action
 
     @property
+    def l7(self) -> tuple[str, ...]:
+        """The L7 rule kinds filtering what it allows."""
+        return self.rule.l7
+
+    @property
     def tier_name(self) -> str:
         """The Calico tier of its policy."""
         return self.policy.tier

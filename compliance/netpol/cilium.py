@@ -58,7 +58,7 @@ from compliance.model.policy import PortSpec
 from compliance.model.selectors import LabelSelector, Requirement
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.calico import NAMESPACE_LABEL, NETWORK_POLICY_ORDER, SERVICE_ACCOUNT_LABEL, CalicoObjects
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import AnalysisOptions, detected_cni
 
 DENY_TIER = "cilium-deny"
 ALLOW_TIER = "cilium-allow"
@@ -75,7 +75,6 @@ EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 WORLD = {"world": EVERYWHERE, "world-ipv4": EVERYWHERE[:1], "world-ipv6": EVERYWHERE[1:]}
 NOTHING: Term = Negation(Everything())
 EVERY_POD = CalicoSelector("{}", Everything())
-ENFORCEMENT_MODES = ("default", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -276,19 +275,30 @@ class LoweredRule:
         return bool(self.rule.unmodelled)
 
 
+def port_groups(rule: CiliumRule) -> list[tuple[tuple[PortSpec, ...] | None, tuple[str, ...]]]:
+    """(ports, L7 rule kinds) of a rule's toPorts, one entry per distinct set of L7 kinds (none: every port)."""
+    if rule.ports is None:
+        return [(None, ())]
+    by_kinds: dict[tuple[str, ...], list[PortRule]] = {}
+    for port_rule in rule.ports:
+        by_kinds.setdefault(port_rule.l7, []).append(port_rule)
+    return [(rule_port_specs(port_rules), kinds) for kinds, port_rules in by_kinds.items()] or [(None, ())]
+
+
 def lower_rule(policy: CiliumPolicy, rule: CiliumRule, name: str, direction: str, deny: bool, cluster: str,
                services: Sequence[Service]) -> list[LoweredRule]:
-    """A Cilium rule as Calico rules of its action, one per peer alternative."""
-    specs = None if rule.ports is None else rule_port_specs(rule.ports)
+    """A Cilium rule as Calico rules of its action, one per peer alternative and set of L7 rule kinds (a deny has
+    none: Cilium's deny rules are L3/L4 only)."""
     action = Action.DENY if deny else Action.ALLOW
     found = []
     for peer in rule_peers(policy, rule, cluster, services):
-        subject = EntityRule(ports=specs)
-        entity = peer.entity if direction == "ingress" else replace(peer.entity, ports=specs)
-        source, destination = (entity, subject) if direction == "ingress" else (EntityRule(), entity)
-        unmodelled = tuple(dict.fromkeys((*rule.unmodelled, *peer.unsure)))
-        found.append(LoweredRule(CalicoRule(action, source=source, destination=destination, unmodelled=unmodelled),
-                                 name))
+        for specs, kinds in port_groups(rule):
+            subject = EntityRule(ports=specs)
+            entity = peer.entity if direction == "ingress" else replace(peer.entity, ports=specs)
+            source, destination = (entity, subject) if direction == "ingress" else (EntityRule(), entity)
+            unmodelled = tuple(dict.fromkeys((*rule.unmodelled, *peer.unsure)))
+            found.append(LoweredRule(CalicoRule(action, source=source, destination=destination,
+                                                unmodelled=unmodelled, l7=() if deny else kinds), name))
     return found
 
 
@@ -370,7 +380,7 @@ def lower(policies: Iterable[CiliumPolicy], services: Sequence[Service], options
 
 def tiered_objects(snapshot: Snapshot, options: AnalysisOptions) -> CalicoObjects:
     """The Calico objects of a snapshot with its Cilium policies lowered into them: what every evaluation takes."""
-    calico = CalicoObjects.of(snapshot)
+    calico = replace(CalicoObjects.of(snapshot), cilium=bool(detected_cni(snapshot)))
     if not snapshot.cilium_policies and options.policy_enforcement == "default":
         return calico
     lowered = lower(snapshot.cilium_policies, snapshot.services, options)

@@ -14,12 +14,14 @@ from compliance.netpol.reachability import Ambiguity, Cells, ExternalPorts, Reac
 @dataclass(frozen=True, order=True)
 class Connection:
     """Source may reach destination on `ports` (names as in the reachability JSON contract); `ambiguous` are the
-    ports of `ports` that equal priorities leave undecided (allowed under one ordering, denied under another)."""
+    ports of `ports` that equal priorities leave undecided (allowed under one ordering, denied under another);
+    `filtered` those only rules with L7 rules allow (None: no rule of the result has L7 rules)."""
 
     source: str
     destination: str
     ports: PortSet
     ambiguous: PortSet = NO_PORTS
+    filtered: PortSet | None = None
 
 
 def merged_ambiguity(*parts: tuple[PortSet, PortSet]) -> PortSet:
@@ -54,12 +56,9 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
     for target, external in enumerate(reach.ingress_external):
         for index, ports in external:
             ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
-    unsure = reach.ambiguity
-    certain = certain_parts(reach, unsure) if unsure is not None else None
-    unsure_ingress: dict[str, list[tuple[int, PortSet]]] = {}  # addresses as sources: only Calico's rules
-    for target, external in enumerate(unsure.ingress_external if unsure is not None else ()):
-        for index, ports in external:
-            unsure_ingress.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
+    overlays = [(name, overlay, certain_parts(reach, overlay), by_address(reach, overlay))
+                for name, overlay in (("ambiguous", reach.ambiguity), ("filtered", reach.filtering))
+                if overlay is not None]
 
     def add(table: dict[str, PortSet], source: str, destination: str, ports: PortSet) -> None:
         if destination != source:
@@ -83,19 +82,32 @@ def iter_connections(reach: ReachabilityMap, level: str) -> Iterator[Connection]
         for target, ports in ingress.get(source, ()):
             for destination_node in nodes[target]:
                 add(found, source, destination_node, ports)
-        ambiguous: dict[str, PortSet] = {}
-        if unsure is not None and certain is not None:
-            # A pair's port is ambiguous when it is for some pod pair and no other pod pair of the two allows it
-            # for sure.
+        # A pair's port is ambiguous (L7-filtered) when it is for some pod pair and no other pod pair of the two allows
+        # it for sure (without L7 rules).
+        parts: dict[str, dict[str, PortSet]] = {}
+        for name, overlay, certain, from_addresses in overlays:
+            partial: dict[str, PortSet] = {}
             sure: dict[str, PortSet] = {}
-            add_cells(ambiguous, source, classes, unsure.cells, unsure.egress_external)
+            add_cells(partial, source, classes, overlay.cells, overlay.egress_external)
             add_cells(sure, source, classes, *certain)
-            for target, ports in unsure_ingress.get(source, ()):
+            for target, ports in from_addresses.get(source, ()):
                 for destination_node in nodes[target]:
-                    add(ambiguous, source, destination_node, ports)
-            ambiguous = {key: ports - sure.get(key, NO_PORTS) for key, ports in ambiguous.items()}
+                    add(partial, source, destination_node, ports)
+            parts[name] = {key: ports - sure.get(key, NO_PORTS) for key, ports in partial.items()}
+        ambiguous = parts.get("ambiguous", {})
+        filtered = parts.get("filtered")
         for destination in sorted(found):
-            yield Connection(source, destination, found[destination], ambiguous.get(destination, NO_PORTS))
+            yield Connection(source, destination, found[destination], ambiguous.get(destination, NO_PORTS),
+                             None if filtered is None else filtered.get(destination, NO_PORTS))
+
+
+def by_address(reach: ReachabilityMap, overlay: Ambiguity) -> dict[str, list[tuple[int, PortSet]]]:
+    """An overlay's ports from address ranges (as sources: only Calico's and Cilium's rules) by range name."""
+    found: dict[str, list[tuple[int, PortSet]]] = {}
+    for target, external in enumerate(overlay.ingress_external):
+        for index, ports in external:
+            found.setdefault(reach.ingress_ranges[index].display, []).append((target, ports))
+    return found
 
 
 def certain_parts(reach: ReachabilityMap, ambiguity: Ambiguity) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...]]:

@@ -26,8 +26,8 @@ class Explanation:
 
 
 def representatives(pods: list[Pod], by_service_account: bool = False) -> list[Pod]:
-    """One pod for each distinct way policies could treat the pods of a workload (Calico's also by service
-    account)."""
+    """One pod for each distinct way policies could treat the pods of a workload (Calico's and Cilium's also by
+    service account)."""
     chosen: dict[tuple, Pod] = {}
     for pod in sorted(pods, key=lambda p: p.name):
         chosen.setdefault((pod.labels, pod.named_ports, pod.host_network,
@@ -57,7 +57,8 @@ def resolve_endpoints(snapshot: Snapshot, text: str) -> list[Endpoint]:
     if not pods:
         raise InvalidValue(f"no pod or workload named {text!r}",
                          hint="use ns/pod, ns/workload, ns/workload[Kind] or an IP address")
-    return [Endpoint(pod=pod) for pod in representatives(pods, bool(snapshot.calico_policies))]
+    return [Endpoint(pod=pod) for pod in representatives(pods, bool(snapshot.calico_policies
+                                                                     or snapshot.cilium_policies))]
 
 
 def explain(snapshot: Snapshot, source: str, destination: str, options: AnalysisOptions,

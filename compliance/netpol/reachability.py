@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 from compliance.model.calico_policy import DEFAULT_TIER
 from compliance.model.cluster_policy import (
@@ -106,6 +107,7 @@ class TierRule(ResolvedRule):
     targets: int
 
     uncertain = False
+    l7: ClassVar[tuple[str, ...]] = ()
 
     @property
     def rank(self) -> Rank:
@@ -131,6 +133,7 @@ class NetworkPolicyBlock:
     action = Action.ALLOW
     rank = NETWORK_POLICY_RANK
     uncertain = False
+    l7: ClassVar[tuple[str, ...]] = ()
 
     def port_set(self, named_ports: NamedPorts | None) -> PortSet:
         """The ports the rules admit towards a destination with `named_ports`."""
@@ -139,8 +142,9 @@ class NetworkPolicyBlock:
 
 @dataclass(frozen=True)
 class Ambiguity:
-    """Ports that equal priorities make ambiguous (allowed under one ordering, denied under another), in the
-    shape of the reachability map's cells and external ports; they are part of the map's allowed ports."""
+    """Ports that equal priorities make ambiguous (allowed under one ordering, denied under another), or that only
+    rules with L7 rules allow (the map's `filtering`), in the shape of the reachability map's cells and external
+    ports; they are part of the map's allowed ports."""
 
     cells: tuple[Cells, ...]
     egress_external: tuple[ExternalPorts, ...]
@@ -156,7 +160,8 @@ class ReachabilityMap:
     rules: every rule of a policy that selects some pod, resolved; isolated_*: bitsets of isolated classes;
     tier_rules: the rules of cluster policies that select some pod; ambiguity: what equal priorities (and Calico
     rules setting fields not modelled) leave open (None when there are none); calico_rules: the Calico policies'
-    rules that select some pod.
+    rules that select some pod (Cilium's too, lowered); filtering: the ports only rules with L7 rules allow, which
+    L7 rules filter request by request (None when no rule has L7 rules).
     """
 
     classes: tuple[PodClass, ...]
@@ -172,6 +177,7 @@ class ReachabilityMap:
     tier_rules: tuple[TierRule, ...] = ()
     ambiguity: Ambiguity | None = None
     calico_rules: tuple[CalicoTierRule, ...] = ()
+    filtering: Ambiguity | None = None
     compiler: Compiler = field(kw_only=True, compare=False, repr=False)
 
     def policy_members(self, policy: NetworkPolicy) -> int:
@@ -199,6 +205,27 @@ class ReachabilityMap:
             if bitsets.has(bits, destination):
                 return ports
         return NO_PORTS
+
+    def filtered_between(self, source: int, destination: int) -> PortSet:
+        """The ports between two classes that only rules with L7 rules allow (part of ports_between)."""
+        for bits, ports in self.filtering.cells[source] if self.filtering else ():
+            if bitsets.has(bits, destination):
+                return ports
+        return NO_PORTS
+
+    def filtered_to_address(self, source: int, address: str) -> PortSet:
+        """The ports from a class to an address that only rules with L7 rules allow."""
+        index = AddressPartition(self.egress_ranges).index_of(address)
+        if self.filtering is None or index is None:
+            return NO_PORTS
+        return dict(self.filtering.egress_external[source]).get(index, NO_PORTS)
+
+    def filtered_from_address(self, address: str, destination: int) -> PortSet:
+        """The ports from an address to a class that only rules with L7 rules allow."""
+        index = AddressPartition(self.ingress_ranges).index_of(address)
+        if self.filtering is None or index is None:
+            return NO_PORTS
+        return dict(self.filtering.ingress_external[destination]).get(index, NO_PORTS)
 
     def ambiguous_from_address(self, address: str, destination: int) -> PortSet:
         """The ports from an address to a class that Calico rules with fields not modelled leave ambiguous."""
@@ -574,6 +601,7 @@ class Analysis:
             selection.uncertain for selection in (*self.ingress_selections, *(
                 tag for tags in self.tier_egress for tag in tags if isinstance(tag, TierSelection))))
         self.ties = has_ties(selecting) or uncertain
+        self.filtering = any(rule.l7 for rule in self.calico_rules)
 
     def direction_decision(self, tags: tuple, named_ports: NamedPorts | None) -> Decision:
         """The decision of one direction from the tags of a cell: NetworkPolicy rules (None: the pod is not isolated
@@ -613,8 +641,8 @@ class Analysis:
             self.port_cache[key] = found
         return found
 
-    def source_cells(self, source: int) -> tuple[Cells, Cells]:
-        """The destination cells of one source class, and the ambiguous part of their ports."""
+    def source_cells(self, source: int) -> tuple[Cells, Cells, Cells]:
+        """The destination cells of one source class, and the ambiguous and the L7-filtered part of their ports."""
         everything = self.compiler.everything
         egress_items: list[tuple[int, tuple[int, int], CompiledRule | TieredTag | None]]
         if bitsets.has(self.isolated_egress, source):
@@ -643,9 +671,10 @@ class Analysis:
                 admitted |= rule.targets
         reachable = everything if self.calico else reachable & admitted
         if not reachable:
-            return (), ()
+            return (), (), ()
         result: dict[PortSet, int] = defaultdict(int)
         unsure: dict[PortSet, int] = defaultdict(int)
+        filtered: dict[PortSet, int] = defaultdict(int)
         for bits, egress in refine([(reachable, ())], egress_items):
             ingress_cells = refine([(bits, ())], open_item)
             for blocks in admitting:
@@ -663,23 +692,26 @@ class Analysis:
                             result[decision.possible] |= part
                         if decision.ambiguous:
                             unsure[decision.ambiguous] |= part
-        return sorted_cells(result), sorted_cells(unsure)
+                        if decision.filtered:
+                            filtered[decision.filtered] |= part
+        return sorted_cells(result), sorted_cells(unsure), sorted_cells(filtered)
 
-    def egress_external(self, source: int) -> tuple[ExternalPorts, ExternalPorts]:
-        """Address ranges a source class reaches, with ports, and the ambiguous part of those ports."""
+    def egress_external(self, source: int) -> tuple[ExternalPorts, ExternalPorts, ExternalPorts]:
+        """Address ranges a source class reaches, with ports, and the ambiguous and the L7-filtered part of those
+        ports."""
         ranges = self.compiler.partitions["egress"].ranges
         isolated = bitsets.has(self.isolated_egress, source)
         tier = self.tier_egress[source]
         if not tier:
             if not isolated:
-                return tuple((index, ALL_PORTS) for index in range(len(ranges))), ()
+                return tuple((index, ALL_PORTS) for index in range(len(ranges))), (), ()
             found: dict[int, PortSet] = {}
             for rule in self.egress_rules[source]:
                 ports = resolve_ports(rule.ports, None)
                 if ports:
                     for index in rule.addresses:
                         found[index] = found.get(index, NO_PORTS) | ports
-            return tuple(sorted(found.items())), ()
+            return tuple(sorted(found.items())), (), ()
         by_range: dict[int, list[CompiledRule]] = defaultdict(list)  # the NetworkPolicy rules, sparse over ranges
         for rule in self.egress_rules[source] if isolated else ():
             for index in rule.addresses:
@@ -687,6 +719,7 @@ class Analysis:
         base: tuple[CompiledRule | None, ...] = () if isolated else (None,)
         allowed: list[tuple[int, PortSet]] = []
         unsure: list[tuple[int, PortSet]] = []
+        filtered: list[tuple[int, PortSet]] = []
         for tier_rules, indices in self.tier_cover(tuple(tier)):
             plain = self.cell_ports((*base, *tier_rules), (None,), ())
             plain_indices = [index for index in indices if index not in by_range] if by_range else indices
@@ -694,6 +727,8 @@ class Analysis:
                 allowed += [(index, plain.possible) for index in plain_indices]
             if plain.possible != plain.certain:
                 unsure += [(index, plain.ambiguous) for index in plain_indices]
+            if plain.filtered:
+                filtered += [(index, plain.filtered) for index in plain_indices]
             for index in indices if by_range else ():
                 if index in by_range:
                     decision = self.cell_ports((*by_range[index], *tier_rules), (None,), ())
@@ -701,7 +736,9 @@ class Analysis:
                         allowed.append((index, decision.possible))
                     if decision.possible != decision.certain:
                         unsure.append((index, decision.ambiguous))
-        return tuple(sorted(allowed)), tuple(sorted(unsure))
+                    if decision.filtered:
+                        filtered.append((index, decision.filtered))
+        return tuple(sorted(allowed)), tuple(sorted(unsure)), tuple(sorted(filtered))
 
     def tier_cover(self, tier: tuple[TieredTag, ...]) -> list[tuple[tuple[TieredTag, ...], list[int]]]:
         """The egress address ranges grouped by the tier rules (in order) that cover them, once per list of rules."""
@@ -737,9 +774,10 @@ class Analysis:
         """The tiers' ingress selections of a class."""
         return tuple(selection for selection in self.ingress_selections if bitsets.has(selection.targets, destination))
 
-    def tiered_ingress_external(self, destination: int) -> tuple[ExternalPorts, ExternalPorts]:
-        """Address ranges that reach a destination class through Calico's tiers, with ports, and the ambiguous part
-        of those ports: each range decided by the NetworkPolicy and Calico rules whose sources include it."""
+    def tiered_ingress_external(self, destination: int) -> tuple[ExternalPorts, ExternalPorts, ExternalPorts]:
+        """Address ranges that reach a destination class through Calico's tiers, with ports, and the ambiguous and
+        the L7-filtered part of those ports: each range decided by the NetworkPolicy and Calico rules whose sources
+        include it."""
         ranges = self.compiler.partitions["ingress"].ranges
         base: tuple[TierSelection | None, ...] = (
             (None,) if bitsets.has(self.ingress_open, destination) else ()) + self.ingress_selections_of(destination)
@@ -752,21 +790,26 @@ class Analysis:
         named_ports = self.classes[destination].named_ports
         found = []
         unsure = []
+        filtered = []
         for index, covered in enumerate(covering):
             decision = self.cell_ports((None,), (*base, *covered), named_ports)
             if decision.possible:
                 found.append((index, decision.possible))
             if decision.ambiguous:
                 unsure.append((index, decision.ambiguous))
-        return tuple(found), tuple(unsure)
+            if decision.filtered:
+                filtered.append((index, decision.filtered))
+        return tuple(found), tuple(unsure), tuple(filtered)
 
     def run(self) -> tuple[tuple[Cells, ...], tuple[ExternalPorts, ...], tuple[ExternalPorts, ...],
-                           Ambiguity | None]:
-        """Cells and external ports of every class, sources with the same rules computed once, and what equal
-        priorities leave ambiguous (None when no two policies of a tier share a priority)."""
-        by_signature: dict[tuple, tuple[Cells, Cells]] = {}
-        by_egress: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}  # the address side needs no ingress rules
-        cells, egress, unsure_cells, unsure_egress = [], [], [], []
+                           Ambiguity | None, Ambiguity | None]:
+        """Cells and external ports of every class, sources with the same rules computed once, what equal
+        priorities leave ambiguous (None when no two policies of a tier share a priority) and what only rules with L7
+        rules allow (None when no rule has any), each in the shape of the cells."""
+        by_signature: dict[tuple, tuple[Cells, Cells, Cells]] = {}
+        # the address side needs no ingress rules
+        by_egress: dict[tuple, tuple[ExternalPorts, ExternalPorts, ExternalPorts]] = {}
+        cells, egress, unsure_cells, unsure_egress, filtered_cells, filtered_egress = [], [], [], [], [], []
         isolated = set(bitsets.members(self.isolated_egress))
         for index in range(len(self.classes)):
             egress_signature = (index in isolated, tuple(map(id, self.egress_rules[index])),
@@ -776,14 +819,16 @@ class Analysis:
                 by_signature[signature] = self.source_cells(index)
             if egress_signature not in by_egress:
                 by_egress[egress_signature] = self.egress_external(index)
-            found_cells, found_unsure = by_signature[signature]
-            found_egress, found_unsure_egress = by_egress[egress_signature]
+            found_cells, found_unsure, found_filtered = by_signature[signature]
+            found_egress, found_unsure_egress, found_filtered_egress = by_egress[egress_signature]
             cells.append(found_cells)
             egress.append(found_egress)
             unsure_cells.append(found_unsure)
             unsure_egress.append(found_unsure_egress)
-        ingress_by_signature: dict[tuple, tuple[ExternalPorts, ExternalPorts]] = {}
-        ingress, unsure_ingress = [], []
+            filtered_cells.append(found_filtered)
+            filtered_egress.append(found_filtered_egress)
+        ingress_by_signature: dict[tuple, tuple[ExternalPorts, ExternalPorts, ExternalPorts]] = {}
+        ingress, unsure_ingress, filtered_ingress = [], [], []
         open_classes = set(bitsets.members(self.ingress_open))
         for index, pod_class in enumerate(self.classes):
             ingress_signature = (index in open_classes, tuple(map(id, self.ingress_rules[index])),
@@ -791,13 +836,16 @@ class Analysis:
                                  tuple(map(id, self.ingress_selections_of(index))) if self.calico else ())
             if ingress_signature not in ingress_by_signature:
                 ingress_by_signature[ingress_signature] = (self.tiered_ingress_external(index) if self.calico
-                                                           else (self.ingress_external(index), ()))
-            found_ingress, found_unsure_ingress = ingress_by_signature[ingress_signature]
+                                                           else (self.ingress_external(index), (), ()))
+            found_ingress, found_unsure_ingress, found_filtered_ingress = ingress_by_signature[ingress_signature]
             ingress.append(found_ingress)
             unsure_ingress.append(found_unsure_ingress)
+            filtered_ingress.append(found_filtered_ingress)
         ambiguity = Ambiguity(tuple(unsure_cells), tuple(unsure_egress),
                               tuple(unsure_ingress) if self.calico else ()) if self.ties else None
-        return tuple(cells), tuple(egress), tuple(ingress), ambiguity
+        filtering = Ambiguity(tuple(filtered_cells), tuple(filtered_egress),
+                              tuple(filtered_ingress)) if self.filtering else None
+        return tuple(cells), tuple(egress), tuple(ingress), ambiguity, filtering
 
 
 def sorted_cells(found: dict[PortSet, int]) -> Cells:
@@ -824,16 +872,17 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     egress_ranges = partition([*blocks["egress"], *networks, *domain_cuts(tiered), *cuts, *address_cuts])
     ingress_ranges = partition([*blocks["ingress"], *cuts, *address_cuts])
     pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + cuts)
-                  if options.ipblock_selects_pods else None)
+                  if options.selects_pods(calico.cilium) else None)
     classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies))
     compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
     calico_compiler = CalicoCompiler(classes, namespace_labels, calico, compiler.partitions,
                                      compiler.pods_in_blocks) if calico.policies else None
     analysis = Analysis(classes, compiler, policies, tiered, calico_compiler)
-    cells, egress, ingress, ambiguity = analysis.run()
+    cells, egress, ingress, ambiguity, filtering = analysis.run()
     return ReachabilityMap(classes, cells, egress, ingress, egress_ranges.ranges, ingress_ranges.ranges, options,
                            tuple(analysis.rules), analysis.isolated_ingress, analysis.isolated_egress,
-                           tuple(analysis.tier_rules), ambiguity, tuple(analysis.calico_rules), compiler=compiler)
+                           tuple(analysis.tier_rules), ambiguity, tuple(analysis.calico_rules), filtering,
+                           compiler=compiler)
 
 
 def calico_cuts(calico: CalicoObjects) -> list[IPBlock]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
@@ -74,6 +74,10 @@ class OrderedRule(Protocol):
     def uncertain(self) -> bool:
         """Whether the rule may or may not match (fields not modelled): each reading takes its own bound."""
 
+    @property
+    def l7(self) -> tuple[str, ...]:
+        """The L7 rule kinds that filter the requests on what it allows (none: it allows whole connections)."""
+
     def port_set(self, named_ports: NamedPorts | None) -> PortSet:
         """The ports it covers towards a destination with `named_ports` (None: an address range)."""
 
@@ -92,11 +96,12 @@ class Uncertain(Protocol):
 
 @dataclass(frozen=True)
 class Decision:
-    """The ports one direction may allow (`possible`) and those it allows however equal priorities are ordered
-    (`certain`, a subset)."""
+    """The ports one direction may allow (`possible`), those it allows however equal priorities are ordered
+    (`certain`, a subset), and those of `possible` allowed only by rules with L7 rules (`filtered`)."""
 
     possible: PortSet
     certain: PortSet
+    filtered: PortSet = NO_PORTS
 
     @property
     def ambiguous(self) -> PortSet:
@@ -104,7 +109,11 @@ class Decision:
         return self.possible - self.certain
 
     def __and__(self, other: Decision) -> Decision:
-        return Decision(self.possible & other.possible, self.certain & other.certain)
+        possible = self.possible & other.possible
+        if not self.filtered and not other.filtered:
+            return Decision(possible, self.certain & other.certain)
+        plain = (self.possible - self.filtered) & (other.possible - other.filtered)
+        return Decision(possible, self.certain & other.certain, possible - plain)
 
 
 @dataclass(frozen=True)
@@ -178,8 +187,19 @@ def evaluate_tier(rules: Sequence[OrderedRule], undecided: PortSet, named_ports:
 def resolve_tiers(tiers: Sequence[TierInput], named_ports: NamedPorts | None, readings: int) -> Decision:
     """The decision of one direction over its tiers in order; after the last, what is left is allowed.
 
-    With one reading (no equal priorities, no uncertain rule) the permissive and strict readings agree.
+    With one reading (no equal priorities, no uncertain rule) the permissive and strict readings agree. Where rules
+    with L7 rules allow, the tiers are read once more without them: what only they allow is L7-filtered.
     """
+    decision = resolve_readings(tiers, named_ports, readings)
+    if not any(rule.l7 for tier in tiers for rule in tier.rules):
+        return decision
+    plain = resolve_readings([replace(tier, rules=tuple(rule for rule in tier.rules if not rule.l7)) for tier in tiers],
+                             named_ports, 1)
+    return replace(decision, filtered=decision.possible - plain.possible)
+
+
+def resolve_readings(tiers: Sequence[TierInput], named_ports: NamedPorts | None, readings: int) -> Decision:
+    """resolve_tiers without the L7 reading."""
     results = []
     for preference in (PERMISSIVE, STRICT)[:readings]:
         allowed = NO_PORTS

@@ -60,6 +60,7 @@ from compliance.netpol.calico import (
     tier_places,
     unmodelled_fields,
 )
+from compliance.netpol.cilium import LoweredPolicy
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, resolve_port, resolve_ports
 from compliance.netpol.tiers import PERMISSIVE, STRICT, effective_action
@@ -115,6 +116,8 @@ class TierStep:
     priority: int | None = None
     rule: str = ""
     order: float | None = None
+    l7: tuple[str, ...] = ()  # the L7 rule kinds that filter the requests on what the rule allows
+    selected_by: tuple[str, ...] = ()  # at a tier's end: what selects the pod there (Cilium's default deny origin)
 
     @property
     def reference(self) -> str:
@@ -136,7 +139,8 @@ class DirectionVerdict:
 
     `applies` is False for an address endpoint: policies act only on pods. `steps` are the tiers' decisions in
     evaluation order (policies of equal priority in name order); `ambiguous` are the ports of `ports` that
-    another order of equal priorities (`ties`, the policies concerned) would deny.
+    another order of equal priorities (`ties`, the policies concerned) would deny; `filtered` those only rules with
+    L7 rules allow (the connection is reachable, its requests filtered).
     """
 
     direction: str
@@ -150,11 +154,13 @@ class DirectionVerdict:
     ambiguous: PortSet = NO_PORTS
     ties: tuple[str, ...] = ()
     unmodelled: tuple[str, ...] = ()
+    filtered: PortSet = NO_PORTS
 
 
 @dataclass(frozen=True)
 class ConnectionVerdict:
-    """The allowed ports of one connection and the two directions that decide them."""
+    """The allowed ports of one connection and the two directions that decide them; `filtered`: the ports some
+    direction allows only through rules with L7 rules."""
 
     source: Endpoint
     destination: Endpoint
@@ -163,6 +169,7 @@ class ConnectionVerdict:
     ports: PortSet
     self_connection: bool = False
     ambiguous: PortSet = NO_PORTS
+    filtered: PortSet = NO_PORTS
 
 
 class PolicyContext:
@@ -180,6 +187,8 @@ class PolicyContext:
         self.tiers = {tier: sorted((p for p in cluster_policies if p.tier is tier), key=lambda p: p.order)
                       for tier in Tier}
         self.calico = calico
+        # Calico's own policies end in its profile; Cilium's lowered ones in the default allow.
+        self.profile = any(not isinstance(policy, LoweredPolicy) for policy in calico.policies)
         self.places = tier_places(calico.tiers, calico.policies)
         self.account_labels = service_account_labels(calico.service_accounts)
 
@@ -212,7 +221,7 @@ class PolicyContext:
         inside it when ipBlocks select pods."""
         if endpoint.pod is None:
             return endpoint.address is not None and block.contains_address(endpoint.address)
-        return self.options.ipblock_selects_pods and any(
+        return self.options.selects_pods(self.calico.cilium) and any(
             block.contains_address(ipaddress.ip_address(ip)) for ip in endpoint.pod.ips)
 
     def peer_matches(self, peer: Peer, policy: NetworkPolicy, endpoint: Endpoint) -> bool:
@@ -246,17 +255,23 @@ class PolicyContext:
         tiers = self.tier_candidates(direction, subject, peer, named_ports, verdict)
         candidates = [candidate for tier in tiers for candidate in tier.candidates]
         readings = 2 if any(c.uncertain for c in candidates) or any(t.maybe_selected for t in tiers) else 1
-        outcomes = [walk_tiers(arranged, preference, bool(self.calico.policies))
+        outcomes = [walk_tiers(arranged, preference, self.profile)
                     for arranged in arrangements(tiers) for preference in (PERMISSIVE, STRICT)[:readings]]
         possible = certain = outcomes[0][0]
         for allowed, _ in outcomes[1:]:
             possible, certain = possible | allowed, certain & allowed
+        plain = possible
+        if any(c.l7 for c in candidates):  # what the tiers allow without the rules that have L7 rules
+            plain = NO_PORTS
+            for arranged in arrangements([replace(tier, candidates=tuple(c for c in tier.candidates if not c.l7))
+                                          for tier in tiers]):
+                plain = plain | walk_tiers(arranged, PERMISSIVE, self.profile)[0]
         tied_keys = {c.policy for c in candidates if c.tied}
         ties = tuple(sorted(tied_keys)) if possible != certain else ()
         return DirectionVerdict(direction, True, verdict.isolated, pod.host_network, verdict.selecting, verdict.rules,
                                 possible, outcomes[0][1], possible - certain, ties,
                                 tuple(sorted({f"{c.policy} {c.rule}: {', '.join(c.unmodelled)}" for c in candidates
-                                              if c.unmodelled})))
+                                              if c.unmodelled})), possible - plain)
 
     def tier_candidates(self, direction: str, subject: Endpoint, peer: Endpoint, named_ports: NamedPorts | None,
                         verdict: DirectionVerdict) -> list[TierCandidates]:
@@ -276,24 +291,30 @@ class PolicyContext:
                                          f"{direction}[{index}]" + (f' "{rule.name}"' if rule.name else ""),
                                          priority=policy.shown_priority, tied=tied(policy, rules))
                                for policy, index, rule in rules]
+            selected_by: list[str] = []
             for policy in self.calico.policies:
                 if policy.tier != place.name or not self.calico_selects(policy, direction, subject):
                     continue
                 maybe = maybe or bool(policy.unmodelled)
                 selected = selected or not policy.unmodelled
+                if isinstance(policy, LoweredPolicy) and place.default_action is Action.DENY:
+                    selected_by.append(policy.name)
                 for index, rule in enumerate(policy.rules(direction)):
                     candidate = self.calico_candidate(policy, direction, index, rule, subject, peer, named_ports)
                     if candidate is not None:
                         candidates.append(candidate)
             if place.name == DEFAULT_TIER and verdict.isolated:
                 selected = True
+                if selected_by:
+                    selected_by.append(f"NetworkPolicies {', '.join(verdict.selecting)}")
                 candidates.append(Candidate(NETWORK_POLICY_RANK, Action.ALLOW, verdict.ports,
                                             place.name if calico else "NetworkPolicy",
                                             f"NetworkPolicies {', '.join(verdict.selecting)}" if calico else "",
                                             order=NETWORK_POLICY_ORDER if calico else None))
             candidates.sort(key=lambda candidate: candidate.rank)
             shown_tier = place.name if calico else {DEFAULT_TIER: "NetworkPolicy"}.get(place.name, place.name)
-            found.append(TierCandidates(shown_tier, tuple(candidates), selected, place.default_action, maybe))
+            found.append(TierCandidates(shown_tier, tuple(candidates), selected, place.default_action, maybe,
+                                        tuple(dict.fromkeys(selected_by))))
         return found
 
     def calico_selects(self, policy: CalicoPolicy, direction: str, subject: Endpoint) -> bool:
@@ -327,9 +348,10 @@ class PolicyContext:
                 return None
             version = peer.pod is not None  # a pod pair may talk over either family: the rule may or may not match
         return Candidate(calico_rank(policy, index), rule.action, rule_ports(rule, named_ports), policy.tier,
-                         policy.key, policy.rule_name(direction, index), order=policy.order,
+                         policy.key, policy.rule_name(direction, index),
+                         order=None if isinstance(policy, LoweredPolicy) else policy.order,
                          uncertain=bool(unmodelled) or version,
-                         unmodelled=(*unmodelled, *(("ipVersion",) if version else ())))
+                         unmodelled=(*unmodelled, *(("ipVersion",) if version else ())), l7=rule.l7)
 
     def entity_matches(self, policy: CalicoPolicy, entity: EntityRule, endpoint: Endpoint) -> bool:
         """Whether a rule's source or destination matches `endpoint` (every field given must match)."""
@@ -406,7 +428,9 @@ class PolicyContext:
             return ConnectionVerdict(source, destination, egress, ingress, ALL_PORTS, self_connection=True)
         allowed = egress.ports & ingress.ports
         certain = (egress.ports - egress.ambiguous) & (ingress.ports - ingress.ambiguous)
-        return ConnectionVerdict(source, destination, egress, ingress, allowed, ambiguous=allowed - certain)
+        plain = (egress.ports - egress.filtered) & (ingress.ports - ingress.filtered)
+        return ConnectionVerdict(source, destination, egress, ingress, allowed, ambiguous=allowed - certain,
+                                 filtered=allowed - plain)
 
 
 def tied(policy: ClusterPolicy, rules: Sequence[TieredRule]) -> bool:
@@ -432,10 +456,11 @@ class Candidate:
     tied: bool = False
     uncertain: bool = False
     unmodelled: tuple[str, ...] = ()
+    l7: tuple[str, ...] = ()
 
     def step(self, ports: PortSet, action: Action) -> TierStep:
         """The step the rule takes on `ports`."""
-        return TierStep(self.tier, action, ports, self.policy, self.priority, self.rule, self.order)
+        return TierStep(self.tier, action, ports, self.policy, self.priority, self.rule, self.order, self.l7)
 
 
 @dataclass(frozen=True)
@@ -448,6 +473,7 @@ class TierCandidates:
     selected: bool
     default_action: Action
     maybe_selected: bool = False
+    selected_by: tuple[str, ...] = ()  # Cilium's rule sets (and the NetworkPolicies) that put the pod in default deny
 
 
 def arrangements(tiers: Sequence[TierCandidates]) -> Iterator[list[TierCandidates]]:
@@ -493,7 +519,7 @@ def walk_tiers(tiers: Sequence[TierCandidates], preference: tuple[Action, ...],
             undecided = undecided - covered
         if selected and tier.default_action is Action.DENY:
             if undecided:
-                steps.append(TierStep(tier.tier, Action.DENY, undecided))
+                steps.append(TierStep(tier.tier, Action.DENY, undecided, selected_by=tier.selected_by))
             undecided = passed
         else:
             undecided = undecided | passed

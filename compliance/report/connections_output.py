@@ -7,6 +7,7 @@ text is never held whole. Texts of names and port sets are computed once per dis
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -19,22 +20,29 @@ from compliance.wording import counted
 
 REACHABILITY_FORMAT = "segproof.reachability/v1"
 CSV_HEADER = ("src", "dst", "protocol", "port_from", "port_to", "ambiguous")
+L7_COLUMN = "l7_filtered"  # appended (JSON key, CSV column) only when some rule of the result has L7 rules
 
 
 def connection_json(connection: Connection) -> dict[str, Any]:
     """A connection as in the reachability JSON contract; `ambiguous` are the ports of `ports` that equal
-    priorities of cluster policies leave to the implementation."""
-    return {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json(),
-            "ambiguous": connection.ambiguous.to_json()}
+    priorities of cluster policies leave to the implementation; `l7_filtered` (only when some rule has L7 rules)
+    those only rules with L7 rules allow."""
+    found = {"src": connection.source, "dst": connection.destination, "ports": connection.ports.to_json(),
+             "ambiguous": connection.ambiguous.to_json()}
+    if connection.filtered is not None:
+        found[L7_COLUMN] = connection.filtered.to_json()
+    return found
 
 
-def port_rows(ports: tuple[PortSet, PortSet]) -> list[tuple[str, int, int, str]]:
+def port_rows(ports: tuple[PortSet, PortSet], filtered: PortSet | None = None) -> list[tuple[str | int, ...]]:
     """(protocol, from, to, ambiguous yes/no) of every range of a connection's (ports, ambiguous ports), in port
-    order."""
+    order; with the L7-filtered ports (`filtered`), each range also says whether they are."""
     allowed, ambiguous = ports
-    rows = [(protocol, low, high, "no") for protocol, low, high in (allowed - ambiguous).items()]
-    rows += [(protocol, low, high, "yes") for protocol, low, high in ambiguous.items()]
-    return sorted(rows, key=lambda row: (PROTOCOLS.index(row[0]), row[1]))
+    rows: list[tuple[str | int, ...]] = []
+    for part, flag in ((allowed - ambiguous, "no"), (ambiguous, "yes")):
+        pieces = [(part, ())] if filtered is None else [(part - filtered, ("no",)), (part & filtered, ("yes",))]
+        rows += [(protocol, low, high, flag, *l7) for piece, l7 in pieces for protocol, low, high in piece.items()]
+    return sorted(rows, key=lambda row: (PROTOCOLS.index(str(row[0])), row[1]))
 
 
 def connections_list(found: Sequence[Connection] | None) -> list[dict[str, Any]] | None:
@@ -73,7 +81,11 @@ def json_lines(found: Iterable[Connection]) -> Iterator[str]:
         destination = names.get(c.destination) or names.setdefault(c.destination, compact_json(c.destination))
         ports = port_texts.get(c.ports) or port_texts.setdefault(c.ports, compact_json(c.ports.to_json()))
         unsure = port_texts.get(c.ambiguous) or port_texts.setdefault(c.ambiguous, compact_json(c.ambiguous.to_json()))
-        yield f'{{"src":{source},"dst":{destination},"ports":{ports},"ambiguous":{unsure}}}'
+        if c.filtered is None:
+            yield f'{{"src":{source},"dst":{destination},"ports":{ports},"ambiguous":{unsure}}}'
+        else:
+            l7 = port_texts.get(c.filtered) or port_texts.setdefault(c.filtered, compact_json(c.filtered.to_json()))
+            yield f'{{"src":{source},"dst":{destination},"ports":{ports},"ambiguous":{unsure},"{L7_COLUMN}":{l7}}}'
 
 
 def connections_csv(found: Iterable[Connection]) -> str:
@@ -84,21 +96,26 @@ def connections_csv(found: Iterable[Connection]) -> str:
 
 
 def write_connections_csv(stream: TextIO, found: Iterable[Connection]) -> None:
-    """The CSV of `connections_csv` written to `stream` as the connections come."""
-    stream.write(csv_cells(CSV_HEADER) + "\n")
-    write_lines(stream, csv_blocks(found), end="")
+    """The CSV of `connections_csv` written to `stream` as the connections come (with an `l7_filtered` column when
+    some rule of the result has L7 rules)."""
+    connections = iter(found)
+    first = next(connections, None)
+    filtering = first is not None and first.filtered is not None
+    stream.write(csv_cells((*CSV_HEADER, *((L7_COLUMN,) if filtering else ()))) + "\n")
+    write_lines(stream, csv_blocks(itertools.chain((first,) if first is not None else (), connections)), end="")
 
 
 def csv_blocks(found: Iterable[Connection]) -> Iterator[str]:
     """The CSV rows of each connection; each name and each set of port rows is rendered once by the CSV writer, and
     the rows of a connection are joined from them."""
     names: dict[str, str] = {}
-    port_lines: dict[tuple[PortSet, PortSet], list[str]] = {}
+    port_lines: dict[tuple[PortSet, PortSet, PortSet | None], list[str]] = {}
     for c in found:
         start = ((names.get(c.source) or names.setdefault(c.source, csv_cells([c.source]) + ","))
                  + (names.get(c.destination) or names.setdefault(c.destination, csv_cells([c.destination]) + ",")))
-        pair = (c.ports, c.ambiguous)
-        lines = port_lines.get(pair) or port_lines.setdefault(pair, [csv_cells(row) + "\n" for row in port_rows(pair)])
+        key = (c.ports, c.ambiguous, c.filtered)
+        lines = port_lines.get(key) or port_lines.setdefault(
+            key, [csv_cells(row) + "\n" for row in port_rows((c.ports, c.ambiguous), c.filtered)])
         yield "".join(start + line for line in lines)
 
 
@@ -131,15 +148,15 @@ def write_connections_table(stream: TextIO, found: Callable[[], Iterator[Connect
     """An aligned table followed by the assumptions; `found()` gives the connections, and is called twice (the
     widths of the columns, then the rows)."""
     count = 0
-    port_texts: dict[tuple[PortSet, PortSet], str] = {}
+    port_texts: dict[tuple[PortSet, PortSet, PortSet | None], str] = {}
 
     def rows() -> Iterator[tuple[str, str, str]]:
         nonlocal count
         count = 0
         for c in found():
             count += 1
-            pair = (c.ports, c.ambiguous)
-            yield c.source, c.destination, port_texts.get(pair) or port_texts.setdefault(pair, ports_text(*pair))
+            key = (c.ports, c.ambiguous, c.filtered)
+            yield c.source, c.destination, port_texts.get(key) or port_texts.setdefault(key, ports_text(*key))
 
     stream.write(visible(incomplete_banner(assumptions), lines=True))
     write_text_table(stream, ("SOURCE", "DESTINATION", "PORTS"), rows)
@@ -147,9 +164,10 @@ def write_connections_table(stream: TextIO, found: Callable[[], Iterator[Connect
     stream.write(visible(f"\n{counted(count, 'connection')}. Assumptions:\n{footer}\n", lines=True))
 
 
-def ports_text(ports: PortSet, ambiguous: PortSet) -> str:
-    """A connection's ports in words, with the ambiguous ones named."""
-    return ports.describe() + (f" (ambiguous: {ambiguous.describe()})" if ambiguous else "")
+def ports_text(ports: PortSet, ambiguous: PortSet, filtered: PortSet | None = None) -> str:
+    """A connection's ports in words, with the ambiguous and the L7-filtered ones named."""
+    return (ports.describe() + (f" (ambiguous: {ambiguous.describe()})" if ambiguous else "")
+            + (f" (L7-filtered: {filtered.describe()})" if filtered else ""))
 
 
 def incomplete_banner(assumptions: Mapping[str, object]) -> str:

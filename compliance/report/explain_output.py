@@ -24,7 +24,9 @@ def step_json(step: TierStep, asked: PortSet) -> dict:
     ports."""
     found = {"tier": str(step.tier), "action": str(step.action), "ports": (step.ports & asked).to_json(),
              "policy": step.policy or None, "priority": step.priority, "rule": step.rule or None}
-    return found | ({"order": step.order} if step.order is not None else {})
+    return (found | ({"order": step.order} if step.order is not None else {})
+            | ({"l7_filtered": list(step.l7)} if step.l7 else {})
+            | ({"selected_by": list(step.selected_by)} if step.selected_by else {}))
 
 
 def direction_json(side: DirectionVerdict, asked: PortSet) -> dict:
@@ -47,6 +49,7 @@ def verdict_json(verdict: ConnectionVerdict, asked: PortSet) -> dict:
     return {"src": verdict.source.display, "dst": verdict.destination.display,
             "self": verdict.self_connection, "allowed": allowed.to_json(), "denied": (asked - allowed).to_json(),
             "ambiguous": (verdict.ambiguous & asked).to_json(),
+            **({"l7_filtered": (verdict.filtered & asked).to_json()} if verdict.filtered & asked else {}),
             "egress": direction_json(verdict.egress, asked), "ingress": direction_json(verdict.ingress, asked)}
 
 
@@ -83,7 +86,8 @@ def step_line(step: TierStep, ports: PortSet) -> str:
     """`Admin tier: AdminNetworkPolicy/guard (priority 10) ingress[0] "no-blue": denies TCP 80`; the Pass chain of
     Calico's tiers step by step, each tier's end (its default action) and the profile after the last."""
     verb = ADMIN_PASS if str(step.action) == "Pass" and str(step.tier) == "Admin" else STEP_VERBS[str(step.action)]
-    action = verb.format(ports.describe())
+    action = verb.format(ports.describe()) + (f" (L7-filtered ({', '.join(step.l7)}): the connection is reachable, "
+                                              "its requests are filtered)" if step.l7 else "")
     if str(step.tier) == "NetworkPolicy":
         return f"NetworkPolicy: {action} (they isolate the pod, so they decide what the Admin tier left)"
     if str(step.tier) == "default" and not step.policy and str(step.action) == "Allow":
@@ -91,7 +95,8 @@ def step_line(step: TierStep, ports: PortSet) -> str:
     if str(step.tier) == "profile":
         return f"profile: {action} (no tier decided; the Kubernetes profile allows)"
     if not step.policy:
-        return f"{step.tier} tier: {action} (the tier selects the pod and no rule decided: its default action)"
+        origin = f"; default deny from {', '.join(step.selected_by)}" if step.selected_by else ""
+        return f"{step.tier} tier: {action} (the tier selects the pod and no rule decided: its default action{origin})"
     return f"{step.tier} tier: {step.reference}: {action}"
 
 
@@ -142,6 +147,11 @@ def explanation_text(explanation: Explanation) -> str:
                    if verdict.egress.unmodelled or verdict.ingress.unmodelled
                    else "by the implementation's order of equal priorities")
             lines.append(f"  ambiguous (allowed or denied {why}): {(verdict.ambiguous & asked).describe()}")
+        if verdict.filtered & asked:
+            kinds = dict.fromkeys(kind for side in (verdict.egress, verdict.ingress) for step in side.steps
+                                  for kind in step.l7)
+            lines.append(f"  L7-filtered ({', '.join(kinds)}): {(verdict.filtered & asked).describe()} (reachable; "
+                         "L7 rules filter the requests)")
         if allowed and asked - allowed:
             lines.append(f"  denied: {(asked - allowed).describe()}")
         lines += [f"  {line}" for line in direction_lines(verdict.egress, source, destination, asked)]

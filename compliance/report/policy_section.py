@@ -150,7 +150,7 @@ def endpoint_index(system: AssessedSystem) -> Callable[[str], list[Endpoint]]:
         pods[pod.workload.display].append(pod)
     reach = system.reach
     ranges: dict[str, AddressRange] = {r.display: r for r in (*reach.egress_ranges, *reach.ingress_ranges)}
-    by_account = bool(system.snapshot.calico_policies)
+    by_account = bool(system.snapshot.calico_policies or system.snapshot.cilium_policies)
 
     def endpoints(name: str) -> list[Endpoint]:
         found = ranges.get(name)
@@ -187,7 +187,7 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
     """Explain excerpts of the first pairs (of at most EXCERPT_CANDIDATES) on which a cluster policy or Calico
     policy decides."""
     snapshot = system.snapshot
-    if not snapshot.cluster_policies and not snapshot.calico_policies:
+    if not snapshot.cluster_policies and not snapshot.calico_policies and not snapshot.cilium_policies:
         return []
     context = PolicyContext(snapshot.policies, system.namespace_labels, system.options, snapshot.cluster_policies,
                             snapshot.nodes, tiered_objects(snapshot, system.options))

@@ -76,11 +76,13 @@ class RecordedInputs:
             raise InvalidPackManifest(MANIFEST_FILE, problem.message) from None
 
 
-def recorded_option(value: Any, field: str, default: bool | str) -> bool | str:
+def recorded_option(value: Any, field: str, default: bool | str | None) -> bool | str | None:
     """An analysis option as recorded: a boolean or a text, `default` when absent."""
+    if value is None:
+        return default
     if isinstance(default, str):
         return string_at(value, field) or default
-    return boolean_at(value, field, default)
+    return boolean_at(value, field, False)
 
 
 def pack_text(files: PackFiles, name: str) -> str:

@@ -131,3 +131,15 @@ class Evaluators:
         if source in self.pods:
             return self.reach.ambiguous_to_address(self.class_of[source], destination)
         return self.reach.ambiguous_from_address(source, self.class_of[destination])
+
+    def reference_filtered(self, source: str, destination: str) -> PortSet:
+        """Ports the per-pod reference finds allowed only through rules with L7 rules."""
+        return self.context.connection(self.endpoint(source), self.endpoint(destination)).filtered
+
+    def engine_filtered(self, source: str, destination: str) -> PortSet:
+        """Ports the class-based engine finds allowed only through rules with L7 rules."""
+        if source in self.pods and destination in self.pods:
+            return self.reach.filtered_between(self.class_of[source], self.class_of[destination])
+        if source in self.pods:
+            return self.reach.filtered_to_address(self.class_of[source], destination)
+        return self.reach.filtered_from_address(source, self.class_of[destination])

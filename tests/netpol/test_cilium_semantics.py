@@ -9,8 +9,8 @@ import pytest
 
 from compliance.model.cilium_policy import CiliumPolicy, ServiceReference
 from compliance.model.objects import Service
-from compliance.netpol.options import AnalysisOptions
-from tests.netpol.builders import Evaluators, cluster, pod, ports
+from compliance.netpol.options import AnalysisOptions, detected_cni
+from tests.netpol.builders import Evaluators, cluster, namespace, pod, ports
 from tests.netpol.builders import policy as network_policy
 from tests.netpol.cases import BASE
 from tests.netpol.cilium_builders import (
@@ -31,7 +31,7 @@ WEB = labels(app="web")
 CLIENT = labels(**{"k8s:io.kubernetes.pod.namespace": "b", "app": "client"})
 ROBOT = pod("b/robot", {"app": "robot"}, ip="10.2.0.3")
 ROBOT["spec"]["serviceAccountName"] = "robot"
-CILIUM = AnalysisOptions(ipblock_selects_pods=False)  # Cilium's agent: CIDR rules never match pods
+CILIUM = AnalysisOptions()  # ipBlocks follow the detected CNI: under Cilium they match no pod
 
 LANGUAGE = "security/policy/language.rst"
 ENDPOINTS = f"{LANGUAGE}, Layer 3 Examples: Endpoints based"
@@ -62,13 +62,17 @@ class CiliumCase:
     options: AnalysisOptions = CILIUM
     ambiguous: tuple[tuple[str, str, str], ...] = ()
     services: tuple[Service, ...] = field(default=())
+    filtered: tuple[tuple[str, str, str], ...] = ()
 
 
 def case(name: str, section: str, *policies: CiliumPolicy, expect: list[tuple[str, str, str]],
          manifests: tuple[dict, ...] = (), options: AnalysisOptions = CILIUM,
-         ambiguous: tuple[tuple[str, str, str], ...] = (), services: tuple[Service, ...] = ()) -> CiliumCase:
-    """A case; `section` names the documentation page and heading it is written from."""
-    return CiliumCase(name, section, tuple(policies), tuple(expect), manifests, options, ambiguous, services)
+         ambiguous: tuple[tuple[str, str, str], ...] = (), services: tuple[Service, ...] = (),
+         filtered: tuple[tuple[str, str, str], ...] = ()) -> CiliumCase:
+    """A case; `section` names the documentation page and heading it is written from; `filtered` the ports of
+    some pairs that only rules with L7 rules allow (every other pair has none)."""
+    return CiliumCase(name, section, tuple(policies), tuple(expect), manifests, options, ambiguous, services,
+                      filtered)
 
 
 def web(ref: str = "a/web-policy", **rules) -> CiliumPolicy:
@@ -200,6 +204,15 @@ CASES = [
     case("CIDR rules do not match pods, even inside the range", f"{CIDRS}: Selecting nodes with CIDR / ipBlock",
          web(ingress=(rule(cidrs=(cidr("10.0.0.0/8"),)),)),
          expect=[("b/client", "a/web", "none"), ("10.9.9.9", "a/web", "all")]),
+    case("ipblock_selects_pods set explicitly makes CIDR rules match pods inside", CIDRS,
+         web(ingress=(rule(cidrs=(cidr("10.0.0.0/8"),)),)),
+         options=AnalysisOptions(ipblock_selects_pods=True),
+         expect=[("b/client", "a/web", "all"), ("a/db", "a/web", "all")]),
+    case("NetworkPolicy ipBlocks match no pod under Cilium either", CIDRS,
+         cnp("b/unrelated", rule_set(labels(app="none"), ingress=(rule(),))),
+         manifests=(network_policy("a/np", {"podSelector": {"matchLabels": {"app": "web"}},
+                                            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}),),
+         expect=[("b/client", "a/web", "none"), ("10.9.9.9", "a/web", "all")]),
     case("a CIDRSet entry admits its cidr less its excepts", f"{CIDRS}: toCIDRSet",
          web(egress=(rule(cidrs=(cidr("8.8.0.0/16", "8.8.8.0/24"),)),)),
          expect=[("a/web", "8.8.4.4", "all"), ("a/web", "8.8.8.8", "none"), ("a/web", "9.9.9.9", "none")]),
@@ -232,7 +245,23 @@ CASES = [
     # Layer 7.
     case("L7 rules filter requests, not the connection", f"{LAYER7}: HTTP",
          web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),)),
-         expect=[("b/client", "a/web", "TCP 80"), ("b/batch", "a/web", "none")]),
+         expect=[("b/client", "a/web", "TCP 80"), ("b/batch", "a/web", "none")],
+         filtered=(("b/client", "a/web", "TCP 80"),)),
+    case("a port an L4 rule also allows is not L7-filtered", f"{LAYER7}; {LAYER4}",
+         web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),
+                      rule(CLIENT, ports=to_ports(port(80, "TCP"), port(443, "TCP"))))),
+         expect=[("b/client", "a/web", "TCP 80,443")]),
+    case("L7 rules on egress filter DNS requests to every peer", f"{LAYER7}: DNS",
+         web(egress=(rule(ports=to_ports(port(53, "UDP"), l7=("dns",))),)),
+         expect=[("a/web", "8.8.8.8", "UDP 53"), ("a/web", "a/db", "UDP 53")],
+         filtered=(("a/web", "8.8.8.8", "UDP 53"), ("a/web", "a/db", "UDP 53"))),
+    case("an L7 rule from world filters requests from addresses", f"{LAYER7}: HTTP",
+         web(ingress=(rule(entities=("world",), ports=to_ports(port(8080, "TCP"), l7=("http",))),)),
+         expect=[("8.8.8.8", "a/web", "TCP 8080")],
+         filtered=(("8.8.8.8", "a/web", "TCP 8080"),)),
+    case("a deny wins over an L7 allow", f"{DENY}; {LAYER7}",
+         web(ingress=(rule(CLIENT, ports=to_ports(port(80, "TCP"), l7=("http",))),), ingress_deny=(rule(CLIENT),)),
+         expect=[("b/client", "a/web", "none")]),
     # Names that are not resolved statically.
     case("toFQDNs may reach any outside address: ambiguous", DNS,
          web(egress=(rule(fqdns=("api.example.com",), ports=to_ports(port(443, "TCP"))),)),
@@ -272,9 +301,38 @@ def test_cilium_semantics(found: CiliumCase) -> None:
     snapshot = replace(snapshot, services=(*snapshot.services, *found.services))
     evaluators = Evaluators(snapshot, found.options)
     ambiguous = {(source, destination): expected for source, destination, expected in found.ambiguous}
+    filtered = {(source, destination): expected for source, destination, expected in found.filtered}
     for source, destination, expected in found.expect:
         assert evaluators.reference(source, destination) == ports(expected), ("reference", source, destination)
         assert evaluators.engine(source, destination) == ports(expected), ("engine", source, destination)
         unsure = ports(ambiguous.get((source, destination), "none"))
         assert evaluators.reference_ambiguous(source, destination) == unsure, ("reference", source, destination)
         assert evaluators.engine_ambiguous(source, destination) == unsure, ("engine", source, destination)
+        only_l7 = ports(filtered.get((source, destination), "none"))
+        assert evaluators.reference_filtered(source, destination) == only_l7, ("reference", source, destination)
+        assert evaluators.engine_filtered(source, destination) == only_l7, ("engine", source, destination)
+
+
+AGENT = pod("kube-system/cilium-x1", {"k8s-app": "cilium"}, host_network=True)
+IPBLOCK_POLICY = network_policy("a/np", {"podSelector": {"matchLabels": {"app": "web"}},
+                                         "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+
+
+@pytest.mark.parametrize(("objects", "cilium", "detected", "selects_pods"), [
+    ((), (), "", True),
+    ((AGENT,), (), "Cilium (agent pods k8s-app=cilium run)", False),
+    ((), (web(ingress=(rule(),)),), "Cilium (Cilium policies present)", False),
+])
+def test_ipblocks_follow_the_detected_cni(objects: tuple, cilium: tuple, detected: str, selects_pods: bool) -> None:
+    snapshot = with_cilium(cluster(*BASE, namespace("kube-system"), *objects, IPBLOCK_POLICY), *cilium)
+    assert detected_cni(snapshot) == detected
+    assumptions = AnalysisOptions().of(snapshot)
+    assert assumptions["ipblock_selects_pods"] is selects_pods
+    assert ("cni" in assumptions) is bool(detected)
+    if detected:
+        assert assumptions["cni"] == detected
+        assert "CIDR rules and ipBlocks never match pods" in str(assumptions["ipblock_selects_pods_basis"])
+        assert "cilium_tiers" in assumptions and assumptions["policy_enforcement"] == "default"
+    evaluators = Evaluators(snapshot)
+    expected = ports("all" if selects_pods else "none")
+    assert evaluators.reference("a/db", "a/web") == evaluators.engine("a/db", "a/web") == expected
