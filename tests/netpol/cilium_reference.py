@@ -13,7 +13,8 @@ One connection, one direction at a time: the subject is the source for egress an
   rules of that direction (allow or deny) and does not switch `enableDefaultDeny` off (`always` mode: always).
 - Allowed ports: every port (no default deny) or the union of the allows (NetworkPolicy rules, Cilium allow rules),
   less every port a deny rule of a selecting rule set matches. The local host may always reach its endpoints.
-- L7-filtered: allowed ports that some L7 rule matches and no plain L3/L4 allow covers.
+- L7-filtered: allowed ports that some L7 rule matches and no plain L3/L4 allow covers (nor may cover: filtering narrows
+  access, so it is claimed only where every reading filters); no default deny does not lift it (intro.rst).
 - A peer field the objects cannot decide (toFQDNs, toServices, kube-apiserver, unmodelled fields) may or may not
   match: the ports it decides are allowed when some reading allows them, and ambiguous when another denies them.
 """
@@ -352,7 +353,7 @@ class CiliumReference:
         possible = (plain_possible | l7_possible) if isolated else ALL_PORTS
         certain = (plain_certain | l7_certain) if isolated else ALL_PORTS
         possible, certain = possible - deny_certain, certain - deny_possible
-        return Reading(certain, possible, (l7_possible - plain_certain) & possible)
+        return Reading(certain, possible, (l7_possible - plain_possible) & possible)
 
     def verdict(self, source: str, destination: str) -> Verdict:
         """The verdict on source -> destination (`ns/name` of a pod, or an address) over every port."""

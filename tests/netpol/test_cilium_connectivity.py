@@ -1,7 +1,6 @@
 """Cases re-expressed from Cilium's connectivity tests (tests/data/cilium-connectivity, each naming its origin in
 cilium/cilium's cilium-cli/connectivity): read through the manifest parser, each expected verdict per client/echo
-pair and port holds in the per-pod reference of Cilium's documentation and in the engine (both of its evaluators;
-whether an L7 rule filters the connection is checked on the reference alone: the engine does not report it yet)."""
+pair and port holds in the per-pod reference of Cilium's documentation and in the engine (both of its evaluators)."""
 
 from __future__ import annotations
 
@@ -59,12 +58,12 @@ def one_port(text: str) -> PortSet:
     return single_protocol(protocol, [(int(number), int(number))])
 
 
-def verdict_text(allowed: PortSet, ambiguous: PortSet, l7: PortSet | None, port: PortSet) -> str:
-    """The verdict on one port in the words of the case files (without L7 when `l7` is None)."""
+def verdict_text(allowed: PortSet, ambiguous: PortSet, l7: PortSet, port: PortSet) -> str:
+    """The verdict on one port in the words of the case files."""
     if not allowed.issuperset(port):
         return "denied"
     words = "ambiguous" if ambiguous.issuperset(port) else "allowed"
-    return f"{words} l7-filtered" if l7 is not None and l7.issuperset(port) else words
+    return f"{words} l7-filtered" if l7.issuperset(port) else words
 
 
 def test_there_are_at_least_twenty_cases_each_naming_its_origin() -> None:
@@ -92,10 +91,11 @@ def test_the_engine_gives_the_expected_verdicts(path: Path) -> None:
     evaluators = Evaluators(cluster(*case["objects"]), AnalysisOptions(ipblock_selects_pods=False))
     for item in case["expect"]:
         source, destination = end_name(item["from"]), end_name(item["to"])
-        expected = item["verdict"].removesuffix(" l7-filtered")
         port = one_port(item["port"])
-        for allowed, ambiguous in ((evaluators.engine(source, destination),
-                                    evaluators.engine_ambiguous(source, destination)),
-                                   (evaluators.reference(source, destination),
-                                    evaluators.reference_ambiguous(source, destination))):
-            assert verdict_text(allowed, ambiguous, None, port) == expected, item
+        for allowed, ambiguous, filtered in ((evaluators.engine(source, destination),
+                                              evaluators.engine_ambiguous(source, destination),
+                                              evaluators.engine_filtered(source, destination)),
+                                             (evaluators.reference(source, destination),
+                                              evaluators.reference_ambiguous(source, destination),
+                                              evaluators.reference_filtered(source, destination))):
+            assert verdict_text(allowed, ambiguous, filtered, port) == item["verdict"], item

@@ -45,9 +45,20 @@ def without_host_network(snapshot: Snapshot) -> Snapshot:
     return replace(snapshot, pods=tuple(pod for pod in snapshot.pods if not pod.host_network))
 
 
+def default_deny_off(reference: CiliumReference, name: str, direction: str) -> bool:
+    """Whether a rule set with `enableDefaultDeny` off in `direction` selects the pod `name` (where the engine does
+    not report the L7 filtering its L7 rules still do: see L7_WITHOUT_DEFAULT_DENY)."""
+    pod = reference.pods.get(name)
+    return pod is not None and any(
+        (rule_set.default_deny_ingress if direction == "ingress" else rule_set.default_deny_egress) is False
+        and reference.subject_selected(policy, rule_set.endpoint_selector, pod)
+        for policy in reference.snapshot.cilium_policies for rule_set in policy.rule_sets)
+
+
 def assert_agree(snapshot: Snapshot, addresses: tuple[str, ...], where: object, enforcement: str = "default") -> None:
     """Both evaluators of the engine allow the reference's ports on every pair; they report ambiguous at least the
-    reference's ambiguous ports (more is sound: ambiguous ports count as reachable)."""
+    reference's ambiguous ports (more is sound: ambiguous ports count as reachable), and L7-filtered the reference's
+    (at most those where a rule set without default deny selects an end)."""
     reference = CiliumReference(snapshot, enforcement=enforcement)
     evaluators = Evaluators(snapshot, replace(OPTIONS, policy_enforcement=enforcement))
     for source, destination in pairs(reference, addresses):
@@ -58,6 +69,9 @@ def assert_agree(snapshot: Snapshot, addresses: tuple[str, ...], where: object, 
         assert per_pod.ports == verdict.allowed, at
         assert evaluators.engine_ambiguous(source, destination).issuperset(verdict.ambiguous), at
         assert per_pod.ambiguous.issuperset(verdict.ambiguous), at
+        off = default_deny_off(reference, source, "egress") or default_deny_off(reference, destination, "ingress")
+        for filtered in (evaluators.engine_filtered(source, destination), per_pod.filtered):
+            assert filtered == verdict.l7 or (off and verdict.l7.issuperset(filtered)), ("L7", *at)
 
 
 def test_the_reference_reads_network_policies_alone_as_the_engine_does_without_ipblocks_on_pods() -> None:
@@ -203,3 +217,24 @@ def test_the_engine_leaves_fqdn_ports_certain_without_default_deny() -> None:
     evaluators = Evaluators(cluster(*BASE, NAMES_WITHOUT_DEFAULT_DENY), OPTIONS)
     assert (evaluators.engine("a/web", "8.8.8.8"), evaluators.engine_ambiguous("a/web", "8.8.8.8")) == (
         ALL_PORTS, NO_PORTS)
+
+
+# intro.rst, Endpoint default policy: enableDefaultDeny does not apply to L7 rules; an L7 rule without an L7 allow-all
+# still filters requests where default deny is off.
+L7_WITHOUT_DEFAULT_DENY = ("the engine reads the default allow of an endpoint without default deny as lifting the L7 "
+                           "rules that select it, and reports their ports unfiltered")
+HTTP_WITHOUT_DEFAULT_DENY = cnp("http", {"endpointSelector": {}, "enableDefaultDeny": {"ingress": False},
+                                         "ingress": [{"toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}],
+                                                                   "rules": {"http": [{"method": "GET"}]}}]}]})
+
+
+def test_the_reference_filters_l7_ports_without_default_deny() -> None:
+    verdict = CiliumReference(cluster(*BASE, HTTP_WITHOUT_DEFAULT_DENY)).verdict("8.8.8.8", "a/web")
+    assert (verdict.allowed, verdict.l7) == (ALL_PORTS, ports("TCP 80"))
+
+
+@pytest.mark.xfail(strict=True, reason=L7_WITHOUT_DEFAULT_DENY)
+def test_the_engine_filters_l7_ports_without_default_deny() -> None:
+    evaluators = Evaluators(cluster(*BASE, HTTP_WITHOUT_DEFAULT_DENY), OPTIONS)
+    assert (evaluators.engine("8.8.8.8", "a/web"), evaluators.engine_filtered("8.8.8.8", "a/web")) == (
+        ALL_PORTS, ports("TCP 80"))
