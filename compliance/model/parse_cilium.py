@@ -257,7 +257,7 @@ def l7_kinds(value: Any, field: str, direction: str, ports: tuple[CiliumPort, ..
     proto = string_at(rules.get("l7proto"), f"{field}.l7proto")
     if list_at(rules.get("l7"), f"{field}.l7") and not proto:
         raise InvalidObject(f"{field}.l7", "'l7' may only be specified when a 'l7proto' is also specified")
-    kinds = [key for key in L7_KINDS if (rules.get(key) if key == "l7proto" else list_at(rules.get(key), key))]
+    kinds = [key for key in L7_KINDS if (proto if key == "l7proto" else list_at(rules.get(key), f"{field}.{key}"))]
     if len(kinds) > 1:
         raise InvalidObject(field, f"multiple L7 protocol rule types in one rule ({', '.join(kinds)})")
     if not kinds:

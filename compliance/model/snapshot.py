@@ -45,9 +45,10 @@ CILIUM_LISTS = {"ciliumnetworkpolicies": (CILIUM_NETWORK_POLICY, CILIUM_VERSION)
 class Snapshot:
     """Cluster state from one source, with objects sorted by namespace and name.
 
-    `skipped` counts input objects of kinds segproof does not use; `unmodelled` counts policy kinds
-    (Calico, Cilium...) that change reachability but are not modelled, so every reachability-based result built
-    on this snapshot must say it is incomplete. `cluster_policies` are the cluster-scoped tiers' policies
+    `skipped` counts input objects of kinds segproof does not use; `unmodelled` counts what changes reachability
+    but is not modelled (policy kinds such as Calico's HostEndpoints, other versions of modelled kinds, and parts
+    of Cilium's policies: host policies, fromRequires/toRequires, CIDR groups), so every reachability-based result
+    built on this snapshot must say it is incomplete. `cluster_policies` are the cluster-scoped tiers' policies
     (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), sorted by kind and name; `nodes` are
     the Nodes, read where the nodes peers of cluster policies need their addresses. `calico_policies` (Calico
     NetworkPolicies and GlobalNetworkPolicies), `calico_tiers`, `network_sets` (NetworkSets and

@@ -412,7 +412,7 @@ def keep_cilium_policy(found: Collected, kind: str, obj: Mapping[str, Any], docu
         found.unmodelled[name] = (found.unmodelled.get(name) or 0) + 1
         return
     policy = parse_cilium_policy(obj)
-    found.keep(found.cilium_policies, policy.key, policy, document, kind)
+    found.keep(found.cilium_policies, policy.key, policy, document, "Cilium policy")
 
 
 def keep_pod(found: Collected, pod: Pod, document: Document, names: Sequence[str] = ()) -> None:

@@ -304,3 +304,21 @@ def test_proposed_calico_policies_are_laid_over_the_source() -> None:
     closed = {(c["src"], c["dst"]) for c in json.loads(out)["closed"]}
     assert ("analytics/dashboard[Deployment]", "payments/tokenizer[Deployment]") in closed
     assert not json.loads(out)["opened"]
+
+
+def test_proposed_cilium_policies_are_named_by_identity(tmp_path: Path) -> None:
+    # A proposed CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy are policy changes of the simulation, named
+    # by identity; deleting one names it the same way.
+    proposed = tmp_path / "cilium.yaml"
+    proposed.write_text(yaml.safe_dump_all([
+        {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+         "metadata": {"name": "lock", "namespace": "payments"},
+         "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]}},
+        {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "dns"},
+         "spec": {"endpointSelector": {}, "egress": [{"toEntities": ["cluster"]}]}}]))
+    code, out, err = run("simulate", *SOURCE, "--proposed", str(proposed), "-o", "json")
+    assert code == 0, err
+    changes = [(c["policy"], c["change"]) for c in json.loads(out)["policies"]]
+    assert changes == [("CiliumClusterwideNetworkPolicy/dns", "added"), ("CiliumNetworkPolicy/payments/lock", "added")]
+    code, _, err = run("simulate", *SOURCE, "--delete", "CiliumNetworkPolicy/payments/lock")
+    assert code == 2 and "CiliumNetworkPolicy/payments/lock: no such CiliumNetworkPolicy to delete" in err

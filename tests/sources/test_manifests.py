@@ -751,5 +751,5 @@ def test_a_cilium_policy_defined_again_differently_is_an_error(tmp_path: Path) -
     changed["spec"]["ingressDeny"] = [{"fromEntities": ["all"]}]
     error = load_error(write(tmp_path, "a.yaml", documents(*cilium_objects())), write(tmp_path, "b.yaml",
                                                                                       documents(changed)))
-    assert error.message.endswith("metadata.name: CiliumNetworkPolicy CiliumNetworkPolicy/payments/deny-world is "
+    assert error.message.endswith("metadata.name: Cilium policy CiliumNetworkPolicy/payments/deny-world is "
                                   f"defined again with different content (first in {tmp_path / 'a.yaml'} document 2)")

@@ -46,7 +46,7 @@ def tracked_objects(documents: Iterable[Document], path_of: Callable[[str], str]
         *(((p.kind, "", p.name), found.origins[(p.kind, origin)], p) for origin, p in found.cluster_policies.items()),
         *(((kind_of(p.key), p.namespace, p.name), found.origins[("Calico policy", origin)], p)
           for origin, p in found.calico_policies.items()),
-        *(((p.kind, p.namespace, p.name), found.origins[(p.kind, origin)], p)
+        *(((p.kind, p.namespace, p.name), found.origins[("Cilium policy", origin)], p)
           for origin, p in found.cilium_policies.items()),
         *((("Namespace", "", name), found.origins[("Namespace", name)], n) for name, n in found.namespaces.items())]
     return {key: TrackedObject(*key, path_of(document.file), ObjectContent(value, document.obj))
