@@ -118,7 +118,8 @@ def rule_row(rule: GuardRule) -> tuple[str, ...]:
     if isinstance(rule, CalicoTierRule):
         calico, policy = rule.rule, rule.policy
         order = "unset" if policy.order is None else f"{policy.order:g}"
-        return (policy.key, f"tier {policy.tier}, order {order}", rule.direction, f"{rule.direction}[{rule.index}]",
+        return (policy.key, f"tier {policy.tier}, order {order}", rule.direction,
+                policy.rule_name(rule.direction, rule.index),
                 str(rule.action), f"source {calico.source.describe()}; destination {calico.destination.describe()}",
                 calico.describe_ports())
     original = rule.policy.rules(rule.direction)[rule.index]

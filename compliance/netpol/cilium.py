@@ -204,18 +204,26 @@ def entity_peers(entity: str) -> tuple[EntityRule, ...]:
     return ()
 
 
-def service_backends_known(reference: ServiceReference, policy: CiliumPolicy, services: Sequence[Service]) -> bool:
-    """Whether every Service a `toServices` entry names is known to have a selector (Cilium then ignores it)."""
-    namespace = reference.namespace or policy.namespace
-    if reference.name is not None:
-        found = [service for service in services if (service.namespace, service.name) == (namespace, reference.name)]
-    else:
+class ServiceIndex:
+    """The snapshot's Services by namespace, for `toServices` entries."""
+
+    def __init__(self, services: Iterable[Service]) -> None:
+        self.by_namespace: dict[str, list[Service]] = {}
+        for service in services:
+            self.by_namespace.setdefault(service.namespace, []).append(service)
+
+    def backends_known(self, reference: ServiceReference, policy: CiliumPolicy) -> bool:
+        """Whether every Service a `toServices` entry names is known to have a selector (Cilium then ignores it): a
+        named Service absent from the snapshot, or one without a selector, has endpoints the snapshot does not hold.
+        A label selector that picks no Service matches nothing."""
+        namespace = reference.namespace or policy.namespace
+        candidates = (self.by_namespace.get(namespace, []) if namespace
+                      else [service for found in self.by_namespace.values() for service in found])
+        if reference.name is not None:
+            found = [service for service in candidates if service.name == reference.name]
+            return bool(found) and all(service.selector for service in found)
         selector = reference.selector or LabelSelector()
-        found = [service for service in services if (not namespace or service.namespace == namespace)
-                 and selector.matches(dict(service.labels))]
-        if not found:
-            return True
-    return bool(found) and all(service.selector for service in found)
+        return all(service.selector for service in candidates if selector.matches(dict(service.labels)))
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,7 @@ class Peer:
     unsure: tuple[str, ...] = ()
 
 
-def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: Sequence[Service]) -> list[Peer]:
+def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: ServiceIndex) -> list[Peer]:
     """The peers of a rule, one entity per alternative (their union is what the rule matches)."""
     if not rule.has_peer:
         return [Peer(EntityRule())] if rule.ports else []
@@ -235,7 +243,7 @@ def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: S
     peers += [Peer(EntityRule(nets=(cidr.cidr,), not_nets=cidr.excepts)) for cidr in rule.cidrs]
     if rule.fqdns:
         peers.append(Peer(EntityRule(nets=EVERYWHERE), ("toFQDNs",)))
-    if any(not service_backends_known(reference, policy, services) for reference in rule.services):
+    if any(not services.backends_known(reference, policy) for reference in rule.services):
         peers.append(Peer(EntityRule(nets=EVERYWHERE), ("toServices",)))
     return peers
 
@@ -286,7 +294,7 @@ def port_groups(rule: CiliumRule) -> list[tuple[tuple[PortSpec, ...] | None, tup
 
 
 def lower_rule(policy: CiliumPolicy, rule: CiliumRule, name: str, direction: str, deny: bool, cluster: str,
-               services: Sequence[Service]) -> list[LoweredRule]:
+               services: ServiceIndex) -> list[LoweredRule]:
     """A Cilium rule as Calico rules of its action, one per peer alternative and set of L7 rule kinds (a deny has
     none: Cilium's deny rules are L3/L4 only)."""
     action = Action.DENY if deny else Action.ALLOW
@@ -314,7 +322,7 @@ RULE_LISTS = {("ingress", False): "ingress", ("ingress", True): "ingressDeny", (
 
 
 def lower_rule_set(policy: CiliumPolicy, rule_set: CiliumRuleSet, name: str, cluster: str,
-                   services: Sequence[Service]) -> list[LoweredPolicy]:
+                   services: ServiceIndex) -> list[LoweredPolicy]:
     """The lowered policies of one rule set: its denies, its allows where it puts the endpoint in default deny (tier
     default: the tier then ends in Deny for it, even with no allow) and where it does not (tier cilium-allow).
 
@@ -367,14 +375,15 @@ def enforcement_policies(mode: str) -> list[LoweredPolicy]:
                           ingress_names=("every pod",) * len(every), egress_names=("every pod",) * len(every))]
 
 
-def lower(policies: Iterable[CiliumPolicy], services: Sequence[Service], options: AnalysisOptions
+def lower(policies: Iterable[CiliumPolicy], services: Iterable[Service], options: AnalysisOptions
           ) -> tuple[LoweredPolicy, ...]:
     """Cilium's policies (and the enforcement mode) as policies of the tiers above; linear in the rules (a toServices
-    entry looks its Services up among `services`). Host policies (nodeSelector) are not modelled."""
+    entry looks its Services up among those of its namespace). Host policies (nodeSelector) are not modelled."""
     found = enforcement_policies(options.policy_enforcement)
+    index = ServiceIndex(services)
     for policy in policies:
         for rule_set, name in zip(policy.rule_sets, rule_set_names(policy), strict=True):
-            found += lower_rule_set(policy, rule_set, name, options.cluster_name, services)
+            found += lower_rule_set(policy, rule_set, name, options.cluster_name, index)
     return tuple(found)
 
 

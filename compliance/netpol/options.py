@@ -150,7 +150,8 @@ CILIUM_ASSUMPTIONS: dict[str, object] = {
     "cilium_tiers": "Cilium's policies per direction: every deny rule first (ingressDeny, egressDeny: a deny wins over "
                     "every allow, NetworkPolicies' too), then the allows of rule sets without default deny, then the "
                     "NetworkPolicies and the other allows as one union, denying the rest where a NetworkPolicy or a "
-                    "rule set with rules of that direction (and enableDefaultDeny not false) selects the pod; the "
+                    "rule set with rules of that direction (and enableDefaultDeny not false, as the agent's default "
+                    "enable-non-default-deny-policies honours it) selects the pod; the "
                     "Admin tier before them and the Baseline tier after them as for other CNIs",
     "cilium_selectors": "k8s: and any: label sources match pod labels, other sources (reserved:...) none; "
                         "io.kubernetes.pod.namespace, io.cilium.k8s.namespace.labels.*, "
