@@ -12,11 +12,14 @@ from functools import cached_property
 from compliance.analysis.drift import Drift
 from compliance.analysis.history_effects import AssessedHistory
 from compliance.model.calico_policy import DEFAULT_TIER
+from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY, CiliumPolicy
 from compliance.model.cluster_policy import Tier
 from compliance.model.policy import IPBlock
 from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
-from compliance.netpol.calico import tier_places
+from compliance.netpol.calico import CalicoObjects, tier_places
+from compliance.netpol.calico_rules import CalicoCompiler
+from compliance.netpol.cilium import ALLOW_TIER, ENFORCEMENT_TIER, LoweredPolicy, lower, tiered_objects
 from compliance.netpol.classes import PodClass
 from compliance.netpol.connections import merged_ambiguity
 from compliance.netpol.options import AnalysisOptions
@@ -51,6 +54,12 @@ class ZoneConnection:
                               self.ports | other.ports, self.approved | other.approved,
                               tuple(dict.fromkeys((*self.flows, *other.flows))),
                               merged_ambiguity((self.ports, self.ambiguous), (other.ports, other.ambiguous)))
+
+
+def denies_only(policy: CiliumPolicy) -> CiliumPolicy:
+    """A Cilium policy with its deny rules only, which put no endpoint into default deny."""
+    return replace(policy, rule_sets=tuple(replace(rule_set, ingress=(), egress=(), default_deny_ingress=False,
+                                                   default_deny_egress=False) for rule_set in policy.rule_sets))
 
 
 class AssessedSystem:
@@ -91,31 +100,64 @@ class AssessedSystem:
         return analyse_snapshot(self.snapshot, self.options, self.address_cuts)
 
     @cached_property
+    def cilium_selections(self) -> tuple[tuple[LoweredPolicy, int], ...]:
+        """Cilium's policies as the engine lowers them (a part per rule set and tier, and the enforcement mode's), each
+        with the classes it selects."""
+        snapshot = self.snapshot
+        if not snapshot.cilium_policies and self.options.policy_enforcement == "default":
+            return ()
+        lowered = lower(snapshot.cilium_policies, snapshot.services, self.options)
+        compiler = CalicoCompiler(self.reach.classes, snapshot.topology_labels(), CalicoObjects(lowered), {},
+                                  lambda blocks: 0)
+        return tuple((policy, compiler.subjects(policy)) for policy in lowered)
+
+    @cached_property
+    def isolated(self) -> dict[str, int]:
+        """Per direction, the classes some policy isolates: a NetworkPolicy, or a Cilium rule set (or the `always`
+        enforcement mode) putting them into default deny (their part in the default tier)."""
+        found = {"ingress": self.reach.isolated_ingress, "egress": self.reach.isolated_egress}
+        for policy, subjects in self.cilium_selections:
+            for direction in found:
+                if policy.tier == DEFAULT_TIER and policy.applies(direction):
+                    found[direction] |= subjects
+        return found
+
+    @cached_property
     def tier_order(self) -> tuple[str, ...]:
-        """The names of the tiers in evaluation order (kube-admin, Calico's tiers, default, kube-baseline)."""
-        return tuple(place.name for place in tier_places(self.snapshot.calico_tiers, self.snapshot.calico_policies))
+        """The names of the tiers in evaluation order (kube-admin, Calico's and Cilium's tiers, default,
+        kube-baseline)."""
+        objects = tiered_objects(self.snapshot, self.options)
+        return tuple(place.name for place in tier_places(objects.tiers, objects.policies))
 
     @cached_property
     def guardrail_tiers(self) -> frozenset[str]:
-        """The tiers evaluated before the namespaces' policies: kube-admin (the Admin tier) and the Calico tiers
-        ordered before `default`."""
-        return frozenset(self.tier_order[:self.tier_order.index(DEFAULT_TIER)])
+        """The tiers evaluated before the namespaces' policies: kube-admin (the Admin tier), the Calico tiers ordered
+        before `default`, and Cilium's deny tier (where only the clusterwide policies' rules are guardrails: namespace
+        owners write the others); not Cilium's allow union or its enforcement mode."""
+        return frozenset(self.tier_order[:self.tier_order.index(DEFAULT_TIER)]) - {ALLOW_TIER, ENFORCEMENT_TIER}
 
     @cached_property
     def guardrail_tiers_alone(self) -> AssessedSystem:
         """This system with the policies of its guardrail tiers only (Admin-tier cluster policies, Calico policies of
-        tiers before `default`): what stays reachable whatever the NetworkPolicies and the default tier's Calico
-        policies say (namespace owners write them, and they override the Baseline tier), so what the guardrail tiers
-        deny for sure.
+        tiers before `default`, the deny rules of CiliumClusterwideNetworkPolicies): what stays reachable whatever the
+        NetworkPolicies, the default tier's Calico policies and the CiliumNetworkPolicies say (namespace owners write
+        them, and they override the Baseline tier), so what the guardrail tiers deny for sure.
 
         Without the later tiers nothing is isolated there, so every port the guardrail tiers leave undecided or pass
         is allowed by the default; ties between equal priorities and uncertain rules count as allowed, as everywhere.
+        Cilium's `always` enforcement, a default deny the namespaces' allows open, is left out too.
         """
         snapshot = self.snapshot
         admin = tuple(policy for policy in snapshot.cluster_policies if policy.tier is Tier.ADMIN)
         calico = tuple(policy for policy in snapshot.calico_policies if policy.tier in self.guardrail_tiers)
-        return AssessedSystem(replace(snapshot, policies=(), cluster_policies=admin, calico_policies=calico),
-                              self.scope, self.options, self.today, address_cuts=self.given_cuts)
+        cilium = tuple(denies_only(policy) for policy in snapshot.cilium_policies
+                       if policy.kind == CILIUM_CLUSTERWIDE_POLICY)
+        options = self.options
+        if options.policy_enforcement == "always":
+            options = replace(options, policy_enforcement="default")
+        return AssessedSystem(replace(snapshot, policies=(), cluster_policies=admin, calico_policies=calico,
+                                      cilium_policies=cilium), self.scope, options, self.today,
+                              address_cuts=self.given_cuts)
 
     def class_zone(self, pod_class: PodClass) -> str:
         """The zone of a class of pods."""

@@ -74,7 +74,10 @@ def analysis_complete(system: AssessedSystem) -> CheckResult:
     unmodelled = system.snapshot.unmodelled
     if not unmodelled:
         # Complete even without policies (everything is open, and the analysis says so), but not in those words.
-        kinds = "NetworkPolicy v1 and cluster policy" if system.snapshot.cluster_policies else "NetworkPolicy v1"
+        snapshot = system.snapshot
+        named = [kind for kind, present in (("NetworkPolicy v1", True), ("cluster policy", snapshot.cluster_policies),
+                                            ("Cilium policy", snapshot.cilium_policies)) if present]
+        kinds = " and ".join((", ".join(named[:-1]), named[-1])) if len(named) > 1 else named[0]
         summary = (f"Only {kinds} objects restrict traffic; the reachability analysis covers them all."
                    if system.snapshot.all_policies else "No policy object restricts traffic: every connection is "
                    "open, as the reachability analysis shows.")

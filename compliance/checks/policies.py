@@ -16,6 +16,7 @@ from compliance.checks.registry import (
     result,
 )
 from compliance.checks.segmentation import ZoneChoice, noted, zones_to_examine
+from compliance.model.cilium_policy import CiliumPolicy, CiliumRule
 from compliance.model.policy import IPBlockPeer, NetworkPolicy, Peer, PortSpec, SelectorPeer
 from compliance.model.selectors import LabelSelector
 from compliance.model.status import Status
@@ -46,21 +47,48 @@ def policies_to_examine(system: AssessedSystem) -> tuple[NetworkPolicy, ...]:
     return system.snapshot.policies
 
 
-def default_deny(policies: Sequence[NetworkPolicy], direction: str) -> str:
-    """The name of a policy denying `direction` to every pod of its namespace, or ""."""
+def admits_nothing(rule: CiliumRule) -> bool:
+    """Whether a Cilium allow rule matches no peer: `{}` (no peer field, no ports, no field not modelled)."""
+    return not rule.has_peer and rule.ports is None and not rule.unmodelled
+
+
+def cilium_denies_by_default(policy: CiliumPolicy, direction: str) -> bool:
+    """Whether a rule set of a Cilium policy selects every endpoint it can (`endpointSelector: {}`: its namespace's,
+    or the cluster's for a clusterwide policy), puts them into default deny for `direction` and allows nothing that
+    way."""
+    return any(rule_set.endpoint_selector is not None and rule_set.endpoint_selector.is_empty
+               and rule_set.isolates(direction) and all(map(admits_nothing, rule_set.rules(direction, False)))
+               for rule_set in policy.rule_sets)
+
+
+def default_deny(policies: Sequence[NetworkPolicy], cilium: Sequence[CiliumPolicy], direction: str) -> str:
+    """The name of a NetworkPolicy denying `direction` to every pod of its namespace, else the key of a Cilium
+    policy doing so (`cilium`: the namespace's and the clusterwide ones), or ""."""
     return next((p.name for p in policies if p.pod_selector.is_empty and p.isolates(direction)
-                 and not p.rules(direction)), "")
+                 and not p.rules(direction)), "") or next(
+        (p.key for p in cilium if cilium_denies_by_default(p, direction)), "")
 
 
 def posture(system: AssessedSystem, namespaces: Sequence[str]) -> EvidenceTable:
-    """Per namespace: its zones, how many policies it has, and its default-deny policies."""
+    """Per namespace: its zones, how many policies it has (NetworkPolicies and CiliumNetworkPolicies), and its
+    default-deny policies."""
     by_namespace: dict[str, list[NetworkPolicy]] = defaultdict(list)
     for policy in system.snapshot.policies:
         by_namespace[policy.namespace].append(policy)
-    rows = tuple((ns, ", ".join(sorted(system.namespace_zones.get(ns, ()))), str(len(by_namespace[ns])),
-                  default_deny(by_namespace[ns], "ingress"), default_deny(by_namespace[ns], "egress"))
+    cilium: dict[str, list[CiliumPolicy]] = defaultdict(list)
+    for found in system.snapshot.cilium_policies:
+        cilium[found.namespace].append(found)
+    rows = tuple((ns, ", ".join(sorted(system.namespace_zones.get(ns, ()))),
+                  str(len(by_namespace[ns]) + len(cilium[ns])),
+                  *(default_deny(by_namespace[ns], [*cilium[ns], *cilium[""]], d) for d in ("ingress", "egress")))
                  for ns in namespaces)
     return EvidenceTable("namespace_posture", "NetworkPolicy posture of each namespace", POSTURE_COLUMNS, rows)
+
+
+def policy_kinds(system: AssessedSystem) -> str:
+    """`NetworkPolicy`, or `NetworkPolicy or CiliumNetworkPolicy` where Cilium's policies exist: what a namespace
+    lacks when it has no policy."""
+    return "NetworkPolicy or CiliumNetworkPolicy" if system.snapshot.cilium_policies else "NetworkPolicy"
 
 
 @check("policy.namespace_has_policy", "Every namespace in the zones has at least one NetworkPolicy",
@@ -70,7 +98,7 @@ def namespace_has_policy(system: AssessedSystem, zones: Sequence[str] | None = N
     """A namespace without any NetworkPolicy leaves its pods open to every peer."""
     choice, namespaces = namespaces_in(system, zones, exclude)
     table = posture(system, namespaces)
-    findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no NetworkPolicy", "high")
+    findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no {policy_kinds(system)}", "high")
                 for row in table.rows if row[2] == "0"]
     return noted(result("policy.namespace_has_policy", findings,
                         every(len(namespaces), "The one namespace has a NetworkPolicy.",
@@ -86,9 +114,11 @@ def default_deny_check(check_id: str, system: AssessedSystem, direction: str, zo
     choice, namespaces = namespaces_in(system, zones, exclude)
     table = posture(system, namespaces)
     column = 3 if direction == "ingress" else 4
+    cilium = (f"; or a Cilium rule set with endpointSelector: {{}} and only empty {direction} rules ({{}})"
+              if system.snapshot.cilium_policies else "")
     findings = [Finding(row[0], f"namespace {row[0]} ({row[1]}) has no default-deny {direction} policy "
-                        f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules)",
-                        "high") for row in table.rows if not row[column]]
+                        f"(podSelector: {{}}, policyTypes including {direction.capitalize()}, no {direction} rules"
+                        f"{cilium})", "high") for row in table.rows if not row[column]]
     total = counted(len(namespaces), "namespace")
     return noted(result(check_id, findings,
                         every(len(namespaces), f"The one namespace denies {direction} by default.",

@@ -19,10 +19,12 @@ from compliance.checks.registry import (
     result,
 )
 from compliance.checks.segmentation import ZoneChoice, noted, workload_zones, zones_to_examine
+from compliance.model.cilium_policy import CILIUM_CLUSTERWIDE_POLICY
 from compliance.model.cluster_policy import Action, PodPeer, Tier
 from compliance.netpol import bitsets
 from compliance.netpol.calico import unmodelled_fields
 from compliance.netpol.calico_rules import CalicoTierRule
+from compliance.netpol.cilium import LoweredPolicy
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, PortSet
 from compliance.netpol.reachability import TierRule, refine
 from compliance.netpol.zones import Crossing
@@ -33,7 +35,19 @@ GUARDRAIL_COLUMNS = ("destination", "destination_zone", "source_zone", "guarded"
 GUARDRAIL_RULE_COLUMNS = ("policy", "priority", "direction", "rule", "action", "peers", "ports")
 AMBIGUOUS_COLUMNS = ("source", "source_zone", "destination", "destination_zone", "ambiguous_ports", "tied_policies")
 GUARDRAIL_TIERS = "a tier before the namespaces' policies (Admin tier, or a Calico tier ordered before default)"
+CILIUM_GUARDRAIL_TIERS = ("a tier before the namespaces' policies (Admin tier, a Calico tier ordered before default, "
+                          "or CiliumClusterwideNetworkPolicies' deny rules)")
 GuardRule = TierRule | CalicoTierRule
+
+
+def guardrail_tiers_text(system: AssessedSystem) -> str:
+    """What the guardrail tiers are, in words (naming Cilium's where the cluster has Cilium policies)."""
+    return CILIUM_GUARDRAIL_TIERS if system.snapshot.cilium_policies else GUARDRAIL_TIERS
+
+
+def namespaced_cilium(rule: GuardRule) -> bool:
+    """Whether a rule comes from a CiliumNetworkPolicy, which its namespace's owners write: never a guardrail."""
+    return isinstance(rule.policy, LoweredPolicy) and not rule.policy.key.startswith(f"{CILIUM_CLUSTERWIDE_POLICY}/")
 
 
 def tiered_rules(system: AssessedSystem) -> list[GuardRule]:
@@ -47,7 +61,7 @@ def crossing_rules(system: AssessedSystem, zone: str) -> list[GuardRule]:
     are."""
     inside = system.zoning.members(zone)
     tiers = system.guardrail_tiers
-    return [rule for rule in tiered_rules(system) if rule.tier_name in tiers and (
+    return [rule for rule in tiered_rules(system) if rule.tier_name in tiers and not namespaced_cilium(rule) and (
         (rule.direction == "ingress" and rule.targets & inside and rule.peers & ~inside)
         or (rule.direction == "egress" and rule.peers & inside and rule.targets & ~inside))]
 
@@ -146,8 +160,9 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
     default-tier Calico policy, which namespace owners change, can open it. Address ranges as sources are left to the
     untrusted_ingress and inbound_restricted checks."""
     choice, guarded, unguarded = guarded_zones(system, zones)
+    tiers = guardrail_tiers_text(system)
     if not guarded:
-        raise NothingToExamine(f"Not applicable: no Deny of every port in {GUARDRAIL_TIERS} matches traffic into "
+        raise NothingToExamine(f"Not applicable: no Deny of every port in {tiers} matches traffic into "
                                f"{choice.names} from pods outside, so no guardrail is claimed; what NetworkPolicies "
                                "(and the later tiers) allow is assessed by the other segmentation checks.")
     alone = system.guardrail_tiers_alone
@@ -173,13 +188,13 @@ def admin_guardrail(system: AssessedSystem, zones: Sequence[str] | None = None) 
                                         f"to the namespaces' policies (from {counted(len(sources), 'workload')}, e.g. "
                                         f"{sources[0]})", "high"))
     names = ", ".join(guarded)
-    evidence = (EvidenceTable("admin_guardrail", f"Guardrail of {names} in {GUARDRAIL_TIERS}", GUARDRAIL_COLUMNS,
+    evidence = (EvidenceTable("admin_guardrail", f"Guardrail of {names} in {tiers}", GUARDRAIL_COLUMNS,
                               tuple(rows)),
                 EvidenceTable("admin_guardrail_rules", f"Rules into {names} of the tiers before the namespaces' "
                               "policies", GUARDRAIL_RULE_COLUMNS,
                               rule_rows(system, [rule for zone in guarded for rule in crossing_rules(system, zone)])))
     outcome = result("segmentation.admin_guardrail", findings,
-                     f"A{GUARDRAIL_TIERS[1:]} denies every other zone's traffic into {names} except approved "
+                     f"A{tiers[1:]} denies every other zone's traffic into {names} except approved "
                      "flows, so no NetworkPolicy can open it.",
                      (f"{{count}} of {counted(len(rows), 'pair')} of a workload in {names} and another zone is not "
                       "guarded by a tier before the namespaces' policies.", f"{{count}} of "
@@ -268,9 +283,11 @@ def pair_ambiguity(system: AssessedSystem, source: str, destination: str, ranges
 def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> CheckResult:
     """Two cluster policies of one tier and priority that decide a connection differently leave it to the
     implementation: it counts as reachable, and the policies should get distinct priorities. So does a Calico rule
-    setting fields not modelled, which may or may not match. Connections with an end in `zones` are examined."""
+    setting fields not modelled, which may or may not match, and a Cilium rule whose peers the objects do not hold
+    (`toFQDNs`, `toServices`). Connections with an end in `zones` are examined."""
     choice = zones_to_examine(system, zones)
-    if not system.snapshot.cluster_policies and not system.snapshot.calico_policies:
+    snapshot = system.snapshot
+    if not snapshot.cluster_policies and not snapshot.calico_policies and not snapshot.cilium_policies:
         raise NothingToExamine("Not applicable: the input holds no cluster policy (AdminNetworkPolicy, "
                                "BaselineAdminNetworkPolicy or ClusterNetworkPolicy) and no Calico policy, so no "
                                "priorities can tie.")
@@ -292,12 +309,14 @@ def unambiguous(system: AssessedSystem, zones: Sequence[str] | None = None) -> C
                                     "modelled); counted as reachable", "high"))
     evidence = (EvidenceTable("ambiguous_connections", f"Connections of {choice.names} that equal priorities leave "
                               "ambiguous", AMBIGUOUS_COLUMNS, tuple(rows)),)
+    uncertain = ("Calico or Cilium rules whose match the objects do not decide" if snapshot.cilium_policies
+                 else "Calico rules setting fields not modelled")
     passed = (f"No connection of {choice.names} depends on the order of policies of equal priority or on fields "
               "not modelled."
               if system.reach.ambiguity is not None else
               "No two cluster policies of one tier share a priority and no Calico rule sets fields not modelled, so "
               "the policies decide every connection.")
     return noted(result("analysis.unambiguous", findings, passed,
-                        f"Connections of {choice.names} that policies of equal priority decide differently (or Calico "
-                        "rules setting fields not modelled may decide), leaving them to the implementation: {count}.",
+                        f"Connections of {choice.names} that policies of equal priority decide differently (or "
+                        f"{uncertain} may decide), leaving them to the implementation: {{count}}.",
                         evidence), choice)

@@ -32,7 +32,7 @@ def workload_isolated(system: AssessedSystem, zones: Sequence[str] | None = None
     choice = zones_to_examine(system, zones)
     wanted = set(choice.examined)
     reach = system.reach
-    isolated = {"ingress": reach.isolated_ingress, "egress": reach.isolated_egress}
+    isolated = system.isolated
     status: dict[str, dict[str, bool]] = {}
     for pod_class, zone in zip(reach.classes, system.zoning.classes, strict=True):
         if zone not in wanted:

@@ -179,8 +179,9 @@ def written_lines(written: WrittenPack, signer: str | None) -> list[str]:
 @main.command()
 @click.option("--out", "out", default="segproof-demo", show_default=True, metavar="DIR",
               help="Output root of the demo pack (a ledger: each run adds a pack).")
-@click.option("--sample", type=click.Choice(["networkpolicy", "calico"]), default="networkpolicy", show_default=True,
-              help="The shop cluster with NetworkPolicies only, or with Calico zone guardrails on top.")
+@click.option("--sample", type=click.Choice(["networkpolicy", "calico", "cilium"]), default="networkpolicy",
+              show_default=True, help="The shop cluster with NetworkPolicies only, or with Calico zone guardrails on "
+              "top; or a payments cluster with Cilium's policies.")
 @click.option("--now", "now", metavar="TIME", help="The assessment's clock (RFC 3339), for a reproducible pack.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")
 def demo(out: str, sample: str, now: str | None, quiet: bool) -> None:
@@ -192,9 +193,11 @@ def demo(out: str, sample: str, now: str | None, quiet: bool) -> None:
 
     found = write_demo(out, utc_now(now), feedback(quiet), sample)
     signer = found.published.signer
-    click.echo(f"demo: sample cluster {found.cluster}, scope {found.scope}, policy history in {found.repository}, "
+    history = f"policy history in {found.repository}" if found.history else "no policy history"
+    click.echo(f"demo: sample cluster {found.cluster}, scope {found.scope}, {history}, "
                f"throwaway signing key in {found.keys}")
     click.echo("\n".join(written_lines(found.published.pack,
                                         signer.certificate.subject.rfc4514_string() if signer else None)))
+    git = f" --git {found.repository}" if found.repository else ""
     click.echo(f"check the packs with: segproof verify --chain {out} --trust {found.keys / 'signing.crt'} "
-               f"--reperform --git {found.repository}")
+               f"--reperform{git}")

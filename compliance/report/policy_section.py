@@ -1,6 +1,6 @@
 """The report's policy section: the cluster policies' rules in evaluation order, the Calico policies by tier, the
-NetworkPolicies, explain excerpts where a cluster policy's or Calico policy's tier decides a connection, and what
-equal priorities leave ambiguous.
+Cilium policies by rule set, the NetworkPolicies, explain excerpts where a cluster policy's or Calico policy's tier
+decides a connection, and what equal priorities leave ambiguous.
 
 Excerpts are the verdicts of `segproof explain` (the tiers' lines, every port) on representative pods of a few
 workload pairs: some ambiguous connections first, then connections into the CDE (unapproved first), one pair per
@@ -28,6 +28,7 @@ from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.explain import representatives
 from compliance.netpol.ports import ALL_PORTS
 from compliance.netpol.verdict import ConnectionVerdict, Endpoint, PolicyContext, TierStep
+from compliance.report.cilium_section import cilium_policy_view
 from compliance.report.explain_output import tier_lines
 from compliance.report.tables import Table, evaluation_order
 from compliance.report.zone_flows import ZoneFlows
@@ -212,8 +213,8 @@ def tier_excerpts(system: AssessedSystem, flows: ZoneFlows, ambiguous: list[Zone
 
 def policy_section(system: AssessedSystem, flows: ZoneFlows, tables: Mapping[str, Table],
                    table_rows: int) -> dict[str, Any]:
-    """Everything the policy section shows: cluster policies, Calico policies, NetworkPolicies, excerpts and
-    ambiguity."""
+    """Everything the policy section shows: cluster policies, Calico policies, Cilium policies, NetworkPolicies,
+    excerpts and ambiguity."""
     ambiguous = ambiguous_connections(flows)
     network = tables["data/policies.csv"]
     ties = tied_priorities(system.snapshot.cluster_policies)
@@ -221,6 +222,7 @@ def policy_section(system: AssessedSystem, flows: ZoneFlows, tables: Mapping[str
     return {
         "cluster": cluster_policy_view(tables),
         "calico": calico_policy_view(system),
+        "cilium": cilium_policy_view(system),
         "network": {"rows": network.records(table_rows), "total": len(network.rows),
                     "more": max(0, len(network.rows) - table_rows), "path": network.path},
         "excerpts": tier_excerpts(system, flows, ambiguous),

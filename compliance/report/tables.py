@@ -236,11 +236,12 @@ def workloads_table(system: AssessedSystem) -> Table:
     reach = system.reach
     per_class = class_zone_and_policies(system)
     rank = {policy.key: index for index, policy in enumerate(evaluation_order(system.snapshot.cluster_policies))}
+    isolated = system.isolated
     workloads: dict[str, dict[str, Any]] = {}
     for pod_class in reach.classes:
         zone, ingress, egress, tiered = per_class[pod_class.index]
-        isolated_ingress = bitsets.has(reach.isolated_ingress, pod_class.index)
-        isolated_egress = bitsets.has(reach.isolated_egress, pod_class.index)
+        isolated_ingress = bitsets.has(isolated["ingress"], pod_class.index)
+        isolated_egress = bitsets.has(isolated["egress"], pod_class.index)
         # Every pod of a class has the class's labels and host networking: a class adds to each of its workloads
         # once, with the number of its pods there.
         labels = set(pod_class.labels)

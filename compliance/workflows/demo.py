@@ -1,6 +1,7 @@
-"""The demo (`segproof demo`): a complete signed evidence pack for a bundled sample, its shop cluster, scope and
-policy history, signed by a throwaway key. The `calico` sample is the shop cluster with the Calico guardrails of
-`samples/cluster-calico` on top."""
+"""The demo (`segproof demo`): a complete signed evidence pack for a bundled sample, its cluster, scope and policy
+history, signed by a throwaway key. The `calico` sample is the shop cluster with the Calico guardrails of
+`samples/cluster-calico` on top; the `cilium` sample is a cluster of its own (`samples/cluster-cilium`, with its
+scope), whose policies have no git history."""
 
 from __future__ import annotations
 
@@ -28,25 +29,43 @@ from compliance.workflows.inputs import (
 from compliance.workflows.publish import Published, assess_and_publish, load_signing
 
 DEMO_SUBJECT = "CN=ACME Payments segproof demo,O=ACME Payments Ltd"
-# Each sample's manifest directories under samples/. The pack and the report name a sample by its place in
-# segproof's repository, not in an installation.
-SAMPLES = {"networkpolicy": ("cluster",), "calico": ("cluster", "cluster-calico")}
-BUNDLED_SCOPE = "samples/scope.yaml (bundled)"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A bundled sample: its manifest directories and its scope file under samples/, and whether the demo policy
+    repository (the shop cluster's NetworkPolicies, samples/git) is its policies' history."""
+
+    directories: tuple[str, ...]
+    scope: str = "scope.yaml"
+    history: bool = True
+
+
+SAMPLES = {"networkpolicy": Sample(("cluster",)), "calico": Sample(("cluster", "cluster-calico")),
+           "cilium": Sample(("cluster-cilium",), "cluster-cilium/scope.yaml", history=False)}
 
 
 def bundled_name(sample: str) -> str:
-    """`samples/cluster (bundled)`: how outputs name a sample's manifests."""
-    return " + ".join(f"samples/{directory}" for directory in SAMPLES[sample]) + " (bundled)"
+    """`samples/cluster (bundled)`: how outputs name a sample's manifests. The pack and the report name a sample by
+    its place in segproof's repository, not in an installation."""
+    return " + ".join(f"samples/{directory}" for directory in SAMPLES[sample].directories) + " (bundled)"
+
+
+def bundled_scope(sample: str) -> str:
+    """`samples/scope.yaml (bundled)`: how outputs name a sample's scope."""
+    return f"samples/{SAMPLES[sample].scope} (bundled)"
 
 
 @dataclass(frozen=True)
 class Demo:
-    """What the demo used and wrote: the sample (as the pack names it), the policy repository and key beside the
-    ledger, and the pack."""
+    """What the demo used and wrote: the sample (as the pack names it), the policy repository beside the ledger (None
+    while no sample with `history` has made it; the packs of those samples re-perform with it), whether it is this
+    sample's history, the key beside the ledger, and the pack."""
 
     cluster: str
     scope: str
-    repository: Path
+    repository: Path | None
+    history: bool
     keys: Path
     published: Published
 
@@ -63,23 +82,24 @@ def build_demo_repository(script: Path, target: Path) -> None:
 
 
 def demo(out: str, now: str, feedback: Feedback = QUIET, sample: str = "networkpolicy") -> Demo:
-    """Write the pack of `sample` (a key of SAMPLES) into the ledger at `out`, making the key and repository on
-    the first run."""
+    """Write the pack of `sample` (a key of SAMPLES) into the ledger at `out`, making the key and (for a sample with
+    history) the repository on the first run."""
     samples = resource_dir("samples")
     # The throwaway key and the policy repository stay beside the ledger (never inside a pack): every demo
     # pack shares one signer, and the repository a pack names is there to re-perform it with.
     keys, repository = Path(out) / ".demo-key", Path(out) / ".demo-policy-repo"
     if not (keys / "signing.key").exists():
         create_key_files(keys, DEMO_SUBJECT, current_utc())
-    if not repository.exists():
+    chosen = SAMPLES[sample]
+    if chosen.history and not repository.exists():
         build_demo_repository(samples / "git" / "build_demo_repo.py", repository)
     signing = load_signing(str(keys / "signing.key"), str(keys / "signing.crt"))
-    manifests = tuple(str(samples / directory) for directory in SAMPLES[sample])
+    manifests = tuple(str(samples / directory) for directory in chosen.directories)
     snapshot = load_state(StateSource(manifests=manifests), now, feedback)
-    text = scope_text(str(samples / "scope.yaml"))
-    cluster = bundled_name(sample)
+    text = scope_text(str(samples / chosen.scope))
+    cluster, scope = bundled_name(sample), bundled_scope(sample)
+    git = GitSource(str(repository), "HEAD", ()) if chosen.history else None
     published = assess_and_publish(replace(snapshot, source={"type": "manifests", "paths": [cluster]}),
-                                   parse_scope(text, BUNDLED_SCOPE, run_date(now)), text, AnalysisOptions(),
-                                   chosen_frameworks(()), now, out, GitSource(str(repository), "HEAD", ()), signing,
-                                   feedback)
-    return Demo(cluster, BUNDLED_SCOPE, repository, keys, published)
+                                   parse_scope(text, scope, run_date(now)), text, AnalysisOptions(),
+                                   chosen_frameworks(()), now, out, git, signing, feedback)
+    return Demo(cluster, scope, repository if repository.exists() else None, chosen.history, keys, published)

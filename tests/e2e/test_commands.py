@@ -278,6 +278,30 @@ def test_the_calico_demo_analyses_the_guardrails_completely(tmp_path: Path) -> N
     assert into_tokenizer == ["monitoring/prometheus[StatefulSet]", "payments/payments-api[Deployment]"]
 
 
+def test_the_cilium_demo_packs_its_own_cluster_and_scope_completely(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, printed, err = run("demo", "--sample", "cilium", "--out", str(out), "--now", "2026-03-31T12:00:00Z")
+    assert code == 0, err
+    assert ("sample cluster samples/cluster-cilium (bundled), scope samples/cluster-cilium/scope.yaml (bundled), no "
+            "policy history") in printed
+    assert "--git" not in printed and not (out / ".demo-policy-repo").exists()
+    pack = out / "20260331T120000Z"
+    snapshot = json.loads((pack / "snapshot.json").read_text())
+    assert snapshot["unmodelled"] == {}
+    assert [o["metadata"]["name"] for o in snapshot["objects"]["ciliumclusterwidenetworkpolicies"]] == [
+        "cde-guardrail"]
+    code, verified, err = run("verify", "--chain", str(out), "--trust", str(out / ".demo-key" / "signing.crt"),
+                              "--reperform")
+    assert code == 0 and "(trusted)" in verified and "set aside" not in verified, err
+    text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(pack / "report.pdf").pages).split())
+    assert "INCOMPLETE ANALYSIS" not in text
+    assert "Only NetworkPolicy v1 and Cilium policy objects restrict traffic" in text
+    for phrase in ("Cilium policies", "11 Cilium policies with 12 rule sets", "CiliumClusterwideNetworkPolicy/cde-",
+                   "Nothing out of PCI DSS scope connects into the CDE", "every endpoint of payments",
+                   "egress[2]: FQDN api.processor.example", "a deny rule of any of them wins over every allow"):
+        assert phrase in text.replace("\u200b", ""), phrase
+
+
 def test_ambiguous_ports_are_reachable_and_marked_in_every_format(tmp_path: Path) -> None:
     red, blue = {"namespaces": {"matchLabels": {"team": "red"}}}, [{"namespaces": {"matchLabels": {"team": "blue"}}}]
     objects = [namespace("shop", team="red"), namespace("batch", team="blue"), pod("shop/web"), pod("batch/job"),

@@ -5,12 +5,24 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 from compliance.analysis.system import AssessedSystem
 from compliance.controls import Framework, evaluate_controls, parse_catalog
 from compliance.evidence.manifest import FileEntry
+from compliance.model.cilium_policy import (
+    CILIUM_CLUSTERWIDE_POLICY,
+    CILIUM_NETWORK_POLICY,
+    CIDRRule,
+    CiliumPolicy,
+    CiliumPort,
+    CiliumRule,
+    CiliumRuleSet,
+    PortRule,
+)
+from compliance.model.selectors import LabelSelector
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.options import AnalysisOptions
 from compliance.report.inputs import ChangeRow, DriftRow, ReportInput
@@ -114,6 +126,54 @@ def calico_snapshot() -> Snapshot:
     snapshot = load_manifests((str(samples / "cluster"), str(samples / "cluster-calico")), NOW)
     return dataclasses.replace(snapshot, unmodelled={kind: count for kind, count in snapshot.unmodelled.items()
                                                      if not kind.startswith("Calico ")})
+
+
+def selector(**labels: str) -> LabelSelector:
+    """A Cilium endpoint selector by labels (keys may carry a source prefix, like `k8s:`)."""
+    return LabelSelector(tuple(sorted(labels.items())))
+
+
+def tcp(*ports: int | str, l7: tuple[str, ...] = ()) -> tuple[PortRule, ...]:
+    """`toPorts` of TCP ports, with the L7 rule kinds on them."""
+    return (PortRule(tuple(CiliumPort(port, protocol="TCP") for port in ports), l7),)
+
+
+NOTHING = CiliumRule()  # `{}`: no peer and no port, so it matches nothing (a default deny's rule)
+CDE_ENDPOINTS = selector(**{"io.cilium.k8s.namespace.labels.pci-zone": "cde"})
+OUT_OF_SCOPE_ENDPOINTS = selector(**{"io.cilium.k8s.namespace.labels.pci-zone": "out-of-scope"})
+# What samples/cluster-cilium/guardrails.yaml and payments.yaml hold, as model values.
+CILIUM_POLICIES = (
+    CiliumPolicy(CILIUM_CLUSTERWIDE_POLICY, "cde-guardrail", "", (
+        CiliumRuleSet(CDE_ENDPOINTS, ingress_deny=(CiliumRule(endpoints=(OUT_OF_SCOPE_ENDPOINTS,)),),
+                      default_deny_ingress=False, default_deny_egress=False,
+                      description="Nothing out of PCI DSS scope connects into the CDE"),
+        CiliumRuleSet(OUT_OF_SCOPE_ENDPOINTS, egress_deny=(CiliumRule(endpoints=(CDE_ENDPOINTS,)),),
+                      default_deny_ingress=False, default_deny_egress=False)),
+        spec={"specs": []}),
+    CiliumPolicy(CILIUM_NETWORK_POLICY, "default-deny", "payments",
+                 (CiliumRuleSet(LabelSelector(), ingress=(NOTHING,), egress=(NOTHING,)),), spec={"spec": {}}),
+    CiliumPolicy(CILIUM_NETWORK_POLICY, "payments-api", "payments", (CiliumRuleSet(
+        selector(app="payments-api"),
+        ingress=(CiliumRule(endpoints=(selector(**{"k8s:io.kubernetes.pod.namespace": "checkout"}, app="storefront"),),
+                            ports=tcp(8443, l7=("http",))),
+                 CiliumRule(entities=("cluster",), ports=tcp("metrics"))),
+        egress=(CiliumRule(endpoints=(selector(app="card-vault"),), ports=tcp(5432)),
+                CiliumRule(cidrs=(CIDRRule(ipaddress.ip_network("203.0.113.0/24"),
+                                           (ipaddress.ip_network("203.0.113.192/26"),)),), ports=tcp(443)),
+                CiliumRule(fqdns=("api.processor.example",), ports=tcp(443)),
+                CiliumRule(endpoints=(selector(**{"k8s:io.kubernetes.pod.namespace": "kube-system",
+                                                  "k8s-app": "kube-dns"}),),
+                           ports=(PortRule((CiliumPort(53),), ("dns",)),))),
+        description="The payments API"),), spec={"spec": {}}),
+    CiliumPolicy(CILIUM_CLUSTERWIDE_POLICY, "host-guard", "", (CiliumRuleSet(
+        None, selector(**{"node-role.kubernetes.io/worker": ""}), ingress=(CiliumRule(entities=("cluster",)),)),),
+        spec={"spec": {}}),
+)
+
+
+def cilium_snapshot() -> Snapshot:
+    """The sample cluster with Cilium's policies of CILIUM_POLICIES (a host policy among them), modelled."""
+    return dataclasses.replace(sample_snapshot(), cilium_policies=CILIUM_POLICIES)
 
 
 def sample_scope() -> Scope:
