@@ -90,6 +90,15 @@ class AnalysisOptions:
                 result["cilium_uncertain_fields"] = dict(sorted(fields.items()))
         return result
 
+    def recorded(self, snapshot: Snapshot) -> dict[str, object]:
+        """The options as a pack records them for re-performance on `snapshot`: the ipBlock reading resolved for its
+        CNI, and Cilium's options where Cilium is detected or they are set."""
+        found: dict[str, object] = {"ipblock_selects_pods": self.selects_pods(bool(detected_cni(snapshot))),
+                                    "host_network_isolated": self.host_network_isolated}
+        if detected_cni(snapshot) or (self.policy_enforcement, self.cluster_name) != ("default", "default"):
+            found |= {"policy_enforcement": self.policy_enforcement, "cluster_name": self.cluster_name}
+        return found
+
     def of(self, snapshot: Snapshot) -> dict[str, object]:
         """The assumptions behind a result on `snapshot`."""
         return self.assumptions(snapshot.unmodelled, snapshot.cluster_policies, bool(snapshot.nodes),
