@@ -141,7 +141,8 @@ def test_a_signed_sample_pack_re_performs(sample_pack: tuple[dict[str, bytes], d
     ("git", "main", "inputs.git: must be an object, not 'main'"),
     ("git", {"paths": ["policies"]}, "inputs.git.commit: required field is missing"),
     ("git", {"commit": "0" * 40, "paths": "policies"}, "inputs.git.paths: must be a list, not 'policies'"),
-], ids=["assumptions", "assumption", "enforcement-mode", "cluster-name", "frameworks", "framework-number", "framework-unknown", "git", "git-commit",
+], ids=["assumptions", "assumption", "enforcement-mode", "cluster-name", "frameworks", "framework-number",
+        "framework-unknown", "git", "git-commit",
         "git-paths"])
 def test_recorded_inputs_of_the_wrong_type_fail_re_performance(
         sample_pack: tuple[dict[str, bytes], dict[str, Any]], tmp_path: Path, signer: Signer, field: str, value: Any,
