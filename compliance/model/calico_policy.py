@@ -129,6 +129,11 @@ class CalicoPolicy:
         """How outputs name rule `index` of `direction`: `ingress[0]`."""
         return f"{direction}[{index}]"
 
+    def matches_host_network(self, direction: str, index: int) -> bool:
+        """Whether the rule's peers include host-network pods whatever its selectors say (never for Calico's, to
+        which they are no endpoint; Cilium's lowered rules of the entities that carry them)."""
+        return False
+
     def applies(self, direction: str) -> bool:
         """Whether the policy applies to its endpoints in `direction` ("ingress" or "egress")."""
         return direction.capitalize() in self.types

@@ -199,6 +199,8 @@ class CalicoCompiler:
             peers, addresses = self.entity(policy, peer_entity, direction)
             if not targets:
                 continue
+            if policy.matches_host_network(direction, index):
+                peers |= self.everything & ~self.endpoint_classes
             uncertain = bool(unmodelled_fields(policy, rule))
             parts = [(peers, addresses, uncertain)]
             if rule.ip_version is not None:

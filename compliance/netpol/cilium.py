@@ -17,7 +17,9 @@ Cilium's documentation (docs.cilium.io, security/policy: intro, language, deny p
   its namespace; its peer selectors too unless they test the namespace or a namespace label. A clusterwide policy's
   peer selectors match pods of any namespace.
 - Entities: `all` is everything, `world` (`-ipv4`, `-ipv6`) the addresses outside the cluster, `cluster` every pod;
-  the others (host, remote-node, kube-apiserver, health, init, ingress, unmanaged, none) no modelled endpoint.
+  host-network pods carry the host or remote-node identity: `host`, `remote-node` and `cluster` match them, endpoint
+  selectors and CIDRs never; the others (kube-apiserver, health, init, ingress, unmanaged, none) match no modelled
+  endpoint.
 - CIDR and CIDRSet entries match their ranges less their excepts (pods only when ipBlocks select pods, which Cilium's
   agent does not do by default); `toFQDNs` may resolve to any address outside the cluster, and `toServices` acts only
   on Services without a selector, whose endpoints the snapshot does not hold: both match every address, uncertainly.
@@ -86,6 +88,7 @@ class LoweredPolicy(CalicoPolicy):
     source: str = ""
     ingress_names: tuple[str, ...] = ()
     egress_names: tuple[str, ...] = ()
+    host_network_rules: frozenset[tuple[str, int]] = frozenset()  # (direction, index) of rules matching them
 
     @property
     def key(self) -> str:
@@ -95,6 +98,11 @@ class LoweredPolicy(CalicoPolicy):
     def rule_name(self, direction: str, index: int) -> str:
         """The Cilium rule a lowered rule comes from."""
         return (self.ingress_names if direction == "ingress" else self.egress_names)[index]
+
+    def matches_host_network(self, direction: str, index: int) -> bool:
+        """Whether the rule's peers include host-network pods: they carry the host or remote-node identity, which the
+        cluster, host and remote-node entities match."""
+        return (direction, index) in self.host_network_rules
 
 
 def label_source(key: str) -> tuple[str, str]:
@@ -193,14 +201,21 @@ def endpoint_peer(policy: CiliumPolicy, selector: LabelSelector, cluster: str) -
                       namespace_selector=calico_selector(parts.namespace, text) if parts.namespace else None)
 
 
-def entity_peers(entity: str) -> tuple[EntityRule, ...]:
-    """What an entity matches among modelled endpoints (none for host, remote-node, kube-apiserver and the rest)."""
+HOST_NETWORK_ENTITIES = ("cluster", "host", "remote-node")  # they hold the nodes, and so the host-network pods
+NO_POD = CalicoSelector("host-network pods", NOTHING)  # no pod by labels: the rule matches them as host-network pods
+
+
+def entity_peers(entity: str) -> tuple[Peer, ...]:
+    """What an entity matches among modelled endpoints: `all` everything, `world*` addresses, `cluster` every pod,
+    `host` and `remote-node` the host-network pods (their nodes are not modelled); kube-apiserver and the rest none."""
     if entity == "all":
-        return (EntityRule(),)
+        return (Peer(EntityRule()),)
     if entity == "cluster":
-        return (EntityRule(selector=EVERY_POD),)
+        return (Peer(EntityRule(selector=EVERY_POD), host_network=True),)
+    if entity in HOST_NETWORK_ENTITIES:
+        return (Peer(EntityRule(selector=NO_POD), host_network=True),)
     if entity in WORLD:
-        return (EntityRule(nets=WORLD[entity]),)
+        return (Peer(EntityRule(nets=WORLD[entity])),)
     return ()
 
 
@@ -228,10 +243,12 @@ class ServiceIndex:
 
 @dataclass(frozen=True)
 class Peer:
-    """One way a Cilium rule's peers are matched: a Calico entity, and the fields that make the match uncertain."""
+    """One way a Cilium rule's peers are matched: a Calico entity, the fields that make the match uncertain, and
+    whether it also matches host-network pods."""
 
     entity: EntityRule
     unsure: tuple[str, ...] = ()
+    host_network: bool = False
 
 
 def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: ServiceIndex) -> list[Peer]:
@@ -239,7 +256,7 @@ def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: S
     if not rule.has_peer:
         return [Peer(EntityRule())] if rule.ports else []
     peers = [Peer(endpoint_peer(policy, selector, cluster)) for selector in rule.endpoints or ()]
-    peers += [Peer(entity) for name in rule.entities for entity in entity_peers(name)]
+    peers += [peer for name in rule.entities for peer in entity_peers(name)]
     peers += [Peer(EntityRule(nets=(cidr.cidr,), not_nets=cidr.excepts)) for cidr in rule.cidrs]
     if rule.fqdns:
         peers.append(Peer(EntityRule(nets=EVERYWHERE), ("toFQDNs",)))
@@ -276,6 +293,7 @@ class LoweredRule:
 
     rule: CalicoRule
     name: str
+    host_network: bool = False
 
     @property
     def uncertain(self) -> bool:
@@ -306,7 +324,8 @@ def lower_rule(policy: CiliumPolicy, rule: CiliumRule, name: str, direction: str
             source, destination = (entity, subject) if direction == "ingress" else (EntityRule(), entity)
             unmodelled = tuple(dict.fromkeys((*rule.unmodelled, *peer.unsure)))
             found.append(LoweredRule(CalicoRule(action, source=source, destination=destination,
-                                                unmodelled=unmodelled, l7=() if deny else kinds), name))
+                                                unmodelled=unmodelled, l7=() if deny else kinds), name,
+                                     peer.host_network))
     return found
 
 
@@ -359,7 +378,9 @@ def lower_rule_set(policy: CiliumPolicy, rule_set: CiliumRuleSet, name: str, clu
             tuple(rule.rule for rule in by_direction["ingress"]), tuple(rule.rule for rule in by_direction["egress"]),
             selector, namespace_selector, source=policy.key,
             ingress_names=tuple(rule.name for rule in by_direction["ingress"]),
-            egress_names=tuple(rule.name for rule in by_direction["egress"])))
+            egress_names=tuple(rule.name for rule in by_direction["egress"]),
+            host_network_rules=frozenset((direction, index) for direction in ("ingress", "egress")
+                                         for index, rule in enumerate(by_direction[direction]) if rule.host_network)))
     return found
 
 

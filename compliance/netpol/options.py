@@ -90,6 +90,15 @@ class AnalysisOptions:
                 result["cilium_uncertain_fields"] = dict(sorted(fields.items()))
         return result
 
+    def recorded(self, snapshot: Snapshot) -> dict[str, object]:
+        """The options as a pack records them for re-performance on `snapshot`: the ipBlock reading resolved for its
+        CNI, and Cilium's options where Cilium is detected or they are set."""
+        found: dict[str, object] = {"ipblock_selects_pods": self.selects_pods(bool(detected_cni(snapshot))),
+                                    "host_network_isolated": self.host_network_isolated}
+        if detected_cni(snapshot) or (self.policy_enforcement, self.cluster_name) != ("default", "default"):
+            found |= {"policy_enforcement": self.policy_enforcement, "cluster_name": self.cluster_name}
+        return found
+
     def of(self, snapshot: Snapshot) -> dict[str, object]:
         """The assumptions behind a result on `snapshot`."""
         return self.assumptions(snapshot.unmodelled, snapshot.cluster_policies, bool(snapshot.nodes),
@@ -160,10 +169,9 @@ CILIUM_ASSUMPTIONS: dict[str, object] = {
                         "CiliumNetworkPolicy's endpointSelector, and its peer selectors not naming the namespace or a "
                         "namespace label, apply in its namespace",
     "cilium_entities": "all: everything; world, world-ipv4, world-ipv6: addresses outside the cluster, no pod; "
-                       "cluster: every pod; host, remote-node, kube-apiserver, health, init, ingress, unmanaged and "
-                       "none match no modelled endpoint (nodes are not modelled); host-network pods carry the host or "
-                       "remote-node identity and are matched only by all, so a connection to one that only a cluster, "
-                       "host or remote-node rule allows is reported denied where Cilium allows it",
+                       "cluster: every pod; host and remote-node: the host-network pods (which carry those identities, "
+                       "and are in cluster too; no endpoint selector or CIDR matches them; nodes are not modelled); "
+                       "kube-apiserver, health, init, ingress, unmanaged and none match no modelled endpoint",
     "cilium_cidrs": "CIDR and CIDRSet entries match their ranges less their excepts, and pods inside them only when "
                     "ipblock_selects_pods",
     "cilium_names": "toFQDNs (DNS answers) and toServices (the endpoints of Services without a selector, which the "

@@ -337,9 +337,11 @@ class PolicyContext:
                          subject: Endpoint, peer: Endpoint, named_ports: NamedPorts | None) -> Candidate | None:
         """The rule as a candidate when its source and destination match the connection, apart from the fields it
         sets that are not modelled (which make it uncertain), else None."""
-        source, destination = (peer, subject) if direction == "ingress" else (subject, peer)
-        if not (self.entity_matches(policy, rule.source, source)
-                and self.entity_matches(policy, rule.destination, destination)):
+        host_peer = peer.pod is not None and peer.pod.host_network and policy.matches_host_network(direction, index)
+        subject_entity, peer_entity = (rule.destination, rule.source) if direction == "ingress" else (
+            rule.source, rule.destination)
+        if not (self.entity_matches(policy, subject_entity, subject)
+                and (host_peer or self.entity_matches(policy, peer_entity, peer))):
             return None
         unmodelled = unmodelled_fields(policy, rule)
         version = False

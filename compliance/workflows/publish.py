@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def pack_inputs(system: AssessedSystem, request: PackRequest) -> dict[str, Any]:
         "snapshot": {"source": dict(snapshot.source), "collected_at": snapshot.collected_at},
         "scope_sha256": sha256_hex(request.scope_text.encode("utf-8")),
         "frameworks": list(request.frameworks),
-        "assumptions": {**asdict(system.options), "complete": not snapshot.unmodelled},
+        "assumptions": {**system.options.recorded(snapshot), "complete": not snapshot.unmodelled},
     }
     if system.history is not None:
         history = system.history.history

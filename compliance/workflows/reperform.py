@@ -24,7 +24,7 @@ from compliance.evidence.manifest import (
     parse_manifest,
 )
 from compliance.evidence.pack_files import PackFiles, csv_rows, open_pack
-from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.options import ENFORCEMENT_MODES, AnalysisOptions
 from compliance.report.tables import controls_table, csv_text, findings_table
 from compliance.scope import parse_scope
 from compliance.sources.git.source import GitSource
@@ -77,11 +77,15 @@ class RecordedInputs:
 
 
 def recorded_option(value: Any, field: str, default: bool | str | None) -> bool | str | None:
-    """An analysis option as recorded: a boolean or a text, `default` when absent."""
+    """An analysis option as recorded: a boolean or a text (the enforcement mode one of Cilium's), `default` when
+    absent."""
     if value is None:
         return default
     if isinstance(default, str):
-        return string_at(value, field) or default
+        text = string_at(value, field) or default
+        if field.endswith(".policy_enforcement") and text not in ENFORCEMENT_MODES:
+            raise InvalidObject(field, f"must be one of {', '.join(ENFORCEMENT_MODES)}, not {text!r}")
+        return text
     return boolean_at(value, field, False)
 
 

@@ -110,3 +110,12 @@ def test_explain_names_the_rule_its_action_and_the_origin_of_default_deny() -> N
     pair = json.loads(explanation_json(explain(snapshot, "b/client", "a/web", AnalysisOptions())))["pairs"][0]
     assert pair["l7_filtered"] == [{"protocol": "TCP", "from": 80, "to": 80}]
     assert pair["ingress"]["tiers"][0]["l7_filtered"] == ["http"]
+
+
+def test_packs_record_the_resolved_options_and_cilium_s_only_under_cilium() -> None:
+    plain = cluster(*BASE)
+    assert AnalysisOptions().recorded(plain) == {"ipblock_selects_pods": True, "host_network_isolated": False}
+    cilium = with_cilium(plain, TWO_SETS)
+    assert AnalysisOptions(cluster_name="east").recorded(cilium) == {
+        "ipblock_selects_pods": False, "host_network_isolated": False, "policy_enforcement": "default",
+        "cluster_name": "east"}

@@ -31,6 +31,7 @@ WEB = labels(app="web")
 CLIENT = labels(**{"k8s:io.kubernetes.pod.namespace": "b", "app": "client"})
 ROBOT = pod("b/robot", {"app": "robot"}, ip="10.2.0.3")
 ROBOT["spec"]["serviceAccountName"] = "robot"
+NODE_AGENT = pod("b/node-agent", {"app": "agent"}, ip="192.168.0.5", host_network=True)
 CILIUM = AnalysisOptions()  # ipBlocks follow the detected CNI: under Cilium they match no pod
 
 LANGUAGE = "security/policy/language.rst"
@@ -193,6 +194,15 @@ CASES = [
     case("all is every endpoint and address", f"{ENTITIES}: all",
          web(ingress=(rule(entities=("all",)),)),
          expect=[("b/client", "a/web", "all"), ("8.8.8.8", "a/web", "all")]),
+    case("host-network pods carry the host or remote-node identity, inside cluster", f"{ENTITIES}: host, remote-node",
+         web(egress=(rule(entities=("remote-node",)),), ingress=(rule(entities=("cluster",)),)),
+         manifests=(NODE_AGENT,),
+         expect=[("a/web", "b/node-agent", "all"), ("b/node-agent", "a/web", "all"), ("a/web", "a/db", "none"),
+                 ("b/client", "a/web", "all")]),
+    case("host-network pods are no endpoint: selectors and world never match them", f"{ENTITIES}: world",
+         web(egress=(rule(labels(**{"io.kubernetes.pod.namespace": "b"}), entities=("world", "kube-apiserver")),)),
+         manifests=(NODE_AGENT,),
+         expect=[("a/web", "b/node-agent", "none"), ("a/web", "b/client", "all"), ("a/web", "8.8.8.8", "all")]),
     case("host, remote-node, kube-apiserver and the rest match no pod", f"{ENTITIES}: host, remote-node",
          web(ingress=(rule(entities=("host", "remote-node", "kube-apiserver", "health", "ingress", "init",
                                      "unmanaged", "none")),)),

@@ -132,13 +132,17 @@ def test_a_signed_sample_pack_re_performs(sample_pack: tuple[dict[str, bytes], d
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("assumptions", "strict", "inputs.assumptions: must be an object, not 'strict'"),
     ("assumptions.ipblock_selects_pods", "no", "inputs.assumptions.ipblock_selects_pods: must be true or false"),
+    ("assumptions.policy_enforcement", "sometimes",
+     "inputs.assumptions.policy_enforcement: must be one of default, always, never, not 'sometimes'"),
+    ("assumptions.cluster_name", 5, "inputs.assumptions.cluster_name: must be a string, not 5"),
     ("frameworks", "pci-dss-4.0.1", "inputs.frameworks: must be a list, not 'pci-dss-4.0.1'"),
     ("frameworks", [4], "inputs.frameworks[0]: must be a string, not 4"),
     ("frameworks", ["pci-dss-9"], "inputs.frameworks: unknown framework 'pci-dss-9'"),
     ("git", "main", "inputs.git: must be an object, not 'main'"),
     ("git", {"paths": ["policies"]}, "inputs.git.commit: required field is missing"),
     ("git", {"commit": "0" * 40, "paths": "policies"}, "inputs.git.paths: must be a list, not 'policies'"),
-], ids=["assumptions", "assumption", "frameworks", "framework-number", "framework-unknown", "git", "git-commit",
+], ids=["assumptions", "assumption", "enforcement-mode", "cluster-name", "frameworks", "framework-number",
+        "framework-unknown", "git", "git-commit",
         "git-paths"])
 def test_recorded_inputs_of_the_wrong_type_fail_re_performance(
         sample_pack: tuple[dict[str, bytes], dict[str, Any]], tmp_path: Path, signer: Signer, field: str, value: Any,
