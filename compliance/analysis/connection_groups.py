@@ -86,11 +86,6 @@ class Tally:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     unapproved_pairs: list[tuple[str, str]] = field(default_factory=list)
 
-    def wants(self, source: str, unapproved: PortSet) -> bool:
-        """Whether pairs from `source` (the smallest source of a batch) could enter the samples."""
-        kept = self.unapproved_pairs if unapproved else self.pairs
-        return len(kept) < SAMPLE_PAIRS or source <= kept[-1][0]
-
     def sample(self, pairs: list[tuple[str, str]], unapproved: PortSet) -> None:
         """Keep the smallest of `pairs` (ascending), among the unapproved ones too when `unapproved`."""
         self.pairs = kept_smallest(self.pairs, pairs)
@@ -203,7 +198,8 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
     spread_bits = admissions.spread_classes
     ingress, egress = admissions.labels["ingress"], admissions.labels["egress"]
     tallies: dict[tuple[str, str, str], Tally] = {}
-    counts: dict[tuple[str, str, str, PortSet, PortSet, tuple[int, ...]], int] = {}
+    counts: dict[tuple[str, str, str, int], int] = {}
+    parts: dict[tuple[PortSet, PortSet, tuple[int, ...]], int] = {}  # (ports, uncovered, flows by id) by number
     flow_sets: dict[tuple[int, ...], tuple[ApprovedFlow, ...]] = {}
     merged: dict[tuple[str, str], ZoneConnection] = {}
     splits: dict[tuple[int, bool], list[tuple[str | None, int, list[int]]]] = {}
@@ -222,17 +218,16 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
             splits[(bits, by_ingress)] = found
         return found
 
-    def count(crossing: Crossing, admitted: str, number: int, unapproved: PortSet, flows: tuple[ApprovedFlow, ...],
-              source: str, pairs: Callable[[], list[tuple[str, str]]]) -> None:
+    def count(crossing: Crossing, admitted: str, number: int, part: int, unapproved: PortSet, source: str,
+              pairs: Callable[[], list[tuple[str, str]]]) -> None:
         group = (crossing.source_zone, crossing.destination_zone, admitted)
-        identity = tuple(map(id, flows))
-        flow_sets.setdefault(identity, flows)
-        key = (*group, crossing.ports, unapproved, identity)
+        key = (*group, part)
         counts[key] = counts.get(key, 0) + number
         tally = tallies.get(group)
         if tally is None:
             tally = tallies[group] = Tally()
-        if tally.wants(source, unapproved):
+        kept = tally.unapproved_pairs if unapproved else tally.pairs
+        if len(kept) < SAMPLE_PAIRS or source <= kept[-1][0]:
             tally.sample(pairs(), unapproved)
 
     for crossing in selected_crossings(system, sources, destinations, across_only):
@@ -250,9 +245,12 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
                    else (reach.ingress_ranges[crossing.source_range].display,))  # type: ignore[index]
         for bits, approved, flows in system.approvals(crossing):
             unapproved = crossing.ports - approved
+            identity = tuple(map(id, flows))
+            flow_sets.setdefault(identity, flows)
+            part = parts.setdefault((crossing.ports, unapproved, identity), len(parts))
             if bits is None:
                 destination = reach.egress_ranges[crossing.destination_range].display  # type: ignore[index]
-                count(crossing, egress[source_class], len(senders), unapproved, flows,  # type: ignore[index]
+                count(crossing, egress[source_class], len(senders), part, unapproved,  # type: ignore[index]
                       senders[0], lambda senders=senders, destination=destination:  # type: ignore[misc]
                       [(source, destination) for source in senders[:SAMPLE_PAIRS]])
                 continue
@@ -274,8 +272,10 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
                                      for destination in receivers if source != destination])
 
                 count(crossing, admitted if by_ingress else egress[source_class],  # type: ignore[arg-type,index]
-                      number, unapproved, flows, senders[0], pairs)
-    for (group_source, group_destination, admitted, ports, unapproved, identity), number in counts.items():
+                      number, part, unapproved, senders[0], pairs)
+    described = {number: key for key, number in parts.items()}
+    for (group_source, group_destination, admitted, part), number in counts.items():
+        ports, unapproved, identity = described[part]
         tallies[(group_source, group_destination, admitted)].add(number, ports, unapproved, flow_sets[identity])
     for (source, destination), connection in sorted(merged.items()):
         toward_source = destination not in system.classes_of_workload or (
@@ -312,6 +312,8 @@ def port_range_counts(system: AssessedSystem, destinations: Sequence[str]
     workloads = system.workloads_of_class
     first_names = [names[0] if names else "" for names in workloads]
     widths = [len(names) for names in workloads]
+    crowded_bits = bitsets.from_indices((index for index, width in enumerate(widths) if width > 1), len(widths))
+    ranges: dict[tuple[str, int, int], PortSet] = {}
     found: dict[tuple[str, str, int, int], PortRangeTally] = {}
     for crossing in selected_crossings(system, None, destinations, True):
         source_class = crossing.source_class
@@ -320,22 +322,31 @@ def port_range_counts(system: AssessedSystem, destinations: Sequence[str]
         for bits, approved, flows in system.approvals(crossing):
             if bits is None:
                 continue  # destinations are workload zones
-            indices = bitsets.members(bits)
-            number = len(senders) * sum(map(widths.__getitem__, indices))
+            reached = bits.bit_count()
+            if bits & crowded_bits:
+                reached += sum(widths[index] - 1 for index in bitsets.members(bits & crowded_bits))
+            number = len(senders) * reached
             if source_class is not None and bitsets.has(bits, source_class):
                 number -= len(senders)
             if not number:
                 continue
             uncovered_ports = crossing.ports - approved
+            example: tuple[str, str] | None = None
             for protocol, low, high in crossing.ports.items():
                 tally = found.setdefault((crossing.destination_zone, protocol, low, high), PortRangeTally())
                 tally.connections += number
                 tally.flows.update(dict.fromkeys(flows))
-                if uncovered_ports & single_protocol(protocol, ((low, high),)):
-                    tally.uncovered += number
-                    receivers = smallest([name for index in smallest(indices, key=first_names.__getitem__)
-                                          for name in workloads[index]])
-                    pair = min((source, destination) for source in senders[:SAMPLE_PAIRS] for destination in receivers
-                               if source != destination)
-                    tally.example = pair if tally.example is None else min(tally.example, pair)
+                if not uncovered_ports & ranges.setdefault((protocol, low, high),
+                                                           single_protocol(protocol, ((low, high),))):
+                    continue
+                tally.uncovered += number
+                if tally.example is not None and senders[0] > tally.example[0]:
+                    continue  # no pair of this part comes first
+                if example is None:
+                    nearest = smallest(bitsets.members(bits), key=first_names.__getitem__)
+                    receivers = smallest([name for index in nearest for name in workloads[index]])
+                    example = min(((source, destination) for source in senders[:SAMPLE_PAIRS]
+                                   for destination in receivers if source != destination), default=("", ""))
+                if example[0]:
+                    tally.example = example if tally.example is None else min(tally.example, example)
     return found
