@@ -11,6 +11,7 @@ member classes, never a value per pair; pairs of workloads whose pods fall in se
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,9 +63,9 @@ class ConnectionGroup:
                 "; ".join(flow.label for flow in self.flows), self.sample_text)
 
 
-def smallest(items: Sequence[Any], key: Callable[[Any], Any] | None = None) -> list[Any]:
-    """The SAMPLE_PAIRS smallest items, ascending."""
-    return sorted(items, key=key)[:SAMPLE_PAIRS] if len(items) <= 64 else heapq.nsmallest(SAMPLE_PAIRS, items, key)
+def smallest(items: Sequence[Any], key: Callable[[Any], Any] | None = None, count: int = SAMPLE_PAIRS) -> list[Any]:
+    """The `count` smallest items, ascending."""
+    return sorted(items, key=key)[:count] if len(items) <= 64 else heapq.nsmallest(count, items, key)
 
 
 def kept_smallest(kept: list[tuple[str, str]], found: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -197,39 +198,25 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
     crowded_bits = bitsets.from_indices(crowded, len(workloads))
     spread_bits = admissions.spread_classes
     ingress, egress = admissions.labels["ingress"], admissions.labels["egress"]
-    tallies: dict[tuple[str, str, str], Tally] = {}
-    counts: dict[tuple[str, str, str, int], int] = {}
-    parts: dict[tuple[PortSet, PortSet, tuple[int, ...]], int] = {}  # (ports, uncovered, flows by id) by number
-    flow_sets: dict[tuple[int, ...], tuple[ApprovedFlow, ...]] = {}
-    merged: dict[tuple[str, str], ZoneConnection] = {}
-    splits: dict[tuple[int, bool], list[tuple[str | None, int, list[int]]]] = {}
 
+    @functools.lru_cache(maxsize=4096)
     def split(bits: int, by_ingress: bool) -> list[tuple[str | None, int, list[int]]]:
         """The destination classes by what admits them at ingress (one part, None, otherwise): (admission, workloads,
         the classes of the smallest names)."""
-        found = splits.get((bits, by_ingress))
-        if found is None:
-            grouped: dict[str | None, list[int]] = {}
-            for index in bitsets.members(bits):
-                grouped.setdefault(ingress[index] if by_ingress else None, []).append(index)
-            found = [(admitted, len(indices) + (sum(crowded.get(i, 1) - 1 for i in indices) if bits & crowded_bits
-                                                else 0), smallest(indices, key=first_names.__getitem__))
-                     for admitted, indices in grouped.items()]
-            splits[(bits, by_ingress)] = found
-        return found
+        grouped: dict[str | None, list[int]] = {}
+        for index in bitsets.members(bits):
+            grouped.setdefault(ingress[index] if by_ingress else None, []).append(index)
+        return [(admitted, len(indices) + (sum(crowded.get(i, 1) - 1 for i in indices) if bits & crowded_bits else 0),
+                 smallest(indices, key=first_names.__getitem__, count=SAMPLE_PAIRS + 1))
+                for admitted, indices in grouped.items()]
 
-    def count(crossing: Crossing, admitted: str, number: int, part: int, unapproved: PortSet, source: str,
-              pairs: Callable[[], list[tuple[str, str]]]) -> None:
-        group = (crossing.source_zone, crossing.destination_zone, admitted)
-        key = (*group, part)
-        counts[key] = counts.get(key, 0) + number
-        tally = tallies.get(group)
-        if tally is None:
-            tally = tallies[group] = Tally()
-        kept = tally.unapproved_pairs if unapproved else tally.pairs
-        if len(kept) < SAMPLE_PAIRS or source <= kept[-1][0]:
-            tally.sample(pairs(), unapproved)
-
+    parts: dict[tuple[PortSet, PortSet, tuple[int, ...]], int] = {}  # (ports, uncovered, flows by id) by number
+    flow_sets: dict[tuple[int, ...], tuple[ApprovedFlow, ...]] = {}
+    merged: dict[tuple[str, str], ZoneConnection] = {}
+    # Sources reaching the same destinations on the same part count together: (zones, destination classes or None,
+    # part, the admission when it is the source's, the address range reached) -> [sources, the smallest ones].
+    batches: dict[tuple[str, str, int | None, int, str | None, str | None], list[Any]] = {}
+    counts: dict[tuple[str, str, str, int], int] = {}  # (zones, admission, part) -> connections
     for crossing in selected_crossings(system, sources, destinations, across_only):
         source_class = crossing.source_class
         spread_source = source_class is not None and bitsets.has(spread_bits, source_class)
@@ -243,40 +230,54 @@ def connection_groups(system: AssessedSystem, sources: Sequence[str] | None, des
                 continue
         senders = (workloads[source_class] if source_class is not None
                    else (reach.ingress_ranges[crossing.source_range].display,))  # type: ignore[index]
+        by_ingress = side == "ingress" or source_class is None
+        own = None if source_class is None else egress[source_class]
         for bits, approved, flows in system.approvals(crossing):
             unapproved = crossing.ports - approved
             identity = tuple(map(id, flows))
             flow_sets.setdefault(identity, flows)
             part = parts.setdefault((crossing.ports, unapproved, identity), len(parts))
+            batch_key: tuple[str, str, int | None, int, str | None, str | None]
             if bits is None:
-                destination = reach.egress_ranges[crossing.destination_range].display  # type: ignore[index]
-                count(crossing, egress[source_class], len(senders), part, unapproved,  # type: ignore[index]
-                      senders[0], lambda senders=senders, destination=destination:  # type: ignore[misc]
-                      [(source, destination) for source in senders[:SAMPLE_PAIRS]])
-                continue
-            bits &= ~spread_bits
-            if not bits:
-                continue
-            by_ingress = side == "ingress" or source_class is None
-            itself = source_class is not None and bitsets.has(bits, source_class)
-            for admitted, reached, nearest in split(bits, by_ingress):
-                number = reached * len(senders)
-                if itself and (not by_ingress or admitted == ingress[source_class]):  # type: ignore[index]
-                    number -= len(senders)  # a workload does not count as reaching itself
-                if not number:
+                batch_key = (crossing.source_zone, crossing.destination_zone, None, part, own,
+                             reach.egress_ranges[crossing.destination_range].display)  # type: ignore[index]
+            else:
+                bits &= ~spread_bits
+                if not bits:
                     continue
-
-                def pairs(nearest: list[int] = nearest, senders: Sequence[str] = senders) -> list[tuple[str, str]]:
-                    receivers = smallest([name for index in nearest for name in workloads[index]])
-                    return smallest([(source, destination) for source in senders[:SAMPLE_PAIRS]
-                                     for destination in receivers if source != destination])
-
-                count(crossing, admitted if by_ingress else egress[source_class],  # type: ignore[arg-type,index]
-                      number, part, unapproved, senders[0], pairs)
+                batch_key = (crossing.source_zone, crossing.destination_zone, bits, part, None if by_ingress else own,
+                             None)
+                if source_class is not None and bitsets.has(bits, source_class):  # no workload reaches itself
+                    itself = (crossing.source_zone, crossing.destination_zone,
+                              ingress[source_class] if by_ingress else egress[source_class], part)
+                    counts[itself] = counts.get(itself, 0) - len(senders)
+            batch = batches.get(batch_key)
+            if batch is None:
+                batches[batch_key] = [len(senders), list(senders[:SAMPLE_PAIRS])]
+            else:
+                batch[0] += len(senders)
+                batch[1] = smallest([*batch[1], *senders[:SAMPLE_PAIRS]])
     described = {number: key for key, number in parts.items()}
-    for (group_source, group_destination, admitted, part), number in counts.items():
-        ports, unapproved, identity = described[part]
-        tallies[(group_source, group_destination, admitted)].add(number, ports, unapproved, flow_sets[identity])
+    tallies: dict[tuple[str, str, str], Tally] = {}
+    for (source_zone, destination_zone, bits, part, fixed, address), (number, senders) in batches.items():
+        shares = [(fixed, 1, [])] if bits is None else split(bits, fixed is None)
+        for admitted, reached, nearest in shares:
+            named = fixed if fixed is not None else admitted
+            assert named is not None  # a batch into classes by its source's admission has `fixed`
+            group = (source_zone, destination_zone, named)
+            counted_key = (source_zone, destination_zone, named, part)
+            counts[counted_key] = counts.get(counted_key, 0) + number * reached
+            receivers = ([address] if address is not None else
+                         smallest([name for index in nearest for name in workloads[index]], count=SAMPLE_PAIRS + 1))
+            tally = tallies.get(group)
+            if tally is None:
+                tally = tallies[group] = Tally()
+            tally.sample(smallest([(source, destination) for source in senders for destination in receivers
+                                   if source != destination]), described[part][1])
+    for (source_zone, destination_zone, named, part), number in counts.items():
+        if number:
+            ports, unapproved, identity = described[part]
+            tallies[(source_zone, destination_zone, named)].add(number, ports, unapproved, flow_sets[identity])
     for (source, destination), connection in sorted(merged.items()):
         toward_source = destination not in system.classes_of_workload or (
             side == "egress" and source in system.classes_of_workload)
