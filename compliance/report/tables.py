@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, overload
 
-from compliance.analysis.system import AssessedSystem
+from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding
 from compliance.controls import Assessment, ControlResult
 from compliance.model.cluster_policy import Action, ClusterPolicy, ClusterRule
@@ -325,23 +325,36 @@ def cluster_policy_rules_table(system: AssessedSystem) -> Table:
 def reachability_rows(flows: ZoneFlows) -> Iterator[tuple[Any, ...]]:
     """The rows of data/reachability.csv, connection by connection (in source and destination order), each
     connection's in protocol (TCP, UDP, SCTP) and first-port order."""
-    items: dict[PortSet, list[tuple[str, int, int]]] = {}  # connections share few distinct port sets
+    # Connections share few distinct port sets, approvals and flows: their rows' port cells are built once.
+    cells: dict[tuple[bool, PortSet, PortSet, PortSet, tuple[int, ...]], list[tuple[Any, ...]]] = {}
     for c in flows.connections:
         same = c.source_zone == c.destination_zone
-        parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
-        cuts = ([(cut, approval, ambiguous) for ports, approval in parts
-                 for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))]
-                if c.ambiguous else [(ports, approval, "no") for ports, approval in parts])
-        ranges = sorted(((protocol, low, high, approval, ambiguous) for cut, approval, ambiguous in cuts
-                         for protocol, low, high in items.get(cut) or items.setdefault(cut, cut.items())),
-                        key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
-        for protocol, low, high, approval, ambiguous in ranges:
-            labels = ""
-            if approval == "approved":
-                span = single_protocol(protocol, ((low, high),))
-                labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
-            yield (c.source, c.source_zone, c.destination, c.destination_zone, protocol, low, high, approval, labels,
-                   ambiguous)
+        key = (same, c.ports, c.approved, c.ambiguous, tuple(map(id, c.flows)))
+        found = cells.get(key)
+        if found is None:
+            found = cells[key] = port_cells(c, same)
+        head = (c.source, c.source_zone, c.destination, c.destination_zone)
+        for cell in found:
+            yield head + cell
+
+
+def port_cells(c: ZoneConnection, same: bool) -> list[tuple[Any, ...]]:
+    """A connection's rows of data/reachability.csv without its ends: protocol, ports, approval, the approved flows
+    and ambiguity, in protocol and first-port order."""
+    parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
+    cuts = ([(cut, approval, ambiguous) for ports, approval in parts
+             for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))]
+            if c.ambiguous else [(ports, approval, "no") for ports, approval in parts])
+    ranges = sorted(((protocol, low, high, approval, ambiguous) for cut, approval, ambiguous in cuts
+                     for protocol, low, high in cut.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
+    found = []
+    for protocol, low, high, approval, ambiguous in ranges:
+        labels = ""
+        if approval == "approved":
+            span = single_protocol(protocol, ((low, high),))
+            labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
+        found.append((protocol, low, high, approval, labels, ambiguous))
+    return found
 
 
 class StreamedRows(Sequence[tuple[Any, ...]]):
