@@ -124,7 +124,8 @@ def grouped(system: AssessedSystem, sources: Sequence[str] | None, destinations:
 
 def group_table(table: str, title: str, groups: Sequence[ConnectionGroup]) -> EvidenceTable:
     """Evidence rows for grouped connections (every connection is in the pack's data/reachability.csv)."""
-    return EvidenceTable(table, f"{title}, by zone pair and admitting policies", GROUP_COLUMNS,
+    return EvidenceTable(table, f"{title}, by zone pair and admitting policies (every connection is in "
+                         "data/reachability.csv)", GROUP_COLUMNS,
                          tuple(group.row() for group in groups))
 
 

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import dense
-from compliance.analysis.connection_groups import GROUPING_LIMIT, connection_count, connection_groups
+from compliance.analysis.connection_groups import (
+    GROUPING_LIMIT,
+    connection_count,
+    connection_groups,
+    port_range_counts,
+)
 from compliance.analysis.system import AssessedSystem
 from compliance.checks.segmentation import all_flows_approved, outbound_restricted, zones_isolated
 from compliance.model.status import Status
 from compliance.netpol.options import AnalysisOptions
+from compliance.netpol.ports import single_protocol
 from compliance.scope import parse_scope
 from compliance.sources.manifests import load_manifests
 
@@ -124,3 +130,21 @@ def test_findings_memory_stays_bounded_as_pairs_grow(tmp_path: Path) -> None:
     large_peak, large_pairs = check_peak(dense_system(36_000, tmp_path))
     assert large_pairs > 7 * small_pairs  # pairs grow as the square of the cluster
     assert large_peak < 3.5 * small_peak  # findings and evidence as the zone pairs and policies
+
+
+def test_port_ranges_are_counted_as_the_pairs_count_them(dense_10k) -> None:
+    # Every workload of the dense cluster is one class of its own: counts per class pair are counts per pair.
+    connections = dense_10k.connections_between(None, ("cde", "connected"))
+    expected: dict[tuple[str, str, int, int], list[int]] = {}
+    examples: dict[tuple[str, str, int, int], tuple[str, str]] = {}
+    for c in connections:
+        for protocol, low, high in c.ports.items():
+            key = (c.destination_zone, protocol, low, high)
+            entry = expected.setdefault(key, [0, 0])
+            entry[0] += 1
+            if c.unapproved & single_protocol(protocol, ((low, high),)):
+                entry[1] += 1
+                examples[key] = min(examples.get(key, (c.source, c.destination)), (c.source, c.destination))
+    counted = port_range_counts(dense_10k, ("cde", "connected"))
+    assert {key: [t.connections, t.uncovered] for key, t in counted.items()} == expected
+    assert {key: t.example for key, t in counted.items() if t.example} == examples
