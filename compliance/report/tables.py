@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, overload
 
-from compliance.analysis.system import AssessedSystem
+from compliance.analysis.system import AssessedSystem, ZoneConnection
 from compliance.checks.registry import CheckResult, EvidenceTable, Finding
 from compliance.controls import Assessment, ControlResult
 from compliance.model.cluster_policy import Action, ClusterPolicy, ClusterRule
@@ -67,7 +68,7 @@ class Table:
 
     path: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
+    rows: Sequence[tuple[Any, ...]]
 
     def records(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The first `limit` rows (all when None) as dicts keyed by column."""
@@ -322,32 +323,74 @@ def cluster_policy_rules_table(system: AssessedSystem) -> Table:
     return Table("data/cluster_policy_rules.csv", CLUSTER_POLICY_RULES_COLUMNS, tuple(rows))
 
 
+def reachability_rows(flows: ZoneFlows) -> Iterator[tuple[Any, ...]]:
+    """The rows of data/reachability.csv, connection by connection (in source and destination order), each
+    connection's in protocol (TCP, UDP, SCTP) and first-port order."""
+    # Connections share few distinct port sets, approvals and flows: their rows' port cells are built once.
+    cells: dict[tuple[bool, PortSet, PortSet, PortSet, tuple[int, ...]], list[tuple[Any, ...]]] = {}
+    for c in flows.connections:
+        same = c.source_zone == c.destination_zone
+        key = (same, c.ports, c.approved, c.ambiguous, tuple(map(id, c.flows)))
+        found = cells.get(key)
+        if found is None:
+            found = cells[key] = port_cells(c, same)
+        head = (c.source, c.source_zone, c.destination, c.destination_zone)
+        for cell in found:
+            yield head + cell
+
+
+def port_cells(c: ZoneConnection, same: bool) -> list[tuple[Any, ...]]:
+    """A connection's rows of data/reachability.csv without its ends: protocol, ports, approval, the approved flows
+    and ambiguity, in protocol and first-port order."""
+    parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
+    cuts = ([(cut, approval, ambiguous) for ports, approval in parts
+             for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))]
+            if c.ambiguous else [(ports, approval, "no") for ports, approval in parts])
+    ranges = sorted(((protocol, low, high, approval, ambiguous) for cut, approval, ambiguous in cuts
+                     for protocol, low, high in cut.items()), key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
+    found = []
+    for protocol, low, high, approval, ambiguous in ranges:
+        labels = ""
+        if approval == "approved":
+            span = single_protocol(protocol, ((low, high),))
+            labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
+        found.append((protocol, low, high, approval, labels, ambiguous))
+    return found
+
+
+class StreamedRows(Sequence[tuple[Any, ...]]):
+    """Rows produced afresh each time they are iterated, never held: the reachability rows of a dense cluster are
+    tens of millions."""
+
+    def __init__(self, produce: Callable[[], Iterator[tuple[Any, ...]]]) -> None:
+        self.produce = produce
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self.produce()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.produce())
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[Any, ...], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | tuple[tuple[Any, ...], ...]:
+        if isinstance(index, slice) and (index.start or 0) >= 0 and (index.stop or 0) >= 0 and index.step is None:
+            return tuple(itertools.islice(self.produce(), index.start, index.stop))
+        return tuple(self.produce())[index]
+
+
 def reachability_table(flows: ZoneFlows) -> Table:
     """data/reachability.csv: workload-level connections with zones, one row per port range, approval and
     ambiguity (`yes` for ports only some order of equal priorities allows; they count as reachable).
 
-    Rows are sorted by source and destination, then protocol (TCP, UDP, SCTP) and first port.
+    Rows are sorted by source and destination (the connections' order), then protocol (TCP, UDP, SCTP) and first
+    port, and streamed: produced as the CSV is written.
     """
-    rows = []
-    items: dict[PortSet, list[tuple[str, int, int]]] = {}  # connections share few distinct port sets
-    for c in flows.connections:
-        same = c.source_zone == c.destination_zone
-        parts = [(c.ports, "same_zone")] if same else [(c.approved, "approved"), (c.unapproved, "unapproved")]
-        cuts = ([(cut, approval, ambiguous) for ports, approval in parts
-                 for ambiguous, cut in (("yes", ports & c.ambiguous), ("no", ports - c.ambiguous))]
-                if c.ambiguous else [(ports, approval, "no") for ports, approval in parts])
-        ranges = sorted(((protocol, low, high, approval, ambiguous) for cut, approval, ambiguous in cuts
-                         for protocol, low, high in items.get(cut) or items.setdefault(cut, cut.items())),
-                        key=lambda r: (PROTOCOLS.index(r[0]), r[1]))
-        for protocol, low, high, approval, ambiguous in ranges:
-            labels = ""
-            if approval == "approved":
-                span = single_protocol(protocol, ((low, high),))
-                labels = "; ".join(dict.fromkeys(f.label for f in c.flows if f.ports & span))
-            rows.append((c.source, c.source_zone, c.destination, c.destination_zone, protocol, low, high,
-                         approval, labels, ambiguous))
-    # Each connection's rows are already in protocol and port order; a stable sort keeps it (TCP before SCTP).
-    return sorted_table("data/reachability.csv", REACHABILITY_COLUMNS, rows, ("source", "destination"))
+    return Table("data/reachability.csv", REACHABILITY_COLUMNS, StreamedRows(lambda: reachability_rows(flows)))
 
 
 def zone_matrix_table(flows: ZoneFlows) -> Table:

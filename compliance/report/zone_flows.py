@@ -105,12 +105,12 @@ class ZoneFlows:
         """Pairs by (source, destination)."""
         return {(p.source, p.destination): p for p in self.pairs}
 
-    @property
+    @cached_property
     def cross_zone(self) -> tuple[ZoneConnection, ...]:
         """Connections between different zones."""
         return tuple(c for c in self.connections if c.source_zone != c.destination_zone)
 
-    @property
+    @cached_property
     def unapproved(self) -> tuple[ZoneConnection, ...]:
         """Cross-zone connections with ports no approved flow covers, those into the CDE first."""
         order = {zone: index for index, zone in enumerate(self.zones)}
