@@ -59,7 +59,13 @@ from compliance.model.objects import PROTOCOLS, Service
 from compliance.model.policy import PortSpec
 from compliance.model.selectors import LabelSelector, Requirement
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import NAMESPACE_LABEL, NETWORK_POLICY_ORDER, SERVICE_ACCOUNT_LABEL, CalicoObjects
+from compliance.netpol.calico import (
+    NAMESPACE_LABEL,
+    NETWORK_POLICY_ORDER,
+    ORCHESTRATOR_LABEL,
+    SERVICE_ACCOUNT_LABEL,
+    CalicoObjects,
+)
 from compliance.netpol.options import AnalysisOptions, detected_cni
 
 DENY_TIER = "cilium-deny"
@@ -77,6 +83,7 @@ EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 WORLD = {"world": EVERYWHERE, "world-ipv4": EVERYWHERE[:1], "world-ipv6": EVERYWHERE[1:]}
 NOTHING: Term = Negation(Everything())
 EVERY_POD = CalicoSelector("{}", Everything())
+NOT_A_POD = CalicoSelector("cluster pods", LabelTest(ORCHESTRATOR_LABEL, "==", ("k8s",)))  # world: never a pod
 
 
 @dataclass(frozen=True)
@@ -206,8 +213,9 @@ NO_POD = CalicoSelector("host-network pods", NOTHING)  # no pod by labels: the r
 
 
 def entity_peers(entity: str) -> tuple[Peer, ...]:
-    """What an entity matches among modelled endpoints: `all` everything, `world*` addresses, `cluster` every pod,
-    `host` and `remote-node` the host-network pods (their nodes are not modelled); kube-apiserver and the rest none."""
+    """What an entity matches among modelled endpoints: `all` everything, `world*` addresses (never a pod, even where
+    CIDRs select pods), `cluster` every pod, `host` and `remote-node` the host-network pods (their nodes are not
+    modelled); kube-apiserver and the rest none."""
     if entity == "all":
         return (Peer(EntityRule()),)
     if entity == "cluster":
@@ -215,7 +223,7 @@ def entity_peers(entity: str) -> tuple[Peer, ...]:
     if entity in HOST_NETWORK_ENTITIES:
         return (Peer(EntityRule(selector=NO_POD), host_network=True),)
     if entity in WORLD:
-        return (Peer(EntityRule(nets=WORLD[entity])),)
+        return (Peer(EntityRule(not_selector=NOT_A_POD, nets=WORLD[entity])),)
     return ()
 
 
