@@ -57,7 +57,7 @@ from compliance.model.cilium_policy import (
 from compliance.model.cluster_policy import Action
 from compliance.model.objects import PROTOCOLS, Service
 from compliance.model.policy import PortSpec
-from compliance.model.selectors import LabelSelector, Requirement
+from compliance.model.selectors import Labels, LabelSelector, Requirement
 from compliance.model.snapshot import Snapshot
 from compliance.netpol.calico import (
     NAMESPACE_LABEL,
@@ -110,6 +110,13 @@ class LoweredPolicy(CalicoPolicy):
         """Whether the rule's peers include host-network pods: they carry the host or remote-node identity, which the
         cluster, host and remote-node entities match."""
         return (direction, index) in self.host_network_rules
+
+
+def selector_labels(labels: Labels, namespace: str, service_account: str, cluster_name: str) -> Labels:
+    """A pod's labels as Cilium's selectors (and a NetworkPolicy's under Cilium) see them: with the namespace,
+    service account and cluster labels Cilium adds to every pod."""
+    return tuple(sorted({**dict(labels), POD_NAMESPACE: namespace, SERVICE_ACCOUNT: service_account,
+                         CLUSTER: cluster_name}.items()))
 
 
 def label_source(key: str) -> tuple[str, str]:
