@@ -57,9 +57,15 @@ from compliance.model.cilium_policy import (
 from compliance.model.cluster_policy import Action
 from compliance.model.objects import PROTOCOLS, Service
 from compliance.model.policy import PortSpec
-from compliance.model.selectors import LabelSelector, Requirement
+from compliance.model.selectors import Labels, LabelSelector, Requirement
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.calico import NAMESPACE_LABEL, NETWORK_POLICY_ORDER, SERVICE_ACCOUNT_LABEL, CalicoObjects
+from compliance.netpol.calico import (
+    NAMESPACE_LABEL,
+    NETWORK_POLICY_ORDER,
+    ORCHESTRATOR_LABEL,
+    SERVICE_ACCOUNT_LABEL,
+    CalicoObjects,
+)
 from compliance.netpol.options import AnalysisOptions, detected_cni
 
 DENY_TIER = "cilium-deny"
@@ -77,6 +83,7 @@ EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 WORLD = {"world": EVERYWHERE, "world-ipv4": EVERYWHERE[:1], "world-ipv6": EVERYWHERE[1:]}
 NOTHING: Term = Negation(Everything())
 EVERY_POD = CalicoSelector("{}", Everything())
+NOT_A_POD = CalicoSelector("cluster pods", LabelTest(ORCHESTRATOR_LABEL, "==", ("k8s",)))  # world: never a pod
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,13 @@ class LoweredPolicy(CalicoPolicy):
         """Whether the rule's peers include host-network pods: they carry the host or remote-node identity, which the
         cluster, host and remote-node entities match."""
         return (direction, index) in self.host_network_rules
+
+
+def selector_labels(labels: Labels, namespace: str, service_account: str, cluster_name: str) -> Labels:
+    """A pod's labels as Cilium's selectors (and a NetworkPolicy's under Cilium) see them: with the namespace,
+    service account and cluster labels Cilium adds to every pod."""
+    return tuple(sorted({**dict(labels), POD_NAMESPACE: namespace, SERVICE_ACCOUNT: service_account,
+                         CLUSTER: cluster_name}.items()))
 
 
 def label_source(key: str) -> tuple[str, str]:
@@ -206,8 +220,9 @@ NO_POD = CalicoSelector("host-network pods", NOTHING)  # no pod by labels: the r
 
 
 def entity_peers(entity: str) -> tuple[Peer, ...]:
-    """What an entity matches among modelled endpoints: `all` everything, `world*` addresses, `cluster` every pod,
-    `host` and `remote-node` the host-network pods (their nodes are not modelled); kube-apiserver and the rest none."""
+    """What an entity matches among modelled endpoints: `all` everything, `world*` addresses (never a pod, even where
+    CIDRs select pods), `cluster` every pod, `host` and `remote-node` the host-network pods (their nodes are not
+    modelled); kube-apiserver and the rest none."""
     if entity == "all":
         return (Peer(EntityRule()),)
     if entity == "cluster":
@@ -215,7 +230,7 @@ def entity_peers(entity: str) -> tuple[Peer, ...]:
     if entity in HOST_NETWORK_ENTITIES:
         return (Peer(EntityRule(selector=NO_POD), host_network=True),)
     if entity in WORLD:
-        return (Peer(EntityRule(nets=WORLD[entity])),)
+        return (Peer(EntityRule(not_selector=NOT_A_POD, nets=WORLD[entity])),)
     return ()
 
 

@@ -51,7 +51,7 @@ from compliance.netpol.calico import (
     tier_places,
 )
 from compliance.netpol.calico_rules import CalicoCompiler, CalicoTierRule, TierSelection, calico_blocks
-from compliance.netpol.cilium import tiered_objects
+from compliance.netpol.cilium import selector_labels, tiered_objects
 from compliance.netpol.classes import LabelIndex, PodClass, group_pods, namespace_label_index
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, has_named_port, resolve_ports
@@ -283,10 +283,11 @@ class Compiler:
 
     def __init__(self, classes: Sequence[PodClass], namespace_labels: dict[str, Labels],
                  options: AnalysisOptions, egress_ranges: AddressPartition, ingress_ranges: AddressPartition,
-                 pod_ranges: AddressPartition | None, nodes: Sequence[Node] = ()) -> None:
+                 pod_ranges: AddressPartition | None, nodes: Sequence[Node] = (), cilium: bool = False) -> None:
         self.classes = classes
         self.nodes = nodes
-        self.pods = LabelIndex([c.labels for c in classes])
+        self.pods = LabelIndex([selector_labels(c.labels, c.namespace, c.service_account, options.cluster_name)
+                                for c in classes] if cilium else [c.labels for c in classes])
         self.namespaces = namespace_label_index(classes, namespace_labels)
         self.everything = self.pods.everything
         self.host_network_classes = bitsets.from_indices((c.index for c in classes if c.host_network), len(classes))
@@ -873,8 +874,9 @@ def analyse(pods: Iterable[Pod], policies: Iterable[NetworkPolicy], namespace_la
     ingress_ranges = partition([*blocks["ingress"], *cuts, *address_cuts])
     pod_ranges = (partition(blocks["egress"] + blocks["ingress"] + networks + cuts)
                   if options.selects_pods(calico.cilium) else None)
-    classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies))
-    compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes)
+    classes = group_pods(pods, pod_ranges, by_service_account=bool(calico.policies) or calico.cilium)
+    compiler = Compiler(classes, namespace_labels, options, egress_ranges, ingress_ranges, pod_ranges, nodes,
+                        calico.cilium)
     calico_compiler = CalicoCompiler(classes, namespace_labels, calico, compiler.partitions,
                                      compiler.pods_in_blocks) if calico.policies else None
     analysis = Analysis(classes, compiler, policies, tiered, calico_compiler)

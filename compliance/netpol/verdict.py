@@ -60,7 +60,7 @@ from compliance.netpol.calico import (
     tier_places,
     unmodelled_fields,
 )
-from compliance.netpol.cilium import LoweredPolicy
+from compliance.netpol.cilium import LoweredPolicy, selector_labels
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import ALL_PORTS, NO_PORTS, NamedPorts, PortSet, resolve_port, resolve_ports
 from compliance.netpol.tiers import PERMISSIVE, STRICT, effective_action
@@ -235,7 +235,7 @@ class PolicyContext:
             in_namespace = pod.namespace == policy.namespace
         else:
             in_namespace = peer.namespace_selector.matches(self.namespace_labels.get(pod.namespace, {}))
-        return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(dict(pod.labels)))
+        return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(self.selector_labels(pod)))
 
     def rule_matches(self, rule: Rule, policy: NetworkPolicy, endpoint: Endpoint) -> bool:
         """Whether a rule's peers include `endpoint` (absent or empty peers include everything)."""
@@ -397,13 +397,19 @@ class PolicyContext:
         return entity.selector is None or holds(
             entity.selector.term, endpoint_labels(pod.labels, pod.namespace, pod.service_account), True)
 
+    def selector_labels(self, pod: Pod) -> dict[str, str]:
+        """A pod's labels as a NetworkPolicy's selectors see them (under Cilium, with the labels it adds)."""
+        if self.calico.cilium:
+            return dict(selector_labels(pod.labels, pod.namespace, pod.service_account, self.options.cluster_name))
+        return dict(pod.labels)
+
     def pod_account_labels(self, pod: Pod) -> dict[str, str]:
         """The labels of a pod's service account (its name alone when the snapshot does not hold it)."""
         return self.account_labels.get((pod.namespace, pod.service_account), {NAME_LABEL: pod.service_account})
 
     def network_policies(self, direction: str, pod: Pod, peer: Endpoint, destination: Endpoint) -> DirectionVerdict:
         """The verdict of the NetworkPolicies alone (every port when none isolates the pod)."""
-        labels = dict(pod.labels)
+        labels = self.selector_labels(pod)
         selecting = [policy for policy in self.by_namespace.get(pod.namespace, ())
                      if policy.isolates(direction) and policy.pod_selector.matches(labels)]
         named_ports = destination.pod.named_ports if destination.pod else None

@@ -25,13 +25,10 @@ TEST_NAMESPACE = "cilium-test"
 VERDICTS = ("allowed", "denied", "allowed l7-filtered", "ambiguous", "ambiguous l7-filtered")
 HOST_IDENTITIES = ("the engine gives node addresses and host-network pods no host/remote-node identity (it reads them "
                    "as world and matches no entity but world, all and cluster to them)")
-CILIUM_LABELS = ("the engine matches a NetworkPolicy's pod selectors against the pods' own labels, without the labels "
-                 "Cilium adds (io.cilium.k8s.policy.cluster), so a selector testing them matches nothing")
 # cases the engine does not yet read as Cilium does, expected to fail there until it does
 ENGINE_GAPS = {"allow-all-except-world": HOST_IDENTITIES, "cluster-entity": HOST_IDENTITIES,
                "host-entity-egress": HOST_IDENTITIES, "host-entity-ingress": HOST_IDENTITIES,
-               "to-entities-world": HOST_IDENTITIES, "client-egress-knp": CILIUM_LABELS,
-               "echo-ingress-knp": CILIUM_LABELS}
+               "to-entities-world": HOST_IDENTITIES}
 ENGINE_CASES = [pytest.param(path, id=path.stem, marks=[pytest.mark.xfail(strict=True, reason=ENGINE_GAPS[path.stem])]
                              if path.stem in ENGINE_GAPS else []) for path in CASES]
 

@@ -165,7 +165,6 @@ DISAGREEMENTS = {
 # reading that they match pods).
 WORLD_DENIED = cnp("not-world", {"endpointSelector": {}, "egress": [{"toEntities": ["all"]}],
                                  "egressDeny": [{"toEntities": ["world"]}]})
-WORLD_IS_NOT_PODS = ("with ipblock_selects_pods the engine's world entity (read as CIDR ranges) matches pods too")
 
 
 def test_the_reference_never_matches_pods_by_the_world_entity() -> None:
@@ -174,7 +173,6 @@ def test_the_reference_never_matches_pods_by_the_world_entity() -> None:
         ALL_PORTS, NO_PORTS)
 
 
-@pytest.mark.xfail(strict=True, reason=WORLD_IS_NOT_PODS)
 def test_the_engine_never_matches_pods_by_the_world_entity() -> None:
     evaluators = Evaluators(cluster(*BASE, placed("a/db", "n2", "10.0.2.7"), WORLD_DENIED),
                             AnalysisOptions(ipblock_selects_pods=True))
