@@ -118,13 +118,14 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     """The policies that differ between `cluster` and the git revision, judged on the cluster's pods."""
     # Every comparison cuts the address space at the ipBlocks (and networks) of both sides, so its ranges compare
     # one to one.
+    _, tiered, calico, cilium = split_policies([*cluster.all_policies, *revision.policies])
     tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
                                       analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]),
                                       nodes=cluster.nodes,
-                                      untracked=replace(cluster, calico_policies=(), cilium_policies=()))
+                                      untracked=replace(cluster, calico_policies=(), cilium_policies=()),
+                                      cilium_cni=bool(cilium))
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
-    _, tiered, calico, cilium = split_policies([*in_cluster.values(), *in_git.values()])
     paths = {policy.key: o.path for o in revision.objects if (policy := o.policy) is not None}
     items = []
     for change in spec_changes(policy_specs(in_git.values()), policy_specs(in_cluster.values())):

@@ -93,7 +93,7 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
                     cilium_policies=topology.cilium_policies if not cilium else ())
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(), initial, options, level,
                                       (*address_cuts, *version_cuts([*initial, *every_version])),
-                                      nodes=topology.nodes, untracked=fixed)
+                                      nodes=topology.nodes, untracked=fixed, cilium_cni=bool(cilium))
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}

@@ -25,7 +25,7 @@ from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressRange, address_value, block_spans
 from compliance.netpol.calico import NO_CALICO, CalicoObjects
-from compliance.netpol.cilium import tiered_objects
+from compliance.netpol.cilium import lower, tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
@@ -194,16 +194,21 @@ def same_rules(first: AnyPolicy | None, second: AnyPolicy | None) -> bool:
     return enforced(first) == enforced(second)
 
 
+def tiered_cuts(calico: Sequence[CalicoPolicy], cilium: Sequence[CiliumPolicy]) -> list[IPBlock]:
+    """`calico_cuts` of Calico's policies and Cilium's (lowered: their CIDRs)."""
+    return calico_cuts(CalicoObjects((*calico, *lower(cilium, (), AnalysisOptions()))))
+
+
 def policy_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`block_cuts` of policies of every kind (Calico's: their networks and both address spaces)."""
-    network, tiered, calico, _ = split_policies(policies)
-    return (*block_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico))))
+    """`block_cuts` of policies of every kind (Calico's and Cilium's: their networks and both address spaces)."""
+    network, tiered, calico, cilium = split_policies(policies)
+    return (*block_cuts(network, tiered), *tiered_cuts(calico, cilium))
 
 
 def version_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`ip_version_cuts` of policies of every kind (Calico's rules match both address spaces)."""
-    network, tiered, calico, _ = split_policies(policies)
-    return (*ip_version_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico)))[-2:])
+    """`ip_version_cuts` of policies of every kind (Calico's and Cilium's rules match both address spaces)."""
+    network, tiered, calico, cilium = split_policies(policies)
+    return (*ip_version_cuts(network, tiered), *tiered_cuts(calico, cilium)[-2:])
 
 
 class IncrementalReachability:
@@ -221,18 +226,21 @@ class IncrementalReachability:
     while the tracked policies change (tiers, network sets, service accounts, and any Calico policies not tracked):
     the tracked Calico policies join its own. `untracked`, when given, is the snapshot whose objects stay (its
     tracked policies left out) and takes the place of `calico`: the tracked Cilium policies are lowered with it
-    (`tiered_objects`); without it they are lowered alone (no Services, no `calico`).
+    (`tiered_objects`); without it they are lowered alone (no Services, no `calico`). With `cilium_cni` the CNI is
+    Cilium in every state (what the CNI decides does not come and go with the tracked Cilium policies).
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
                  policies: Iterable[AnyPolicy], options: AnalysisOptions, level: str = "workload",
                  address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = (),
                  nodes: Sequence[Node] = (), calico: CalicoObjects = NO_CALICO,
-                 untracked: Snapshot | None = None) -> None:
+                 untracked: Snapshot | None = None, cilium_cni: bool = False) -> None:
         self.pods = tuple(pods)
         self.nodes = tuple(nodes)
         self.untracked = untracked
         self.calico = tiered_objects(untracked, options) if untracked else calico
+        if cilium_cni:
+            self.calico = replace(self.calico, cilium=True)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
@@ -252,7 +260,7 @@ class IncrementalReachability:
         network, tiered, calico, cilium = split_policies(self.policies.values() if policies is None else policies)
         fixed = self.calico
         if cilium:
-            fixed = tiered_objects(self.with_cilium(cilium), self.options)
+            fixed = replace(tiered_objects(self.with_cilium(cilium), self.options), cilium=self.calico.cilium)
         if calico:
             fixed = replace(fixed, policies=(*fixed.policies, *calico))
         return analyse(self.pods, network, self.namespace_labels, self.options,
