@@ -111,3 +111,16 @@ def test_two_revisions_compare_their_cluster_policies(repo: GitRepo) -> None:
                                                              ("BaselineAdminNetworkPolicy/default", "added")]
     # The vault's NetworkPolicy isolates it, so the baseline decides nothing there: port 5432 opens.
     assert (found.opened, found.closed) == ((Connection(*WEB_TO_VAULT, ports("TCP 5432")),), ())
+
+
+def test_deleting_a_cilium_deny_opens_what_it_denied() -> None:
+    deny = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "deny-shop",
+                                                                                       "namespace": "pay"},
+            "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEndpoints": [
+                {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "shop"}}]}]}}
+    source = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
+                     pod("pay/vault", {"app": "vault"}), deny)
+    before, after, labels = proposal(source, (), ["CiliumNetworkPolicy/pay/deny-shop"], [])
+    found = simulate(before, after, labels, AnalysisOptions(), TODAY)
+    assert found.policies == (SpecChange("CiliumNetworkPolicy/pay/deny-shop", SpecChangeKind.REMOVED),)
+    assert Connection(*WEB_TO_VAULT, ports("all")) in found.opened and found.closed == ()

@@ -19,7 +19,6 @@ from compliance.model.history import Revision, object_display
 from compliance.model.policy_identity import identity, kind_of, policy_specs, split_policies
 from compliance.model.snapshot import Snapshot
 from compliance.model.values import TextEnum
-from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, policy_cuts, same_rules
 from compliance.netpol.options import AnalysisOptions, detected_cni
@@ -119,13 +118,14 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     """The policies that differ between `cluster` and the git revision, judged on the cluster's pods."""
     # Every comparison cuts the address space at the ipBlocks (and networks) of both sides, so its ranges compare
     # one to one.
+    _, tiered, calico, cilium = split_policies([*cluster.all_policies, *revision.policies])
     tracker = IncrementalReachability(cluster.pods, cluster.topology_labels(), cluster.all_policies, options, level,
                                       analysis_cuts=policy_cuts([*cluster.all_policies, *revision.policies]),
                                       nodes=cluster.nodes,
-                                      calico=tiered_objects(replace(cluster, calico_policies=()), options))
+                                      untracked=replace(cluster, calico_policies=(), cilium_policies=()),
+                                      cilium_cni=bool(cilium))
     in_cluster = {p.key: p for p in cluster.all_policies}
     in_git = {p.key: p for p in revision.policies}
-    _, tiered, calico, _ = split_policies([*in_cluster.values(), *in_git.values()])
     paths = {policy.key: o.path for o in revision.objects if (policy := o.policy) is not None}
     items = []
     for change in spec_changes(policy_specs(in_git.values()), policy_specs(in_cluster.values())):
@@ -141,5 +141,5 @@ def drift(cluster: Snapshot, revision: Revision, options: AnalysisOptions, level
     return Drift(revision.repository, revision.rev, revision.commit, revision.paths, dict(cluster.source),
                  cluster.collected_at, level,
                  options.assumptions(cluster.unmodelled, dict.fromkeys(tiered), bool(cluster.nodes), calico,
-                                     detected_cni(cluster), cluster.cilium_policies),
+                                     detected_cni(cluster), cilium),
                  tuple(items), len(set(in_cluster) | set(in_git)) - len(items))

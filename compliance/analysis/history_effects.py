@@ -13,7 +13,6 @@ from compliance.model.history import Change, History, ObjectKey, TrackedObject, 
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
 from compliance.model.snapshot import Snapshot
-from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection
 from compliance.netpol.diff import IncrementalReachability, roll_up, version_cuts
 from compliance.netpol.options import AnalysisOptions, detected_cni
@@ -87,13 +86,14 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     every_version = [policy for change in history.changes for found in (change.before, change.after)
                      if found is not None and (policy := found.policy) is not None]
     initial = [policy for o in history.initial if (policy := o.policy) is not None]
-    _, tiered, calico, _ = split_policies([*initial, *every_version])
-    # Calico's policies come from git when the history holds any, else the topology's stay as they are; its tiers
-    # and network sets stay as they are either way.
-    fixed = tiered_objects(replace(topology, calico_policies=()) if calico else topology, options)
+    _, tiered, calico, cilium = split_policies([*initial, *every_version])
+    # Calico's (Cilium's) policies come from git when the history holds any, else the topology's stay as they are;
+    # its tiers, network sets and Services stay as they are either way.
+    fixed = replace(topology, calico_policies=topology.calico_policies if not calico else (),
+                    cilium_policies=topology.cilium_policies if not cilium else ())
     tracker = IncrementalReachability(topology.pods, topology.topology_labels(), initial, options, level,
                                       (*address_cuts, *version_cuts([*initial, *every_version])),
-                                      nodes=topology.nodes, calico=fixed)
+                                      nodes=topology.nodes, untracked=fixed, cilium_cni=bool(cilium))
     evaluated = [(effects, policy.key) for effects in sorted(assessed.changes, key=lambda e: replay_order(e.change))
                  if (target := effects.change.target) is not None and (policy := target.policy) is not None]
     updated: dict[int, ChangeEffects] = {}
@@ -108,7 +108,7 @@ def with_reachability(assessed: AssessedHistory, topology: Snapshot, options: An
     return replace(assessed, changes=tuple(updated.get(id(e), e) for e in assessed.changes), level=level,
                    assumptions=options.assumptions(topology.unmodelled, dict.fromkeys(tiered),
                                                    bool(topology.nodes), calico or topology.calico_policies,
-                                                   detected_cni(topology), topology.cilium_policies))
+                                                   detected_cni(topology), cilium or topology.cilium_policies))
 
 
 def effective_content(found: TrackedObject) -> Any:

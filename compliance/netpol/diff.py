@@ -21,9 +21,11 @@ from compliance.model.objects import NODE_NAMES, Node, Pod
 from compliance.model.policy import IPBlock, NetworkPolicy
 from compliance.model.policy_identity import AnyPolicy, split_policies
 from compliance.model.selectors import Labels
+from compliance.model.snapshot import Snapshot
 from compliance.netpol import bitsets
 from compliance.netpol.addresses import AddressRange, address_value, block_spans
 from compliance.netpol.calico import NO_CALICO, CalicoObjects
+from compliance.netpol.cilium import lower, tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.options import AnalysisOptions
 from compliance.netpol.ports import NO_PORTS, PortSet
@@ -192,16 +194,21 @@ def same_rules(first: AnyPolicy | None, second: AnyPolicy | None) -> bool:
     return enforced(first) == enforced(second)
 
 
+def tiered_cuts(calico: Sequence[CalicoPolicy], cilium: Sequence[CiliumPolicy]) -> list[IPBlock]:
+    """`calico_cuts` of Calico's policies and Cilium's (lowered: their CIDRs)."""
+    return calico_cuts(CalicoObjects((*calico, *lower(cilium, (), AnalysisOptions()))))
+
+
 def policy_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`block_cuts` of policies of every kind (Calico's: their networks and both address spaces)."""
-    network, tiered, calico, _ = split_policies(policies)
-    return (*block_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico))))
+    """`block_cuts` of policies of every kind (Calico's and Cilium's: their networks and both address spaces)."""
+    network, tiered, calico, cilium = split_policies(policies)
+    return (*block_cuts(network, tiered), *tiered_cuts(calico, cilium))
 
 
 def version_cuts(policies: Iterable[AnyPolicy]) -> tuple[IPBlock, ...]:
-    """`ip_version_cuts` of policies of every kind (Calico's rules match both address spaces)."""
-    network, tiered, calico, _ = split_policies(policies)
-    return (*ip_version_cuts(network, tiered), *calico_cuts(CalicoObjects(tuple(calico)))[-2:])
+    """`ip_version_cuts` of policies of every kind (Calico's and Cilium's rules match both address spaces)."""
+    network, tiered, calico, cilium = split_policies(policies)
+    return (*ip_version_cuts(network, tiered), *tiered_cuts(calico, cilium)[-2:])
 
 
 class IncrementalReachability:
@@ -217,16 +224,23 @@ class IncrementalReachability:
     `analysis_cuts` only cut the address space when analysing, so that two sets of policies compare one to one;
     `nodes` give the addresses of cluster policies' nodes peers; `calico` are Calico objects that stay as they are
     while the tracked policies change (tiers, network sets, service accounts, and any Calico policies not tracked):
-    the tracked Calico policies join its own.
+    the tracked Calico policies join its own. `untracked`, when given, is the snapshot whose objects stay (its
+    tracked policies left out) and takes the place of `calico`: the tracked Cilium policies are lowered with it
+    (`tiered_objects`); without it they are lowered alone (no Services, no `calico`). With `cilium_cni` the CNI is
+    Cilium in every state (what the CNI decides does not come and go with the tracked Cilium policies).
     """
 
     def __init__(self, pods: Sequence[Pod], namespace_labels: Mapping[str, Labels],
                  policies: Iterable[AnyPolicy], options: AnalysisOptions, level: str = "workload",
                  address_cuts: Sequence[IPBlock] = (), analysis_cuts: Sequence[IPBlock] = (),
-                 nodes: Sequence[Node] = (), calico: CalicoObjects = NO_CALICO) -> None:
+                 nodes: Sequence[Node] = (), calico: CalicoObjects = NO_CALICO,
+                 untracked: Snapshot | None = None, cilium_cni: bool = False) -> None:
         self.pods = tuple(pods)
         self.nodes = tuple(nodes)
-        self.calico = calico
+        self.untracked = untracked
+        self.calico = tiered_objects(untracked, options) if untracked else calico
+        if cilium_cni:
+            self.calico = replace(self.calico, cilium=True)
         self.namespace_labels = dict(namespace_labels)
         self.options = options
         self.level = level
@@ -243,10 +257,20 @@ class IncrementalReachability:
     def analyse(self, policies: Iterable[AnyPolicy] | None = None) -> ReachabilityMap:
         """Reachability under the current policies (or the given ones)."""
         self.evaluations += 1
-        network, tiered, calico, _ = split_policies(self.policies.values() if policies is None else policies)
-        fixed = replace(self.calico, policies=(*self.calico.policies, *calico)) if calico else self.calico
+        network, tiered, calico, cilium = split_policies(self.policies.values() if policies is None else policies)
+        fixed = self.calico
+        if cilium:
+            fixed = replace(tiered_objects(self.with_cilium(cilium), self.options), cilium=self.calico.cilium)
+        if calico:
+            fixed = replace(fixed, policies=(*fixed.policies, *calico))
         return analyse(self.pods, network, self.namespace_labels, self.options,
                        (*self.address_cuts, *self.analysis_cuts), tiered, self.nodes, fixed)
+
+    def with_cilium(self, cilium: Sequence[CiliumPolicy]) -> Snapshot:
+        """The untracked snapshot with the tracked Cilium policies joining its own."""
+        if self.untracked is None:
+            return Snapshot({}, "", (), self.pods, (), (), cilium_policies=tuple(cilium))
+        return replace(self.untracked, cilium_policies=(*self.untracked.cilium_policies, *cilium))
 
     def apply(self, key: str, policy: AnyPolicy | None) -> tuple[list[Connection], list[Connection]]:
         """Set (or delete, with None) the policy `key`; (opened, closed) connections as in `diff_connections`."""

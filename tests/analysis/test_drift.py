@@ -224,3 +224,21 @@ def test_cilium_policies_drift_by_identity(tmp_path: Path) -> None:
         ("CiliumNetworkPolicy/shop/web-out", "CiliumNetworkPolicy", "unmanaged", "")]
     assert found.items[0].fields == ("spec.ingressDeny[0].fromEntities[0]",)
     assert "  CiliumNetworkPolicy/shop/web-out" in drift_text(found)
+
+
+def test_a_cilium_policy_only_in_git_changes_reachability(tmp_path: Path) -> None:
+    guard = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "cde-guard"},
+             "spec": {"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "pay"}},
+                      "ingressDeny": [{"fromEntities": ["cluster"]}]}}
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("policies/cde-guard.yaml", guard)
+    repo.commit("Guard")
+    snapshot = cluster(namespace("shop"), namespace("pay"), pod("shop/web", {"app": "web"}),
+                       pod("pay/vault", {"app": "vault"}))
+
+    found = drift(snapshot, read_revision(repo.path, paths=["policies"]), AnalysisOptions())
+
+    [item] = found.items
+    assert (item.object, item.status, item.semantic) == ("CiliumClusterwideNetworkPolicy/cde-guard", "not-applied",
+                                                         True)
+    assert Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all")) in item.cluster_only and item.git_only == ()

@@ -334,3 +334,17 @@ def test_cilium_policy_changes_are_tracked_by_identity(repo: GitRepo) -> None:
         ("CiliumClusterwideNetworkPolicy/cde-guard", "added"), ("CiliumNetworkPolicy/shop/web", "added"),
         ("CiliumClusterwideNetworkPolicy/cde-guard", "modified"), ("CiliumClusterwideNetworkPolicy/cde-guard",
                                                                    "deleted")]
+
+
+def test_a_commit_adding_a_cilium_deny_closes_what_it_denies(repo: GitRepo) -> None:
+    repo.write("p/cde-guard.yaml", cilium_guard("cluster"))
+    repo.commit("Guard the CDE with Cilium", when="2026-01-01T00:00:00Z")
+    repo.git("rm", "-q", "p/cde-guard.yaml")
+    repo.commit("Drop the guard", when="2026-01-02T00:00:00Z")
+
+    history = with_reachability(read(repo.path, RULE), TOPOLOGY, AnalysisOptions(), zone_of=zone_of)
+
+    into_vault = Connection("shop/web[Pod]", "pay/vault[Pod]", ports("all"))
+    added, dropped = history.changes
+    assert added.opened == () and into_vault in added.closed
+    assert (dropped.opened, dropped.closed) == (added.closed, ())

@@ -16,6 +16,7 @@ from compliance.model.parse_cluster_policy import parse_cluster_policy
 from compliance.model.policy import IPBlock
 from compliance.model.policy_identity import split_policies
 from compliance.netpol.calico import CalicoObjects
+from compliance.netpol.cilium import tiered_objects
 from compliance.netpol.connections import Connection, connections
 from compliance.netpol.diff import (
     IncrementalReachability,
@@ -270,3 +271,41 @@ def test_a_nodes_peer_is_resolved_against_the_nodes_given() -> None:
     assert opened == []
     assert [(c.source, c.destination, c.ports) for c in closed] == [
         ("a/web", "10.9.0.1-10.9.0.1[External]", ports("all"))]
+
+
+CILIUM_DENIES = [
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "deny-ns0", "namespace": "ns1"},
+     "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEndpoints": [
+         {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "ns0"}}]}]}},
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "egress-ns2"},
+     "spec": {"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "ns2"}},
+              "egress": [{"toEntities": ["cluster"], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]}]}},
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "web", "namespace": "ns0"},
+     "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}},
+]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_incremental_updates_of_tracked_cilium_policies_match_full_recomputation(rng: random.Random) -> None:
+    base = random_cluster(rng, pods=8, policies=2)
+    originals = {p.key: p for p in cluster(*CILIUM_DENIES).cilium_policies}
+    options = AnalysisOptions()
+    current: dict[str, Any] = {p.key: p for p in base.all_policies}
+    tracker = IncrementalReachability(base.pods, base.topology_labels(), current.values(), options,
+                                      untracked=base, cilium_cni=True)
+    for _ in range(4):
+        key = rng.choice(sorted(originals))
+        replacement = None if key in current and rng.random() < 0.5 else originals[key]
+        previous = dict(current)
+        if replacement is None:
+            current.pop(key, None)
+        else:
+            current[key] = replacement
+        changed = tracker.apply(key, replacement)
+        before, after = (connections(analyse(base.pods, network, base.topology_labels(), options,
+                                             tracker.address_cuts, tiered, calico=replace(tiered_objects(
+                                                 replace(base, cilium_policies=tuple(cilium)), options), cilium=True)),
+                                     "workload")
+                         for network, tiered, _, cilium in map(split_policies, (previous.values(), current.values())))
+        assert changed == diff_connections(before, after)
