@@ -12,7 +12,8 @@ One connection, one direction at a time: the subject is the source for egress an
 - The subject is in default deny for a direction when a NetworkPolicy isolates it, or a rule set selecting it has
   rules of that direction (allow or deny) and does not switch `enableDefaultDeny` off (`always` mode: always).
 - Allowed ports: every port (no default deny) or the union of the allows (NetworkPolicy rules, Cilium allow rules),
-  less every port a deny rule of a selecting rule set matches. The local host may always reach its endpoints.
+  less every port a deny rule of a selecting rule set matches. The local host may always reach its endpoints (possibly
+  so where the pod's or the peer's node is unknown).
 - L7-filtered: allowed ports that some L7 rule matches and no plain L3/L4 allow covers (nor may cover: filtering narrows
   access, so it is claimed only where every reading filters); no default deny does not lift it (intro.rst).
 - A peer field the objects cannot decide (toFQDNs, toServices, kube-apiserver, unmodelled fields) may or may not
@@ -317,8 +318,10 @@ class CiliumReference:
                  if destination.pod is not None else {})
         isolated = self.enforcement == "always"
         plain_certain = plain_possible = l7_certain = l7_possible = deny_certain = deny_possible = NO_PORTS
-        if direction == "ingress" and self.kind(peer) == "node" and self.relation(pod, peer) == YES:
-            plain_certain = plain_possible = ALL_PORTS  # the local host always reaches its endpoints
+        if direction == "ingress" and self.kind(peer) == "node":  # the local host always reaches its endpoints
+            local = self.relation(pod, peer)  # MAYBE (a node unknown): the peer may be the local host
+            plain_possible = ALL_PORTS if local != NO else NO_PORTS
+            plain_certain = ALL_PORTS if local == YES else NO_PORTS
         selecting = [policy for policy in self.snapshot.policies
                      if self.network_policy_selects(policy, direction, pod)]
         isolated = isolated or bool(selecting)

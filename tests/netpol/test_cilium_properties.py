@@ -187,6 +187,13 @@ def test_the_reference_reads_each_disagreement_as_the_docs_say(case: str) -> Non
         assert reference.verdict(source, destination).allowed == ports(allowed), (source, destination)
 
 
+def test_the_reference_reads_the_local_host_as_possible_where_a_node_is_unknown() -> None:
+    unplaced = pod("a/api", {"app": "api"}, ip="10.0.1.6")  # no nodeName: the node may be its local host
+    reference = CiliumReference(cluster(*BASE, unplaced, cnp("deny-all", {"endpointSelector": {}, "ingress": [{}]})))
+    verdict = reference.verdict("10.0.200.1", "a/api")
+    assert (verdict.allowed, verdict.ambiguous) == (ALL_PORTS, ALL_PORTS)
+
+
 @pytest.mark.xfail(strict=True, reason=HOST_IDENTITIES)
 @pytest.mark.parametrize("case", DISAGREEMENTS, ids=list(DISAGREEMENTS))
 def test_the_engine_reads_each_disagreement_as_the_docs_say(case: str) -> None:
