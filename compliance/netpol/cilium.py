@@ -66,7 +66,7 @@ from compliance.netpol.calico import (
     SERVICE_ACCOUNT_LABEL,
     CalicoObjects,
 )
-from compliance.netpol.options import AnalysisOptions, detected_cni
+from compliance.netpol.options import NODE_ENTITY, AnalysisOptions, detected_cni, one_node_entity
 
 DENY_TIER = "cilium-deny"
 ALLOW_TIER = "cilium-allow"
@@ -219,16 +219,17 @@ HOST_NETWORK_ENTITIES = ("cluster", "host", "remote-node")  # they hold the node
 NO_POD = CalicoSelector("host-network pods", NOTHING)  # no pod by labels: the rule matches them as host-network pods
 
 
-def entity_peers(entity: str) -> tuple[Peer, ...]:
+def entity_peers(entity: str, one_node: bool = False) -> tuple[Peer, ...]:
     """What an entity matches among modelled endpoints: `all` everything, `world*` addresses (never a pod, even where
     CIDRs select pods), `cluster` every pod, `host` and `remote-node` the host-network pods (their nodes are not
-    modelled); kube-apiserver and the rest none."""
+    modelled, so with `one_node`, one of the two without the other, the match is uncertain); kube-apiserver and the
+    rest none."""
     if entity == "all":
         return (Peer(EntityRule()),)
     if entity == "cluster":
         return (Peer(EntityRule(selector=EVERY_POD), host_network=True),)
     if entity in HOST_NETWORK_ENTITIES:
-        return (Peer(EntityRule(selector=NO_POD), host_network=True),)
+        return (Peer(EntityRule(selector=NO_POD), (NODE_ENTITY,) if one_node else (), host_network=True),)
     if entity in WORLD:
         return (Peer(EntityRule(not_selector=NOT_A_POD, nets=WORLD[entity])),)
     return ()
@@ -271,7 +272,8 @@ def rule_peers(policy: CiliumPolicy, rule: CiliumRule, cluster: str, services: S
     if not rule.has_peer:
         return [Peer(EntityRule())] if rule.ports else []
     peers = [Peer(endpoint_peer(policy, selector, cluster)) for selector in rule.endpoints or ()]
-    peers += [peer for name in rule.entities for peer in entity_peers(name)]
+    one_node = one_node_entity(rule)
+    peers += [peer for name in rule.entities for peer in entity_peers(name, one_node)]
     peers += [Peer(EntityRule(nets=(cidr.cidr,), not_nets=cidr.excepts)) for cidr in rule.cidrs]
     if rule.fqdns:
         peers.append(Peer(EntityRule(nets=EVERYWHERE), ("toFQDNs",)))

@@ -119,9 +119,20 @@ def detected_cni(snapshot: Snapshot) -> str:
     return ""
 
 
+NODE_ENTITY = "host/remote-node"  # one of the two entities alone: which node a host-network pod runs on is not modelled
+
+
+def one_node_entity(rule: CiliumRule) -> bool:
+    """Whether the rule names `host` or `remote-node` without the other (nor `cluster` or `all`, which hold both):
+    whether it matches a host-network pod depends on the node the pod runs on, which the model does not decide."""
+    entities = set(rule.entities)
+    return len(entities & {"host", "remote-node"}) == 1 and not entities & {"cluster", "all"}
+
+
 def cilium_unsure(rule: CiliumRule) -> tuple[str, ...]:
     """The fields of a Cilium rule that make its match uncertain (not modelled, or not resolvable statically)."""
-    return (*rule.unmodelled, *(("toFQDNs",) if rule.fqdns else ()), *(("toServices",) if rule.services else ()))
+    return (*rule.unmodelled, *(("toFQDNs",) if rule.fqdns else ()), *(("toServices",) if rule.services else ()),
+            *((NODE_ENTITY,) if one_node_entity(rule) else ()))
 
 
 TIER_ASSUMPTIONS: dict[str, object] = {
@@ -170,7 +181,8 @@ CILIUM_ASSUMPTIONS: dict[str, object] = {
                         "namespace label, apply in its namespace",
     "cilium_entities": "all: everything; world, world-ipv4, world-ipv6: addresses outside the cluster, no pod; "
                        "cluster: every pod; host and remote-node: the host-network pods (which carry those identities, "
-                       "and are in cluster too; no endpoint selector or CIDR matches them; nodes are not modelled); "
+                       "and are in cluster too; no endpoint selector or CIDR matches them; nodes are not modelled, so "
+                       "host or remote-node alone matches them uncertainly: ambiguous); "
                        "kube-apiserver, health, init, ingress, unmanaged and none match no modelled endpoint",
     "cilium_cidrs": "CIDR and CIDRSet entries match their ranges less their excepts, and pods inside them only when "
                     "ipblock_selects_pods",
